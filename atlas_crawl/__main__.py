@@ -1,0 +1,5 @@
+import sys
+
+from atlas_crawl.cli import main
+
+sys.exit(main())

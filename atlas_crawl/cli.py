@@ -1,0 +1,100 @@
+"""`python -m atlas_crawl <command>`: the demo path and catalogue publishing.
+
+    replay-all   crawl every golden folder's recorded responses into one database
+    publish      write Datasette metadata.yml from the manifests
+    serve        serve the database read-only (immutable) with Datasette
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from atlas_crawl import PROJECT_DIR
+from atlas_crawl.testing import GOLDEN_DIR, golden_cases
+
+log = logging.getLogger("atlas_crawl")
+
+
+def replay_all(db: str, golden: Path = GOLDEN_DIR) -> int:
+    """Crawl each golden case in replay mode, one `scrapy crawl` process per case."""
+    failures = 0
+    cases = golden_cases(golden)
+    for n, case in enumerate(cases, 1):
+        command = [sys.executable, "-m", "scrapy", "crawl", case.spider,
+                   "-s", f"ATLAS_DB={Path(db).resolve()}", "-s", "ATLAS_REPLAY=1",
+                   "-s", f"ATLAS_CASSETTE={case.folder}", "-s", "LOG_LEVEL=WARNING"]
+        for key, value in case.settings.items():
+            command += ["-s", f"{key}={value}"]
+        for key, value in case.args.items():
+            command += ["-a", f"{key}={value}"]
+        log.info("[%d/%d] %s (%s)", n, len(cases), case.name, case.spider)
+        result = subprocess.run(command, cwd=PROJECT_DIR,
+                                env={**os.environ, "SCRAPY_SETTINGS_MODULE": "atlas_crawl.settings"})
+        if result.returncode:
+            failures += 1
+            log.error("%s failed (exit %s)", case.name, result.returncode)
+    summary = last_runs(db)
+    for run in summary:
+        log.info("%-28s %-7s %8s rows  %s", run["spider"], run["status"], run["rows_received"],
+                 run["error"] or "")
+    failed_runs = [r for r in summary if r["status"] != "ok"]
+    return 1 if failures or failed_runs else 0
+
+
+def last_runs(db: str) -> list[dict]:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(
+            "SELECT * FROM _runs WHERE rowid IN (SELECT max(rowid) FROM _runs GROUP BY spider, "
+            "arguments) ORDER BY spider")]
+    finally:
+        conn.close()
+
+
+def publish(db: str, metadata: str) -> int:
+    from atlas_crawl.publish.metadata import write_metadata
+
+    path = write_metadata(metadata, db)
+    log.info("wrote %s", path)
+    return 0
+
+
+def serve(db: str, metadata: str, port: int, host: str = "127.0.0.1") -> int:
+    command = [sys.executable, "-m", "datasette", "serve", "-i", db, "-m", metadata,
+               "-h", host, "-p", str(port), "--setting", "default_page_size", "50"]
+    log.info("serving %s at http://%s:%d (read-only)", db, host, port)
+    os.execv(sys.executable, command)
+    return 0  # pragma: no cover
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    parser = argparse.ArgumentParser(prog="python -m atlas_crawl")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("replay-all", help="crawl every golden folder into one database")
+    p.add_argument("--db", default="atlas.db")
+    p = sub.add_parser("publish", help="write Datasette metadata.yml from the manifests")
+    p.add_argument("--db", default="atlas.db")
+    p.add_argument("--metadata", default="metadata.yml")
+    p = sub.add_parser("serve", help="serve the database read-only with Datasette")
+    p.add_argument("--db", default="atlas.db")
+    p.add_argument("--metadata", default="metadata.yml")
+    p.add_argument("--port", type=int, default=8001)
+    args = parser.parse_args(argv)
+    if args.command == "replay-all":
+        return replay_all(args.db)
+    if args.command == "publish":
+        return publish(args.db, args.metadata)
+    return serve(args.db, args.metadata, args.port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

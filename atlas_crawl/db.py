@@ -1,0 +1,233 @@
+"""The SQLite store: schema with sqlite-utils, bulk upserts with prepared statements.
+
+One transaction per run: `begin()` when the run starts writing, `commit()` when it finished
+cleanly, `rollback()` otherwise, so a run that fails half-way leaves the previous data exactly as
+it was. The `_runs` ledger is written outside that transaction, so failed runs are recorded too.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from atlas_crawl.items import Batch, Quarantined, utc_now
+
+SQL_TYPES = {int: "INTEGER", float: "REAL", str: "TEXT", bytes: "BLOB"}
+RUN_COLUMN = "_run_id"
+SOURCE_COLUMN = "_source_sha256"
+
+
+def new_run_id(spider: str) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{spider}-{uuid.uuid4().hex[:6]}"
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Store:
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: this class issues BEGIN/COMMIT itself.
+        self.conn = sqlite3.connect(self.path, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.db = sqlite_utils.Database(self.conn)
+        self._upsert_sql: dict[tuple, str] = {}
+        self._replace_seen: dict[str, str] = {}
+        self._replace_keys: dict[str, tuple[str, ...]] = {}
+        self.ensure_ledger()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- ledger -------------------------------------------------------------------------------
+
+    def ensure_ledger(self) -> None:
+        self.conn.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS _runs (
+                run_id TEXT PRIMARY KEY,
+                spider TEXT NOT NULL,
+                source_ids TEXT,
+                arguments TEXT,
+                started TEXT NOT NULL,
+                finished TEXT,
+                status TEXT NOT NULL,
+                rows_received INTEGER NOT NULL DEFAULT 0,
+                rows_written INTEGER NOT NULL DEFAULT 0,
+                rows_quarantined INTEGER NOT NULL DEFAULT 0,
+                error TEXT
+            );
+            CREATE TABLE IF NOT EXISTS _fetches (
+                run_id TEXT NOT NULL,
+                source_id TEXT NOT NULL,
+                table_name TEXT NOT NULL,
+                url TEXT NOT NULL,
+                sha256 TEXT NOT NULL,
+                fetched_at TEXT NOT NULL,
+                rows INTEGER NOT NULL,
+                PRIMARY KEY (run_id, table_name, url, sha256)
+            );
+            CREATE TABLE IF NOT EXISTS quarantine (
+                run_id TEXT NOT NULL,
+                source_id TEXT NOT NULL,
+                table_name TEXT NOT NULL,
+                column_name TEXT NOT NULL,
+                raw_value TEXT,
+                reason TEXT NOT NULL,
+                row_json TEXT NOT NULL,
+                source_url TEXT
+            );
+            CREATE INDEX IF NOT EXISTS quarantine_by_source ON quarantine (source_id, run_id);
+            """
+        )
+
+    def start_run(self, spider: str, arguments: dict) -> str:
+        run_id = new_run_id(spider)
+        self.conn.execute(
+            "INSERT INTO _runs (run_id, spider, arguments, started, status) "
+            "VALUES (?, ?, ?, ?, 'running')",
+            (run_id, spider, json.dumps(arguments, sort_keys=True, ensure_ascii=False), utc_now()),
+        )
+        return run_id
+
+    def finish_run(self, run_id: str, *, status: str, source_ids: Iterable[str],
+                   received: int, written: int, quarantined: int, error: str | None) -> None:
+        self.conn.execute(
+            "UPDATE _runs SET finished=?, status=?, source_ids=?, rows_received=?, "
+            "rows_written=?, rows_quarantined=?, error=? WHERE run_id=?",
+            (utc_now(), status, ",".join(sorted(source_ids)), received, written, quarantined,
+             error, run_id),
+        )
+
+    # -- transaction --------------------------------------------------------------------------
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
+
+    def begin(self) -> None:
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN")
+
+    def commit(self) -> None:
+        self.finish_replacements()
+        if self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self._replace_seen.clear()
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    # -- schema -------------------------------------------------------------------------------
+
+    def ensure_table(self, table: str, columns: Sequence[str], types: dict[str, type],
+                     key: Sequence[str]) -> None:
+        """Create the table (or add new columns) so that a batch of `columns` fits."""
+        wanted = {c: types.get(c, str) for c in columns}
+        wanted[RUN_COLUMN] = str
+        wanted[SOURCE_COLUMN] = str
+        t = self.db[table]
+        if not t.exists():
+            t.create(wanted, pk=tuple(key) if len(key) > 1 else key[0], not_null=set(key))
+            self._upsert_sql = {k: v for k, v in self._upsert_sql.items() if k[0] != table}
+            return
+        existing = set(t.columns_dict)
+        for column, kind in wanted.items():
+            if column not in existing:
+                t.add_column(column, kind)
+                self._upsert_sql = {k: v for k, v in self._upsert_sql.items() if k[0] != table}
+
+    def _upsert_statement(self, table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
+        cache_key = (table, columns, key)
+        sql = self._upsert_sql.get(cache_key)
+        if sql is None:
+            all_columns = (*columns, RUN_COLUMN, SOURCE_COLUMN)
+            data = [c for c in columns if c not in key]
+            update = ", ".join(f"{quote(c)}=excluded.{quote(c)}"
+                               for c in (*data, RUN_COLUMN, SOURCE_COLUMN))
+            # Only rows whose values changed are rewritten: a re-run of the same data leaves the
+            # table byte-identical, and _run_id names the run that last changed a row.
+            changed = " OR ".join(f"{quote(table)}.{quote(c)} IS NOT excluded.{quote(c)}"
+                                  for c in data) or "0"
+            conflict = f"DO UPDATE SET {update} WHERE {changed}" if data else "DO NOTHING"
+            sql = (
+                f"INSERT INTO {quote(table)} ({', '.join(map(quote, all_columns))}) "
+                f"VALUES ({', '.join('?' * len(all_columns))}) "
+                f"ON CONFLICT ({', '.join(map(quote, key))}) {conflict}"
+            )
+            self._upsert_sql[cache_key] = sql
+        return sql
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def write_batch(self, batch: Batch, run_id: str, *, replace: bool = False) -> int:
+        """Upsert a batch on its natural key; returns how many rows were inserted or changed."""
+        self.begin()
+        self.ensure_table(batch.table, batch.columns, batch.types, batch.key)
+        tail = (run_id, batch.provenance.sha256)
+        before = self.conn.total_changes
+        if batch.rows:
+            sql = self._upsert_statement(batch.table, tuple(batch.columns), tuple(batch.key))
+            self.conn.executemany(sql, [row + tail for row in batch.rows])
+        written = self.conn.total_changes - before
+        if replace:
+            self._remember_keys(batch)
+        self.conn.execute(
+            "INSERT INTO _fetches VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
+            "SET rows = rows + excluded.rows",
+            (run_id, batch.source_id, batch.table, batch.provenance.url, batch.provenance.sha256,
+             batch.provenance.fetched_at, len(batch.rows)),
+        )
+        if batch.quarantine:
+            self.write_quarantine(batch, run_id, batch.quarantine)
+        return written
+
+    def write_quarantine(self, batch: Batch, run_id: str, rows: list[Quarantined]) -> None:
+        self.conn.executemany(
+            "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(run_id, batch.source_id, batch.table, q.column, q.raw_value, q.reason,
+              json.dumps(q.row, ensure_ascii=False, sort_keys=True, default=str),
+              batch.provenance.url) for q in rows],
+        )
+
+    def _remember_keys(self, batch: Batch) -> None:
+        """For write_mode 'replace': note the keys this run delivered."""
+        seen = self._replace_seen.get(batch.table)
+        if seen is None:
+            seen = f"_seen_{len(self._replace_seen)}"
+            self._replace_seen[batch.table] = seen
+            self.conn.execute(f"DROP TABLE IF EXISTS temp.{quote(seen)}")
+            self.conn.execute(f"CREATE TEMP TABLE {quote(seen)} ({', '.join(map(quote, batch.key))})")
+        positions = [batch.columns.index(k) for k in batch.key]
+        self.conn.executemany(
+            f"INSERT INTO temp.{quote(seen)} VALUES ({', '.join('?' * len(positions))})",
+            [tuple(row[p] for p in positions) for row in batch.rows],
+        )
+        self._replace_keys[batch.table] = tuple(batch.key)
+
+    def finish_replacements(self) -> int:
+        """Delete rows the run did not deliver from tables written in 'replace' mode."""
+        removed = 0
+        for table, seen in self._replace_seen.items():
+            key = self._replace_keys[table]
+            cols = ", ".join(map(quote, key))
+            cur = self.conn.execute(
+                f"DELETE FROM {quote(table)} WHERE ({cols}) NOT IN "
+                f"(SELECT {cols} FROM temp.{quote(seen)})"
+            )
+            removed += cur.rowcount
+            self.conn.execute(f"DROP TABLE temp.{quote(seen)}")
+        self._replace_seen.clear()
+        return removed

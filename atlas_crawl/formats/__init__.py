@@ -1,0 +1,1 @@
+"""Pure format parsers: bytes in, rows out. No Scrapy imports here."""

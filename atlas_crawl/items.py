@@ -1,0 +1,95 @@
+"""The one item atlas_crawl spiders yield: a Batch of rows for one table, with provenance.
+
+A table of millions of cells travels as a few hundred batches, never one item per cell: Scrapy
+costs about 80 µs per item whatever it carries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from itertools import islice
+
+BATCH_ROWS = 50_000
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def sha256_of(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a batch's rows came from: the exact bytes, by URL and hash, and when."""
+
+    url: str
+    sha256: str
+    fetched_at: str
+
+    @classmethod
+    def of(cls, url: str, body: bytes, fetched_at: str | None = None) -> Provenance:
+        return cls(url=url, sha256=sha256_of(body), fetched_at=fetched_at or utc_now())
+
+
+@dataclass
+class Quarantined:
+    """A row the pipelines would not store, and why."""
+
+    column: str
+    raw_value: str | None
+    reason: str
+    row: dict
+
+
+@dataclass
+class Batch:
+    """Many rows for one target table.
+
+    `columns` names the values in every row tuple; `key` is the natural primary key (a subset of
+    `columns`); `types` maps columns to int/float/str (str, i.e. TEXT, when absent: codes such as
+    "0301" must stay text).
+    """
+
+    source_id: str
+    columns: list[str]
+    rows: list[tuple]
+    key: list[str]
+    provenance: Provenance
+    table: str = ""
+    types: dict[str, type] = field(default_factory=dict)
+    quarantine: list[Quarantined] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.table:
+            self.table = self.source_id
+        missing = [k for k in self.key if k not in self.columns]
+        if missing:
+            raise ValueError(f"{self.table}: key columns {missing} are not among {self.columns}")
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @classmethod
+    def chunked(
+        cls,
+        rows: Iterable[tuple],
+        *,
+        size: int = BATCH_ROWS,
+        **fields,
+    ) -> Iterator[Batch]:
+        """Cut a long row stream into batches of `size` rows sharing the same fields."""
+        iterator = iter(rows)
+        while chunk := list(islice(iterator, size)):
+            yield cls(rows=chunk, **fields)
+
+
+def column_index(columns: Sequence[str], name: str) -> int:
+    try:
+        return list(columns).index(name)
+    except ValueError:
+        raise KeyError(f"column {name!r} not among {list(columns)}") from None

@@ -1,0 +1,235 @@
+"""Source manifests: one YAML file per source, loaded and validated once.
+
+A manifest describes a source for the catalogue, the contract check and the geography step. A bad
+manifest fails loudly with the file and the field named.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MANIFEST_DIR = Path(__file__).resolve().parent
+
+PROVIDERS = {
+    "ssb", "fhi", "redcross", "brreg", "bufdir", "nav", "husbanken", "udir", "imdi",
+    "helsedirektoratet", "dsb", "lottstift",
+}
+EU_THEMES = {
+    "AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL", "INTR", "JUST", "REGI", "SOCI", "TECH",
+    "TRAN",
+}
+TOPICS = {
+    "health", "demographics", "income", "education", "social", "ngo-supply", "organisations",
+    "reference",
+}
+GEO_TAGS = {"kommune", "fylke", "bydel", "grunnkrets", "national"}
+CADENCES = {"annual", "quarterly", "monthly", "weekly", "daily", "irregular"}
+POLICIES = {"standard", "sensitive"}
+PERIODICITY = re.compile(r"^(P\d+[YMWD]|irregular)$")
+PLACE_LEVELS = {"any", "land", "fylke", "kommune", "bydel", "grunnkrets"}
+WRITE_MODES = {"upsert", "replace"}
+
+REQUIRED = (
+    "source_id", "upstream_id", "upstream_url", "upstream_title", "description", "publisher",
+    "license", "license_url", "periodicity", "eu_theme", "attribution", "tags", "dimensions",
+    "presentation_policy", "methodology_version",
+)
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot be used; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Place:
+    """A column holding places, for the geography pipeline."""
+
+    column: str
+    level: str = "any"
+    on: str | None = None  # column holding the date or year the row refers to
+    within: str | None = None  # column holding a parent (fylke) for ambiguous names
+
+
+@dataclass(frozen=True)
+class Dimension:
+    code: str
+    meaning: str
+    value_format: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: Path
+    source_id: str
+    upstream_id: str
+    upstream_url: str
+    upstream_title: str
+    description: str
+    publisher: str
+    license: str
+    license_url: str
+    periodicity: str
+    eu_theme: str
+    attribution: str
+    tags: dict[str, str]
+    dimensions: tuple[Dimension, ...]
+    presentation_policy: str
+    methodology_version: str
+    upstream_landing_page: str = ""
+    watch: tuple[str, ...] = ()
+    places: tuple[Place, ...] = ()
+    write_mode: str = "upsert"
+    tables: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def provider(self) -> str:
+        return self.tags["provider"]
+
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        """Every table this source writes; the first is named after the source."""
+        return (self.source_id, *[t for t in self.tables if t != self.source_id])
+
+
+def _fail(path: Path, field_name: str, problem: str) -> ManifestError:
+    return ManifestError(f"{path}: field '{field_name}': {problem}")
+
+
+def _text(path: Path, data: dict, name: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(path, name, f"must be a non-empty string, found {value!r}")
+    return value.strip()
+
+
+def _one_of(path: Path, name: str, value: Any, allowed: set[str]) -> str:
+    if value not in allowed:
+        raise _fail(path, name, f"{value!r} is not one of {sorted(allowed)}")
+    return value
+
+
+def parse_manifest(path: Path, data: Any) -> Manifest:
+    if not isinstance(data, dict):
+        raise ManifestError(f"{path}: must be a YAML mapping, found {type(data).__name__}")
+    for name in REQUIRED:
+        if name not in data:
+            raise _fail(path, name, "is required")
+    source_id = _text(path, data, "source_id")
+    if source_id != path.stem:
+        raise _fail(path, "source_id", f"{source_id!r} must equal the file name {path.stem!r}")
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", source_id):
+        raise _fail(path, "source_id", f"{source_id!r} must be lower-case snake_case")
+
+    tags = data["tags"]
+    if not isinstance(tags, dict) or set(tags) != {"provider", "topic", "geo", "cadence"}:
+        raise _fail(path, "tags", "must have exactly the keys provider, topic, geo, cadence")
+    _one_of(path, "tags.provider", tags["provider"], PROVIDERS)
+    _one_of(path, "tags.topic", tags["topic"], TOPICS)
+    _one_of(path, "tags.geo", tags["geo"], GEO_TAGS)
+    _one_of(path, "tags.cadence", tags["cadence"], CADENCES)
+
+    periodicity = str(data["periodicity"])
+    if not PERIODICITY.match(periodicity):
+        raise _fail(path, "periodicity", f"{periodicity!r} is not an ISO duration like P1Y")
+
+    dims = data["dimensions"]
+    if not isinstance(dims, list) or not dims:
+        raise _fail(path, "dimensions", "must be a non-empty list")
+    dimensions = []
+    for i, d in enumerate(dims):
+        if not isinstance(d, dict) or not d.get("code") or not d.get("meaning"):
+            raise _fail(path, f"dimensions[{i}]", "needs at least 'code' and 'meaning'")
+        dimensions.append(Dimension(str(d["code"]), str(d["meaning"]).strip(),
+                                    str(d.get("value_format", "")), str(d.get("notes", ""))))
+
+    places = []
+    for i, p in enumerate(data.get("places") or []):
+        if isinstance(p, str):
+            p = {"column": p}
+        if not isinstance(p, dict) or not p.get("column"):
+            raise _fail(path, f"places[{i}]", "needs a 'column'")
+        level = _one_of(path, f"places[{i}].level", p.get("level", "any"), PLACE_LEVELS)
+        places.append(Place(p["column"], level, p.get("on"), p.get("within")))
+
+    watch = data.get("watch") or []
+    if not isinstance(watch, list) or not all(isinstance(w, str) for w in watch):
+        raise _fail(path, "watch", "must be a list of URL patterns")
+    tables = data.get("tables") or []
+    if not isinstance(tables, list):
+        raise _fail(path, "tables", "must be a list of table names")
+
+    known = set(REQUIRED) | {"upstream_landing_page", "watch", "places", "write_mode", "tables"}
+    return Manifest(
+        path=path,
+        source_id=source_id,
+        upstream_id=str(data["upstream_id"]),
+        upstream_url=_text(path, data, "upstream_url"),
+        upstream_title=_text(path, data, "upstream_title"),
+        description=_text(path, data, "description"),
+        publisher=_text(path, data, "publisher"),
+        license=_text(path, data, "license"),
+        license_url=_text(path, data, "license_url"),
+        periodicity=periodicity,
+        eu_theme=_one_of(path, "eu_theme", data["eu_theme"], EU_THEMES),
+        attribution=_text(path, data, "attribution"),
+        tags={k: str(v) for k, v in tags.items()},
+        dimensions=tuple(dimensions),
+        presentation_policy=_one_of(path, "presentation_policy", data["presentation_policy"],
+                                    POLICIES),
+        methodology_version=str(data["methodology_version"]),
+        upstream_landing_page=str(data.get("upstream_landing_page") or ""),
+        watch=tuple(watch),
+        places=tuple(places),
+        write_mode=_one_of(path, "write_mode", data.get("write_mode", "upsert"), WRITE_MODES),
+        tables=tuple(str(t) for t in tables),
+        extra={k: v for k, v in data.items() if k not in known},
+    )
+
+
+def load_manifest(path: Path) -> Manifest:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_manifest(path, data)
+
+
+@cache
+def all_manifests(directory: Path = MANIFEST_DIR) -> dict[str, Manifest]:
+    """Every manifest in the folder, by source id, validated once per process."""
+    manifests = {}
+    for path in sorted(directory.glob("*.yml")):
+        manifest = load_manifest(path)
+        manifests[manifest.source_id] = manifest
+    return manifests
+
+
+def get_manifest(source_id: str) -> Manifest:
+    try:
+        return all_manifests()[source_id]
+    except KeyError:
+        raise ManifestError(
+            f"no manifest for source {source_id!r} in {MANIFEST_DIR} "
+            f"(add {source_id}.yml)"
+        ) from None
+
+
+def manifest_for_table(table: str) -> Manifest | None:
+    """The manifest whose source writes `table`."""
+    for manifest in all_manifests().values():
+        if table in manifest.table_names:
+            return manifest
+    return None
+
+
+def register(manifest: Manifest) -> None:
+    """Make a manifest built at run time (e.g. an SSB table named on the command line) known."""
+    all_manifests()[manifest.source_id] = manifest

@@ -1,0 +1,90 @@
+"""Retries with exponential backoff that honour 429 and Retry-After.
+
+Scrapy's RetryMiddleware re-queues a failed request at once. Here a retry waits: for the time the
+server asked for (Retry-After, in seconds or as an HTTP date), else for the wait the spider set in
+`request.meta["atlas_429_wait"]` (e.g. one full rate-limit window), else base * 2**attempt with
+jitter. A 429 or 503 pauses every request to that host, not just the one that failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.utils.response import response_status_message
+
+logger = logging.getLogger(__name__)
+HOST_WIDE_STATUSES = {429, 503}
+
+
+def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header value, or None when absent or unreadable."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when - (time.time() if now is None else now))
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.base = settings.getfloat("ATLAS_RETRY_BACKOFF_BASE", 1.0)
+        self.cap = settings.getfloat("ATLAS_RETRY_BACKOFF_MAX", 120.0)
+        self.paused_until: dict[str, float] = {}
+
+    def backoff(self, attempt: int) -> float:
+        return min(self.cap, self.base * 2 ** max(attempt - 1, 0)) * random.uniform(0.8, 1.2)
+
+    async def process_request(self, request):
+        host = urlsplit(request.url).netloc
+        not_before = max(self.paused_until.get(host, 0.0), request.meta.get("atlas_not_before", 0))
+        wait = not_before - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return None
+
+    async def process_response(self, request, response):
+        if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
+            return response
+        retry = self._retry(request, response_status_message(response.status))
+        if retry is None:
+            return response
+        attempt = retry.meta.get("retry_times", 1)
+        wait = retry_after_seconds(response.headers.get("Retry-After"))
+        if wait is None and response.status == 429:
+            wait = request.meta.get("atlas_429_wait")
+        if wait is None:
+            wait = self.backoff(attempt)
+        detail = response.text[:300] if response.status == 429 and hasattr(response, "text") else ""
+        logger.warning(
+            "HTTP %s from %s; retry %d in %.1f s %s", response.status, request.url, attempt, wait,
+            detail,
+        )
+        until = time.monotonic() + wait
+        if response.status in HOST_WIDE_STATUSES:
+            host = urlsplit(request.url).netloc
+            self.paused_until[host] = max(self.paused_until.get(host, 0.0), until)
+        retry.meta["atlas_not_before"] = until
+        self.crawler.stats.inc_value(f"atlas/retry_wait/{response.status}")
+        return retry
+
+    async def process_exception(self, request, exception):
+        if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions_to_retry):
+            return None
+        retry = self._retry(request, exception)
+        if retry is not None:
+            retry.meta["atlas_not_before"] = time.monotonic() + self.backoff(
+                retry.meta.get("retry_times", 1))
+        return retry

@@ -1,0 +1,1 @@
+"""Item pipelines, in order: contract check -> geography -> store."""

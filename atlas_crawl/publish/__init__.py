@@ -1,0 +1,1 @@
+"""The Datasette catalogue, generated from the manifests."""

@@ -1,0 +1,65 @@
+"""Scrapy settings for atlas_crawl.
+
+Politeness is on by default: an honest User-Agent, robots.txt, AutoThrottle, and retries with
+exponential backoff that honour 429 and Retry-After (see middlewares/politeness.py).
+"""
+
+BOT_NAME = "atlas_crawl"
+SPIDER_MODULES = ["atlas_crawl.spiders"]
+NEWSPIDER_MODULE = "atlas_crawl.spiders"
+
+USER_AGENT = (
+    "atlas_crawl/0.1 (statistics harvester for Norwegian public data; "
+    "+https://github.com/atlas-crawl/atlas_crawl)"
+)
+ROBOTSTXT_OBEY = True
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+DOWNLOAD_TIMEOUT = 120
+DOWNLOAD_MAXSIZE = 0  # bulk files (Brreg) are hundreds of megabytes
+DOWNLOAD_WARNSIZE = 512 * 1024 * 1024
+
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# Scrapy's own RetryMiddleware is replaced by one that backs off and honours Retry-After.
+RETRY_ENABLED = True
+RETRY_TIMES = 4
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+ATLAS_RETRY_BACKOFF_BASE = 1.0
+ATLAS_RETRY_BACKOFF_MAX = 120.0
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "atlas_crawl.middlewares.politeness.BackoffRetryMiddleware": 550,
+    "atlas_crawl.middlewares.replay.ReplayMiddleware": 950,
+}
+
+ITEM_PIPELINES = {
+    "atlas_crawl.pipelines.contract.ContractPipeline": 100,
+    "atlas_crawl.pipelines.geography.GeographyPipeline": 200,
+    "atlas_crawl.pipelines.store.StorePipeline": 900,
+}
+
+# Where the SQLite database lives.
+ATLAS_DB = "atlas.db"
+# Replay recorded responses from golden/<spider>/ instead of the network.
+ATLAS_REPLAY = False
+# Record live responses into golden/<spider>/.
+ATLAS_RECORD = False
+# Folder holding golden/<spider>/ folders; empty means the project's golden/.
+ATLAS_GOLDEN_DIR = ""
+# A run that logged an ERROR is rolled back, so the previous good data stays.
+ATLAS_FAIL_ON_ERROR = True
+# Downloaded files are kept here (by sha256) as provenance.
+ATLAS_RAW_DIR = "data/raw"
+
+LOG_LEVEL = "INFO"
+LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"

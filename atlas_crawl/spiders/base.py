@@ -1,0 +1,58 @@
+"""What every atlas_crawl spider shares: `-a file=PATH`, provenance, and batching of rows."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
+
+import scrapy
+
+from atlas_crawl.items import BATCH_ROWS, Batch, Provenance
+
+
+class AtlasSpider(scrapy.Spider):
+    """Base spider.
+
+    Subclasses set `source_id`, implement `start_live()` (the requests of a live crawl) and
+    `parse_file(response)` (how to read one saved response, for `-a file=PATH`).
+    """
+
+    source_id: str = ""
+
+    def __init__(self, *args, file: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.file = file
+        self.arguments = {k: v for k, v in kwargs.items() if not k.startswith("_")}
+        if file:
+            self.arguments["file"] = file
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.file:
+            path = Path(self.file).expanduser().resolve()
+            if not path.is_file():
+                raise FileNotFoundError(f"{self.name}: -a file={self.file}: no such file")
+            self.logger.info("reading saved response %s", path)
+            yield scrapy.Request(path.as_uri(), callback=self.parse_file, dont_filter=True)
+            return
+        async for request in self.start_live():
+            yield request
+
+    async def start_live(self) -> AsyncIterator[scrapy.Request]:
+        raise NotImplementedError(f"{self.name} has no live crawl")
+        yield  # pragma: no cover
+
+    def parse_file(self, response):
+        raise NotImplementedError(f"{self.name} cannot read a saved file (-a file=)")
+
+    @staticmethod
+    def provenance(response) -> Provenance:
+        return Provenance.of(response.url, response.body)
+
+    def batches(self, response, columns: list[str], rows: Iterable[tuple], key: list[str], *,
+                table: str = "", types: dict[str, type] | None = None,
+                source_id: str = "", size: int = BATCH_ROWS) -> Iterator[Batch]:
+        yield from Batch.chunked(
+            rows, size=size, source_id=source_id or self.source_id, columns=list(columns),
+            key=list(key), provenance=self.provenance(response), table=table,
+            types=dict(types or {}),
+        )

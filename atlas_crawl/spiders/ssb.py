@@ -1,0 +1,205 @@
+"""SSB PxWebApi v2 tables: `scrapy crawl ssb_table -a table=07459`, or a named spider per table.
+
+Flow: /config (limits) -> /tables/<id>/metadata -> planned data queries, paced to the API's call
+limit on one download slot. A 429 waits for Retry-After or a full time window; a 403 that says the
+query is too large is split in two and retried.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import scrapy
+
+from atlas_crawl.formats import jsonstat, pxweb
+from atlas_crawl.manifests import Dimension, Manifest, Place, all_manifests, register
+from atlas_crawl.spiders.base import AtlasSpider
+
+REGION_DIMENSIONS = ("Region", "KOKkommuneregion0000", "Gjerningssted", "Bydel")
+
+
+class SsbTableSpider(AtlasSpider):
+    """Any PxWebApi v2 table. Named subclasses below fix `table_id` from their manifest."""
+
+    name = "ssb_table"
+    table_id = ""
+    allowed_domains = ["data.ssb.no"]
+    custom_settings = {
+        # The spider paces itself to the API's published limit; AutoThrottle would fight it.
+        "AUTOTHROTTLE_ENABLED": False,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+        "DOWNLOAD_DELAY": pxweb.DEFAULT_WINDOW / pxweb.DEFAULT_CALLS,
+        "DOWNLOAD_DELAY_JITTER": 0,
+    }
+
+    def __init__(self, *args, table: str | None = None, base_url: str = pxweb.BASE_URL,
+                 lang: str = "no", select: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.select = parse_select(select)
+        if select:
+            self.arguments["select"] = select
+        if table:
+            self.table_id = table
+            self.arguments["table"] = table
+        if not self.table_id and not self.file:
+            raise ValueError("ssb_table needs -a table=<id> (e.g. 07459) or -a file=<saved response>")
+        self.base_url = base_url.rstrip("/")
+        self.lang = lang
+        self.limits = pxweb.ApiLimits()
+        self.meta: pxweb.TableMetadata | None = None
+        self.planned = self.done = 0
+        if self.table_id:
+            self.source_id = f"ssb_{self.table_id}"
+
+    # -- live crawl ---------------------------------------------------------------------------
+
+    async def start_live(self):
+        yield scrapy.Request(f"{self.base_url}/config", callback=self.parse_config,
+                             dont_filter=True)
+
+    def parse_config(self, response):
+        self.limits = pxweb.parse_config(response.body)
+        self._apply_rate_headers(response)
+        self.logger.info("PxWebApi limits: %s cells per call, %s calls per %s s",
+                         f"{self.limits.max_cells:,}", self.limits.max_calls,
+                         self.limits.time_window)
+        yield scrapy.Request(
+            f"{self.base_url}/tables/{self.table_id}/metadata?lang={self.lang}",
+            callback=self.parse_metadata, meta=self._wait_meta(),
+        )
+
+    def parse_metadata(self, response):
+        self._apply_rate_headers(response)
+        self.meta = pxweb.parse_metadata(response.body, self.table_id)
+        ensure_manifest(self.source_id, self.table_id, self.meta)
+        overrides = {**table_selection(self.source_id), **self.select}
+        queries = pxweb.plan(self.meta, self.limits.max_cells, overrides)
+        self.planned = len(queries)
+        self.logger.info("table %s: %s cells in %d planned call(s)", self.table_id,
+                         f"{sum(q.cells for q in queries):,}", len(queries))
+        for query in queries:
+            yield self.data_request(query)
+
+    def data_request(self, query: pxweb.Query) -> scrapy.Request:
+        meta = {**self._wait_meta(), "query": query, "handle_httpstatus_list": [403]}
+        if query.fits_in_url(self.base_url):
+            return scrapy.Request(query.get_url(self.base_url, self.lang),
+                                  callback=self.parse_data, meta=meta)
+        return scrapy.Request(
+            query.post_url(self.base_url, self.lang), method="POST",
+            body=json.dumps(query.post_body()), callback=self.parse_data, meta=meta,
+            headers={"Content-Type": "application/json"},
+        )
+
+    def parse_data(self, response):
+        self._apply_rate_headers(response)
+        if response.status == 403:
+            detail = pxweb.problem_detail(response.body)
+            query = response.meta["query"]
+            self.logger.warning("403 for %s cells (%s): splitting the query", query.cells, detail)
+            halves = pxweb.halve(self.meta, query)
+            self.planned += len(halves) - 1
+            for part in halves:
+                yield self.data_request(part)
+            return
+        self.done += 1
+        self.logger.info("table %s: call %d/%d done", self.table_id, self.done, self.planned)
+        yield from self.dataset_batches(response)
+
+    # -- one saved response -------------------------------------------------------------------
+
+    def parse_file(self, response):
+        dataset = jsonstat.decode(response.body)
+        if not self.table_id:
+            self.table_id = dataset.table_id or ""
+            if not self.table_id:
+                raise ValueError(f"{response.url}: no table id in the file; pass -a table=<id>")
+            self.source_id = f"ssb_{self.table_id}"
+        ensure_manifest(self.source_id, self.table_id, dataset)
+        yield from self.dataset_batches(response, dataset)
+
+    def dataset_batches(self, response, dataset: jsonstat.Dataset | None = None):
+        dataset = dataset or jsonstat.decode(response.body)
+        yield from self.batches(response, dataset.columns, dataset.rows(), dataset.key,
+                                types={"value": float, "decimals": int})
+
+    # -- pacing -------------------------------------------------------------------------------
+
+    def _wait_meta(self) -> dict:
+        return {"atlas_429_wait": self.limits.time_window}
+
+    def _apply_rate_headers(self, response) -> None:
+        policy = pxweb.parse_ratelimit_policy(response.headers.get("x-ratelimit-policy"))
+        if policy:
+            calls, window = policy
+            self.limits = pxweb.ApiLimits(self.limits.max_cells, calls, window)
+        self.set_delay(self.limits.delay)
+
+    def set_delay(self, delay: float) -> None:
+        """Pace the host's download slot: one call every timeWindow / maxCallsPerTimeWindow s."""
+        self.download_delay = delay
+        downloader = getattr(getattr(self.crawler, "engine", None), "downloader", None)
+        for slot in getattr(downloader, "slots", {}).values():
+            slot.delay = delay
+            slot.jitter = 0
+
+
+def parse_select(text: str) -> dict[str, list[str]]:
+    """`-a select="ContentsCode=Personer,Skilsmisse;Tid=2025,2026"` -> codes per dimension."""
+    selection = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        dim_id, sep, codes = part.partition("=")
+        if not sep or not codes.strip():
+            raise ValueError(f"-a select: {part!r} is not Dimension=code,code")
+        selection[dim_id.strip()] = [c.strip() for c in codes.split(",") if c.strip()]
+    return selection
+
+
+def table_selection(source_id: str) -> dict[str, list[str]]:
+    manifest = all_manifests().get(source_id)
+    pxcfg = (manifest.extra.get("pxweb") or {}) if manifest else {}
+    return {k: [str(c) for c in (v if isinstance(v, list) else [v])]
+            for k, v in (pxcfg.get("selection") or {}).items()}
+
+
+def ensure_manifest(source_id: str, table_id: str, described) -> Manifest:
+    """The table's manifest; for a table named only on the command line, one built from SSB's
+    own description (the catalogue shows it as such)."""
+    known = all_manifests().get(source_id)
+    if known:
+        return known
+    dims = described.dimensions
+    manifest = Manifest(
+        path=Path(f"<runtime:{source_id}>"),
+        source_id=source_id, upstream_id=table_id,
+        upstream_url=f"https://www.ssb.no/statbank/table/{table_id}",
+        upstream_title=described.label or f"SSB table {table_id}",
+        description=f"SSB table {table_id}, fetched by name without a curated manifest.",
+        publisher="Statistisk sentralbyrå", license="CC BY 4.0",
+        license_url="https://creativecommons.org/licenses/by/4.0/deed.no",
+        periodicity="irregular", eu_theme="SOCI",
+        attribution=f"Kilde: Statistisk sentralbyrå, tabell {table_id}",
+        tags={"provider": "ssb", "topic": "demographics", "geo": "national",
+              "cadence": "irregular"},
+        dimensions=tuple(Dimension(d.id, d.label) for d in dims),
+        presentation_policy="standard", methodology_version="unversioned",
+        places=tuple(Place(jsonstat.column_name(d.id)) for d in dims
+                     if d.id in REGION_DIMENSIONS),
+    )
+    register(manifest)
+    return manifest
+
+
+def _named_spider(manifest: Manifest) -> type[SsbTableSpider]:
+    table_id = str(manifest.extra["pxweb"]["table"])
+    return type(
+        f"Ssb{table_id}Spider", (SsbTableSpider,),
+        {"name": manifest.source_id, "table_id": table_id, "source_id": manifest.source_id,
+         "__module__": __name__, "__doc__": f"SSB table {table_id}: {manifest.upstream_title}"},
+    )
+
+
+for _manifest in all_manifests().values():
+    if "pxweb" in _manifest.extra:
+        globals()[f"Ssb{_manifest.extra['pxweb']['table']}Spider"] = _named_spider(_manifest)

@@ -1,0 +1,114 @@
+"""Running spiders against recorded responses, and comparing what they store with golden files.
+
+Used by the test suite (tests/test_golden.py) and handy in a notebook. A golden folder
+`golden/<name>/` holds:
+
+- `responses.json` and `responses/`: the recorded exchanges (see atlas_crawl/replay.py);
+- `golden.json`: `{"spider": ..., "args": {...}, "tables": [...]}`; file arguments are relative
+  to the folder;
+- `expected/<table>.jsonl`: the rows the crawl must store, one JSON object per line, in key order,
+  without the bookkeeping columns that start with `_`;
+- `README.md`: which responses are real captures and which were constructed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from atlas_crawl import PROJECT_DIR
+
+GOLDEN_DIR = PROJECT_DIR / "golden"
+
+
+@dataclass
+class GoldenCase:
+    folder: Path
+    spider: str
+    args: dict = field(default_factory=dict)
+    tables: list[str] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+    @classmethod
+    def load(cls, folder: Path) -> GoldenCase:
+        spec = json.loads((folder / "golden.json").read_text(encoding="utf-8"))
+        args = dict(spec.get("args", {}))
+        if "file" in args:
+            args["file"] = str((folder / args["file"]).resolve())
+        return cls(folder, spec.get("spider", folder.name), args, list(spec.get("tables", [])),
+                   dict(spec.get("settings", {})))
+
+    def expected_path(self, table: str) -> Path:
+        return self.folder / "expected" / f"{table}.jsonl"
+
+
+def golden_cases(root: Path = GOLDEN_DIR) -> list[GoldenCase]:
+    return [GoldenCase.load(p.parent) for p in sorted(root.glob("*/golden.json"))]
+
+
+def crawl_settings(db_path: Path | str, *, cassette: Path | None = None, replay: bool = True,
+                   **overrides):
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "atlas_crawl.settings")
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    settings.set("ATLAS_DB", str(db_path))
+    settings.set("ATLAS_REPLAY", replay)
+    if cassette is not None:
+        settings.set("ATLAS_CASSETTE", str(cassette))
+    settings.set("LOG_LEVEL", "WARNING")
+    for key, value in overrides.items():
+        settings.set(key, value)
+    return settings
+
+
+async def crawl(spider: str, settings, **args):
+    """Run one spider to the end inside a running reactor; returns the finished crawler."""
+    from scrapy.crawler import CrawlerRunner
+
+    runner = CrawlerRunner(settings)
+    crawler = runner.create_crawler(spider)
+    await runner.crawl(crawler, **args)
+    return crawler
+
+
+async def crawl_case(case: GoldenCase, db_path: Path | str):
+    settings = crawl_settings(db_path, cassette=case.folder, **case.settings)
+    return await crawl(case.spider, settings, **case.args)
+
+
+def table_rows(db_path: Path | str, table: str) -> list[dict]:
+    """A table's rows without `_` columns, ordered by primary key (or every column)."""
+    conn = sqlite3.connect(str(db_path))
+    try:
+        info = conn.execute(f'PRAGMA table_info("{table}")').fetchall()
+        if not info:
+            return []
+        columns = [row[1] for row in info if not row[1].startswith("_")]
+        pk = [row[1] for row in sorted(info, key=lambda r: r[5]) if row[5]] or columns
+        order = ", ".join(f'"{c}"' for c in pk)
+        select = ", ".join(f'"{c}"' for c in columns)
+        cur = conn.execute(f'SELECT {select} FROM "{table}" ORDER BY {order}')
+        return [dict(zip(columns, row)) for row in cur]
+    finally:
+        conn.close()
+
+
+def to_jsonl(rows: list[dict]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
+
+
+def runs(db_path: Path | str) -> list[dict]:
+    conn = sqlite3.connect(str(db_path))
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute("SELECT * FROM _runs ORDER BY started, rowid")]
+    finally:
+        conn.close()
