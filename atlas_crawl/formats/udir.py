@@ -1,0 +1,393 @@
+"""Udir statistics: the USS JSON API and the statistikkbank Excel export.
+
+Pure parsing and URL building; no Scrapy. Facts the code is built on (SOURCE-FACTS §8):
+
+- ``Rapportside/<name>`` names the report's endpoints (``rest/v1/Statistikk/GSK/GSI/1/8/data``;
+  versions advance) and its default filter values; its JSON has a duplicate key
+  (``rapportelementtypenavn``) that :mod:`json` resolves harmlessly (last wins);
+- ``filterVerdier`` lists every filter's values in one call: the years, and ``EnhetID`` as a
+  flattened tree (nivaa 1 "Hele landet" ``-12`` / "Utlandet" ``-13``, 2 fylke, 3 kommune,
+  4 school with its organisasjonsnummer as ``kode``);
+- ``data`` answers ``{"metadata": {"rowHierarchy", "columns"}, "rows": [{navn, kode, id, data}]}``:
+  ``id`` is a dot path whose depth says the level, values are strings with decimal commas and
+  space thousands, ``*`` is suppressed, and an empty answer (``"rows": []``) means *absent*;
+- period codes differ by report: ``TidID`` YYYY10 (GSI), YYYY12 (Elevundersøkelsen), YYYY06
+  (fravær, meaning the school year that *ends* in YYYY), ``SkoleAarID`` YYYYYYYY (nasjonale prøver).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from atlas_crawl.formats.excel import (
+    LayoutError,
+    find_header,
+    open_workbook,
+    read_records,
+    restore_code,
+    sheet_rows,
+)
+from atlas_crawl.formats.numbers import clean_text, parse_cell
+
+API_ROOT = "https://statistikkportalen.udir.no/api/rapportering/"
+HELE_LANDET = -12
+UTLANDET = -13
+ALLE = -10
+
+
+class UdirFormatError(ValueError):
+    """A Udir response does not have the shape the parser knows."""
+
+
+def _load(data: bytes | str | Mapping[str, Any]) -> Any:
+    if isinstance(data, Mapping):
+        return data
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise UdirFormatError(f"not JSON: {exc}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Rapportside
+
+
+@dataclass(frozen=True)
+class Report:
+    code: str  # Rapportside name, e.g. "GSK_Elev_Skol"
+    name: str
+    base: str  # endpoint path without the trailing /data
+    filters: tuple[str, ...]  # gyldigeFiltre
+    defaults: dict[str, list[int]]  # filterDefaultVerdier
+
+    @property
+    def period_filter(self) -> str:
+        return "SkoleAarID" if "SkoleAarID" in self.filters or "SkoleAarID" in self.defaults \
+            else "TidID"
+
+    @property
+    def default_periods(self) -> list[int]:
+        return list(self.defaults.get(self.period_filter, []))
+
+    def url(self, endpoint: str, query: str) -> str:
+        return f"{API_ROOT}{self.base}/{endpoint}?{query}"
+
+
+def rapportside_url(code: str) -> str:
+    return f"{API_ROOT}rest/v1/Rapportside/{code}"
+
+
+def parse_rapportside(data: bytes | str | Mapping[str, Any]) -> Report:
+    doc = _load(data)
+    page = doc.get("rappside") if isinstance(doc, dict) else None
+    if not isinstance(page, dict):
+        raise UdirFormatError("Rapportside: no 'rappside' object")
+    elements = page.get("rapportElementer") or []
+    endpoint = elements[0].get("dataEndepunkt") if elements else None
+    if not isinstance(endpoint, str) or not endpoint.endswith("/data"):
+        raise UdirFormatError(
+            f"Rapportside {page.get('kode')!r}: rapportElementer[0].dataEndepunkt should end in "
+            f"'/data', found {endpoint!r}")
+    defaults = {k: list(v) for k, v in (page.get("filterDefaultVerdier") or {}).items()}
+    return Report(
+        code=str(page.get("kode", "")), name=str(page.get("navn", "")),
+        base=endpoint[: -len("/data")],
+        filters=tuple(page.get("gyldigeFiltre") or elements[0].get("gyldigeFiltre") or ()),
+        defaults=defaults,
+    )
+
+
+def filter_string(filters: Mapping[str, object] | Iterable[tuple[str, object]]) -> str:
+    """``{"TidID": 202410, "TrinnID": -10}`` -> ``TidID(202410)_TrinnID(-10)``."""
+    items = filters.items() if isinstance(filters, Mapping) else filters
+    parts = []
+    for name, value in items:
+        if isinstance(value, (list, tuple)):
+            value = ",".join(str(v) for v in value)
+        parts.append(f"{name}({value})")
+    return "_".join(parts)
+
+
+def filterverdier_url(report: Report, period: int | None = None) -> str:
+    period = period if period is not None else (report.default_periods or [None])[-1]
+    if period is None:
+        raise UdirFormatError(f"{report.code}: no default period to ask filterVerdier with")
+    return report.url("filterVerdier",
+                      "filter=" + filter_string({report.period_filter: period, "EnhetID": "*"}))
+
+
+def data_url(report: Report, filters: Mapping[str, object], rad_sti: str) -> str:
+    return report.url("data", f"filter={filter_string(filters)}&radSti={rad_sti}"
+                              "&inkluderKoder=true")
+
+
+# --------------------------------------------------------------------------------------------
+# filterVerdier
+
+
+@dataclass(frozen=True)
+class Option:
+    indeks: int
+    id: int
+    kode: str
+    navn: str
+    nivaa: int | None = None
+    forelder: int | None = None
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
+class FilterValues:
+    lists: dict[str, list[Option]]
+
+    def options(self, name: str) -> list[Option]:
+        if name not in self.lists:
+            raise UdirFormatError(f"filterVerdier has no {name!r} (has {sorted(self.lists)})")
+        return self.lists[name]
+
+    def periods(self, name: str) -> list[Option]:
+        return self.options(name)
+
+    def units(self) -> dict[int, Option]:
+        """EnhetID options by ``indeks`` (the tree is sparse: not every child is listed)."""
+        return {o.indeks: o for o in self.options("EnhetID")}
+
+
+def parse_filterverdier(data: bytes | str | Mapping[str, Any]) -> FilterValues:
+    doc = _load(data)
+    if not isinstance(doc, dict):
+        raise UdirFormatError("filterVerdier: expected an object of lists")
+    lists: dict[str, list[Option]] = {}
+    for name, values in doc.items():
+        if not isinstance(values, list):
+            continue
+        lists[name] = [
+            Option(indeks=int(v["indeks"]), id=int(v["id"]), kode=str(v.get("kode", "")).strip(),
+                   navn=clean_text(str(v.get("navn", ""))), nivaa=v.get("nivaa"),
+                   forelder=v.get("forelder"), hidden=bool(v.get("skjult")))
+            for v in values
+        ]
+    return FilterValues(lists)
+
+
+@dataclass(frozen=True)
+class School:
+    school_id: str  # the EnhetID kode: an organisasjonsnummer, or U900990xx for schools abroad
+    organisasjonsnummer: str | None
+    name: str
+    kommune_code: str | None  # the kommune the school is registered under in the report
+    kommune_name: str | None
+    fylke_code: str | None
+    enhet_id: int
+
+
+def schools(values: FilterValues) -> list[School]:
+    """Every school (nivaa 4) of the EnhetID tree with the kommune it hangs under."""
+    units = values.units()
+    out = []
+    for unit in units.values():
+        if unit.nivaa != 4:
+            continue
+        kommune = units.get(unit.forelder) if unit.forelder is not None else None
+        fylke = units.get(kommune.forelder) if kommune and kommune.forelder is not None else None
+        orgnr = unit.kode if re.fullmatch(r"\d{9}", unit.kode) else None
+        out.append(School(
+            school_id=unit.kode, organisasjonsnummer=orgnr, name=unit.navn,
+            kommune_code=kommune.kode if kommune and kommune.nivaa == 3 else None,
+            kommune_name=kommune.navn if kommune and kommune.nivaa == 3 else None,
+            fylke_code=fylke.kode if fylke and fylke.nivaa == 2 else None,
+            enhet_id=unit.id,
+        ))
+    return out
+
+
+def regions(values: FilterValues, nivaa: int = 3) -> list[Option]:
+    """The region nodes at one level (3 = kommune), under Hele landet and Utlandet alike."""
+    return [u for u in values.options("EnhetID") if u.nivaa == nivaa]
+
+
+# --------------------------------------------------------------------------------------------
+# data
+
+
+@dataclass(frozen=True)
+class DataCell:
+    row_kode: str
+    row_navn: str
+    row_id: str
+    level: str  # from rowHierarchy and the depth of the row's id path
+    column: tuple[str, ...]  # the column header path, outermost first; the measure is last
+    value: int | float | None
+    status: str | None
+
+    @property
+    def measure(self) -> str:
+        return self.column[-1]
+
+
+def leaf_columns(columns: Sequence[Sequence[Mapping[str, Any]]]) -> list[tuple[str, ...]]:
+    """Expand the nested column header into one label path per data position."""
+    if not columns:
+        return []
+    width = max(sum(int(c.get("columnCount", 1)) for c in level) for level in columns)
+    paths: list[list[str]] = [[] for _ in range(width)]
+    for level in columns:
+        position = 0
+        spans = [(clean_text(str(c.get("name", ""))), int(c.get("columnCount", 1)))
+                 for c in level]
+        total = sum(span for _, span in spans)
+        repeat = width // total if total else 0
+        if total == 0 or width % total:
+            raise UdirFormatError(f"column level spans {total} columns, leaves are {width}")
+        for _ in range(repeat):
+            for name, span in spans:
+                for p in range(position, position + span):
+                    paths[p].append(name)
+                position += span
+    return [tuple(p) for p in paths]
+
+
+def parse_data(data: bytes | str | Mapping[str, Any], *, where: str = "") -> list[DataCell]:
+    """Every cell of a data answer; an empty answer gives ``[]`` (absent, not suppressed)."""
+    doc = _load(data)
+    meta = doc.get("metadata") if isinstance(doc, dict) else None
+    rows = doc.get("rows") if isinstance(doc, dict) else None
+    if not isinstance(meta, dict) or not isinstance(rows, list):
+        raise UdirFormatError(f"{where or 'data'}: expected metadata and rows")
+    if not rows:
+        return []
+    hierarchy = list(meta.get("rowHierarchy") or [])
+    paths = leaf_columns(meta.get("columns") or [])
+    out: list[DataCell] = []
+    for row in rows:
+        values = row.get("data") or []
+        if len(values) != len(paths):
+            raise UdirFormatError(
+                f"{where or 'data'}: row {row.get('navn')!r} has {len(values)} values for "
+                f"{len(paths)} columns")
+        row_id = str(row.get("id", ""))
+        depth = len(row_id.split(".")) if row_id else 0
+        level = hierarchy[depth - 1] if 0 < depth <= len(hierarchy) else f"depth {depth}"
+        for path, raw in zip(paths, values):
+            cell = parse_cell(raw, allow_text=False)
+            out.append(DataCell(str(row.get("kode", "")).strip(), clean_text(str(row.get("navn"))),
+                                row_id, level, path, cell.value, cell.status))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Periods
+
+
+def school_year(period: int | str, kind: str) -> str:
+    """The school year a report's period code means, as ``"2024-25"``.
+
+    ``kind`` is the code's shape: ``"YYYY10"`` (GSI, counted 1 October), ``"YYYY12"``
+    (Elevundersøkelsen), ``"YYYY06"`` (fravær: 202506 is 2024-25) or ``"YYYYYYYY"``
+    (nasjonale prøver: 20252026).
+    """
+    text = str(period)
+    if kind == "YYYYYYYY":
+        if not re.fullmatch(r"\d{8}", text) or int(text[4:]) != int(text[:4]) + 1:
+            raise UdirFormatError(f"{text!r} is not a SkoleAarID like 20252026")
+        start = int(text[:4])
+    else:
+        month = kind[-2:]
+        if not re.fullmatch(rf"\d{{4}}{month}", text):
+            raise UdirFormatError(f"{text!r} is not a period code of the shape {kind}")
+        start = int(text[:4]) - (1 if month == "06" else 0)
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+# --------------------------------------------------------------------------------------------
+# Statistikkbank Excel export
+
+EXPORT_IDS = ("EnhetNivaa", "Fylkekode", "Kommunekode", "Organisasjonsnummer", "EnhetNavn")
+EXPORT_LEVELS = {1: "national", 2: "fylke", 3: "kommune", 4: "skole"}
+_EXPORT_COLUMN = re.compile(r"^(?P<year>\d{4}-\d{2})\.(?P<eierform>[^.]+)\.(?P<kjonn>[^.]+)\."
+                            r"(?P<measure>[^.]+?)(?P<brudd>\.Brudd)?$")
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    level: str  # national | fylke | kommune | skole
+    fylke_code: str | None
+    kommune_code: str | None
+    organisasjonsnummer: str | None
+    name: str
+    school_year: str
+    eierform: str
+    kjonn: str
+    measure: str
+    value: int | float | None
+    status: str | None
+    brudd: str | None  # the break note Udir attaches to this year and measure, if any
+    row: int
+
+
+def parse_statistikkbank_export(data: bytes, *, file: str | None = None) -> list[ExportRow]:
+    """Udir statistikkbank's Excel export, one row per place x year x measure.
+
+    Codes come back as numbers that lost their leading zeros (``122``, ``1``): they are
+    restored by the column's level. ``<year>.<eierform>.<kjønn>.<measure>.Brudd`` columns hold
+    a note, attached to the value it belongs to. Blank cells (a fylke that did not exist yet,
+    a school that had closed) are absent observations and give no row.
+    """
+    wb = open_workbook(data)
+    try:
+        ws = wb.worksheets[0]
+        rows = sheet_rows(ws)
+        written = find_header(rows, EXPORT_IDS, file=file, sheet=ws.title).blocks[0].labels
+        columns = {lab: m for lab, text in written.items() if (m := _EXPORT_COLUMN.match(text))}
+        if not columns:
+            raise LayoutError(file=file, sheet=ws.title,
+                              expected="columns named <skoleår>.<eierform>.<kjønn>.<måltall>",
+                              found=sorted(written.values()))
+        records = list(read_records(ws, EXPORT_IDS, file=file, rows=rows))
+        out = []
+        for rec in records:
+            level = EXPORT_LEVELS.get(rec["EnhetNivaa"])
+            if level is None:
+                raise LayoutError(file=file, sheet=ws.title, expected="EnhetNivaa 1-4",
+                                  found=f"row {rec.row}: {rec['EnhetNivaa']!r}")
+            try:
+                fylke = restore_code(rec["Fylkekode"], "fylke")
+                kommune = restore_code(rec["Kommunekode"], "kommune")
+            except ValueError as exc:
+                raise LayoutError(file=file, sheet=ws.title, expected="fylke/kommune codes",
+                                  found=f"row {rec.row}: {exc}") from None
+            orgnr = None
+            if level == "skole":
+                raw = rec["Organisasjonsnummer"]
+                orgnr = str(int(raw)) if isinstance(raw, (int, float)) else clean_text(str(raw))
+            notes = {(m["year"], m["eierform"], m["kjonn"], m["measure"]):
+                     rec.values.get(lab) for lab, m in columns.items() if m["brudd"]}
+            for lab, m in columns.items():
+                if m["brudd"]:
+                    continue
+                key = (m["year"], m["eierform"], m["kjonn"], m["measure"])
+                cell = parse_cell(rec.values.get(lab), allow_text=False)
+                if cell.is_empty:
+                    continue  # no figure for this place and year: absent, not suppressed
+                note = notes.get(key)
+                out.append(ExportRow(
+                    level, fylke, kommune, orgnr, clean_text(str(rec["EnhetNavn"])),
+                    m["year"], m["eierform"], m["kjonn"], m["measure"], cell.value, cell.status,
+                    clean_text(note) if isinstance(note, str) and note.strip() else None,
+                    rec.row))
+        return out
+    finally:
+        wb.close()
+
+
+def iter_export_schools(rows: Iterable[ExportRow]) -> Iterator[tuple[str, str, str | None]]:
+    """(organisasjonsnummer, name, kommune code) of each school in an export, once."""
+    seen = set()
+    for r in rows:
+        if r.level == "skole" and r.organisasjonsnummer and r.organisasjonsnummer not in seen:
+            seen.add(r.organisasjonsnummer)
+            yield r.organisasjonsnummer, r.name, r.kommune_code
