@@ -7,6 +7,7 @@ exponential backoff that honour 429 and Retry-After (see middlewares/politeness.
 BOT_NAME = "atlas_crawl"
 SPIDER_MODULES = ["atlas_crawl.spiders"]
 NEWSPIDER_MODULE = "atlas_crawl.spiders"
+COMMANDS_MODULE = "atlas_crawl.commands"
 
 USER_AGENT = (
     "atlas_crawl/0.1 (statistics harvester for Norwegian public data; "

@@ -96,6 +96,7 @@ class StorePipeline:
         else:
             self.store.commit()
             error, status = None, "ok"
+        self.crawler.atlas_run_status = status
         self.store.finish_run(
             self.run_id, status=status, source_ids=self.source_ids, received=self.received,
             written=self.written if status == "ok" else 0, quarantined=self.quarantined,

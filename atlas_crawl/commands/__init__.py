@@ -1,0 +1,1 @@
+"""Scrapy commands that replace the built-in ones (settings: COMMANDS_MODULE)."""

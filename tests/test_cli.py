@@ -1,0 +1,53 @@
+"""The command line a user types: `scrapy list`, `scrapy crawl ... -a file=`, exit codes."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from atlas_crawl import PROJECT_DIR
+
+REAL_05803 = (PROJECT_DIR / "golden" / "ssb_table" / "responses" /
+              "v2_data_05803_lang-no_with-status.json")
+
+
+def scrapy(*args, db: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", *args, "-s", f"ATLAS_DB={db}", "-s", "LOG_LEVEL=INFO"],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "SCRAPY_SETTINGS_MODULE": "atlas_crawl.settings"},
+    )
+
+
+def test_scrapy_list_names_the_spiders():
+    out = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=PROJECT_DIR,
+                         capture_output=True, text=True, timeout=60).stdout.split()
+    for name in ("ssb_table", "ssb_07459", "ssb_08764", "ssb_12944", "ssb_09406"):
+        assert name in out
+
+
+def test_crawl_a_saved_file_stores_every_cell(tmp_path):
+    db = tmp_path / "atlas.db"
+    result = scrapy("crawl", "ssb_table", "-a", "table=05803", "-a", f"file={REAL_05803}", db=db)
+    assert result.returncode == 0, result.stderr[-2000:]
+    conn = sqlite3.connect(db)
+    rows = dict(((c, t), (v, s)) for c, t, v, s in conn.execute(
+        "SELECT contentscode, tid, value, status FROM ssb_05803"))
+    assert len(rows) == 12
+    assert rows[("Personer", "2026")] == (5627400.0, None)
+    assert rows[("Skilsmisse", "1735")] == (None, "..")
+    assert rows[("Skilsmisse", "2025")] == (0.0, None)
+    url, = conn.execute("SELECT DISTINCT url FROM _fetches").fetchone()
+    assert url == REAL_05803.resolve().as_uri()
+
+
+def test_a_failed_run_exits_non_zero_and_is_recorded(tmp_path):
+    db = tmp_path / "atlas.db"
+    # Replay of a selection that was never recorded: the run must fail, loudly.
+    result = scrapy("crawl", "ssb_table", "-a", "table=05803", "-s", "ATLAS_REPLAY=1", db=db)
+    assert result.returncode == 2
+    assert "was never recorded" in result.stderr
+    status, error = sqlite3.connect(db).execute("SELECT status, error FROM _runs").fetchone()
+    assert status == "failed"
+    assert "valueCodes" in error
