@@ -51,7 +51,7 @@ class ImdiLayoutError(ValueError):
 
     def __init__(self, url: str | None, what: str, expected: object, found: object) -> None:
         self.url, self.what, self.expected, self.found = url, what, expected, found
-        super().__init__(f"{url or '<page>'}: {what}: expected {expected}; found {found}")
+        super().__init__(f"{url or '<page>'}: {what}: found {found}; expected {expected}")
 
 
 @dataclass(frozen=True)
