@@ -1,0 +1,459 @@
+"""Rebuild the Klass-shaped snapshot tables from the real captures, FHI's table and the reforms.
+
+    python -m atlas_crawl.geo.build_snapshot ../shared/realdata
+
+writes ``atlas_crawl/geo/data/{fylker,kommuner,changes}.csv`` and prints every disagreement it
+found between the inputs. Authority, highest first:
+
+1. SSB Klass captures in ``<realdata>/ssb_klass/`` (131 on 2023-03-02 and from 2024-01-01;
+   the 104->131 correspondence 2018-01-01..2020-01-02, which lists every kommune with its name and
+   exact validity in 2018, 2019 and on 2020-01-01; 104 codes and changes around 2020 and 2024).
+2. The reform facts in ``PUBLIC_KNOWLEDGE`` below (fylke changes of 2018 and 2024 and older
+   changes neither source covers), each with its reason.
+3. FHI's curated lifetime table ``<realdata>/geo_reference/csdata_norway_locations.xlsx``
+   (kommune code lifetimes and successors since ~2006; its split weights are not used).
+
+A kommune lifetime that FHI starts before 1960 gets an empty ``valid_from``: the snapshot does not
+claim when such a code was introduced. A live Klass crawl replaces all three tables with Klass's
+own validity periods (``scrapy crawl ssb_klass -a refresh_snapshot=1``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from atlas_crawl.formats import klass
+from atlas_crawl.geo.snapshot import classify_changes, write_table
+
+CAPTURE_131_2023 = "ssb_klass/klass_131_codesAt_2023-03-02.json"
+CAPTURE_131_2024 = "ssb_klass/klass_131_codes_from2024-01-01.json"
+CAPTURE_104_131 = "ssb_klass/klass_104_corresponds_target131_from2018-01-01_to2020-01-02.json"
+CAPTURE_104_2018 = "ssb_klass/klass_104_codes_from2018-01-01_to2020-01-02.json"
+CAPTURE_104_2024 = "ssb_klass/klass_104_codes_from2024-01-01.json"
+CAPTURE_104_CHANGES = "ssb_klass/klass_104_changes_from2019-01-01_to2020-01-02.json"
+CSDATA = "geo_reference/csdata_norway_locations.xlsx"
+
+SRC_K18 = "klass:104->131 2018-01-01..2020-01-02"
+SRC_K23 = "klass:131 codesAt 2023-03-02"
+SRC_K24 = "klass:131 codes from 2024-01-01"
+SRC_CS = "fhi:csdata norway_locations"
+SRC_PK = "public knowledge"
+
+# Fylker. Klass captures give 2018-2020 (with exact name changes) and 2024; the rest is the
+# public record of the 2018 (Trøndelag), 2020 and 2024 county reforms.
+FYLKER = [
+    # code, name, valid_from, valid_to, source
+    ("01", "Østfold", None, "2020-01-01", SRC_K18),
+    ("02", "Akershus", None, "2020-01-01", SRC_K18),
+    ("03", "Oslo", None, None, f"{SRC_K18}; klass:104 codes from 2024-01-01"),
+    ("04", "Hedmark", None, "2020-01-01", SRC_K18),
+    ("05", "Oppland", None, "2020-01-01", SRC_K18),
+    ("06", "Buskerud", None, "2020-01-01", SRC_K18),
+    ("07", "Vestfold", None, "2020-01-01", SRC_K18),
+    ("08", "Telemark", None, "2020-01-01", SRC_K18),
+    ("09", "Aust-Agder", None, "2020-01-01", SRC_K18),
+    ("10", "Vest-Agder", None, "2020-01-01", SRC_K18),
+    ("11", "Rogaland", None, None, f"{SRC_K18}; klass:104 codes from 2024-01-01"),
+    ("12", "Hordaland", None, "2020-01-01", SRC_K18),
+    ("13", "Bergen", None, "1972-01-01", f"{SRC_PK}: Bergen joined Hordaland 1972"),
+    ("14", "Sogn og Fjordane", None, "2020-01-01", SRC_K18),
+    ("15", "Møre og Romsdal", None, None, f"{SRC_K18}; klass:104 codes from 2024-01-01"),
+    ("16", "Sør-Trøndelag", None, "2018-01-01", f"{SRC_PK}: Trøndelag formed 2018-01-01"),
+    ("17", "Nord-Trøndelag", None, "2018-01-01", f"{SRC_PK}: Trøndelag formed 2018-01-01"),
+    ("18", "Nordland", None, "2020-01-01", SRC_K18),
+    ("18", "Nordland - Nordlánnda", "2020-01-01", None,
+     f"{SRC_K18}; klass:104 codes from 2024-01-01"),
+    ("19", "Troms - Romsa", None, "2020-01-01", SRC_K18),
+    ("20", "Finnmark - Finnmárku", None, "2020-01-01", SRC_K18),
+    ("30", "Viken", "2020-01-01", "2024-01-01", f"{SRC_K18}; absent from 104 in 2024"),
+    ("31", "Østfold", "2024-01-01", None, "klass:104 codes from 2024-01-01"),
+    ("32", "Akershus", "2024-01-01", None, "klass:104 codes from 2024-01-01"),
+    ("33", "Buskerud", "2024-01-01", None, "klass:104 codes from 2024-01-01"),
+    ("34", "Innlandet", "2020-01-01", None, f"{SRC_K18}; klass:104 codes from 2024-01-01"),
+    ("38", "Vestfold og Telemark", "2020-01-01", "2024-01-01",
+     f"{SRC_K18}; absent from 104 in 2024"),
+    ("39", "Vestfold", "2024-01-01", None, "klass:104 codes from 2024-01-01"),
+    ("40", "Telemark", "2024-01-01", None, "klass:104 codes from 2024-01-01"),
+    ("42", "Agder", "2020-01-01", None, f"{SRC_K18}; klass:104 codes from 2024-01-01"),
+    ("46", "Vestland", "2020-01-01", None, f"{SRC_K18}; klass:104 codes from 2024-01-01"),
+    ("50", "Trøndelag", "2018-01-01", "2020-01-01", SRC_K18),
+    ("50", "Trøndelag - Trööndelage", "2020-01-01", None,
+     f"{SRC_K18}; klass:104 codes from 2024-01-01"),
+    ("54", "Troms og Finnmark - Romsa ja Finnmárku - Tromssa ja Finmarkku", "2020-01-01",
+     "2024-01-01", f"{SRC_K18}; absent from 104 in 2024"),
+    ("55", "Troms - Romsa - Tromssa", "2024-01-01", None, "klass:104 codes from 2024-01-01"),
+    ("56", "Finnmark - Finnmárku - Finmarkku", "2024-01-01", None,
+     "klass:104 codes from 2024-01-01"),
+]
+
+# Fylke code changes Klass captures do not hold (the 2020 ones come from the changes capture).
+PUBLIC_KNOWLEDGE_FYLKE_CHANGES = [
+    ("1972-01-01", "13", "12"),
+    ("2018-01-01", "16", "50"),
+    ("2018-01-01", "17", "50"),
+    ("2024-01-01", "30", "31"),
+    ("2024-01-01", "30", "32"),
+    ("2024-01-01", "30", "33"),
+    ("2024-01-01", "38", "39"),
+    ("2024-01-01", "38", "40"),
+    ("2024-01-01", "54", "55"),
+    ("2024-01-01", "54", "56"),
+]
+
+# Kommuner older than FHI's table that the special code 0716u needs: Re (0716) was formed on
+# 2002-01-01 from Våle (0716, SSB's "0716u Våle (-2001)") and Ramnes (0718).
+PUBLIC_KNOWLEDGE_KOMMUNER = [
+    ("0716", "Våle", None, "2002-01-01", f"{SRC_PK}: Våle and Ramnes formed Re in 2002"),
+    ("0718", "Ramnes", None, "2002-01-01", f"{SRC_PK}: Våle and Ramnes formed Re in 2002"),
+]
+PUBLIC_KNOWLEDGE_KOMMUNE_CHANGES = [
+    ("2002-01-01", "0716", "0716"),
+    ("2002-01-01", "0718", "0716"),
+]
+
+# FHI writes some Sámi names without the spaces Klass uses; Klass's spelling wins.
+CSDATA_NAME_FIXES = {
+    "Snåase-Snåsa": "Snåase - Snåsa",
+    "Raarvihke-Røyrvik": "Raarvihke - Røyrvik",
+}
+
+# Code changes before this date are outside the snapshot (FHI's table starts here).
+HORIZON = "2006-01-01"
+
+# Klass 131 gives no date for these name changes; the dates below are 1 January of the year the
+# new name is first seen, and the source column says so.
+APPROX_NAME_NOTE = "name change date not in the captures; set to 1 January of the first year seen"
+
+
+def _load_json(root: Path, rel: str) -> dict:
+    return json.loads((root / rel).read_text(encoding="utf-8"))
+
+
+def _csdata(root: Path) -> list[dict]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(root / CSDATA, read_only=True)
+    rows = list(wb.worksheets[0].iter_rows(values_only=True))
+    header = rows[0]
+    out = []
+    for values in rows[1:]:
+        r = dict(zip(header, values))
+        if not str(r["municip_code"]).startswith("municip_nor"):
+            continue  # Svalbard, Jan Mayen and 9999 live in special_codes.csv
+        out.append({
+            "code": r["municip_code"].removeprefix("municip_nor"),
+            "name": CSDATA_NAME_FIXES.get(r["municip_name"], r["municip_name"]),
+            "year_start": int(r["year_start"]),
+            "year_end": None if r["year_end"] is None else int(r["year_end"]),
+            "code_end": (r["municip_code_end"] or "").removeprefix("municip_nor") or None,
+        })
+    return out
+
+
+def build(root: Path) -> tuple[dict[str, list[dict]], list[str]]:
+    """Return the three tables and the list of disagreements found while building them."""
+    notes: list[str] = []
+
+    corr = klass.parse_corresponds(_load_json(root, CAPTURE_104_131), requested_to="2020-01-02")
+    k23 = {r["code"]: r["name"] for r in
+           klass.parse_codes_at(_load_json(root, CAPTURE_131_2023), "2023-03-02")}
+    k24 = {r["code"]: r["name"] for r in klass.parse_codes(_load_json(root, CAPTURE_131_2024))}
+    k23.pop("9999", None)
+    k24.pop("9999", None)
+    cs = _csdata(root)
+
+    # --- kommune lifetimes -------------------------------------------------------------------
+    life: dict[str, dict] = {}
+    for r in cs:
+        start = f"{r['year_start']}-01-01" if r["year_start"] >= 1960 else None
+        end = f"{r['year_end'] + 1}-01-01" if r["year_end"] is not None else None
+        life.setdefault(r["code"], {"start": start, "end": end, "cs_name": r["name"]})
+
+    # Klass names with exact validity, 2018-01-01 .. 2020-01-01 (and open from 2020-01-01)
+    observed: dict[str, list[tuple[str, str | None, str, str]]] = defaultdict(list)
+    for r in corr:
+        if r["target_code"] == "9999":
+            continue
+        observed[r["target_code"]].append((r["valid_from"], r["valid_to"], r["target_name"],
+                                           SRC_K18))
+    for code, name in k23.items():
+        observed[code].append(("2023-03-02", None, name, SRC_K23))
+    for code, name in k24.items():
+        observed[code].append(("2024-01-01", None, name, SRC_K24))
+
+    # Klass decides the 2024 boundary (FHI lists some new codes from 2023).
+    moved_2024: list[str] = []
+    for code in set(k24) - set(k23):
+        if code not in life:
+            notes.append(f"kommune {code} {k24[code]}: in Klass 2024, not in FHI's table")
+            life[code] = {"start": "2024-01-01", "end": None, "cs_name": k24[code]}
+        elif life[code]["start"] != "2024-01-01":
+            moved_2024.append(code)
+            life[code]["start"] = "2024-01-01"
+    if moved_2024:
+        notes.append(f"{len(moved_2024)} kommuner FHI starts on 2023-01-01 start on 2024-01-01 "
+                     "in Klass (Klass kept): " + " ".join(sorted(moved_2024)))
+    for code in set(k23) - set(k24):
+        if life[code]["end"] != "2024-01-01":
+            notes.append(f"kommune {code}: FHI ends it {life[code]['end']}, Klass 2024-01-01")
+            life[code]["end"] = "2024-01-01"
+    for code in k24:
+        if life[code]["end"] is not None:
+            notes.append(f"kommune {code}: FHI ends it {life[code]['end']}, Klass 2024 lists it")
+            life[code]["end"] = None
+    # Klass correspondence validity wins for 2018-2020 boundaries (Rindal moved 2019-01-01).
+    for code, obs in observed.items():
+        k18 = [o for o in obs if o[3] == SRC_K18]
+        if not k18:
+            continue
+        first = min(o[0] for o in k18)
+        last_to = [o[1] for o in k18]
+        end = None if None in last_to else max(last_to)
+        if first > "2018-01-01" and life[code]["start"] != first:
+            if life[code]["start"] is None or life[code]["start"] < "2018-01-01":
+                notes.append(f"capture gap: 104->131 lists {code} only from {first}; FHI has it "
+                             f"since {life[code]['start'] or 'before 1960'} (FHI kept)")
+            else:
+                notes.append(f"kommune {code}: FHI starts it {life[code]['start']}, "
+                             f"Klass {first} (Klass kept)")
+                life[code]["start"] = first
+        if end is not None and life[code]["end"] != end:
+            notes.append(f"kommune {code}: FHI ends it {life[code]['end']}, Klass {end}")
+            life[code]["end"] = end
+
+    # --- name versions -------------------------------------------------------------------------
+    kommuner: list[dict] = []
+    for code in sorted(life):
+        lt = life[code]
+        obs = sorted(observed.get(code, []))
+        if not obs:  # ended before 2018: FHI's name over its whole lifetime
+            kommuner.append({"code": code, "name": lt["cs_name"], "valid_from": lt["start"],
+                             "valid_to": lt["end"], "source": SRC_CS})
+            continue
+        versions: list[dict] = []
+        for seen_from, seen_to, name, src in obs:
+            if versions and versions[-1]["name"] == name:
+                if src not in versions[-1]["source"]:
+                    versions[-1]["source"] += f"; {src}"
+                continue
+            if versions:
+                if src == SRC_K18:
+                    boundary = seen_from  # exact: the correspondence item starts here
+                else:
+                    boundary = f"{seen_from[:4]}-01-01"
+                    if boundary <= versions[-1]["valid_from"]:
+                        boundary = seen_from
+                    if src == SRC_K23:
+                        src = f"{src} ({APPROX_NAME_NOTE})"
+                versions[-1]["valid_to"] = boundary
+                seen_from = boundary
+            versions.append({"code": code, "name": name, "valid_from": seen_from,
+                             "valid_to": None, "source": src})
+        versions[0]["valid_from"] = lt["start"]
+        if versions[0]["source"].startswith(SRC_K18) and lt["start"] != "2018-01-01":
+            versions[0]["source"] += f"; lifetime start {SRC_CS}"
+        versions[-1]["valid_to"] = lt["end"]
+        kommuner.extend(versions)
+    for code, name, start, end, src in PUBLIC_KNOWLEDGE_KOMMUNER:
+        kommuner.append({"code": code, "name": name, "valid_from": start, "valid_to": end,
+                         "source": src})
+    kommuner.sort(key=lambda r: (r["code"], r["valid_from"] or ""))
+
+    # --- changes ------------------------------------------------------------------------------
+    def name_on(code: str, day: str, before: bool) -> str | None:
+        best = None
+        for v in kommuner:
+            if v["code"] != code:
+                continue
+            lo, hi = v["valid_from"] or "", v["valid_to"] or "9999"
+            if (before and lo < day <= hi) or (not before and lo <= day < hi):
+                best = v["name"]
+        return best
+
+    changes: list[dict] = []
+    for r in cs:
+        if r["code_end"] is None:
+            continue
+        changed_on = life[r["code"]]["end"]
+        changes.append({"changed_on": changed_on, "level": "kommune",
+                        "old_code": r["code"], "new_code": r["code_end"], "source": SRC_CS})
+    for changed_on, old, new in PUBLIC_KNOWLEDGE_KOMMUNE_CHANGES:
+        changes.append({"changed_on": changed_on, "level": "kommune", "old_code": old,
+                        "new_code": new, "source": f"{SRC_PK}: Våle and Ramnes formed Re"})
+    for r in changes:
+        r["old_name"] = name_on(r["old_code"], r["changed_on"], before=True)
+        r["new_name"] = name_on(r["new_code"], r["changed_on"], before=False)
+        if r["changed_on"] in ("2020-01-01", "2019-01-01", "2018-01-01"):
+            r["source"] += f"; ends/starts confirmed by {SRC_K18}"
+        if r["changed_on"] == "2024-01-01":
+            r["source"] += "; ends/starts confirmed by klass:131 2023-03-02 and 2024"
+
+    fylke_changes = klass.parse_changes(_load_json(root, CAPTURE_104_CHANGES))
+    fylke_names = {}
+    for code, name, start, end, _ in FYLKER:
+        fylke_names[(code, "end", end)] = name
+        fylke_names[(code, "start", start)] = name
+    for r in fylke_changes:
+        if r["old_code"] != r["new_code"]:
+            changes.append({"changed_on": r["changed_on"], "level": "fylke",
+                            "old_code": r["old_code"], "old_name": r["old_name"],
+                            "new_code": r["new_code"], "new_name": r["new_name"],
+                            "source": "klass:104 changes 2019-01-01..2020-01-02"})
+    for changed_on, old, new in PUBLIC_KNOWLEDGE_FYLKE_CHANGES:
+        changes.append({"changed_on": changed_on, "level": "fylke", "old_code": old,
+                        "old_name": fylke_names.get((old, "end", changed_on)),
+                        "new_code": new,
+                        "new_name": fylke_names.get((new, "start", changed_on))
+                        or _fylke_name_on(new, changed_on),
+                        "source": SRC_PK})
+
+    existed = set()
+    starts = defaultdict(list)
+    for v in kommuner:
+        starts[v["code"]].append(v["valid_from"] or "")
+    for code, _, start, _, _ in FYLKER:
+        starts[code].append(start or "")
+    for r in changes:
+        if any(s < r["changed_on"] for s in starts[r["new_code"]]) and not (
+            r["level"] == "kommune" and r["new_code"] in {c[2] for c in
+                                                          PUBLIC_KNOWLEDGE_KOMMUNE_CHANGES}
+        ):
+            existed.add((r["new_code"], r["changed_on"]))
+    classify_changes(changes, existed)
+    changes.sort(key=lambda r: (r["changed_on"], r["level"], r["new_code"], r["old_code"]))
+
+    fylker = [{"code": c, "name": n, "valid_from": s, "valid_to": e, "source": src}
+              for c, n, s, e, src in FYLKER]
+
+    notes.extend(crosscheck({"fylker": fylker, "kommuner": kommuner, "changes": changes}, root))
+    return {"fylker": fylker, "kommuner": kommuner, "changes": changes}, notes
+
+
+def _fylke_name_on(code: str, day: str) -> str | None:
+    for c, n, s, e, _ in FYLKER:
+        if c == code and (s or "") <= day < (e or "9999"):
+            return n
+    return None
+
+
+def _valid_on(rows: list[dict], day: str) -> dict[str, str]:
+    return {r["code"]: r["name"] for r in rows
+            if (r["valid_from"] or "") <= day < (r["valid_to"] or "9999")}
+
+
+def crosscheck(tables: dict[str, list[dict]], root: Path) -> list[str]:
+    """Every disagreement between the snapshot tables and the Klass captures under ``root``.
+
+    Returns human-readable lines; the known gaps of the captures themselves are reported too,
+    prefixed ``capture gap:`` (they are facts about the capture, not errors in the snapshot).
+    """
+    out: list[str] = []
+    kommuner, fylker, changes = tables["kommuner"], tables["fylker"], tables["changes"]
+
+    def compare(label: str, snap: dict[str, str], capt: dict[str, str], gap_ok: bool = False):
+        for code in sorted(set(capt) - set(snap)):
+            out.append(f"{label}: {code} {capt[code]} is in the capture, not in the snapshot")
+        for code in sorted(set(snap) - set(capt)):
+            prefix = "capture gap: " if gap_ok else ""
+            out.append(f"{prefix}{label}: {code} {snap[code]} is in the snapshot, "
+                       "not in the capture")
+        for code in sorted(set(snap) & set(capt)):
+            if snap[code] != capt[code]:
+                out.append(f"{label}: {code} named {snap[code]!r}, capture {capt[code]!r}")
+
+    k23 = {r["code"]: r["name"] for r in
+           klass.parse_codes_at(_load_json(root, CAPTURE_131_2023), "2023-03-02")
+           if r["code"] != "9999"}
+    k24 = {r["code"]: r["name"] for r in klass.parse_codes(_load_json(root, CAPTURE_131_2024))
+           if r["code"] != "9999"}
+    compare("131 on 2023-03-02", _valid_on(kommuner, "2023-03-02"), k23)
+    compare("131 on 2024-01-01", _valid_on(kommuner, "2024-01-01"), k24)
+
+    corr = klass.parse_corresponds(_load_json(root, CAPTURE_104_131), requested_to="2020-01-02")
+    for day in ("2018-01-01", "2019-01-01", "2019-12-31", "2020-01-01"):
+        capt = {r["target_code"]: r["target_name"] for r in corr
+                if r["target_code"] != "9999" and r["valid_from"] <= day < (r["valid_to"] or "9")}
+        compare(f"104->131 on {day}", _valid_on(kommuner, day), capt, gap_ok=True)
+        for r in corr:
+            if (r["valid_from"] <= day < (r["valid_to"] or "9") and r["target_code"] != "9999"
+                    and r["target_code"][:2] != r["source_code"]):
+                out.append(f"104->131 on {day}: kommune {r['target_code']} under fylke "
+                           f"{r['source_code']}, not its first two digits")
+
+    f18 = klass.parse_codes(_load_json(root, CAPTURE_104_2018), requested_to="2020-01-02")
+    f24 = klass.parse_codes(_load_json(root, CAPTURE_104_2024))
+    for day, rows in (("2018-01-01", f18), ("2019-12-31", f18), ("2020-01-01", f18),
+                      ("2024-01-01", f24)):
+        capt = {r["code"]: r["name"] for r in rows if r["code"] != "99"
+                and (r["valid_from"] or "") <= day < (r["valid_to"] or "9999")}
+        compare(f"104 on {day}", _valid_on(fylker, day), capt)
+
+    # every edge joins a code that ends on the change date to one valid on it
+    by_level = {"kommune": kommuner, "fylke": fylker}
+    for r in changes:
+        rows = by_level[r["level"]]
+        before = _valid_on(rows, _day_before(r["changed_on"]))
+        after = _valid_on(rows, r["changed_on"])
+        if r["old_code"] not in before:
+            out.append(f"change {r['changed_on']} {r['old_code']}->{r['new_code']}: "
+                       f"{r['old_code']} not valid the day before")
+        if r["new_code"] not in after:
+            out.append(f"change {r['changed_on']} {r['old_code']}->{r['new_code']}: "
+                       f"{r['new_code']} not valid on the day")
+    # every kommune that ends has somewhere to go, every new one came from somewhere
+    olds = {(r["old_code"], r["changed_on"]) for r in changes if r["level"] == "kommune"}
+    news = {(r["new_code"], r["changed_on"]) for r in changes if r["level"] == "kommune"}
+    ends = {(v["code"], v["valid_to"]) for v in kommuner if v["valid_to"]}
+    for code, end in sorted(ends):
+        still = any(v["code"] == code and v["valid_from"] == end for v in kommuner)
+        if not still and (code, end) not in olds:
+            out.append(f"kommune {code} ends {end} with no successor")
+    for v in kommuner:
+        start = v["valid_from"]
+        if start and start > HORIZON and (v["code"], start) not in news:
+            earlier = any(w["code"] == v["code"] and w["valid_to"] == start for w in kommuner)
+            if not earlier:
+                out.append(f"kommune {v['code']} {v['name']} starts {start} with no predecessor")
+    return out
+
+
+def _day_before(day: str) -> str:
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+
+
+HEADERS = {
+    "fylker": """Fylker (SSB Klass 104) with validity; valid_to is exclusive, empty valid_from means
+"since before the snapshot's horizon". Built by `python -m atlas_crawl.geo.build_snapshot` from
+the Klass captures in ../shared/realdata/ssb_klass (see its SOURCES.md) plus the public record of
+the 2018, 2020 and 2024 county reforms; each row names its source.""",
+    "kommuner": """Kommuner (SSB Klass 131), one row per name version; valid_to is exclusive.
+Built by `python -m atlas_crawl.geo.build_snapshot` from the Klass captures (131 on 2023-03-02,
+131 from 2024-01-01, the 104->131 correspondence 2018-01-01..2020-01-02) and, for lifetimes and
+kommuner that ended before 2018, FHI's csdata norway_locations table (MIT, Folkehelseinstituttet).
+Lifetimes FHI starts before 1960 have an empty valid_from. Each row names its source.""",
+    "changes": """Code changes of fylker and kommuner (like Klass `changes`): old_code -> new_code on
+changed_on. kind: renumbered (1:1), merged (into a code with other predecessors, or one that
+already existed), split (one old code to several new ones; no weights are kept on purpose).
+Built by `python -m atlas_crawl.geo.build_snapshot`; each row names its source.""",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    root = Path(argv[0] if argv else "../shared/realdata")
+    tables, notes = build(root)
+    for name in ("fylker", "kommuner", "changes"):
+        path = write_table(name, tables[name], HEADERS[name])
+        print(f"wrote {path} ({len(tables[name])} rows)")
+    for line in notes:
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
