@@ -1,7 +1,7 @@
 """`python -m atlas_crawl <command>`: the demo path and catalogue publishing.
 
     replay-all   crawl every golden folder's recorded responses into one database
-    publish      write Datasette metadata.yml from the manifests
+    publish      prepare the database for the catalogue and write metadata.yml from the manifests
     serve        serve the database read-only (immutable) with Datasette
 """
 
@@ -60,16 +60,34 @@ def last_runs(db: str) -> list[dict]:
 
 
 def publish(db: str, metadata: str) -> int:
-    from atlas_crawl.publish.metadata import write_metadata
+    """Prepare the database for serving (dimensions, foreign keys, views, sources) and write
+    metadata.yml; see atlas_crawl/publish/."""
+    from atlas_crawl.publish import publish as publish_catalogue
 
-    path = write_metadata(metadata, db)
-    log.info("wrote %s", path)
+    try:
+        report = publish_catalogue(db, metadata)
+    except FileNotFoundError as exc:
+        log.error("%s", exc)
+        return 1
+    log.info("wrote %s: %d tables, %d sources, canned queries: %s", report.metadata_path,
+             len(report.tables), report.sources, ", ".join(report.queries))
     return 0
 
 
+def serve_command(db: str, metadata: str, port: int, host: str = "127.0.0.1") -> list[str]:
+    """Datasette, read-only: the database is opened immutable (-i), nothing can write to it."""
+    return [sys.executable, "-m", "datasette", "serve", "-i", db, "-m", metadata,
+            "-h", host, "-p", str(port), "--setting", "default_page_size", "50",
+            "--setting", "sql_time_limit_ms", "5000", "--setting", "facet_time_limit_ms", "1000"]
+
+
 def serve(db: str, metadata: str, port: int, host: str = "127.0.0.1") -> int:
-    command = [sys.executable, "-m", "datasette", "serve", "-i", db, "-m", metadata,
-               "-h", host, "-p", str(port), "--setting", "default_page_size", "50"]
+    for path, hint in ((db, "crawl first, e.g. python -m atlas_crawl replay-all"),
+                       (metadata, "run python -m atlas_crawl publish first")):
+        if not Path(path).exists():
+            log.error("%s does not exist: %s", path, hint)
+            return 1
+    command = serve_command(db, metadata, port, host)
     log.info("serving %s at http://%s:%d (read-only)", db, host, port)
     os.execv(sys.executable, command)
     return 0  # pragma: no cover
@@ -81,19 +99,21 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("replay-all", help="crawl every golden folder into one database")
     p.add_argument("--db", default="atlas.db")
-    p = sub.add_parser("publish", help="write Datasette metadata.yml from the manifests")
+    p = sub.add_parser("publish", help="prepare the database for the catalogue and write "
+                       "metadata.yml from the manifests")
     p.add_argument("--db", default="atlas.db")
     p.add_argument("--metadata", default="metadata.yml")
     p = sub.add_parser("serve", help="serve the database read-only with Datasette")
     p.add_argument("--db", default="atlas.db")
     p.add_argument("--metadata", default="metadata.yml")
     p.add_argument("--port", type=int, default=8001)
+    p.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
     if args.command == "replay-all":
         return replay_all(args.db)
     if args.command == "publish":
         return publish(args.db, args.metadata)
-    return serve(args.db, args.metadata, args.port)
+    return serve(args.db, args.metadata, args.port, args.host)
 
 
 if __name__ == "__main__":

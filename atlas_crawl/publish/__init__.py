@@ -1,1 +1,132 @@
-"""The Datasette catalogue, generated from the manifests."""
+"""The Datasette catalogue, generated from the manifests and the database.
+
+`publish(db, metadata_path)` prepares a crawled database for serving and writes metadata.yml:
+
+1. `dim_place` and `dim_period` (names next to codes, grains next to periods);
+2. foreign keys from place and period columns to them, and indexes (schema only: the crawled
+   rows are copied unchanged, and a table already in shape is left alone);
+3. an annual view of every monthly table;
+4. the `sources` table with full-text search;
+5. metadata.yml: titles, descriptions, licences, sources, columns, facets, sorts, canned queries.
+
+The database is then checkpointed out of WAL mode so `datasette serve -i` (immutable) sees it all.
+Publishing twice gives the same database and the same metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from atlas_crawl.manifests import Manifest, all_manifests
+from atlas_crawl.publish import dims, metadata, queries, sources, views
+from atlas_crawl.publish.profile import TableProfile, profile_table, quote, table_names, view_names
+
+log = logging.getLogger(__name__)
+
+#: Tables the catalogue describes itself rather than profiling as data.
+NOT_DATA = {"_runs", "_fetches", "quarantine", sources.SOURCES, dims.DIM_PLACE, dims.DIM_PERIOD}
+
+
+@dataclass
+class PublishReport:
+    database: str
+    metadata_path: Path
+    tables: list[str] = field(default_factory=list)
+    foreign_keys_changed: list[str] = field(default_factory=list)
+    indexes_created: list[str] = field(default_factory=list)
+    annual_views: list[str] = field(default_factory=list)
+    sources: int = 0
+    periods: int = 0
+    places: dict[str, int] = field(default_factory=dict)
+    queries: list[str] = field(default_factory=list)
+
+
+def is_data_table(name: str) -> bool:
+    return not (name in NOT_DATA or name.startswith("sqlite_") or name.startswith("_")
+                or name.startswith(f"{sources.SOURCES}_fts"))
+
+
+def manifest_index(manifests: dict[str, Manifest]) -> dict[str, Manifest]:
+    out = {}
+    for m in manifests.values():
+        for table in m.table_names:
+            out.setdefault(table, m)
+    return out
+
+
+def example_place(conn: sqlite3.Connection, prof: TableProfile) -> str | None:
+    """A place to chart: Oslo if the table has it, else the kommune with the most rows."""
+    place = prof.place
+    if place is None:
+        return None
+    code = quote(place.code)
+    if conn.execute(f"SELECT 1 FROM {quote(prof.table)} WHERE {code} = '0301' LIMIT 1").fetchone():
+        return "0301"
+    row = conn.execute(f"SELECT {code} FROM {quote(prof.table)} WHERE {code} IS NOT NULL "
+                       f"GROUP BY {code} ORDER BY count(*) DESC LIMIT 1").fetchone()
+    return str(row[0]) if row else None
+
+
+def publish(db_path: str | Path, metadata_path: str | Path, *,
+            manifests: dict[str, Manifest] | None = None,
+            query_specs: dict[str, dict] | None = None,
+            now: datetime | None = None) -> PublishReport:
+    db_path = Path(db_path)
+    if not db_path.exists():
+        raise FileNotFoundError(f"{db_path}: no database to publish (crawl first)")
+    manifests = all_manifests() if manifests is None else manifests
+    database = db_path.stem
+    report = PublishReport(database, Path(metadata_path))
+    conn = sqlite3.connect(str(db_path), isolation_level=None)
+    try:
+        db = sqlite_utils.Database(conn)
+        by_table = manifest_index(manifests)
+
+        report.places = dims.build_dim_place(conn)
+        data_tables = [t for t in table_names(conn) if is_data_table(t)]
+        profiles = {t: profile_table(conn, t, by_table.get(t)) for t in data_tables}
+        report.tables = data_tables
+        report.periods = dims.build_dim_period(conn, list(profiles.values()))
+
+        for name, prof in profiles.items():
+            if name.startswith("dim_"):
+                continue
+            wanted = dims.wanted_foreign_keys(conn, prof)
+            if dims.apply_foreign_keys(db, prof, wanted):
+                report.foreign_keys_changed.append(name)
+            report.indexes_created += dims.ensure_indexes(conn, prof)
+
+        report.annual_views = views.create_annual_views(
+            conn, [p for n, p in profiles.items() if not n.startswith("dim_")])
+        annual = {views.annual_view_name(p.table): views.annual_profile(p)
+                  for p in profiles.values() if views.annual_view_name(p.table)
+                  in report.annual_views}
+
+        rows = sources.source_rows(conn, manifests, profiles, now=now)
+        report.sources = sources.write_sources(db, rows)
+
+        canned = queries.canned_queries({**profiles, **annual}, query_specs)
+        report.queries = list(canned)
+        examples = {n: example_place(conn, p) for n, p in profiles.items()
+                    if not n.startswith("dim_")}
+        present = set(table_names(conn)) | set(view_names(conn))
+        meta = metadata.build_metadata(database, profiles, present=present, queries=canned,
+                                       example_places=examples, annual_views=annual)
+        metadata.write_metadata(metadata_path, meta)
+
+        # Serving is immutable: everything must be in the main database file.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        conn.close()
+    log.info("published %s: %d tables (%d with new foreign keys), %d annual views, %d sources, "
+             "%d periods, %d canned queries -> %s", db_path, len(report.tables),
+             len(report.foreign_keys_changed), len(report.annual_views), report.sources,
+             report.periods, len(report.queries), metadata_path)
+    return report

@@ -1,51 +1,278 @@
-"""Build Datasette's metadata.yml from the manifests, so the catalogue cannot drift from them."""
+"""Datasette metadata from the manifests and the published database, never written by hand.
+
+Per table: title, description (with periodicity, methodology version, attribution, a chart link
+and, for `presentation_policy: sensitive`, a warning), licence + URL, source + URL, column
+descriptions from the manifest's `dimensions`, facets, sort order and label column. Units are data
+(the `unit` column), so the metadata says which column holds them rather than using Datasette's
+removed `units` key.
+"""
 
 from __future__ import annotations
 
-import sqlite3
+import html
 from pathlib import Path
+from urllib.parse import quote as urlquote
+from urllib.parse import urlencode
 
 import yaml
 
-from atlas_crawl.manifests import Manifest, all_manifests
+from atlas_crawl.manifests import Manifest
+from atlas_crawl.publish.profile import TableProfile
+from atlas_crawl.publish.views import ANNUAL_SUFFIX
 
-DATABASE = "atlas"
+TITLE = "atlas_crawl: Norway's public statistics"
+DESCRIPTION = ("Public statistics per kommune, fylke and bydel from SSB, NAV, IMDi, Udir, Bufdir, "
+               "Brønnøysundregistrene, Husbanken, Lottstift and DSB, harvested with Scrapy. "
+               "Every table names its source, licence and meaning; every row names the run and "
+               "the response it came from (_run_id, _source_sha256 → _fetches).")
+SENSITIVE_NOTE = ("Sensitive indicator: its manifest marks it presentation_policy: sensitive. "
+                  "Small numbers about vulnerable groups: present them with their context and "
+                  "suppression, and do not single out kommuner or people.")
+
+SUFFIX_MEANING = {
+    "_label": "label",
+    "_canonical": "canonical code (zero-padded, prefix removed)",
+    "_current": "today's code, where the change history maps it unambiguously",
+    "_level": "geographic level (land, fylke, kommune, bydel, ...)",
+    "_geo_status": "how the place was resolved (exact, merged, split, aggregate, ...)",
+    "_name": "name",
+    "_code": "code",
+}
+STANDARD_COLUMNS = {
+    "value": "The number as published; NULL when the cell is suppressed or missing (see status)",
+    "status": "The source's own symbol for a suppressed or missing cell (e.g. '..', ':', '*'); "
+              "NULL when value is set. Nothing is imputed",
+    "unit": "Unit of value, as the source states it",
+    "decimals": "Decimals the source publishes the value with",
+    "updated": "When the source last updated the statistic",
+    "_run_id": "The crawl run that last inserted or changed this row (see _runs)",
+    "_source_sha256": "sha256 of the response the row came from (see _fetches for URL and time)",
+}
+INTERNAL_TABLES = {
+    "_runs": ("Crawl runs", "One row per crawl: spider, arguments, start, end, status, rows "
+              "received / inserted or changed / quarantined, and the error of a failed run.",
+              {"sort_desc": "started", "facets": ["spider", "status"]}),
+    "_fetches": ("Fetched responses", "Every response a run stored rows from: URL, sha256, "
+                 "fetched-at and row count, per table. Join a row's _source_sha256 here.",
+                 {"sort_desc": "fetched_at", "facets": ["source_id", "table_name"]}),
+    "quarantine": ("Quarantined rows", "Rows that could not be placed or read, with the raw "
+                   "value and the reason; nothing is dropped silently.",
+                   {"facets": ["source_id", "reason"]}),
+    "dim_place": ("Places", "Land, fylker, kommuner and bydeler with today's name (and former "
+                  "names), from the SSB Klass dimension tables when crawled, otherwise from the "
+                  "geography snapshot bundled with atlas_crawl. Built at publish time.",
+                  {"label_column": "name", "facets": ["level", "reference"]}),
+    "dim_period": ("Periods", "Every period code the tables use, with its grain (P1Y year, "
+                   "P3M quarter, P1M month, P3Y three-year period, ...), the year it ends in, "
+                   "and its first and last day. Built at publish time.",
+                   {"label_column": "label", "facets": ["period_grain", "year"],
+                    "sort_desc": "end_date"}),
+}
+SOURCES_META = {
+    "title": "Sources",
+    "description_html": (
+        "<p>One row per source manifest: provider, EU theme, periodicity, geography, licence, "
+        "presentation policy and methodology version, with its tables, rows, last successful run "
+        "and freshness from the run ledger (fresh: crawled within one period of its "
+        "periodicity; due: within two; overdue: later), computed when the catalogue was "
+        "published. Search titles and descriptions with the box above the table.</p>"),
+    "facets": ["provider", "eu_theme", "freshness", "presentation_policy"],
+    "sort": "source_id",
+    "label_column": "title",
+}
 
 
-def table_metadata(manifest: Manifest) -> dict:
-    columns = {d.code.lower(): d.meaning for d in manifest.dimensions}
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def column_descriptions(prof: TableProfile) -> dict[str, str]:
+    dims: dict[str, str] = {}
+    if prof.manifest:
+        for d in prof.manifest.dimensions:
+            meaning = d.meaning + (f" ({d.value_format})" if d.value_format else "")
+            dims[_norm(d.code)] = meaning
+    out = {}
+    for column in prof.columns:
+        key = _norm(column)
+        if key in dims:
+            out[column] = dims[key]
+            continue
+        for suffix, meaning in SUFFIX_MEANING.items():
+            base = column[: -len(suffix)] if column.endswith(suffix) else None
+            if base and (_norm(base) in dims or any(p.raw == base for p in prof.places)):
+                out[column] = f"{base}: {meaning}"
+                break
+        else:
+            if column in STANDARD_COLUMNS:
+                out[column] = STANDARD_COLUMNS[column]
+    if prof.period and prof.period not in out:
+        out[prof.period] = "Period"
+    if prof.period and prof.period_grain:
+        out[prof.period] += f" — grain {prof.period_grain}"
+        if prof.period_is_text:
+            out[prof.period] += " (see dim_period)"
+    return out
+
+
+def _norm(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def chart_url(database: str, prof: TableProfile, example_place: str | None) -> str | None:
+    """A datasette-vega chart preset in the URL fragment: a series over time for one place, or
+    (one period only) the places of the latest period side by side."""
+    if not prof.period or not prof.value:
+        return None
+    params: dict[str, str] = {}
+    color = prof.indicators[0] if prof.indicators else ""
+    place = prof.place
+    several_periods = prof.first_period != prof.last_period
+    if several_periods and place and example_place:
+        params[place.code] = example_place
+        params["_sort"] = prof.period
+        g = {"mark": "line", "x_column": prof.period, "x_type": "ordinal",
+             "y_column": prof.value, "y_type": "quantitative", "color_column": color}
+    elif place:
+        if prof.last_period is not None:
+            params[prof.period] = str(prof.last_period)
+        if place.level_column:
+            params[place.level_column] = "kommune"
+        params["_sort_desc"] = prof.value
+        g = {"mark": "bar", "x_column": place.code, "x_type": "ordinal",
+             "y_column": prof.value, "y_type": "quantitative", "color_column": color}
+    else:
+        params["_sort"] = prof.period
+        g = {"mark": "bar", "x_column": prof.period, "x_type": "ordinal",
+             "y_column": prof.value, "y_type": "quantitative", "color_column": color}
+    fragment = "&".join(f"g.{k}={urlquote(v, safe='')}" for k, v in g.items() if v)
+    return f"/{database}/{urlquote(prof.table)}?{urlencode(params)}#{fragment}"
+
+
+def description_html(m: Manifest, prof: TableProfile, database: str,
+                     example_place: str | None, annual_of: str | None = None) -> str:
+    parts = []
+    if m.presentation_policy == "sensitive":
+        parts.append(f'<p class="sensitive" style="border-left:4px solid #b00;padding-left:8px">'
+                     f"<strong>{_esc(SENSITIVE_NOTE)}</strong></p>")
+    if annual_of:
+        parts.append(f"<p>Annual view of the monthly table <a href=\"/{database}/{annual_of}\">"
+                     f"{_esc(annual_of)}</a>: one row per year with the mean over the months "
+                     "(NULL when a month is suppressed), the number of months and the year's "
+                     "last month as published.</p>")
+    parts.append(f"<p>{_esc(m.description)}</p>")
+    facts = [f"Publisher: {_esc(m.publisher)}", f"Periodicity: {_esc(m.periodicity)}"]
+    if prof.period_grain:
+        facts.append(f"Periods: {_esc(prof.first_period)} – {_esc(prof.last_period)} "
+                     f"(grain {_esc(prof.period_grain)})")
+    facts += [f"EU theme: {_esc(m.eu_theme)}",
+              f"Presentation policy: {_esc(m.presentation_policy)}",
+              f"Methodology version: {_esc(m.methodology_version)}",
+              f"Attribution: {_esc(m.attribution)}",
+              f'API / download: <a href="{_esc(m.upstream_url)}">{_esc(m.upstream_url)}</a>']
+    if prof.unit:
+        facts.append(f"Units: in the column <code>{_esc(prof.unit)}</code>")
+    if licence_note := m.extra.get("licence_note"):
+        facts.append(f"Licence note: {_esc(licence_note)}")
+    parts.append("<ul>" + "".join(f"<li>{f}</li>" for f in facts) + "</ul>")
+    url = chart_url(database, prof, example_place)
+    if url:
+        parts.append(f'<p><a class="atlas-chart" href="{_esc(url)}">Chart this table</a> '
+                     "(datasette-vega; choose other columns under “Show charting options”).</p>")
+    return "\n".join(parts)
+
+
+def table_metadata(m: Manifest | None, prof: TableProfile, database: str,
+                   example_place: str | None = None, annual_of: str | None = None) -> dict:
+    if m is None:
+        meta: dict = {
+            "title": prof.table,
+            "description_html": (
+                "<p>Stored by a crawl without a curated manifest (for example "
+                "<code>scrapy crawl ssb_table -a table=NNNNN</code>); see <code>_runs</code> and "
+                "<code>_fetches</code> for where it came from.</p>"),
+        }
+    else:
+        title = m.upstream_title
+        if annual_of:
+            title += " — annual"
+        elif prof.table != m.source_id:
+            title += f" ({prof.table})"
+        meta = {
+            "title": title,
+            "description_html": description_html(m, prof, database, example_place, annual_of),
+            "license": m.license,
+            "license_url": m.license_url,
+            "source": m.publisher,
+            "source_url": m.upstream_landing_page or m.upstream_url,
+            "about": f"Manifest {m.path.name}",
+            "about_url": m.upstream_url,
+        }
+    columns = column_descriptions(prof)
+    if columns:
+        meta["columns"] = columns
+    if prof.facets:
+        meta["facets"] = list(prof.facets)
+    opts = prof.options
+    if opts.get("sort_desc") in prof.columns:
+        meta["sort_desc"] = opts["sort_desc"]
+    elif opts.get("sort") in prof.columns:
+        meta["sort"] = opts["sort"]
+    elif prof.period:
+        meta["sort_desc"] = prof.period
+    label = opts.get("label_column")
+    if label in prof.columns:
+        meta["label_column"] = label
+    elif len(prof.pk) == 1:
+        label = next((c for c in ("name", "navn", "title", "label") if c in prof.columns), None)
+        if label:
+            meta["label_column"] = label
+    return meta
+
+
+def internal_metadata(table: str) -> dict:
+    title, text, extra = INTERNAL_TABLES[table]
+    return {"title": title, "description_html": f"<p>{_esc(text)}</p>", **extra}
+
+
+def build_metadata(database: str, profiles: dict[str, TableProfile], *, present: set[str],
+                   queries: dict[str, dict], example_places: dict[str, str | None] | None = None,
+                   annual_views: dict[str, TableProfile] | None = None) -> dict:
+    """The whole metadata document; `present` is every table and view in the database."""
+    example_places = example_places or {}
+    tables: dict[str, dict] = {}
+    for name in sorted(present):
+        if name in INTERNAL_TABLES:
+            tables[name] = internal_metadata(name)
+        elif name == "sources":
+            tables[name] = dict(SOURCES_META)
+    for name, prof in sorted(profiles.items()):
+        tables[name] = table_metadata(prof.manifest, prof, database, example_places.get(name))
+    for name, prof in sorted((annual_views or {}).items()):
+        tables[name] = table_metadata(prof.manifest, prof, database, example_places.get(
+            name[: -len(ANNUAL_SUFFIX)]), annual_of=name[: -len(ANNUAL_SUFFIX)])
+    licences = sorted({p.manifest.license for p in profiles.values() if p.manifest})
     return {
-        "title": manifest.upstream_title,
-        "description": manifest.description,
-        "license": manifest.license,
-        "license_url": manifest.license_url,
-        "source": f"{manifest.publisher}: {manifest.attribution}",
-        "source_url": manifest.upstream_landing_page or manifest.upstream_url,
-        "columns": columns,
+        "title": TITLE,
+        "description": DESCRIPTION,
+        "license": "Each table's own: " + ", ".join(licences) if licences else "see each table",
+        "source": "Norwegian public agencies (see the sources table)",
+        "source_url": f"/{database}/sources",
+        "databases": {database: {
+            "description": "One table per source (named after its manifest), the dimension "
+                           "tables dim_place and dim_period, the sources catalogue, and the run "
+                           "ledger (_runs, _fetches, quarantine).",
+            "tables": tables,
+            "queries": queries,
+        }},
     }
 
 
-def build_metadata(db_path: str | Path | None = None) -> dict:
-    existing = None
-    if db_path and Path(db_path).exists():
-        conn = sqlite3.connect(str(db_path))
-        existing = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        conn.close()
-    tables = {}
-    for manifest in all_manifests().values():
-        for table in manifest.table_names:
-            if existing is None or table in existing:
-                tables[table] = table_metadata(manifest)
-    return {
-        "title": "atlas_crawl: Norway's public statistics",
-        "description": "Tables harvested from SSB, NAV, IMDi, Udir, Bufdir, Brreg and others, "
-                       "each with its source, licence and meaning.",
-        "databases": {DATABASE: {"tables": tables}},
-    }
-
-
-def write_metadata(path: str | Path, db_path: str | Path | None = None) -> Path:
+def write_metadata(path: str | Path, metadata: dict) -> Path:
     path = Path(path)
-    path.write_text(yaml.safe_dump(build_metadata(db_path), allow_unicode=True, sort_keys=False),
-                    encoding="utf-8")
+    path.write_text(
+        "# Generated by `python -m atlas_crawl publish` from atlas_crawl/manifests/ and the "
+        "database; do not edit.\n"
+        + yaml.safe_dump(metadata, allow_unicode=True, sort_keys=False, width=100),
+        encoding="utf-8")
     return path

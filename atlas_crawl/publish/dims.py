@@ -1,0 +1,209 @@
+"""Dimension tables and foreign keys written at publish time, so Datasette shows names next to codes.
+
+- `dim_period`: every period code the tables use, with its grain (P1Y, P3M, P1M, P3Y, ...), the
+  year it ends in, first and last day and a label. Rebuilt on every publish.
+- `dim_place`: one row per place code (land, fylke, kommune, bydel) with today's name, built from
+  the Klass dimension tables (`dim_fylke`, `dim_kommune`, `dim_bydel`) when a Klass crawl has
+  written them, and from the geography snapshot bundled with the package otherwise.
+- Foreign keys from each table's place code columns to `dim_kommune` / `dim_fylke` / `dim_bydel`
+  (a column of one declared level, when that table has a unique code) or `dim_place` (mixed
+  levels), and from text period columns to `dim_period`. Adding a foreign key rebuilds the table's
+  schema (sqlite-utils `transform`); the rows are copied unchanged, and a table that already has
+  the right keys is left alone, so publishing twice changes nothing.
+- Indexes on the place code and period columns, for facets and the canned queries.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+import sqlite_utils
+
+from atlas_crawl.publish.periods import parse_period
+from atlas_crawl.publish.profile import TableProfile, quote
+
+log = logging.getLogger(__name__)
+
+LEVEL_DIMS = {"fylke": "dim_fylke", "kommune": "dim_kommune", "bydel": "dim_bydel"}
+CODE_NAMES = ("code", "kode", "kommunenummer", "fylkesnummer", "bydelsnummer", "nummer")
+NAME_NAMES = ("name", "navn", "label")
+DIM_PERIOD = "dim_period"
+DIM_PLACE = "dim_place"
+
+
+# -- dim_period ---------------------------------------------------------------------------------
+
+def build_dim_period(conn: sqlite3.Connection, profiles: list[TableProfile]) -> int:
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {DIM_PERIOD} (period TEXT PRIMARY KEY, label TEXT NOT NULL, "
+        "period_grain TEXT NOT NULL, year INTEGER NOT NULL, start_date TEXT NOT NULL, "
+        "end_date TEXT NOT NULL)")
+    rows: dict[str, tuple] = {}
+    for prof in profiles:
+        if not prof.period or not prof.period_is_text:
+            continue
+        hint = prof.manifest.periodicity if prof.manifest else None
+        for (value,) in conn.execute(f"SELECT DISTINCT {quote(prof.period)} "
+                                     f"FROM {quote(prof.table)}"):
+            p = parse_period(value, hint)
+            if p is not None and p.period not in rows:
+                rows[p.period] = (p.period, p.label, p.grain, p.year, p.start, p.end)
+    conn.execute(f"DELETE FROM {DIM_PERIOD}")
+    conn.executemany(f"INSERT INTO {DIM_PERIOD} VALUES (?, ?, ?, ?, ?, ?)",
+                     sorted(rows.values()))
+    return len(rows)
+
+
+# -- dim_place ----------------------------------------------------------------------------------
+
+def dim_code_column(conn: sqlite3.Connection, table: str) -> tuple[str, str, bool] | None:
+    """(code column, name column, code is unique) of a Klass dimension table, if it has both."""
+    info = conn.execute(f"PRAGMA table_info({quote(table)})").fetchall()
+    if not info:
+        return None
+    cols = {r[1].lower(): r[1] for r in info}
+    pk = [r[1] for r in info if r[5]]
+    code = next((cols[n] for n in CODE_NAMES if n in cols), pk[0] if len(pk) == 1 else None)
+    name = next((cols[n] for n in NAME_NAMES if n in cols), None)
+    if not code or not name:
+        return None
+    unique = pk == [code] or any(
+        idx[2] and [c[2] for c in conn.execute(f"PRAGMA index_info({quote(idx[1])})")] == [code]
+        for idx in conn.execute(f"PRAGMA index_list({quote(table)})"))
+    return code, name, unique
+
+
+def _versions_from_db(conn: sqlite3.Connection, table: str) -> list[dict]:
+    found = dim_code_column(conn, table)
+    if found is None:
+        return []
+    code, name, _ = found
+    cols = {r[1] for r in conn.execute(f"PRAGMA table_info({quote(table)})")}
+    vf = "valid_from" if "valid_from" in cols else "NULL"
+    vt = "valid_to" if "valid_to" in cols else "NULL"
+    return [{"code": r[0], "name": r[1], "valid_from": r[2], "valid_to": r[3]}
+            for r in conn.execute(f"SELECT {quote(code)}, {quote(name)}, {vf}, {vt} "
+                                  f"FROM {quote(table)}")]
+
+
+def _versions_from_snapshot(level: str) -> list[dict]:
+    try:
+        from atlas_crawl.geo import snapshot
+        return snapshot.read_table({"fylke": "fylker", "kommune": "kommuner",
+                                    "bydel": "bydeler"}[level])
+    except Exception as exc:  # the snapshot is optional for the catalogue
+        log.warning("no bundled %s snapshot for dim_place: %s", level, exc)
+        return []
+
+
+def _latest(versions: list[dict]) -> dict[str, dict]:
+    """Per code: the newest name version, and the older names."""
+    by_code: dict[str, list[dict]] = {}
+    for v in versions:
+        if v.get("code") is not None:
+            by_code.setdefault(str(v["code"]), []).append(v)
+    out = {}
+    for code, vs in by_code.items():
+        vs.sort(key=lambda v: (v.get("valid_to") is None, v.get("valid_to") or "",
+                               v.get("valid_from") or ""))
+        newest = vs[-1]
+        older = [v["name"] for v in vs[:-1] if v.get("name") and v["name"] != newest["name"]]
+        out[code] = {"name": newest.get("name"),
+                     "valid_from": min((v.get("valid_from") or "" for v in vs)) or None,
+                     "valid_to": None if any(v.get("valid_to") is None for v in vs)
+                     else max(v["valid_to"] for v in vs),
+                     "former_names": " / ".join(dict.fromkeys(older)) or None}
+    return out
+
+
+def build_dim_place(conn: sqlite3.Connection) -> dict[str, int]:
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {DIM_PLACE} (code TEXT PRIMARY KEY, level TEXT NOT NULL, "
+        "name TEXT, former_names TEXT, valid_from TEXT, valid_to TEXT, reference TEXT NOT NULL)")
+    rows = [("0", "land", "Hele landet", None, None, None, "atlas_crawl")]
+    counts = {}
+    for level, dim in LEVEL_DIMS.items():
+        versions = _versions_from_db(conn, dim)
+        reference = dim
+        if not versions:
+            versions = _versions_from_snapshot(level)
+            reference = f"atlas_crawl/geo/data ({level})"
+        latest = _latest(versions)
+        counts[level] = len(latest)
+        rows += [(code, level, v["name"], v["former_names"], v["valid_from"], v["valid_to"],
+                  reference) for code, v in sorted(latest.items())]
+    conn.execute(f"DELETE FROM {DIM_PLACE}")
+    conn.executemany(f"INSERT OR IGNORE INTO {DIM_PLACE} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    return counts
+
+
+# -- foreign keys and indexes ------------------------------------------------------------------
+
+def wanted_foreign_keys(conn: sqlite3.Connection, prof: TableProfile) -> dict[str, tuple[str, str]]:
+    """column -> (other table, other column) for this table's place codes and period."""
+    fks: dict[str, tuple[str, str]] = {}
+    for place in prof.places:
+        target = (DIM_PLACE, "code")
+        dim = LEVEL_DIMS.get(place.level)
+        found = dim_code_column(conn, dim) if dim else None
+        if found and found[2]:
+            target = (dim, found[0])
+        for column in (place.code, place.current):
+            if not column or prof.columns.get(column, "TEXT") not in ("TEXT", ""):
+                continue
+            if column == place.raw and not _mostly_codes(conn, prof.table, column):
+                continue
+            fks[column] = target
+    if prof.period and prof.period_is_text:
+        fks[prof.period] = (DIM_PERIOD, "period")
+    return fks
+
+
+def _mostly_codes(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    values = [r[0] for r in conn.execute(
+        f"SELECT DISTINCT {quote(column)} FROM {quote(table)} WHERE {quote(column)} IS NOT NULL "
+        "LIMIT 200")]
+    if not values:
+        return False
+    known = sum(1 for v in values if conn.execute(
+        f"SELECT 1 FROM {DIM_PLACE} WHERE code = ?", (str(v),)).fetchone())
+    return known >= 0.8 * len(values)
+
+
+def apply_foreign_keys(db: sqlite_utils.Database, prof: TableProfile,
+                       wanted: dict[str, tuple[str, str]]) -> bool:
+    """Make the table's foreign keys on the managed columns exactly `wanted`; True if changed."""
+    table = db[prof.table]
+    managed = set(wanted) | {c for p in prof.places for c in (p.code, p.current) if c}
+    if prof.period:
+        managed.add(prof.period)
+    current = {fk.column: (fk.other_table, fk.other_column) for fk in table.foreign_keys
+               if fk.column in managed}
+    if current == wanted:
+        return False
+    keep = [(fk.column, fk.other_table, fk.other_column) for fk in table.foreign_keys
+            if fk.column not in managed]
+    new = keep + [(c, t, o) for c, (t, o) in sorted(wanted.items())]
+    table.transform(foreign_keys=new)
+    return True
+
+
+def ensure_indexes(conn: sqlite3.Connection, prof: TableProfile) -> list[str]:
+    created = []
+    leading = {prof.pk[0]} if prof.pk else set()
+    for info in conn.execute(f"PRAGMA index_list({quote(prof.table)})").fetchall():
+        cols = [r[2] for r in conn.execute(f"PRAGMA index_info({quote(info[1])})")]
+        if cols:
+            leading.add(cols[0])
+    wanted = [c for p in prof.places for c in (p.code, p.current) if c]
+    if prof.period:
+        wanted.append(prof.period)
+    for column in dict.fromkeys(wanted):
+        if column in leading:
+            continue
+        name = f"idx_{prof.table}_{column}"
+        conn.execute(f"CREATE INDEX IF NOT EXISTS {quote(name)} "
+                     f"ON {quote(prof.table)} ({quote(column)})")
+        created.append(name)
+    return created

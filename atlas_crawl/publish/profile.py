@@ -1,0 +1,191 @@
+"""What each column of a stored table is for: places, period, value, unit, status, indicators.
+
+Read from the manifest (`places`, `dimensions`, `periodicity`, and an optional `catalogue:` block)
+and from the table's schema and values, so a new source is catalogued without code changes. The
+`catalogue:` block of a manifest may name what the conventions cannot guess:
+
+    catalogue:
+      period: year            # the column holding the period
+      value: value            # the column holding the number
+      facets: [metric, level]
+      sort_desc: year
+      label_column: name
+      indicators: [metric]    # what a number is "of", for the canned queries
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+from atlas_crawl.manifests import Manifest
+from atlas_crawl.publish.periods import dominant_grain, parse_period
+
+PERIOD_NAMES = ("period", "periode", "tid", "year", "aar", "år", "ar", "month", "maaned",
+                "måned", "quarter", "kvartal", "skoleaar", "skoleår", "date", "dato")
+VALUE_NAMES = ("value", "verdi", "antall", "amount", "belop", "beløp")
+PLACE_SUFFIXES = ("_canonical", "_current", "_level", "_geo_status", "_name", "_code")
+BOOKKEEPING = ("_run_id", "_source_sha256")
+SAMPLE = 500  # distinct values looked at when deciding what a column holds
+MAX_FACET_VALUES = 60
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class PlaceColumns:
+    raw: str
+    code: str  # the column holding the canonical code (the raw one if no canonical exists)
+    current: str | None
+    level_column: str | None
+    level: str  # the manifest's declared level (any, kommune, ...)
+
+
+@dataclass
+class TableProfile:
+    table: str
+    manifest: Manifest | None
+    columns: dict[str, str]  # name -> declared type
+    pk: list[str]
+    rows: int
+    places: list[PlaceColumns] = field(default_factory=list)
+    period: str | None = None
+    period_grain: str | None = None
+    period_is_text: bool = True
+    first_period: str | None = None
+    last_period: str | None = None
+    value: str | None = None
+    unit: str | None = None
+    status: str | None = None
+    indicators: list[str] = field(default_factory=list)
+    facets: list[str] = field(default_factory=list)
+
+    @property
+    def options(self) -> dict:
+        if self.manifest is None:
+            return {}
+        block = self.manifest.extra.get("catalogue") or {}
+        return block if isinstance(block, dict) else {}
+
+    @property
+    def place(self) -> PlaceColumns | None:
+        return self.places[0] if self.places else None
+
+    def place_columns(self) -> set[str]:
+        out: set[str] = set()
+        for p in self.places:
+            out |= {p.raw, p.code, *(c for c in (p.current, p.level_column) if c)}
+            out |= {p.raw + s for s in PLACE_SUFFIXES if p.raw + s in self.columns}
+            if self.manifest:
+                out |= {pl.within for pl in self.manifest.places if pl.within}
+        return out
+
+
+def table_names(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+
+
+def view_names(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type='view' ORDER BY name")]
+
+
+def _distinct(conn: sqlite3.Connection, table: str, column: str, limit: int = SAMPLE) -> list:
+    return [r[0] for r in conn.execute(
+        f"SELECT DISTINCT {quote(column)} FROM {quote(table)} "
+        f"WHERE {quote(column)} IS NOT NULL LIMIT {limit}")]
+
+
+def _count_distinct_upto(conn, table: str, column: str, limit: int) -> int:
+    return conn.execute(
+        f"SELECT count(*) FROM (SELECT DISTINCT {quote(column)} FROM {quote(table)} "
+        f"LIMIT {limit + 1})").fetchone()[0]
+
+
+def profile_table(conn: sqlite3.Connection, table: str,
+                  manifest: Manifest | None) -> TableProfile:
+    info = conn.execute(f"PRAGMA table_info({quote(table)})").fetchall()
+    columns = {r[1]: (r[2] or "").upper() for r in info}
+    pk = [r[1] for r in sorted(info, key=lambda r: r[5]) if r[5]]
+    rows = conn.execute(f"SELECT count(*) FROM {quote(table)}").fetchone()[0]
+    prof = TableProfile(table, manifest, columns, pk, rows)
+    opts = prof.options
+    lower = {c.lower(): c for c in columns}
+
+    # places: declared by the manifest (only for the table named after the source, or any table
+    # that has the declared column)
+    for place in (manifest.places if manifest else ()):
+        if place.column not in columns:
+            continue
+        code = next((place.column + s for s in ("_canonical", "_code")
+                     if place.column + s in columns), place.column)
+        prof.places.append(PlaceColumns(
+            raw=place.column, code=code,
+            current=place.column + "_current" if place.column + "_current" in columns else None,
+            level_column=place.column + "_level" if place.column + "_level" in columns else None,
+            level=place.level))
+
+    hint = manifest.periodicity if manifest else None
+    # period
+    candidates = [opts["period"]] if opts.get("period") in columns else [
+        lower[n] for n in PERIOD_NAMES if n in lower]
+    for column in candidates:
+        values = _distinct(conn, table, column)
+        parsed = [parse_period(v, hint) for v in values]
+        if values and sum(p is not None for p in parsed) >= 0.9 * len(values):
+            prof.period = column
+            prof.period_grain = dominant_grain(parsed)
+            prof.period_is_text = columns[column] not in ("INTEGER", "INT", "REAL", "NUMERIC")
+            ends = sorted((p.end, p.period) for p in parsed if p is not None)
+            prof.first_period, prof.last_period = ends[0][1], ends[-1][1]
+            break
+
+    # value, unit, status
+    if opts.get("value") in columns:
+        prof.value = opts["value"]
+    else:
+        prof.value = next((lower[n] for n in VALUE_NAMES if n in lower), None)
+    prof.unit = next((lower[n] for n in ("unit", "enhet", "unit_label") if n in lower), None)
+    prof.status = next((lower[n] for n in ("status",) if n in lower), None)
+
+    # indicators: key columns that are not place or period, shown by their label when they have one
+    taken = prof.place_columns() | {prof.period, prof.value, prof.status, prof.unit}
+    if isinstance(opts.get("indicators"), list):
+        prof.indicators = [c for c in opts["indicators"] if c in columns]
+    else:
+        keys = pk or [c for c in columns if not c.startswith("_")]
+        for column in keys:
+            if column in taken or column == "level" or column.endswith("_level"):
+                continue
+            prof.indicators.append(column + "_label" if column + "_label" in columns else column)
+
+    prof.facets = choose_facets(conn, prof)
+    return prof
+
+
+def choose_facets(conn: sqlite3.Connection, prof: TableProfile) -> list[str]:
+    opts = prof.options
+    if isinstance(opts.get("facets"), list):
+        return [c for c in opts["facets"] if c in prof.columns]
+    wanted: list[str] = []
+    if prof.period:
+        wanted.append(prof.period)
+    for p in prof.places:
+        if p.level_column:
+            wanted.append(p.level_column)
+    wanted += prof.indicators
+    if prof.unit:
+        wanted.append(prof.unit)
+    if prof.status:
+        wanted.append(prof.status)
+    facets = []
+    for column in dict.fromkeys(wanted):
+        if prof.rows and _count_distinct_upto(conn, prof.table, column,
+                                              MAX_FACET_VALUES) <= MAX_FACET_VALUES:
+            facets.append(column)
+        elif column == prof.period:
+            facets.append(column)
+    return facets[:5]

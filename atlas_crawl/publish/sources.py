@@ -1,0 +1,152 @@
+"""The `sources` table: one row per manifest, with what `_runs` knows about it, and full-text search.
+
+Written into the database at publish time (the catalogue is served immutable), dropped and
+rebuilt every time, so it always matches the manifests and the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from datetime import datetime, timezone
+
+import sqlite_utils
+
+from atlas_crawl.manifests import Manifest
+from atlas_crawl.publish.profile import TableProfile
+
+SOURCES = "sources"
+FTS_COLUMNS = ["title", "description"]
+
+_DURATION = re.compile(r"^P(\d+)([YMWD])$")
+_DAYS = {"Y": 365.25, "M": 30.44, "W": 7, "D": 1}
+
+
+def period_days(periodicity: str) -> float | None:
+    m = _DURATION.match(periodicity or "")
+    return int(m[1]) * _DAYS[m[2]] if m else None
+
+
+def freshness(periodicity: str, last_success: str | None, now: datetime) -> tuple[str, int | None]:
+    """('fresh' | 'due' | 'overdue' | 'never crawled' | 'no schedule', days since last success).
+
+    fresh: crawled within one period of the source's periodicity; due: within two; overdue: later.
+    """
+    if not last_success:
+        return "never crawled", None
+    try:
+        when = datetime.fromisoformat(last_success.replace("Z", "+00:00"))
+    except ValueError:
+        return "unknown", None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    age = max((now - when).total_seconds() / 86400, 0)
+    days = period_days(periodicity)
+    if days is None:
+        return "no schedule", int(age)
+    if age <= days:
+        return "fresh", int(age)
+    return ("due" if age <= 2 * days else "overdue"), int(age)
+
+
+def _runs_by_source(conn: sqlite3.Connection) -> dict[str, list[dict]]:
+    try:
+        rows = conn.execute(
+            "SELECT run_id, spider, source_ids, arguments, started, finished, status, "
+            "rows_received, rows_written, error FROM _runs ORDER BY started, rowid").fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    keys = ("run_id", "spider", "source_ids", "arguments", "started", "finished", "status",
+            "rows_received", "rows_written", "error")
+    out: dict[str, list[dict]] = {}
+    for row in rows:
+        run = dict(zip(keys, row))
+        ids = {s for s in (run["source_ids"] or "").split(",") if s} | {run["spider"]}
+        for source_id in ids:
+            out.setdefault(source_id, []).append(run)
+    return out
+
+
+def _mode(arguments: str | None) -> str:
+    try:
+        args = json.loads(arguments or "{}")
+    except ValueError:
+        return "unknown"
+    if args.get("atlas_replay"):
+        return "replay of recorded responses"
+    if args.get("file"):
+        return "file " + str(args["file"]).rsplit("/", 1)[-1]
+    return "live"
+
+
+def source_rows(conn: sqlite3.Connection, manifests: dict[str, Manifest],
+                profiles: dict[str, TableProfile], now: datetime | None = None) -> list[dict]:
+    now = now or datetime.now(timezone.utc)
+    runs = _runs_by_source(conn)
+    rows = []
+    for source_id, m in sorted(manifests.items()):
+        tables = [t for t in m.table_names if t in profiles]
+        main = profiles.get(source_id)
+        its_runs = runs.get(source_id, [])
+        ok = [r for r in its_runs if r["status"] == "ok"]
+        last_ok = ok[-1] if ok else None
+        last = its_runs[-1] if its_runs else None
+        fresh, age = freshness(m.periodicity, last_ok["finished"] if last_ok else None, now)
+        levels = [p.level for p in m.places]
+        rows.append({
+            "source_id": source_id,
+            "title": m.upstream_title,
+            "description": m.description,
+            "provider": m.provider,
+            "publisher": m.publisher,
+            "eu_theme": m.eu_theme,
+            "topic": m.tags.get("topic"),
+            "periodicity": m.periodicity,
+            "period_grain": main.period_grain if main else None,
+            "first_period": main.first_period if main else None,
+            "last_period": main.last_period if main else None,
+            "geography": m.tags.get("geo"),
+            "place_columns": ", ".join(f"{p.column} ({p.level})" for p in m.places) or None,
+            "licence": m.license,
+            "licence_url": m.license_url,
+            "attribution": m.attribution,
+            "upstream_url": m.upstream_url,
+            "landing_page": m.upstream_landing_page or None,
+            "presentation_policy": m.presentation_policy,
+            "methodology_version": m.methodology_version,
+            "tables": ", ".join(tables) or None,
+            "rows": sum(profiles[t].rows for t in tables) if tables else None,
+            "last_successful_run": last_ok["finished"] if last_ok else None,
+            "last_successful_run_id": last_ok["run_id"] if last_ok else None,
+            "last_successful_run_mode": _mode(last_ok["arguments"]) if last_ok else None,
+            "last_run_status": last["status"] if last else None,
+            "last_run_error": last["error"] if last and last["status"] != "ok" else None,
+            "freshness": fresh,
+            "days_since_success": age,
+            "watch": "\n".join(m.watch) or None,
+            "manifest": m.path.name,
+            "_levels": levels,
+        })
+    return rows
+
+
+def write_sources(db: sqlite_utils.Database, rows: list[dict]) -> int:
+    for fts in (f"{SOURCES}_fts",):
+        if db[fts].exists():
+            db[fts].drop()
+    db.execute(f"DROP TABLE IF EXISTS {SOURCES}")
+    clean = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+    db[SOURCES].create({
+        "source_id": str, "title": str, "description": str, "provider": str, "publisher": str,
+        "eu_theme": str, "topic": str, "periodicity": str, "period_grain": str,
+        "first_period": str, "last_period": str, "geography": str, "place_columns": str,
+        "licence": str, "licence_url": str, "attribution": str, "upstream_url": str,
+        "landing_page": str, "presentation_policy": str, "methodology_version": str,
+        "tables": str, "rows": int, "last_successful_run": str, "last_successful_run_id": str,
+        "last_successful_run_mode": str, "last_run_status": str, "last_run_error": str,
+        "freshness": str, "days_since_success": int, "watch": str, "manifest": str,
+    }, pk="source_id")
+    db[SOURCES].insert_all(clean)
+    db[SOURCES].enable_fts(FTS_COLUMNS, fts_version="FTS5", create_triggers=False, replace=True)
+    return len(clean)
