@@ -300,3 +300,24 @@ def test_results_are_cached_value_objects():
     assert isinstance(a, Place)
     with pytest.raises(AttributeError):
         a.code = "x"
+
+
+def test_level_says_which_oslo():
+    assert where("Oslo") == ("kommune", "0301", "0301", "exact")
+    p = resolve("Oslo", level="fylke")
+    assert (p.level, p.code, p.current, p.status) == ("fylke", "03", "03", "exact")
+    # a code keeps its own level whatever is preferred
+    assert resolve("0301", level="fylke").level == "kommune"
+
+
+def test_nav_rollup_labels():
+    assert where("I alt Telemark") == ("fylke", "40", "40", "exact")
+    assert where("I alt Stavanger") == ("kommune", "1103", "1103", "exact")
+    assert where("I alt Ukjent") == ("kommune", "9999", "9999", "unknown")
+    assert where("I alt Svalbard og øvrige områder") == ("special", "21", "21", "special")
+
+
+def test_a_place_is_within_itself():
+    # IMDi lists Oslo as the only kommune under the heading "Oslo"
+    assert where("Oslo", 2025, within="Oslo") == ("kommune", "0301", "0301", "exact")
+    assert where("Arna", within="Bergen") == ("bydel", "460101", "460101", "exact")

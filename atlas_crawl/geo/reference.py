@@ -114,6 +114,7 @@ def on_date(on: object) -> str | None:
 _CODE_AND_NAME = re.compile(r"^(?P<code>\d{1,8})(?P<u>u?)(?:(?:\s*[-–:]\s*|\s+)(?P<name>\D.*))?$")
 _AGGREGATE_PREFIX = re.compile(r"^(?P<p>[KF])-(?P<rest>.+)$", re.IGNORECASE)
 _EXCEL_FLOAT = re.compile(r"^(\d+)\.0+$")
+_TOTAL_PREFIX = re.compile(r"^i alt\s+(?P<rest>\S.*)$", re.IGNORECASE)
 
 
 class Reference:
@@ -254,6 +255,7 @@ class Reference:
         """Fylke (and, for bydeler, kommune) codes anywhere in the node's history."""
         related = set()
         for n in self._lineage(node):
+            related.add(n.code)
             related.add(n.code[:2])
             if n.level == "bydel":
                 related.add(n.code[:4])
@@ -343,7 +345,8 @@ class Reference:
         return Place(raw, row["level"], code, code, (), row["name"], row["status"], row["note"])
 
     # ------------------------------------------------------------------ resolve
-    def _resolve_uncached(self, raw: object, on: object = None, within: object = None) -> Place:
+    def _resolve_uncached(self, raw: object, on: object = None, within: object = None,
+                          level: str | None = None) -> Place:
         day = on_date(on)
         if raw is None or isinstance(raw, bool):
             return self._fail(raw, "empty value")
@@ -358,15 +361,19 @@ class Reference:
             return self._fail(raw, "empty value")
         parent = None
         if within is not None and names.clean(str(within)):
-            parent = self._resolve_text(within, names.clean(str(within)), None, None)
+            parent = self._resolve_text(within, names.clean(str(within)), None, None, "fylke")
             if not parent.placed:
                 return self._fail(raw, f"the parent given to tell places apart, {within!r}, is "
                                        f"not a known place ({parent.note})")
-        return self._resolve_text(raw, text, day, parent)
+        return self._resolve_text(raw, text, day, parent, level)
 
-    def _resolve_text(self, raw, text: str, day: str | None, parent: Place | None) -> Place:
+    def _resolve_text(self, raw, text: str, day: str | None, parent: Place | None,
+                      level: str | None) -> Place:
         if text in self.specials and not text.isdigit():
             return self._special(raw, text)  # K-21-22, K-Rest
+        m = _TOTAL_PREFIX.match(text)
+        if m:  # NAV's rollups: "I alt Telemark" (fylke), "I alt Stavanger" (kommune)
+            return self._resolve_text(raw, m.group("rest"), day, parent, level)
         m = _AGGREGATE_PREFIX.match(text)
         if m:
             return self._aggregate(raw, m.group("p").upper(), m.group("rest"))
@@ -379,7 +386,7 @@ class Reference:
             if m.group("name") and place.placed:
                 return self._check_name(place, m.group("name"))
             return place
-        return self._resolve_name(raw, text, day, parent)
+        return self._resolve_name(raw, text, day, parent, level)
 
     def _aggregate(self, raw, prefix: str, rest: str) -> Place:
         """SSB ``agg:KommSummer`` ``K-3001`` / ``F-30``: a sum over that unit as it was bounded
@@ -545,7 +552,8 @@ class Reference:
                 return codes
         return None
 
-    def _resolve_name(self, raw, text: str, day: str | None, parent: Place | None) -> Place:
+    def _resolve_name(self, raw, text: str, day: str | None, parent: Place | None,
+                      level: str | None = None) -> Place:
         entries = self._lookup(text)
         hint: set[str] | None = None
         label = text
@@ -599,6 +607,8 @@ class Reference:
             if not nodes:
                 return self._fail(raw, f"no place called {label!r} lies in {parent.name} "
                                        f"({parent.code})")
+        if level in ("fylke", "kommune", "bydel") and any(n.level == level for n in nodes):
+            nodes = [n for n in nodes if n.level == level]
         if day is not None:
             valid = [n for n in nodes if n.alive(day)]
         else:
@@ -639,13 +649,16 @@ def reference() -> Reference:
     return _DEFAULT
 
 
-def resolve(raw: object, on: object = None, within: object = None) -> Place:
+def resolve(raw: object, on: object = None, within: object = None, *,
+            level: str | None = None) -> Place:
     """Place ``raw`` (a code, a code with a name, or a name) as of ``on`` (date or year).
 
     ``within`` (a fylke or kommune, by name or code) picks between places that share a name.
-    Results are cached per distinct ``(raw, on, within)``.
+    ``level`` (optional: fylke, kommune or bydel) says which level a name shared between levels
+    means: "Oslo" is kommune 0301 unless ``level="fylke"``. Codes say their own level.
+    Results are cached per distinct ``(raw, on, within, level)``.
     """
     try:
-        return reference().resolve(raw, on, within)
+        return reference().resolve(raw, on, within, level)
     except TypeError:  # unhashable raw: resolve without the cache
-        return reference()._resolve_uncached(raw, on, within)
+        return reference()._resolve_uncached(raw, on, within, level)

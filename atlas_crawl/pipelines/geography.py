@@ -1,41 +1,76 @@
-"""Place every value of a manifest's place columns (first version: code canonicalisation only).
+"""Place every value of a manifest's place columns with atlas_crawl.geo.resolve().
 
-For each declared place column `<col>` the batch gains `<col>_canonical`, `<col>_current`,
-`<col>_level` and `<col>_geo_status`.
+For each declared place column `<col>` the batch gains `<col>_canonical` (the code valid on the
+row's date), `<col>_current` (today's code, when the history maps it to exactly one),
+`<col>_level` and `<col>_geo_status` (exact, renamed, merged, split, aggregate, unknown,
+special). A row whose place cannot be put on the map (unresolvable, or a name shared by several
+places) leaves the batch for its quarantine list, with the column, the raw value and the reason;
+the store pipeline writes it to the `quarantine` table and counts it in `_runs`.
+
+The manifest's place entry may name an `on` column (the row's date or year, for names and codes
+that changed) and a `within` column (a parent fylke, for names that exist twice). A batch has few
+distinct places, so each distinct (value, on, within) is resolved once per batch.
 """
 
 from __future__ import annotations
 
-import re
-
-from atlas_crawl.items import Batch
+from atlas_crawl.geo import resolve
+from atlas_crawl.items import Batch, Quarantined
 from atlas_crawl.manifests import get_manifest
 
 SUFFIXES = ("_canonical", "_current", "_level", "_geo_status")
-LEVEL_BY_LENGTH = {1: "land", 2: "fylke", 4: "kommune", 6: "bydel", 8: "grunnkrets"}
 
 
-def canonical_code(raw) -> tuple[str | None, str | None, str | None, str]:
-    text = str(raw).strip()
-    text = re.sub(r"^[KF]-", "", text)
-    if re.fullmatch(r"\d{1,8}", text):
-        if text == "0":
-            return "0", "0", "land", "aggregate"
-        width = 2 if len(text) <= 2 else 4 if len(text) <= 4 else 6 if len(text) <= 6 else 8
-        code = text.zfill(width)
-        return code, None, LEVEL_BY_LENGTH[width], "unchecked"
-    return None, None, None, "unresolvable"
+def _level_hint(declared: str) -> str | None:
+    return declared if declared in ("fylke", "kommune", "bydel") else None
 
 
 class GeographyPipeline:
     def process_item(self, item):
         if not isinstance(item, Batch) or item.table != item.source_id:
             return item
-        places = get_manifest(item.source_id).places
-        for place in places:
-            position = item.columns.index(place.column)
-            resolved = {value: canonical_code(value)
-                        for value in {row[position] for row in item.rows}}
-            item.columns = [*item.columns, *(place.column + s for s in SUFFIXES)]
-            item.rows = [row + resolved[row[position]] for row in item.rows]
+        for place in get_manifest(item.source_id).places:
+            place_column(item, place.column, level=place.level, on=place.on,
+                         within=place.within)
         return item
+
+
+def place_column(batch: Batch, column: str, *, level: str = "any", on: str | None = None,
+                 within: str | None = None) -> None:
+    """Add the four place columns for `column` to `batch` in place; quarantine what cannot be
+    placed. `on` / `within` name columns of the batch."""
+    columns = batch.columns
+    position = columns.index(column)
+    on_pos = columns.index(on) if on else None
+    within_pos = columns.index(within) if within else None
+    hint = _level_hint(level)
+
+    cache: dict[tuple, tuple | str] = {}
+    kept: list[tuple] = []
+    for row in batch.rows:
+        raw = row[position]
+        when = row[on_pos] if on_pos is not None else None
+        parent = row[within_pos] if within_pos is not None else None
+        key = (raw, when, parent)
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = _place(raw, when, parent, hint, column)
+        if isinstance(found, str):
+            batch.quarantine.append(Quarantined(
+                column=column, raw_value=None if raw is None else str(raw), reason=found,
+                row=dict(zip(columns, row, strict=True))))
+            continue
+        kept.append(row + found)
+    batch.columns = [*columns, *(column + s for s in SUFFIXES)]
+    batch.rows = kept
+
+
+def _place(raw, when, parent, hint: str | None, column: str) -> tuple | str:
+    """The four added values, or the reason the value cannot be placed."""
+    try:
+        p = resolve(raw, when, parent, level=hint)
+    except ValueError as exc:  # an `on` value that is not a date or year
+        return f"{column}: {exc}"
+    if not p.placed:
+        return f"{column} {raw!r}: {p.note}"
+    return p.code, p.current, p.level, p.status

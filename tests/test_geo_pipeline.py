@@ -1,0 +1,62 @@
+"""The geography pipeline: resolve() over a batch's place columns, quarantine what cannot be placed."""
+
+from atlas_crawl.items import Batch, Provenance
+from atlas_crawl.pipelines.geography import SUFFIXES, place_column
+
+
+def batch(columns, rows):
+    return Batch(source_id="test_geo", columns=list(columns), rows=list(rows), key=[columns[0]],
+                 provenance=Provenance("https://example.test/x", "0" * 64, "2026-01-01T00:00:00Z"))
+
+
+def test_adds_four_columns_per_place_column():
+    b = batch(["region", "tid", "value"], [
+        ("K-3001", "2022", 1.0), ("0104", "2019", 2.0), ("1850", "2019", 3.0),
+        ("Hele landet", "2022", 4.0), ("9999", "2022", 5.0), ("2100", "2022", 6.0),
+    ])
+    place_column(b, "region", on="tid")
+    assert b.columns == ["region", "tid", "value", *("region" + s for s in SUFFIXES)]
+    assert [r[3:] for r in b.rows] == [
+        ("3001", "3101", "kommune", "aggregate"),
+        ("0104", "3103", "kommune", "merged"),
+        ("1850", None, "kommune", "split"),
+        ("0", "0", "land", "aggregate"),
+        ("9999", "9999", "kommune", "unknown"),
+        ("2100", "2100", "special", "special"),
+    ]
+    assert b.quarantine == []
+
+
+def test_on_column_changes_the_answer():
+    b = batch(["region", "year"], [("5001", 2019), ("5001", 2024)])
+    place_column(b, "region", on="year")
+    assert [r[-1] for r in b.rows] == ["merged", "exact"]  # Klæbu joined Trondheim in 2020
+
+
+def test_unplaceable_rows_go_to_quarantine_with_a_reason():
+    b = batch(["name", "fylke", "value"], [
+        ("Herøy", None, 1), ("Herøy", "Nordland", 2), ("Atlantis", None, 3), ("Bærum ", None, 4),
+    ])
+    place_column(b, "name", within="fylke", level="kommune")
+    assert [(r[0], r[3]) for r in b.rows] == [("Herøy", "1818"), ("Bærum ", "3201")]
+    assert [(q.column, q.raw_value) for q in b.quarantine] == [("name", "Herøy"),
+                                                             ("name", "Atlantis")]
+    herøy, atlantis = b.quarantine
+    assert herøy.reason.startswith("name 'Herøy': 'Herøy' names 2 places (1515 Herøy (Møre og "
+                                   "Romsdal), 1818 Herøy (Nordland))")
+    assert atlantis.reason == ("name 'Atlantis': no fylke, kommune or bydel in the snapshot is "
+                               "called 'Atlantis'")
+    assert herøy.row == {"name": "Herøy", "fylke": None, "value": 1}
+
+
+def test_declared_level_picks_the_fylke_named_oslo():
+    b = batch(["fylke"], [("Oslo",)])
+    place_column(b, "fylke", level="fylke")
+    assert b.rows == [("Oslo", "03", "03", "fylke", "exact")]
+
+
+def test_a_bad_on_value_is_quarantined_not_raised():
+    b = batch(["region", "year"], [("0301", "sometime")])
+    place_column(b, "region", on="year")
+    assert b.rows == []
+    assert b.quarantine[0].reason == "region: cannot read a date or year from on='sometime'"
