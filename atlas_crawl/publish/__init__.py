@@ -30,7 +30,8 @@ from atlas_crawl.publish.profile import TableProfile, profile_table, quote, tabl
 log = logging.getLogger(__name__)
 
 #: Tables the catalogue describes itself rather than profiling as data.
-NOT_DATA = {"_runs", "_fetches", "quarantine", sources.SOURCES, dims.DIM_PLACE, dims.DIM_PERIOD}
+NOT_DATA = {"_runs", "_fetches", "quarantine", "raw_files", sources.SOURCES, dims.DIM_PLACE,
+            dims.DIM_PERIOD}
 
 
 @dataclass
@@ -48,8 +49,8 @@ class PublishReport:
 
 
 def is_data_table(name: str) -> bool:
-    return not (name in NOT_DATA or name.startswith("sqlite_") or name.startswith("_")
-                or name.startswith(f"{sources.SOURCES}_fts"))
+    return not (name in NOT_DATA
+                or name.startswith(("sqlite_", "_", f"{sources.SOURCES}_fts")))
 
 
 def manifest_index(manifests: dict[str, Manifest]) -> dict[str, Manifest]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from contextlib import contextmanager
 
 import sqlite_utils
 
@@ -30,6 +31,18 @@ CODE_NAMES = ("code", "kode", "kommunenummer", "fylkesnummer", "bydelsnummer", "
 NAME_NAMES = ("name", "navn", "label")
 DIM_PERIOD = "dim_period"
 DIM_PLACE = "dim_place"
+
+
+@contextmanager
+def atomic(conn: sqlite3.Connection):
+    """One transaction (the publish connection is in autocommit mode)."""
+    conn.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 # -- dim_period ---------------------------------------------------------------------------------
@@ -49,9 +62,10 @@ def build_dim_period(conn: sqlite3.Connection, profiles: list[TableProfile]) -> 
             p = parse_period(value, hint)
             if p is not None and p.period not in rows:
                 rows[p.period] = (p.period, p.label, p.grain, p.year, p.start, p.end)
-    conn.execute(f"DELETE FROM {DIM_PERIOD}")
-    conn.executemany(f"INSERT INTO {DIM_PERIOD} VALUES (?, ?, ?, ?, ?, ?)",
-                     sorted(rows.values()))
+    with atomic(conn):
+        conn.execute(f"DELETE FROM {DIM_PERIOD}")
+        conn.executemany(f"INSERT INTO {DIM_PERIOD} VALUES (?, ?, ?, ?, ?, ?)",
+                         sorted(rows.values()))
     return len(rows)
 
 
@@ -92,7 +106,7 @@ def _versions_from_snapshot(level: str) -> list[dict]:
         from atlas_crawl.geo import snapshot
         return snapshot.read_table({"fylke": "fylker", "kommune": "kommuner",
                                     "bydel": "bydeler"}[level])
-    except Exception as exc:  # the snapshot is optional for the catalogue
+    except (ImportError, OSError, ValueError, KeyError) as exc:  # optional for the catalogue
         log.warning("no bundled %s snapshot for dim_place: %s", level, exc)
         return []
 
@@ -110,7 +124,7 @@ def _latest(versions: list[dict]) -> dict[str, dict]:
         newest = vs[-1]
         older = [v["name"] for v in vs[:-1] if v.get("name") and v["name"] != newest["name"]]
         out[code] = {"name": newest.get("name"),
-                     "valid_from": min((v.get("valid_from") or "" for v in vs)) or None,
+                     "valid_from": min(v.get("valid_from") or "" for v in vs) or None,
                      "valid_to": None if any(v.get("valid_to") is None for v in vs)
                      else max(v["valid_to"] for v in vs),
                      "former_names": " / ".join(dict.fromkeys(older)) or None}
@@ -133,8 +147,10 @@ def build_dim_place(conn: sqlite3.Connection) -> dict[str, int]:
         counts[level] = len(latest)
         rows += [(code, level, v["name"], v["former_names"], v["valid_from"], v["valid_to"],
                   reference) for code, v in sorted(latest.items())]
-    conn.execute(f"DELETE FROM {DIM_PLACE}")
-    conn.executemany(f"INSERT OR IGNORE INTO {DIM_PLACE} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    with atomic(conn):
+        conn.execute(f"DELETE FROM {DIM_PLACE}")
+        conn.executemany(f"INSERT OR IGNORE INTO {DIM_PLACE} VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         rows)
     return counts
 
 

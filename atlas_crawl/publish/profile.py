@@ -155,7 +155,7 @@ def profile_table(conn: sqlite3.Connection, table: str,
     taken = prof.place_columns() | {prof.period, prof.value, prof.status, prof.unit}
     if isinstance(opts.get("indicators"), list):
         prof.indicators = [c for c in opts["indicators"] if c in columns]
-    else:
+    elif prof.value:  # only tables of numbers have indicators
         keys = pk or [c for c in columns if not c.startswith("_")]
         for column in keys:
             if column in taken or column == "level" or column.endswith("_level"):
@@ -184,8 +184,6 @@ def choose_facets(conn: sqlite3.Connection, prof: TableProfile) -> list[str]:
     facets = []
     for column in dict.fromkeys(wanted):
         if prof.rows and _count_distinct_upto(conn, prof.table, column,
-                                              MAX_FACET_VALUES) <= MAX_FACET_VALUES:
-            facets.append(column)
-        elif column == prof.period:
+                                              MAX_FACET_VALUES) <= MAX_FACET_VALUES or column == prof.period:
             facets.append(column)
     return facets[:5]

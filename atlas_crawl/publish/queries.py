@@ -64,12 +64,15 @@ def part_sql(prof: TableProfile, patterns: list[str] | None, *, annual_of: str |
         year = "NULL"
     code, current = _col(place.code), _col(place.current)
     match = [f":kommune IN ({', '.join(c for c in (code, current) if c != 'NULL')})",
-             f"{code} IN (SELECT code FROM {DIM_PLACE} WHERE lower(name) = lower(:kommune) "
-             "AND level IN ('kommune', 'bydel'))"]
+             (f"{code} IN (SELECT code FROM {DIM_PLACE} WHERE lower(name) = lower(:kommune) "
+              "AND level IN ('kommune', 'bydel'))")]
     if place.raw != place.code:
-        level = _col(place.level_column)
+        # a name also names the fylke of the same name (Oslo): keep kommune rows, by the resolved
+        # level or, while the name is unresolved, by the source's own `level` column
+        levels = [_col(c) for c in (place.level_column, "level") if c and c in prof.columns]
+        level = f"coalesce({', '.join([*levels, repr('kommune')])})"
         match.append(f"(lower(trim(t.{quote(place.raw)})) = lower(trim(:kommune)) "
-                     f"AND coalesce({level}, 'kommune') = 'kommune')")
+                     f"AND {level} = 'kommune')")
     where = [f"({' OR '.join(match)})", f"(:year = '' OR {year} = CAST(:year AS INTEGER))"]
     indicator = indicator_expr(prof)
     if patterns and indicator != "NULL":

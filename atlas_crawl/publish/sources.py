@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlite_utils
 
 from atlas_crawl.manifests import Manifest
+from atlas_crawl.publish.dims import atomic
 from atlas_crawl.publish.profile import TableProfile
 
 SOURCES = "sources"
@@ -36,11 +37,11 @@ def freshness(periodicity: str, last_success: str | None, now: datetime) -> tupl
     if not last_success:
         return "never crawled", None
     try:
-        when = datetime.fromisoformat(last_success.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(last_success)
     except ValueError:
         return "unknown", None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     age = max((now - when).total_seconds() / 86400, 0)
     days = period_days(periodicity)
     if days is None:
@@ -82,7 +83,7 @@ def _mode(arguments: str | None) -> str:
 
 def source_rows(conn: sqlite3.Connection, manifests: dict[str, Manifest],
                 profiles: dict[str, TableProfile], now: datetime | None = None) -> list[dict]:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     runs = _runs_by_source(conn)
     rows = []
     for source_id, m in sorted(manifests.items()):
@@ -147,6 +148,7 @@ def write_sources(db: sqlite_utils.Database, rows: list[dict]) -> int:
         "last_successful_run_mode": str, "last_run_status": str, "last_run_error": str,
         "freshness": str, "days_since_success": int, "watch": str, "manifest": str,
     }, pk="source_id")
-    db[SOURCES].insert_all(clean)
+    with atomic(db.conn):
+        db[SOURCES].insert_all(clean)
     db[SOURCES].enable_fts(FTS_COLUMNS, fts_version="FTS5", create_triggers=False, replace=True)
     return len(clean)
