@@ -12,12 +12,26 @@ from typing import ClassVar
 import scrapy
 
 from atlas_crawl.formats import imdi
+from atlas_crawl.geo import resolve
 from atlas_crawl.pipelines.raw_files import RawFile, add_to_pipelines
 from atlas_crawl.spiders.base import AtlasSpider
 
-COLUMNS = ["year", "level", "name", "listed_under", "metric", "value", "status"]
+COLUMNS = ["year", "level", "name", "listed_under", "place", "metric", "value", "status"]
 KEY = ["year", "level", "name", "metric"]
 TYPES = {"year": int, "value": int}
+
+
+def place_of(name: str, year: int, listed_under: str | None, level: str) -> str:
+    """The code of an IMDi name in the geography of the page's year, or the name itself when it
+    cannot be placed (the geography pipeline then quarantines the row with the reason).
+
+    The fylke heading the table sits under picks between kommuner sharing a name; when it does
+    not help (Oslo's one-row table sits under "Oslo"), the name is tried on its own.
+    """
+    found = resolve(name, year, listed_under, level=level)
+    if not found.placed and listed_under:
+        found = resolve(name, year, None, level=level)
+    return found.code if found.placed and found.code and found.level == level else name
 
 
 def parse_years(text: str) -> set[int]:
@@ -72,9 +86,12 @@ class ImdiBosettingSpider(AtlasSpider):
             return
         self.logger.info("%s: %d cells from %d kommuner", response.url, len(rows),
                          len({r.name for r in rows if r.level == "kommune"}))
+        places = {(r.level, r.name, r.group): place_of(r.name, r.year, r.group, r.level)
+                  for r in rows}
         yield from self.batches(
             response, COLUMNS,
-            ((r.year, r.level, r.name, r.group, r.metric, r.value, r.status) for r in rows),
+            ((r.year, r.level, r.name, r.group, places[(r.level, r.name, r.group)], r.metric,
+              r.value, r.status) for r in rows),
             KEY, types=TYPES,
         )
 

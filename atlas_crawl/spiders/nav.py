@@ -13,13 +13,29 @@ import scrapy
 
 from atlas_crawl.formats import nav
 from atlas_crawl.formats.excel import LayoutError
+from atlas_crawl.geo import resolve
 from atlas_crawl.pipelines.raw_files import RawFile, add_to_pipelines
 from atlas_crawl.spiders.base import AtlasSpider
 
-COLUMNS = ["region", "region_code", "region_name", "level", "aggregate", "measure", "period",
-           "value", "status"]
+COLUMNS = ["region", "region_code", "region_name", "level", "aggregate", "place", "measure",
+           "period", "value", "status"]
 KEY = ["region", "measure", "period"]
 TYPES = {"aggregate": int, "value": float}
+
+
+def place_of(row: nav.NavRow) -> str:
+    """What the geography pipeline places: the code when the label has one; for a name-only
+    fylke rollup ("I alt Telemark") the fylke's code when the name is a fylke in that month's
+    geography; otherwise the name ("Ukjent", which the geography knows as NAV's unknown bucket,
+    or a name it cannot place, which is then quarantined with the reason)."""
+    if row.region_code:
+        return row.region_code
+    name = row.region_name or row.region
+    if row.level == "fylke":
+        found = resolve(name, row.period, level="fylke")
+        if found.placed and found.level == "fylke" and found.code:
+            return found.code
+    return name
 
 
 class NavMonthlySpider(AtlasSpider):
@@ -60,8 +76,8 @@ class NavMonthlySpider(AtlasSpider):
                          len({r.region for r in rows}), ", ".join(periods))
         yield from self.batches(
             response, COLUMNS,
-            ((r.region, r.region_code, r.region_name, r.level, int(r.aggregate), r.measure,
-              r.period, r.value, r.status) for r in rows),
+            ((r.region, r.region_code, r.region_name, r.level, int(r.aggregate), place_of(r),
+              r.measure, r.period, r.value, r.status) for r in rows),
             KEY, types=TYPES,
         )
 
