@@ -1,0 +1,396 @@
+"""Udir statistics: `udir_gsi`, `udir_fravar`, `udir_nasjonale_prover`, `udir_elevundersokelsen`
+(the USS API) and `udir_statistikkbank` (a saved statistikkbank Excel export, `-a file=`).
+
+API flow per report: Rapportside -> filterVerdier (years, the region tree, schools for
+dim_school) -> planned data calls, paced on one slot and logged as "call n/planned". Arguments:
+
+- `-a years=latest|all|2024-25,2023-24` (school years or period codes; default per spider);
+- `-a anchors=-12,-13` ("Hele landet" and "Utlandet": Utlandet is a sibling tree and needs its
+  own call);
+- nasjonale prøver: `-a grades=5,8,9 -a subjects=NPENG,NPLES,NPREG`;
+- Elevundersøkelsen: `-a grades=7,10 -a regions=4203,4222` (kommune codes; default all).
+
+An empty data answer means the combination does not exist (English at grade 9, a kommune with
+no reporting school): it is logged as absent, never stored as suppressed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar
+
+import scrapy
+
+from atlas_crawl.formats import udir
+from atlas_crawl.formats.excel import LayoutError
+from atlas_crawl.pipelines.raw_files import RawFile, add_to_pipelines
+from atlas_crawl.spiders.base import AtlasSpider
+
+SCHOOL_COLUMNS = ["school_id", "kommune_code", "organisasjonsnummer", "name", "kommune_name",
+                  "fylke_code"]
+SCHOOL_KEY = ["school_id", "kommune_code"]
+LEVELS = {"Nasjonalt": "national", "Fylke": "fylke", "Kommune": "kommune", "Enhet": "skole"}
+
+
+def split_arg(text: str) -> list[str]:
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+class UdirSpider(AtlasSpider):
+    """Shared flow; subclasses name their reports and turn data cells into rows."""
+
+    allowed_domains: ClassVar[list[str]] = ["statistikkportalen.udir.no"]
+    custom_settings: ClassVar[dict[str, Any]] = {
+        # The API says it is not meant for external use: one call at a time, spaced out.
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+        "DOWNLOAD_DELAY": 0.3,
+    }
+    reports: ClassVar[tuple[str, ...]] = ()
+    period_kind = ""
+    default_years = "latest"
+    columns: ClassVar[list[str]] = []
+    key: ClassVar[list[str]] = []
+    types: ClassVar[dict[str, type]] = {"value": float}
+
+    def __init__(self, *args, years: str = "", anchors: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.years = years or self.default_years
+        self.anchors = [int(a) for a in split_arg(anchors)] if anchors else [
+            udir.HELE_LANDET, udir.UTLANDET]
+        for name, value in (("years", years), ("anchors", anchors)):
+            if value:
+                self.arguments[name] = value
+        self.planned = 0
+        self.done = 0
+        self.absent = 0
+
+    @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        add_to_pipelines(settings)
+
+    # -- flow ---------------------------------------------------------------------------------
+
+    async def start_live(self):
+        for code in self.wanted_reports():
+            self.planned += 2
+            yield scrapy.Request(udir.rapportside_url(code), callback=self.parse_rapportside)
+
+    def wanted_reports(self) -> Iterable[str]:
+        return self.reports
+
+    def parse_rapportside(self, response):
+        self._progress(response)
+        try:
+            report = udir.parse_rapportside(response.body)
+        except udir.UdirFormatError as exc:
+            self.logger.error("%s: %s", response.url, exc)
+            return
+        self.logger.info("%s: %s at %s", report.code, report.name, report.base)
+        yield scrapy.Request(udir.filterverdier_url(report), callback=self.parse_filterverdier,
+                             cb_kwargs={"report": report})
+
+    def parse_filterverdier(self, response, report: udir.Report):
+        self._progress(response)
+        yield RawFile.from_response(response, self.source_id)
+        values = udir.parse_filterverdier(response.body)
+        yield from self.school_batches(response, values, report)
+        periods = self.pick_periods(values.periods(report.period_filter))
+        if not periods:
+            self.logger.error("%s: none of the years %r among %s", report.code, self.years,
+                              [p.navn for p in values.periods(report.period_filter)])
+            return
+        calls = list(self.plan(report, values, periods))
+        self.planned += len(calls)
+        self.logger.info("%s: %d data calls planned for %s (%d calls planned in all)",
+                         report.code, len(calls), ", ".join(p.navn for p in periods), self.planned)
+        for url, context in calls:
+            yield scrapy.Request(url, callback=self.parse_data,
+                                 cb_kwargs={"report": report, "context": context})
+
+    def parse_data(self, response, report: udir.Report, context: dict):
+        self._progress(response, context)
+        try:
+            cells = udir.parse_data(response.body, where=response.url)
+            rows = list(self.dedupe(self.rows(cells, context)))
+        except (udir.UdirFormatError, LayoutError) as exc:
+            self.logger.error("layout drift: %s: %s", _describe(context), exc)
+            return
+        if not cells:
+            self.absent += 1
+            self.logger.info("absent (empty answer, not suppressed): %s", _describe(context))
+            return
+        yield RawFile.from_response(response, self.source_id)
+        yield from self.batches(response, self.columns, rows, self.key, types=self.types)
+
+    # -- per report ---------------------------------------------------------------------------
+
+    def plan(self, report: udir.Report, values: udir.FilterValues,
+             periods: list[udir.Option]) -> Iterator[tuple[str, dict]]:
+        raise NotImplementedError
+
+    def rows(self, cells: list[udir.DataCell], context: dict) -> Iterator[tuple]:
+        raise NotImplementedError
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def pick_periods(self, options: list[udir.Option]) -> list[udir.Option]:
+        if self.years == "all":
+            return list(options)
+        if self.years == "latest":
+            return options[:1]
+        wanted = set(split_arg(self.years))
+        return [o for o in options if o.navn in wanted or o.kode in wanted]
+
+    def school_year(self, period: udir.Option) -> str:
+        year = udir.school_year(period.id, self.period_kind)
+        if period.navn and period.navn != year:
+            raise udir.UdirFormatError(
+                f"period {period.id} should be school year {year} but Udir calls it {period.navn}")
+        return year
+
+    def region_rows(self, cells: list[udir.DataCell]) -> Iterator[udir.DataCell]:
+        """Fylke and kommune rows (Udir lists both; the level keeps them apart)."""
+        for cell in cells:
+            if LEVELS.get(cell.level) in ("fylke", "kommune"):
+                yield cell
+
+    def dedupe(self, rows: Iterable[tuple]) -> Iterator[tuple]:
+        """Drop exact repeats; a key listed twice with different values is drift."""
+        positions = [self.columns.index(k) for k in self.key]
+        seen: dict[tuple, tuple] = {}
+        for row in rows:
+            key = tuple(row[p] for p in positions)
+            if key in seen:
+                if seen[key] != row:
+                    self.logger.error("two different rows for %s: %r and %r", key, seen[key], row)
+                continue
+            seen[key] = row
+            yield row
+
+    def school_batches(self, response, values: udir.FilterValues, report: udir.Report):
+        if "EnhetID" not in values.lists:
+            self.logger.info("%s: filterVerdier has no EnhetID tree; no schools", report.code)
+            return
+        schools = udir.schools(values)
+        rows = [(s.school_id, s.kommune_code, s.organisasjonsnummer, s.name, s.kommune_name,
+                 s.fylke_code) for s in schools if s.kommune_code]
+        if len(rows) < len(schools):
+            self.logger.warning("%s: %d schools without a kommune in the tree were not stored",
+                                report.code, len(schools) - len(rows))
+        if rows:
+            yield from self.batches(response, SCHOOL_COLUMNS, self._unique(rows, 2), SCHOOL_KEY,
+                                    table="dim_school")
+
+    @staticmethod
+    def _unique(rows: list[tuple], width: int) -> list[tuple]:
+        return list({row[:width]: row for row in rows}.values())
+
+    def _progress(self, response, context: dict | None = None) -> None:
+        self.done += 1
+        self.logger.info("%s: call %d/%d done%s", self.name, self.done, self.planned,
+                         f" ({_describe(context)})" if context else "")
+
+
+def _describe(context: dict) -> str:
+    parts = []
+    for k, v in context.items():
+        if k == "region_name":
+            continue
+        parts.append(f"{k} {v.navn if isinstance(v, udir.Option) else v}")
+    return ", ".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class UdirGsiSpider(UdirSpider):
+    name = "udir_gsi"
+    source_id = "udir_gsi"
+    reports = ("GSK_Elev_Skol",)
+    period_kind = "YYYY10"
+    default_years = "all"
+    columns: ClassVar[list[str]] = ["region_code", "region_name", "level", "school_year",
+                                    "period_code", "measure", "value", "status"]
+    key: ClassVar[list[str]] = ["region_code", "school_year", "measure"]
+
+    def plan(self, report, values, periods):
+        for period in periods:
+            for anchor in self.anchors:
+                filters = {report.period_filter: period.id, "TrinnID": udir.ALLE,
+                           "KjoennID": udir.ALLE, "KommunalitetID": udir.ALLE}
+                yield (udir.data_url(report, filters, f"{anchor}.*.*"),
+                       {"period": period, "anchor": anchor})
+
+    def rows(self, cells, context):
+        period = context["period"]
+        year = self.school_year(period)
+        for c in self.region_rows(cells):
+            yield (c.row_kode, c.row_navn, LEVELS[c.level], year, str(period.id), c.measure,
+                   c.value, c.status)
+
+
+class UdirFravarSpider(UdirGsiSpider):
+    name = "udir_fravar"
+    source_id = "udir_fravar"
+    reports = ("GSK_fravaer",)
+    period_kind = "YYYY06"
+    default_years = "all"
+
+    def plan(self, report, values, periods):
+        for period in periods:
+            for anchor in self.anchors:
+                filters = {report.period_filter: period.id, "EierformID": udir.ALLE,
+                           "KjoennID": udir.ALLE, "VisAntallPersoner": 1, "VisMaaltall": 1}
+                yield (udir.data_url(report, filters, f"{anchor}.*.*"),
+                       {"period": period, "anchor": anchor})
+
+
+class UdirNasjonaleProverSpider(UdirSpider):
+    name = "udir_nasjonale_prover"
+    source_id = "udir_nasjonale_prover"
+    reports = ("GSK_NP_Geo_Trinn5", "GSK_NP_Geografisk")  # grade 5; grades 8 and 9
+    period_kind = "YYYYYYYY"
+    default_years = "latest"  # results before 2022-23 were removed upstream on 2025-11-13
+    columns: ClassVar[list[str]] = ["region_code", "region_name", "level", "school_year",
+                                    "period_code", "grade", "subject", "measure", "value",
+                                    "status"]
+    key: ClassVar[list[str]] = ["region_code", "school_year", "grade", "subject", "measure"]
+    types: ClassVar[dict[str, type]] = {"value": float, "grade": int}
+
+    def __init__(self, *args, grades: str = "", subjects: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grades = set(split_arg(grades)) if grades else {"5", "8", "9"}
+        self.subjects = set(split_arg(subjects)) if subjects else None
+        if grades:
+            self.arguments["grades"] = grades
+        if subjects:
+            self.arguments["subjects"] = subjects
+
+    def wanted_reports(self):
+        if "5" in self.grades:
+            yield "GSK_NP_Geo_Trinn5"
+        if self.grades & {"8", "9"}:
+            yield "GSK_NP_Geografisk"
+
+    def plan(self, report, values, periods):
+        grades = [g for g in values.options("TrinnID") if g.kode in self.grades]
+        subjects = [s for s in values.options("ProevetypeID")
+                    if self.subjects is None or s.kode in self.subjects]
+        for period in periods:
+            for grade in grades:
+                for subject in subjects:
+                    for anchor in self.anchors:
+                        filters = {
+                            report.period_filter: period.id, "TrinnID": grade.id,
+                            "ProevetypeID": subject.id, "KjoennID": udir.ALLE,
+                            "EierformID": udir.ALLE, "VisAntallRaderDeltatt": 1,
+                            "VisMestringsnivaafordeling": 0, "VisDeltakelsestatusfordeling": 0,
+                            "VisMaaltall": 0,
+                        }
+                        yield (udir.data_url(report, filters, f"{anchor}.*.*"),
+                               {"period": period, "grade": grade.kode,
+                                "subject": subject.kode, "anchor": anchor})
+
+    def rows(self, cells, context):
+        period = context["period"]
+        year = self.school_year(period)
+        for c in self.region_rows(cells):
+            yield (c.row_kode, c.row_navn, LEVELS[c.level], year, str(period.id),
+                   int(context["grade"]), context["subject"], c.measure, c.value, c.status)
+
+
+class UdirElevundersokelsenSpider(UdirSpider):
+    """Mobbing (GSK_EUG_mobbing): one call per kommune x grade, the kommune pinned in EnhetID."""
+
+    name = "udir_elevundersokelsen"
+    source_id = "udir_elevundersokelsen"
+    reports = ("GSK_EUG_mobbing",)
+    period_kind = "YYYY12"
+    default_years = "latest"
+    columns: ClassVar[list[str]] = ["region_code", "region_name", "school_year", "period_code",
+                                    "grade", "measure", "measure_label", "measure_level",
+                                    "value", "status"]
+    key: ClassVar[list[str]] = ["region_code", "school_year", "grade", "measure"]
+    types: ClassVar[dict[str, type]] = {"value": float, "grade": int}
+
+    def __init__(self, *args, grades: str = "", regions: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        # TrinnID(-10) silently returns one grade here, and two grades in one call is a 400.
+        self.grades = set(split_arg(grades)) if grades else {"7", "10"}
+        self.regions = set(split_arg(regions)) if regions else None
+        if grades:
+            self.arguments["grades"] = grades
+        if regions:
+            self.arguments["regions"] = regions
+
+    def plan(self, report, values, periods):
+        grades = [g for g in values.options("TrinnID") if g.kode in self.grades]
+        regions = [r for r in udir.regions(values)
+                   if self.regions is None or r.kode in self.regions]
+        for period in periods:
+            for region in regions:
+                for grade in grades:
+                    filters = {report.period_filter: period.id, "TrinnID": grade.id,
+                               "KjoennID": udir.ALLE, "EierformID": udir.ALLE,
+                               "VisAntallBesvart": 0, "EnhetID": region.id}
+                    yield (udir.data_url(report, filters, "*.*"),
+                           {"period": period, "region": region.kode, "region_name": region.navn,
+                            "grade": grade.kode})
+
+    def rows(self, cells, context):
+        period = context["period"]
+        year = self.school_year(period)
+        for c in cells:
+            if context["region_name"] not in c.column:
+                raise LayoutError(file=None, sheet=None,
+                                  expected=f"answers for {context['region_name']}",
+                                  found=f"columns {c.column}")
+            yield (context["region"], context["region_name"], year, str(period.id),
+                   int(context["grade"]), c.row_kode, c.row_navn, c.level, c.value, c.status)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class UdirStatistikkbankSpider(AtlasSpider):
+    """A statistikkbank Excel export saved by hand: `-a file=EXPORT.xlsx` (no live crawl)."""
+
+    name = "udir_statistikkbank"
+    source_id = "udir_statistikkbank"
+    columns: ClassVar[list[str]] = [
+        "unit_path", "level", "place_code", "fylke_code", "kommune_code", "organisasjonsnummer",
+        "name", "school_year", "eierform", "kjonn", "measure", "value", "status", "brudd"]
+    key: ClassVar[list[str]] = ["unit_path", "school_year", "eierform", "kjonn", "measure"]
+
+    @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        add_to_pipelines(settings)
+
+    def parse_file(self, response):
+        yield RawFile.from_response(response, self.source_id)
+        name = response.url.rsplit("/", 1)[-1]
+        try:
+            rows = udir.parse_statistikkbank_export(response.body, file=name)
+        except LayoutError as exc:
+            self.logger.error("layout drift: %s", exc)
+            return
+        self.logger.info("%s: %d values, %s", name, len(rows),
+                         ", ".join(sorted({r.measure for r in rows})))
+        yield from self.batches(response, self.columns, (self.row(r) for r in rows), self.key,
+                                types={"value": float})
+        schools = {(r.organisasjonsnummer, r.kommune_code): (
+            r.organisasjonsnummer, r.kommune_code, r.organisasjonsnummer, r.name, None,
+            r.fylke_code) for r in rows if r.level == "skole" and r.kommune_code}
+        yield from self.batches(response, SCHOOL_COLUMNS, schools.values(), SCHOOL_KEY,
+                                table="dim_school")
+
+    @staticmethod
+    def row(r: udir.ExportRow) -> tuple:
+        parts = [p for p in (r.fylke_code, r.kommune_code, r.organisasjonsnummer) if p]
+        unit_path = "/".join(parts) or "0"
+        place = {"national": "0", "fylke": r.fylke_code}.get(r.level, r.kommune_code)
+        return (unit_path, r.level, place, r.fylke_code, r.kommune_code, r.organisasjonsnummer,
+                r.name, r.school_year, r.eierform, r.kjonn, r.measure, r.value, r.status,
+                r.brudd)
