@@ -13,7 +13,8 @@ from atlas_crawl import PROJECT_DIR
 from atlas_crawl.testing import crawl, crawl_settings, runs
 
 GOLDEN = PROJECT_DIR / "golden" / "imdi_bosetting"
-PAGE_2026 = "https://www.imdi.no/bosetting/bosettingstall/nokkeltall-bosetting-2026/"
+HUB = "https://www.imdi.no/bosetting/bosettingstall/"
+PAGE_2026 = HUB + "nokkeltall-bosetting-2026/"
 
 
 def _rows(db: Path, sql: str, *params) -> list[tuple]:
@@ -53,12 +54,13 @@ async def test_replay_stores_oslo_and_keeps_the_pages(tmp_path):
     assert _rows(db, "SELECT count(*) FROM imdi_bosetting WHERE place_geo_status != 'exact'"
                  ) == [(0,)]
 
+    # every downloaded page is kept: the hub and the two year pages
     raw = _rows(db, "SELECT url, sha256, size, path FROM raw_files ORDER BY url")
     page_2026 = (GOLDEN / "responses" / "imdi_nokkeltall-bosetting-2026_EXCERPT.html").read_bytes()
-    assert [r[0] for r in raw] == [PAGE_2026.replace("2026", "2025"), PAGE_2026]
-    assert raw[1][1] == "8cc1d168fcf59167f5eb20279a71a92858774c26fd3a028746c4603efed6e988"
-    assert raw[1][2] == len(page_2026) == 47690
-    assert Path(raw[1][3]).read_bytes() == page_2026
+    assert [r[0] for r in raw] == [HUB, PAGE_2026.replace("2026", "2025"), PAGE_2026]
+    assert raw[2][1] == "8cc1d168fcf59167f5eb20279a71a92858774c26fd3a028746c4603efed6e988"
+    assert raw[2][2] == len(page_2026) == 47690
+    assert Path(raw[2][3]).read_bytes() == page_2026
 
 
 @pytest_twisted.ensureDeferred

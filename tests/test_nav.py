@@ -176,8 +176,9 @@ async def test_spider_keeps_the_workbook_in_raw_files(tmp_path):
     assert runs(db)[-1]["status"] == "ok"
     conn = sqlite3.connect(db)
     try:
-        (url, sha, size, modified, path), = conn.execute(
-            "SELECT url, sha256, size, last_modified, path FROM raw_files").fetchall()
+        landing, (url, sha, size, modified, path) = conn.execute(
+            "SELECT url, sha256, size, last_modified, path FROM raw_files ORDER BY size"
+        ).fetchall()
         value = conn.execute("SELECT value FROM nav_helt_ledige WHERE region='4001' "
                              "AND measure='antall' AND period='2026-01'").fetchone()
     finally:
@@ -190,6 +191,7 @@ async def test_spider_keeps_the_workbook_in_raw_files(tmp_path):
         "Tue, 03 Feb 2026 07:00:00 GMT")
     assert Path(path).read_bytes() == body and Path(path).parent.parent == raw_dir
     assert value == (554.0,)
+    assert landing[0].endswith("/helt-ledige") and landing[3] is None  # landing page kept too
 
 
 @pytest_twisted.ensureDeferred

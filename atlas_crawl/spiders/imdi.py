@@ -65,6 +65,7 @@ class ImdiBosettingSpider(AtlasSpider):
         yield scrapy.Request(self.hub_url, callback=self.parse_hub)
 
     def parse_hub(self, response):
+        yield RawFile.from_response(response, self.source_id)
         pages = imdi.parse_hub(response.body, base_url=response.url)
         if not pages:
             self.logger.error("layout drift: %s has no links to nokkeltall-bosetting-<YYYY>/",

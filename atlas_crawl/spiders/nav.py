@@ -54,6 +54,7 @@ class NavMonthlySpider(AtlasSpider):
         yield scrapy.Request(self.landing_url, callback=self.parse_landing)
 
     def parse_landing(self, response):
+        yield RawFile.from_response(response, self.source_id)
         try:
             url = nav.pick_workbook_link(response.body, self.upstream_id,
                                          source=response.url)

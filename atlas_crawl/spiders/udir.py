@@ -81,6 +81,7 @@ class UdirSpider(AtlasSpider):
 
     def parse_rapportside(self, response):
         self._progress(response)
+        yield RawFile.from_response(response, self.source_id)
         try:
             report = udir.parse_rapportside(response.body)
         except udir.UdirFormatError as exc:
