@@ -54,6 +54,9 @@ class Place:
     level: str = "any"
     on: str | None = None  # column holding the date or year the row refers to
     within: str | None = None  # column holding a parent (fylke) for ambiguous names
+    # An empty value means "no place" rather than an error (a register's organisation without
+    # a Norwegian address): the row is kept with geo_status "absent" instead of quarantined.
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,8 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         if not isinstance(p, dict) or not p.get("column"):
             raise _fail(path, f"places[{i}]", "needs a 'column'")
         level = _one_of(path, f"places[{i}].level", p.get("level", "any"), PLACE_LEVELS)
-        places.append(Place(p["column"], level, p.get("on"), p.get("within")))
+        places.append(Place(p["column"], level, p.get("on"), p.get("within"),
+                            bool(p.get("optional", False))))
 
     watch = data.get("watch") or []
     if not isinstance(watch, list) or not all(isinstance(w, str) for w in watch):

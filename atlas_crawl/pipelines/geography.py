@@ -7,6 +7,9 @@ special). A row whose place cannot be put on the map (unresolvable, or a name sh
 places) leaves the batch for its quarantine list, with the column, the raw value and the reason;
 the store pipeline writes it to the `quarantine` table and counts it in `_runs`.
 
+A place declared `optional` (a register's organisation may have no Norwegian address) keeps a
+row whose value is empty, with the four columns NULL except `<col>_geo_status` = "absent".
+
 The manifest's place entry may name an `on` column (the row's date or year, for names and codes
 that changed) and a `within` column (a parent fylke, for names that exist twice). A batch has few
 distinct places, so each distinct (value, on, within) is resolved once per batch.
@@ -19,6 +22,7 @@ from atlas_crawl.items import Batch, Quarantined
 from atlas_crawl.manifests import get_manifest
 
 SUFFIXES = ("_canonical", "_current", "_level", "_geo_status")
+ABSENT = (None, None, None, "absent")
 
 
 def _level_hint(declared: str) -> str | None:
@@ -31,12 +35,12 @@ class GeographyPipeline:
             return item
         for place in get_manifest(item.source_id).places:
             place_column(item, place.column, level=place.level, on=place.on,
-                         within=place.within)
+                         within=place.within, optional=place.optional)
         return item
 
 
 def place_column(batch: Batch, column: str, *, level: str = "any", on: str | None = None,
-                 within: str | None = None) -> None:
+                 within: str | None = None, optional: bool = False) -> None:
     """Add the four place columns for `column` to `batch` in place; quarantine what cannot be
     placed. `on` / `within` name columns of the batch."""
     columns = batch.columns
@@ -49,6 +53,9 @@ def place_column(batch: Batch, column: str, *, level: str = "any", on: str | Non
     kept: list[tuple] = []
     for row in batch.rows:
         raw = row[position]
+        if optional and (raw is None or isinstance(raw, str) and not raw.strip()):
+            kept.append(row + ABSENT)
+            continue
         when = row[on_pos] if on_pos is not None else None
         parent = row[within_pos] if within_pos is not None else None
         key = (raw, when, parent)
