@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from math import prod
+from math import ceil, prod
 from urllib.parse import quote
 
 from atlas_crawl.formats.jsonstat import Dimension, read_dimensions
@@ -22,6 +22,13 @@ MAX_URL_LENGTH = 2000
 # to the x-ratelimit-policy header. Without either, stay at the documented limit.
 DEFAULT_CALLS, DEFAULT_WINDOW = 30, 60.0
 DEFAULT_MAX_CELLS = 800_000
+# Calls are spaced 5 % wider than timeWindow / maxCalls: the spacing is measured where the
+# requests leave, the limit where they arrive, and network jitter must not tip a call over.
+PACING_MARGIN = 1.05
+
+
+class PlanError(ValueError):
+    """A selection the planner cannot turn into valid queries (unknown dimension or code)."""
 
 
 @dataclass(frozen=True)
@@ -29,33 +36,75 @@ class ApiLimits:
     max_cells: int = DEFAULT_MAX_CELLS
     max_calls: int = DEFAULT_CALLS
     time_window: float = DEFAULT_WINDOW
+    source: str = "documented default"
 
     @property
     def delay(self) -> float:
-        """Seconds between calls that keeps within max_calls per time_window."""
-        return self.time_window / self.max_calls
+        """Seconds between calls that keeps within max_calls per time_window (with a margin)."""
+        return self.time_window / self.max_calls * PACING_MARGIN
 
 
-def parse_config(doc: dict | bytes) -> ApiLimits:
+@dataclass(frozen=True)
+class ConfigLimits:
+    """What `/config` reports; `max_calls`/`time_window` are 0 when the API says "not in use"."""
+
+    max_cells: int
+    max_calls: int
+    time_window: float
+
+
+def parse_config(doc: dict | bytes | str) -> ConfigLimits:
     if isinstance(doc, (bytes, str)):
         doc = json.loads(doc)
     cells = int(doc.get("maxDataCells") or 0) or DEFAULT_MAX_CELLS
     calls = int(doc.get("maxCallsPerTimeWindow") or 0)
     window = float(doc.get("timeWindow") or 0)
     if calls <= 0 or window <= 0:
-        calls, window = DEFAULT_CALLS, DEFAULT_WINDOW
-    return ApiLimits(cells, calls, window)
+        calls, window = 0, 0.0
+    return ConfigLimits(cells, calls, window)
 
 
 def parse_ratelimit_policy(value: str | bytes | None) -> tuple[int, float] | None:
-    """`40;w=60s` (the x-ratelimit-policy header) -> (40, 60.0)."""
+    """The strictest (calls, seconds) of an `x-ratelimit-policy` / `RateLimit-Policy` header.
+
+    Accepts SSB's `40;w=60s`, lists such as `10;w=1, 1000;w=3600`, and the newer draft form
+    `"default";q=100;w=60`. Returns None when absent or unreadable.
+    """
     if not value:
         return None
     text = value.decode("latin-1") if isinstance(value, bytes) else value
-    match = re.match(r"\s*(\d+)\s*;\s*w=(\d+(?:\.\d+)?)s?", text)
-    if not match:
-        return None
-    return int(match.group(1)), float(match.group(2))
+    best = None
+    for item in text.split(","):
+        parts = [p.strip() for p in item.split(";")]
+        quota = window = None
+        if parts and re.fullmatch(r"\d+", parts[0]):
+            quota = int(parts[0])
+        for param in parts[1:]:
+            key, _, raw = param.partition("=")
+            raw = raw.strip().strip('"').rstrip("sS")
+            if key.strip() == "q" and raw.isdigit():
+                quota = int(raw)
+            elif key.strip() == "w" and re.fullmatch(r"\d+(?:\.\d+)?", raw):
+                window = float(raw)
+        if quota and window and (best is None or window / quota > best[1] / best[0]):
+            best = (quota, window)
+    return best
+
+
+def effective_limits(config: ConfigLimits | None,
+                     policy: tuple[int, float] | None) -> ApiLimits:
+    """The pace to keep: the stricter of what /config and the rate-limit header say; SSB's
+    documented 30 calls per 60 s when neither says anything."""
+    cells = config.max_cells if config else DEFAULT_MAX_CELLS
+    candidates = []
+    if config and config.max_calls > 0:
+        candidates.append((config.max_calls, config.time_window, "/config"))
+    if policy:
+        candidates.append((policy[0], policy[1], "x-ratelimit-policy"))
+    if not candidates:
+        return ApiLimits(cells, DEFAULT_CALLS, DEFAULT_WINDOW)
+    calls, window, source = max(candidates, key=lambda c: c[1] / c[0])
+    return ApiLimits(cells, calls, window, source)
 
 
 @dataclass(frozen=True)
@@ -74,7 +123,8 @@ class TableMetadata:
         for dim in self.dimensions:
             if dim.id == dim_id:
                 return dim
-        raise KeyError(f"table {self.table_id} has no dimension {dim_id!r}")
+        raise PlanError(f"table {self.table_id} has no dimension {dim_id!r} "
+                        f"(it has {[d.id for d in self.dimensions]})")
 
 
 def parse_metadata(doc: dict | bytes, table_id: str = "") -> TableMetadata:
@@ -123,16 +173,36 @@ class Query:
             for dim_id, codes in self.selection.items()
         ]}
 
-    def fits_in_url(self, base: str = BASE_URL) -> bool:
-        return len(self.get_url(base)) <= MAX_URL_LENGTH
+    def fits_in_url(self, base: str = BASE_URL, lang: str = "no") -> bool:
+        return len(self.get_url(base, lang)) <= MAX_URL_LENGTH
+
+    def summary(self) -> str:
+        """`Tid=2019..2020 (2), Region=*` — for log lines."""
+        parts = []
+        for dim_id, codes in self.selection.items():
+            if codes is None:
+                parts.append(f"{dim_id}=*")
+            elif len(codes) <= 2:
+                parts.append(f"{dim_id}={','.join(codes)}")
+            else:
+                parts.append(f"{dim_id}={codes[0]}..{codes[-1]} ({len(codes)})")
+        return ", ".join(parts)
 
 
 def full_query(meta: TableMetadata, overrides: dict[str, list[str]] | None = None) -> Query:
     """Every dimension selected explicitly: all codes unless the manifest narrows one."""
     selection: dict[str, list[str] | None] = {d.id: None for d in meta.dimensions}
     for dim_id, codes in (overrides or {}).items():
-        meta.dimension(dim_id)  # fail early on a dimension the table lacks
-        selection[dim_id] = [str(c) for c in codes]
+        dim = meta.dimension(dim_id)  # fail early on a dimension the table lacks
+        codes = [str(c) for c in codes]
+        if codes == ["*"]:
+            continue
+        unknown = [c for c in codes if c not in dim.codes]
+        if unknown:
+            raise PlanError(f"table {meta.table_id}: dimension {dim_id} has no code(s) {unknown}")
+        # Keep the table's own order, so a split reads like the table and URLs stay stable.
+        wanted = set(codes)
+        selection[dim_id] = [c for c in dim.codes if c in wanted]
     return Query(meta.table_id, selection, {d.id: len(d.codes) for d in meta.dimensions})
 
 
@@ -151,11 +221,16 @@ def split_order(meta: TableMetadata) -> list[str]:
 
 def plan(meta: TableMetadata, max_cells: int, overrides: dict[str, list[str]] | None = None,
          ) -> list[Query]:
-    """Queries that together cover the selection, each within `max_cells`."""
+    """Queries that together cover the selection exactly once, each within `max_cells`."""
     return split(meta, full_query(meta, overrides), max_cells)
 
 
 def split(meta: TableMetadata, query: Query, max_cells: int) -> list[Query]:
+    """Cut `query` along the first splittable dimension in `split_order` into as few, evenly
+    sized pieces as fit; a piece that still does not fit (one code of that dimension is too
+    large) is cut along the next dimension."""
+    if max_cells < 1:
+        raise PlanError(f"table {meta.table_id}: max_cells must be at least 1, got {max_cells}")
     if query.cells <= max_cells:
         return [query]
     for dim_id in split_order(meta):
@@ -163,13 +238,16 @@ def split(meta: TableMetadata, query: Query, max_cells: int) -> list[Query]:
         if len(codes) < 2:
             continue
         per_code = query.cells // len(codes)
-        chunk = max(1, max_cells // per_code)
-        queries = []
-        for start in range(0, len(codes), chunk):
-            queries += split(meta, query.with_codes(dim_id, codes[start:start + chunk]),
-                             max_cells)
+        pieces = ceil(len(codes) / max(1, max_cells // per_code))
+        size, bigger = divmod(len(codes), pieces)  # the first `bigger` pieces get one more
+        queries, start = [], 0
+        for n in range(pieces):
+            end = start + size + (n < bigger)
+            queries += split(meta, query.with_codes(dim_id, codes[start:end]), max_cells)
+            start = end
         return queries
-    raise ValueError(f"table {meta.table_id}: a single cell exceeds max_cells={max_cells}")
+    raise PlanError(f"table {meta.table_id}: cannot split {query.summary()} below "
+                    f"max_cells={max_cells}")
 
 
 def halve(meta: TableMetadata, query: Query) -> list[Query]:
@@ -179,7 +257,7 @@ def halve(meta: TableMetadata, query: Query) -> list[Query]:
         if len(codes) >= 2:
             mid = len(codes) // 2
             return [query.with_codes(dim_id, codes[:mid]), query.with_codes(dim_id, codes[mid:])]
-    raise ValueError(f"table {meta.table_id}: cannot split a one-cell query")
+    raise PlanError(f"table {meta.table_id}: cannot split a one-cell query ({query.summary()})")
 
 
 def problem_detail(body: bytes) -> str:
@@ -189,5 +267,16 @@ def problem_detail(body: bytes) -> str:
     except (ValueError, UnicodeDecodeError):
         return body[:300].decode("utf-8", "replace")
     if isinstance(doc, dict):
-        return str(doc.get("detail") or doc.get("title") or doc)[:500]
+        title, detail = str(doc.get("title") or ""), str(doc.get("detail") or "")
+        if title and detail and title.lower() not in detail.lower():
+            return f"{title}: {detail}"[:500]
+        return str(detail or title or doc)[:500]
     return str(doc)[:500]
+
+
+def too_many_cells(status: int, body: bytes) -> bool:
+    """Did the API refuse a query as too large? SSB documents 403 for that; the PxWebApi 2 code
+    answers 400 with the problem title "Too many cells selected"."""
+    if status == 403:
+        return True
+    return status == 400 and "too many cells" in problem_detail(body).lower()

@@ -1,14 +1,18 @@
 """SSB PxWebApi v2 tables: `scrapy crawl ssb_table -a table=07459`, or a named spider per table.
 
-Flow: /config (limits) -> /tables/<id>/metadata -> planned data queries, paced to the API's call
-limit on one download slot. A 429 waits for Retry-After or a full time window; a 403 that says the
-query is too large is split in two and retried.
+Flow: /config (limits) -> /tables/<id>/metadata -> planned data queries (formats/pxweb.py), paced
+to the API's call limit on the host's one download slot. A 429 waits for Retry-After or a full
+time window (middlewares/politeness.py); a query the API refuses as too large is split in two
+and retried; any other refusal is logged as an error with the problem+json detail, so the run
+fails and the previous data stays.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import ClassVar
+from urllib.parse import urlsplit
 
 import scrapy
 
@@ -17,6 +21,9 @@ from atlas_crawl.manifests import Dimension, Manifest, Place, all_manifests, reg
 from atlas_crawl.spiders.base import AtlasSpider
 
 REGION_DIMENSIONS = ("Region", "KOKkommuneregion0000", "Gjerningssted", "Bydel")
+# A query refused as too large is halved at most this many times (1024 pieces): a 403 that is
+# not about cells must not turn into a flood of ever smaller calls.
+MAX_SPLIT_DEPTH = 10
 
 
 class SsbTableSpider(AtlasSpider):
@@ -24,12 +31,16 @@ class SsbTableSpider(AtlasSpider):
 
     name = "ssb_table"
     table_id = ""
-    allowed_domains = ["data.ssb.no"]
-    custom_settings = {
+    allowed_domains: ClassVar[list[str]] = ["data.ssb.no"]
+    custom_settings: ClassVar[dict] = {
         # The spider paces itself to the API's published limit; AutoThrottle would fight it.
+        # Until /config and the rate-limit header are read, keep SSB's documented pace.
+        # One request in the downloader at a time: a 429's pause must hold back every later
+        # call, and a call already waiting in the host's slot would not see it.
         "AUTOTHROTTLE_ENABLED": False,
+        "CONCURRENT_REQUESTS": 1,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-        "DOWNLOAD_DELAY": pxweb.DEFAULT_WINDOW / pxweb.DEFAULT_CALLS,
+        "DOWNLOAD_DELAY": pxweb.ApiLimits().delay,
         "DOWNLOAD_DELAY_JITTER": 0,
     }
 
@@ -45,7 +56,13 @@ class SsbTableSpider(AtlasSpider):
         if not self.table_id and not self.file:
             raise ValueError("ssb_table needs -a table=<id> (e.g. 07459) or -a file=<saved response>")
         self.base_url = base_url.rstrip("/")
+        self.host = urlsplit(self.base_url).hostname or ""
+        if base_url != pxweb.BASE_URL:
+            self.arguments["base_url"] = self.base_url
+            self.allowed_domains = [self.host]  # e.g. a local PxWebApi (tests)
         self.lang = lang
+        self.config: pxweb.ConfigLimits | None = None
+        self.policy: tuple[int, float] | None = None
         self.limits = pxweb.ApiLimits()
         self.meta: pxweb.TableMetadata | None = None
         self.planned = self.done = 0
@@ -56,56 +73,78 @@ class SsbTableSpider(AtlasSpider):
 
     async def start_live(self):
         yield scrapy.Request(f"{self.base_url}/config", callback=self.parse_config,
-                             dont_filter=True)
+                             meta=self._meta(), dont_filter=True)
 
     def parse_config(self, response):
-        self.limits = pxweb.parse_config(response.body)
         self._apply_rate_headers(response)
-        self.logger.info("PxWebApi limits: %s cells per call, %s calls per %s s",
+        if response.status != 200:
+            self._refused(response, "/config")
+            return
+        self.config = pxweb.parse_config(response.body)
+        self._update_limits()
+        self.logger.info("PxWebApi limits: %s cells per call, %s calls per %s s (from %s)",
                          f"{self.limits.max_cells:,}", self.limits.max_calls,
-                         self.limits.time_window)
+                         self.limits.time_window, self.limits.source)
         yield scrapy.Request(
             f"{self.base_url}/tables/{self.table_id}/metadata?lang={self.lang}",
-            callback=self.parse_metadata, meta=self._wait_meta(),
+            callback=self.parse_metadata, meta=self._meta(),
         )
 
     def parse_metadata(self, response):
         self._apply_rate_headers(response)
+        if response.status != 200:
+            self._refused(response, f"metadata of table {self.table_id}")
+            return
         self.meta = pxweb.parse_metadata(response.body, self.table_id)
         ensure_manifest(self.source_id, self.table_id, self.meta)
         overrides = {**table_selection(self.source_id), **self.select}
         queries = pxweb.plan(self.meta, self.limits.max_cells, overrides)
         self.planned = len(queries)
+        self.crawler.stats.set_value("atlas/pxweb/planned_calls", self.planned)
         self.logger.info("table %s: %s cells in %d planned call(s)", self.table_id,
                          f"{sum(q.cells for q in queries):,}", len(queries))
         for query in queries:
             yield self.data_request(query)
 
-    def data_request(self, query: pxweb.Query) -> scrapy.Request:
-        meta = {**self._wait_meta(), "query": query, "handle_httpstatus_list": [403]}
-        if query.fits_in_url(self.base_url):
+    def data_request(self, query: pxweb.Query, depth: int = 0) -> scrapy.Request:
+        meta = {**self._meta(), "query": query, "split_depth": depth}
+        if query.fits_in_url(self.base_url, self.lang):
             return scrapy.Request(query.get_url(self.base_url, self.lang),
-                                  callback=self.parse_data, meta=meta)
+                                  callback=self.parse_data, meta=meta, dont_filter=True)
         return scrapy.Request(
             query.post_url(self.base_url, self.lang), method="POST",
             body=json.dumps(query.post_body()), callback=self.parse_data, meta=meta,
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json"}, dont_filter=True,
         )
 
     def parse_data(self, response):
         self._apply_rate_headers(response)
-        if response.status == 403:
-            detail = pxweb.problem_detail(response.body)
-            query = response.meta["query"]
-            self.logger.warning("403 for %s cells (%s): splitting the query", query.cells, detail)
-            halves = pxweb.halve(self.meta, query)
-            self.planned += len(halves) - 1
-            for part in halves:
-                yield self.data_request(part)
+        query: pxweb.Query = response.meta["query"]
+        if response.status != 200:
+            depth = response.meta.get("split_depth", 0)
+            if pxweb.too_many_cells(response.status, response.body) and depth < MAX_SPLIT_DEPTH \
+                    and query.cells > 1:
+                halves = pxweb.halve(self.meta, query)
+                self.planned += len(halves) - 1
+                self.crawler.stats.inc_value("atlas/pxweb/split_calls")
+                self.logger.warning("HTTP %s for %s cells (%s): %s; splitting the query in two",
+                                    response.status, f"{query.cells:,}", query.summary(),
+                                    pxweb.problem_detail(response.body))
+                for part in halves:
+                    yield self.data_request(part, depth + 1)
+                return
+            self._refused(response, f"data call {query.summary()}")
             return
         self.done += 1
-        self.logger.info("table %s: call %d/%d done", self.table_id, self.done, self.planned)
+        self.logger.info("table %s: call %d/%d done (%s cells)", self.table_id, self.done,
+                         self.planned, f"{query.cells:,}")
         yield from self.dataset_batches(response)
+
+    def _refused(self, response, what: str) -> None:
+        """A response nothing can be done about: an error names it, and the run fails."""
+        self.logger.error("HTTP %s for %s (%s %s): %s", response.status, what,
+                          response.request.method, response.url,
+                          pxweb.problem_detail(response.body))
 
     # -- one saved response -------------------------------------------------------------------
 
@@ -126,21 +165,35 @@ class SsbTableSpider(AtlasSpider):
 
     # -- pacing -------------------------------------------------------------------------------
 
-    def _wait_meta(self) -> dict:
-        return {"atlas_429_wait": self.limits.time_window}
+    def _meta(self) -> dict:
+        # Every status reaches the callback: one that is not handled there is logged as an
+        # error, never dropped as an ignored response. 429s are retried before that.
+        return {"atlas_429_wait": self.limits.time_window, "handle_httpstatus_all": True}
 
     def _apply_rate_headers(self, response) -> None:
         policy = pxweb.parse_ratelimit_policy(response.headers.get("x-ratelimit-policy"))
-        if policy:
-            calls, window = policy
-            self.limits = pxweb.ApiLimits(self.limits.max_cells, calls, window)
-        self.set_delay(self.limits.delay)
+        if policy and policy != self.policy:
+            self.policy = policy
+            self._update_limits()
+
+    def _update_limits(self) -> None:
+        limits = pxweb.effective_limits(self.config, self.policy)
+        if limits != self.limits:
+            self.logger.info("pacing %s: one call every %.2f s (%d calls per %g s, from %s)",
+                             self.host, limits.delay, limits.max_calls, limits.time_window,
+                             limits.source)
+        self.limits = limits
+        self.set_delay(limits.delay)
 
     def set_delay(self, delay: float) -> None:
-        """Pace the host's download slot: one call every timeWindow / maxCallsPerTimeWindow s."""
-        self.download_delay = delay
-        downloader = getattr(getattr(self.crawler, "engine", None), "downloader", None)
-        for slot in getattr(downloader, "slots", {}).values():
+        """Pace the API host's download slot: one call every timeWindow / maxCallsPerTimeWindow
+        seconds. The slot exists once /config was fetched; DOWNLOAD_SLOTS covers a slot the
+        downloader creates again after it sat idle (e.g. through a long Retry-After)."""
+        downloader = self.crawler.engine.downloader
+        downloader.per_slot_settings[self.host] = {
+            **downloader.per_slot_settings.get(self.host, {}), "delay": delay, "jitter": 0}
+        slot = downloader.slots.get(self.host)
+        if slot is not None:
             slot.delay = delay
             slot.jitter = 0
 
