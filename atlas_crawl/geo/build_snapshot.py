@@ -21,6 +21,7 @@ own validity periods (``scrapy crawl ssb_klass -a refresh_snapshot=1``).
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -41,6 +42,7 @@ SRC_K23 = "klass:131 codesAt 2023-03-02"
 SRC_K24 = "klass:131 codes from 2024-01-01"
 SRC_CS = "fhi:csdata norway_locations"
 SRC_PK = "public knowledge"
+SRC_NOTES = "klass:131 notes in codesAt 2023-03-02"
 
 # Fylker. Klass captures give 2018-2020 (with exact name changes) and 2024; the rest is the
 # public record of the 2018 (Trøndelag), 2020 and 2024 county reforms.
@@ -58,7 +60,7 @@ FYLKER = [
     ("10", "Vest-Agder", None, "2020-01-01", SRC_K18),
     ("11", "Rogaland", None, None, f"{SRC_K18}; klass:104 codes from 2024-01-01"),
     ("12", "Hordaland", None, "2020-01-01", SRC_K18),
-    ("13", "Bergen", None, "1972-01-01", f"{SRC_PK}: Bergen joined Hordaland 1972"),
+    ("13", "Bergen", None, "1972-01-01", f"{SRC_PK}: Bergen joined Hordaland in 1972"),
     ("14", "Sogn og Fjordane", None, "2020-01-01", SRC_K18),
     ("15", "Møre og Romsdal", None, None, f"{SRC_K18}; klass:104 codes from 2024-01-01"),
     ("16", "Sør-Trøndelag", None, "2018-01-01", f"{SRC_PK}: Trøndelag formed 2018-01-01"),
@@ -68,13 +70,13 @@ FYLKER = [
      f"{SRC_K18}; klass:104 codes from 2024-01-01"),
     ("19", "Troms - Romsa", None, "2020-01-01", SRC_K18),
     ("20", "Finnmark - Finnmárku", None, "2020-01-01", SRC_K18),
-    ("30", "Viken", "2020-01-01", "2024-01-01", f"{SRC_K18}; absent from 104 in 2024"),
+    ("30", "Viken", "2020-01-01", "2024-01-01", f"{SRC_K18}; split 2024 per {SRC_NOTES}"),
     ("31", "Østfold", "2024-01-01", None, "klass:104 codes from 2024-01-01"),
     ("32", "Akershus", "2024-01-01", None, "klass:104 codes from 2024-01-01"),
     ("33", "Buskerud", "2024-01-01", None, "klass:104 codes from 2024-01-01"),
     ("34", "Innlandet", "2020-01-01", None, f"{SRC_K18}; klass:104 codes from 2024-01-01"),
     ("38", "Vestfold og Telemark", "2020-01-01", "2024-01-01",
-     f"{SRC_K18}; absent from 104 in 2024"),
+     f"{SRC_K18}; split 2024 per {SRC_NOTES}"),
     ("39", "Vestfold", "2024-01-01", None, "klass:104 codes from 2024-01-01"),
     ("40", "Telemark", "2024-01-01", None, "klass:104 codes from 2024-01-01"),
     ("42", "Agder", "2020-01-01", None, f"{SRC_K18}; klass:104 codes from 2024-01-01"),
@@ -83,24 +85,27 @@ FYLKER = [
     ("50", "Trøndelag - Trööndelage", "2020-01-01", None,
      f"{SRC_K18}; klass:104 codes from 2024-01-01"),
     ("54", "Troms og Finnmark - Romsa ja Finnmárku - Tromssa ja Finmarkku", "2020-01-01",
-     "2024-01-01", f"{SRC_K18}; absent from 104 in 2024"),
+     "2024-01-01", f"{SRC_K18}; split 2024 per {SRC_NOTES}"),
     ("55", "Troms - Romsa - Tromssa", "2024-01-01", None, "klass:104 codes from 2024-01-01"),
     ("56", "Finnmark - Finnmárku - Finmarkku", "2024-01-01", None,
      "klass:104 codes from 2024-01-01"),
 ]
 
-# Fylke code changes Klass captures do not hold (the 2020 ones come from the changes capture).
+# Fylke code changes no changes capture holds (the 2020 ones come from the changes capture).
+# The 2024 splits are stated in Klass's own notes on the kommuner in the 131 codesAt 2023-03-02
+# capture ("I 2024 ble 30 Viken delt i 31 Østfold, 32 Akershus og 33 Buskerud."); crosscheck()
+# reads those notes back and compares.
 PUBLIC_KNOWLEDGE_FYLKE_CHANGES = [
-    ("1972-01-01", "13", "12"),
-    ("2018-01-01", "16", "50"),
-    ("2018-01-01", "17", "50"),
-    ("2024-01-01", "30", "31"),
-    ("2024-01-01", "30", "32"),
-    ("2024-01-01", "30", "33"),
-    ("2024-01-01", "38", "39"),
-    ("2024-01-01", "38", "40"),
-    ("2024-01-01", "54", "55"),
-    ("2024-01-01", "54", "56"),
+    ("1972-01-01", "13", "12", f"{SRC_PK}: Bergen joined Hordaland"),
+    ("2018-01-01", "16", "50", f"{SRC_PK}: Trøndelag formed"),
+    ("2018-01-01", "17", "50", f"{SRC_PK}: Trøndelag formed"),
+    ("2024-01-01", "30", "31", SRC_NOTES),
+    ("2024-01-01", "30", "32", SRC_NOTES),
+    ("2024-01-01", "30", "33", SRC_NOTES),
+    ("2024-01-01", "38", "39", SRC_NOTES),
+    ("2024-01-01", "38", "40", SRC_NOTES),
+    ("2024-01-01", "54", "55", SRC_NOTES),
+    ("2024-01-01", "54", "56", SRC_NOTES),
 ]
 
 # Kommuner older than FHI's table that the special code 0716u needs: Re (0716) was formed on
@@ -126,6 +131,9 @@ HORIZON = "2006-01-01"
 # Klass 131 gives no date for these name changes; the dates below are 1 January of the year the
 # new name is first seen, and the source column says so.
 APPROX_NAME_NOTE = "name change date not in the captures; set to 1 January of the first year seen"
+
+
+_SPLIT_NOTE = re.compile(r"I 2024 ble (?P<old>\d{2,4}) [^.]*? delt i (?P<into>[^.]*)\.")
 
 
 def _load_json(root: Path, rel: str) -> dict:
@@ -302,13 +310,13 @@ def build(root: Path) -> tuple[dict[str, list[dict]], list[str]]:
                             "old_code": r["old_code"], "old_name": r["old_name"],
                             "new_code": r["new_code"], "new_name": r["new_name"],
                             "source": "klass:104 changes 2019-01-01..2020-01-02"})
-    for changed_on, old, new in PUBLIC_KNOWLEDGE_FYLKE_CHANGES:
+    for changed_on, old, new, src in PUBLIC_KNOWLEDGE_FYLKE_CHANGES:
         changes.append({"changed_on": changed_on, "level": "fylke", "old_code": old,
                         "old_name": fylke_names.get((old, "end", changed_on)),
                         "new_code": new,
                         "new_name": fylke_names.get((new, "start", changed_on))
                         or _fylke_name_on(new, changed_on),
-                        "source": SRC_PK})
+                        "source": src})
 
     existed = set()
     starts = defaultdict(list)
@@ -390,6 +398,21 @@ def crosscheck(tables: dict[str, list[dict]], root: Path) -> list[str]:
         capt = {r["code"]: r["name"] for r in rows if r["code"] != "99"
                 and (r["valid_from"] or "") <= day < (r["valid_to"] or "9999")}
         compare(f"104 on {day}", _valid_on(fylker, day), capt)
+
+    # Klass's notes on the kommuner state the 2024 splits: read them back
+    notes_2024 = set()
+    for r in klass.parse_codes_at(_load_json(root, CAPTURE_131_2023), "2023-03-02"):
+        for m in _SPLIT_NOTE.finditer(r["notes"] or ""):
+            for new in re.findall(r"\b(\d{2,4}) ", m.group("into") + " "):
+                notes_2024.add((m.group("old"), new))
+    edges_2024 = {(r["old_code"], r["new_code"]) for r in changes
+                  if r["changed_on"] == "2024-01-01"}
+    for old, new in sorted(notes_2024 - edges_2024):
+        out.append(f"Klass notes say {old} went to {new} in 2024; the snapshot has no such change")
+    split_2024 = {(o, n) for o, n in edges_2024
+                  if sum(1 for x, _ in edges_2024 if x == o) > 1}
+    for old, new in sorted(split_2024 - notes_2024):
+        out.append(f"the snapshot splits {old} into {new} in 2024; Klass's notes do not say so")
 
     # every edge joins a code that ends on the change date to one valid on it
     by_level = {"kommune": kommuner, "fylke": fylker}

@@ -168,6 +168,14 @@ class Reference:
                             for variant in names.variants(name):
                                 self._fylke_names[names.key(variant)].add(n.code)
 
+        self.territory: dict[Node, dict] = {}
+        for r in read_table("territory", self.data_dir):
+            nodes = [n for n in self.by_code["kommune"].get(r["code"], [])
+                     if n.end == r["valid_to"]]
+            if len(nodes) != 1 or not self.by_code["kommune"].get(r["current"]):
+                raise ValueError(f"territory row {r['code']} -> {r['current']} does not match "
+                                 "the snapshot's kommuner")
+            self.territory[nodes[0]] = r
         self.specials = {r["code"]: r for r in read_table("special_codes", self.data_dir)}
         for r in read_table("aliases", self.data_dir):
             self._index_name(r["alias"], ("alias", r), set())
@@ -215,6 +223,9 @@ class Reference:
         if memo is None:
             if node.end is None:
                 memo = frozenset([node])
+            elif node in self.territory:
+                code = self.territory[node]["current"]
+                memo = frozenset(n for n in self.by_code["kommune"][code] if n.end is None)
             else:
                 memo = frozenset().union(*(self._currents(s) for s, _ in node.succ))
             self._currents_memo[node] = memo
@@ -268,6 +279,9 @@ class Reference:
             members = [k for k in self.kommuner_by_fylke.get(node.code, []) if k.alive(day)]
             if members:
                 return self._fylke_status(node, day, members)
+        if node in self.territory:
+            r = self.territory[node]
+            return r["status"], r["current"], (), f"ground as in {r['source']}"
         currents = self._currents(node)
         if not currents:
             why = f"{node.level} {node.code} ended {node.end}; the snapshot records no successor"

@@ -14,6 +14,8 @@ The others are curated by hand and never overwritten by a crawl:
 - ``oslo_service_bydeler.csv``  bydel_number, name, husbanken_code, geographic_code, certainty, note
 - ``special_codes.csv``         code, level, status, name, note
 - ``aliases.csv``               alias, code, level, note
+- ``territory.csv``             code, valid_to, current, status, source (ground that maps more
+                                exactly than the code history: pre-2020 Haram is today's 1580)
 
 Dates are ISO ``YYYY-MM-DD``; ``valid_to`` is exclusive; an empty ``valid_from`` means "valid since
 before the snapshot's horizon", an empty ``valid_to`` means "still valid".
@@ -40,6 +42,7 @@ SCHEMAS: dict[str, tuple[str, ...]] = {
                              "certainty", "note"),
     "special_codes": ("code", "level", "status", "name", "note"),
     "aliases": ("alias", "code", "level", "note"),
+    "territory": ("code", "valid_to", "current", "status", "source"),
 }
 KLASS_TABLES = ("fylker", "kommuner", "changes")
 
