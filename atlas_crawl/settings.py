@@ -47,6 +47,8 @@ ITEM_PIPELINES = {
     "atlas_crawl.pipelines.contract.ContractPipeline": 100,
     "atlas_crawl.pipelines.geography.GeographyPipeline": 200,
     "atlas_crawl.pipelines.store.StorePipeline": 900,
+    # After the store, which opens the run's transaction: downloaded files as provenance.
+    "atlas_crawl.pipelines.raw_files.RawFilesPipeline": 950,
 }
 
 # Where the SQLite database lives.

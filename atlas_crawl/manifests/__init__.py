@@ -160,7 +160,9 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         if not isinstance(p, dict) or not p.get("column"):
             raise _fail(path, f"places[{i}]", "needs a 'column'")
         level = _one_of(path, f"places[{i}].level", p.get("level", "any"), PLACE_LEVELS)
-        places.append(Place(p["column"], level, p.get("on"), p.get("within"),
+        # YAML 1.1 reads a bare `on:` key as the boolean True.
+        on = p.get("on", p.get(True))
+        places.append(Place(p["column"], level, on, p.get("within"),
                             bool(p.get("optional", False))))
 
     watch = data.get("watch") or []

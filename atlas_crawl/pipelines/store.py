@@ -28,8 +28,14 @@ class ErrorCollector(logging.Handler):
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if len(self.messages) < self.limit:
-            self.messages.append(record.getMessage().splitlines()[0][:500])
+        if len(self.messages) >= self.limit:
+            return
+        message = record.getMessage().splitlines()[0]
+        if record.exc_info and record.exc_info[1] is not None:
+            # "Spider error processing <GET ...>" alone does not say what went wrong.
+            exc = record.exc_info[1]
+            message = f"{message}: {type(exc).__name__}: {exc}"
+        self.messages.append(message[:1000])
 
 
 class StorePipeline:

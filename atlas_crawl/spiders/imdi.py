@@ -13,7 +13,7 @@ import scrapy
 
 from atlas_crawl.formats import imdi
 from atlas_crawl.geo import resolve
-from atlas_crawl.pipelines.raw_files import RawFile, add_to_pipelines
+from atlas_crawl.pipelines.raw_files import RawFile
 from atlas_crawl.spiders.base import AtlasSpider
 
 COLUMNS = ["year", "level", "name", "listed_under", "place", "metric", "value", "status"]
@@ -56,10 +56,6 @@ class ImdiBosettingSpider(AtlasSpider):
         if year:
             self.arguments["year"] = year
 
-    @classmethod
-    def update_settings(cls, settings):
-        super().update_settings(settings)
-        add_to_pipelines(settings)
 
     async def start_live(self):
         yield scrapy.Request(self.hub_url, callback=self.parse_hub)

@@ -14,7 +14,7 @@ import scrapy
 from atlas_crawl.formats import nav
 from atlas_crawl.formats.excel import LayoutError
 from atlas_crawl.geo import resolve
-from atlas_crawl.pipelines.raw_files import RawFile, add_to_pipelines
+from atlas_crawl.pipelines.raw_files import RawFile
 from atlas_crawl.spiders.base import AtlasSpider
 
 COLUMNS = ["region", "region_code", "region_name", "level", "aggregate", "place", "measure",
@@ -45,10 +45,6 @@ class NavMonthlySpider(AtlasSpider):
     landing_url = ""
     allowed_domains: ClassVar[list[str]] = ["www.nav.no"]
 
-    @classmethod
-    def update_settings(cls, settings):
-        super().update_settings(settings)
-        add_to_pipelines(settings)
 
     async def start_live(self):
         yield scrapy.Request(self.landing_url, callback=self.parse_landing)

@@ -23,7 +23,7 @@ import scrapy
 
 from atlas_crawl.formats import udir
 from atlas_crawl.formats.excel import LayoutError
-from atlas_crawl.pipelines.raw_files import RawFile, add_to_pipelines
+from atlas_crawl.pipelines.raw_files import RawFile
 from atlas_crawl.spiders.base import AtlasSpider
 
 SCHOOL_COLUMNS = ["school_id", "kommune_code", "organisasjonsnummer", "name", "kommune_name",
@@ -64,10 +64,6 @@ class UdirSpider(AtlasSpider):
         self.done = 0
         self.absent = 0
 
-    @classmethod
-    def update_settings(cls, settings):
-        super().update_settings(settings)
-        add_to_pipelines(settings)
 
     # -- flow ---------------------------------------------------------------------------------
 
@@ -364,10 +360,6 @@ class UdirStatistikkbankSpider(AtlasSpider):
         "name", "school_year", "eierform", "kjonn", "measure", "value", "status", "brudd"]
     key: ClassVar[list[str]] = ["unit_path", "school_year", "eierform", "kjonn", "measure"]
 
-    @classmethod
-    def update_settings(cls, settings):
-        super().update_settings(settings)
-        add_to_pipelines(settings)
 
     def parse_file(self, response):
         yield RawFile.from_response(response, self.source_id)
