@@ -363,7 +363,7 @@ def test_chart_link_is_a_datasette_vega_preset(published):
     _, _, _, meta, _ = published
     html = meta["databases"]["atlas"]["tables"]["lowinc"]["description_html"]
     assert ('href="/atlas/lowinc?region_canonical=0301&amp;_sort=tid#g.mark=line&amp;'
-            'g.x_column=tid&amp;g.x_type=ordinal&amp;g.y_column=value') in html
+            'g.x_column=tid.value&amp;g.x_type=ordinal&amp;g.y_column=value') in html
 
 
 def test_publishing_twice_changes_nothing(published):

@@ -74,6 +74,16 @@ def example_place(conn: sqlite3.Connection, prof: TableProfile) -> str | None:
     return str(row[0]) if row else None
 
 
+def chart_filters(conn: sqlite3.Connection, prof: TableProfile) -> dict[str, str]:
+    """Narrow a chart to the most common value of the first indicator, when it has several."""
+    if not prof.indicators:
+        return {}
+    column = quote(prof.indicators[0])
+    top = conn.execute(f"SELECT {column} FROM {quote(prof.table)} WHERE {column} IS NOT NULL "
+                       f"GROUP BY {column} ORDER BY count(*) DESC, {column} LIMIT 2").fetchall()
+    return {prof.indicators[0]: str(top[0][0])} if len(top) == 2 else {}
+
+
 def publish(db_path: str | Path, metadata_path: str | Path, *,
             manifests: dict[str, Manifest] | None = None,
             query_specs: dict[str, dict] | None = None,
@@ -102,6 +112,8 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
             if dims.apply_foreign_keys(db, prof, wanted):
                 report.foreign_keys_changed.append(name)
             report.indexes_created += dims.ensure_indexes(conn, prof)
+        for name, prof in profiles.items():
+            prof.labelled = {fk.column for fk in db[name].foreign_keys}
 
         report.annual_views = views.create_annual_views(
             conn, [p for n, p in profiles.items() if not n.startswith("dim_")])
@@ -116,9 +128,12 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
         report.queries = list(canned)
         examples = {n: example_place(conn, p) for n, p in profiles.items()
                     if not n.startswith("dim_")}
+        filters = {n: chart_filters(conn, p) for n, p in profiles.items()
+                   if not n.startswith("dim_")}
         present = set(table_names(conn)) | set(view_names(conn))
         meta = metadata.build_metadata(database, profiles, present=present, queries=canned,
-                                       example_places=examples, annual_views=annual)
+                                       example_places=examples, annual_views=annual,
+                                       chart_filters=filters)
         metadata.write_metadata(metadata_path, meta)
 
         # Serving is immutable: everything must be in the main database file.

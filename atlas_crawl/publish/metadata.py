@@ -122,12 +122,14 @@ def _norm(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch.isalnum())
 
 
-def chart_url(database: str, prof: TableProfile, example_place: str | None) -> str | None:
+def chart_url(database: str, prof: TableProfile, example_place: str | None,
+              filters: dict[str, str] | None = None) -> str | None:
     """A datasette-vega chart preset in the URL fragment: a series over time for one place, or
-    (one period only) the places of the latest period side by side."""
+    (one period only) the places of the latest period side by side; `filters` narrow it to one
+    indicator so unlike numbers are not stacked."""
     if not prof.period or not prof.value:
         return None
-    params: dict[str, str] = {}
+    params: dict[str, str] = dict(filters or {})
     color = prof.indicators[0] if prof.indicators else ""
     place = prof.place
     several_periods = prof.first_period != prof.last_period
@@ -148,12 +150,19 @@ def chart_url(database: str, prof: TableProfile, example_place: str | None) -> s
         params["_sort"] = prof.period
         g = {"mark": "bar", "x_column": prof.period, "x_type": "ordinal",
              "y_column": prof.value, "y_type": "quantitative", "color_column": color}
+    # Datasette's JSON gives a foreign-key column as {"value", "label"}: chart places by their
+    # names and periods by their codes (which sort in time order)
+    for axis in ("x_column", "color_column"):
+        column = g[axis]
+        if column in prof.labelled:
+            g[axis] = f"{column}.value" if column == prof.period else f"{column}.label"
     fragment = "&".join(f"g.{k}={urlquote(v, safe='')}" for k, v in g.items() if v)
     return f"/{database}/{urlquote(prof.table)}?{urlencode(params)}#{fragment}"
 
 
 def description_html(m: Manifest, prof: TableProfile, database: str,
-                     example_place: str | None, annual_of: str | None = None) -> str:
+                     example_place: str | None, annual_of: str | None = None,
+                     chart_filters: dict[str, str] | None = None) -> str:
     parts = []
     if m.presentation_policy == "sensitive":
         parts.append(f'<p class="sensitive" style="border-left:4px solid #b00;padding-left:8px">'
@@ -178,7 +187,7 @@ def description_html(m: Manifest, prof: TableProfile, database: str,
     if licence_note := m.extra.get("licence_note"):
         facts.append(f"Licence note: {_esc(licence_note)}")
     parts.append("<ul>" + "".join(f"<li>{f}</li>" for f in facts) + "</ul>")
-    url = chart_url(database, prof, example_place)
+    url = chart_url(database, prof, example_place, chart_filters)
     if url:
         parts.append(f'<p><a class="atlas-chart" href="{_esc(url)}">Chart this table</a> '
                      "(datasette-vega; choose other columns under “Show charting options”).</p>")
@@ -186,7 +195,8 @@ def description_html(m: Manifest, prof: TableProfile, database: str,
 
 
 def table_metadata(m: Manifest | None, prof: TableProfile, database: str,
-                   example_place: str | None = None, annual_of: str | None = None) -> dict:
+                   example_place: str | None = None, annual_of: str | None = None,
+                   chart_filters: dict[str, str] | None = None) -> dict:
     if m is None:
         meta: dict = {
             "title": prof.table,
@@ -203,7 +213,8 @@ def table_metadata(m: Manifest | None, prof: TableProfile, database: str,
             title += f" ({prof.table})"
         meta = {
             "title": title,
-            "description_html": description_html(m, prof, database, example_place, annual_of),
+            "description_html": description_html(m, prof, database, example_place, annual_of,
+                                                 chart_filters),
             "license": m.license,
             "license_url": m.license_url,
             "source": m.publisher,
@@ -240,9 +251,11 @@ def internal_metadata(table: str) -> dict:
 
 def build_metadata(database: str, profiles: dict[str, TableProfile], *, present: set[str],
                    queries: dict[str, dict], example_places: dict[str, str | None] | None = None,
-                   annual_views: dict[str, TableProfile] | None = None) -> dict:
+                   annual_views: dict[str, TableProfile] | None = None,
+                   chart_filters: dict[str, dict[str, str]] | None = None) -> dict:
     """The whole metadata document; `present` is every table and view in the database."""
     example_places = example_places or {}
+    chart_filters = chart_filters or {}
     tables: dict[str, dict] = {}
     for name in sorted(present):
         if name in INTERNAL_TABLES:
@@ -250,10 +263,12 @@ def build_metadata(database: str, profiles: dict[str, TableProfile], *, present:
         elif name == "sources":
             tables[name] = dict(SOURCES_META)
     for name, prof in sorted(profiles.items()):
-        tables[name] = table_metadata(prof.manifest, prof, database, example_places.get(name))
+        tables[name] = table_metadata(prof.manifest, prof, database, example_places.get(name),
+                                      chart_filters=chart_filters.get(name))
     for name, prof in sorted((annual_views or {}).items()):
-        tables[name] = table_metadata(prof.manifest, prof, database, example_places.get(
-            name[: -len(ANNUAL_SUFFIX)]), annual_of=name[: -len(ANNUAL_SUFFIX)])
+        base = name[: -len(ANNUAL_SUFFIX)]
+        tables[name] = table_metadata(prof.manifest, prof, database, example_places.get(base),
+                                      annual_of=base, chart_filters=chart_filters.get(base))
     licences = sorted({p.manifest.license for p in profiles.values() if p.manifest})
     return {
         "title": TITLE,

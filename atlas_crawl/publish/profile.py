@@ -22,7 +22,8 @@ from atlas_crawl.manifests import Manifest
 from atlas_crawl.publish.periods import dominant_grain, parse_period
 
 PERIOD_NAMES = ("period", "periode", "tid", "year", "aar", "år", "ar", "month", "maaned",
-                "måned", "quarter", "kvartal", "skoleaar", "skoleår", "date", "dato")
+                "måned", "quarter", "kvartal", "school_year", "skoleaar", "skoleår", "date",
+                "dato")
 VALUE_NAMES = ("value", "verdi", "antall", "amount", "belop", "beløp")
 PLACE_SUFFIXES = ("_canonical", "_current", "_level", "_geo_status", "_name", "_code")
 BOOKKEEPING = ("_run_id", "_source_sha256")
@@ -61,6 +62,7 @@ class TableProfile:
     status: str | None = None
     indicators: list[str] = field(default_factory=list)
     facets: list[str] = field(default_factory=list)
+    labelled: set[str] = field(default_factory=set)  # columns with a foreign key (shown labelled)
 
     @property
     def options(self) -> dict:
@@ -147,7 +149,9 @@ def profile_table(conn: sqlite3.Connection, table: str,
     if opts.get("value") in columns:
         prof.value = opts["value"]
     else:
-        prof.value = next((lower[n] for n in VALUE_NAMES if n in lower), None)
+        prof.value = next((lower[n] for n in VALUE_NAMES if n in lower), None) or next(
+            (c for c, kind in columns.items() if kind == "REAL" and c not in pk
+             and not c.startswith("_")), None)
     prof.unit = next((lower[n] for n in ("unit", "enhet", "unit_label") if n in lower), None)
     prof.status = next((lower[n] for n in ("status",) if n in lower), None)
 
@@ -160,10 +164,21 @@ def profile_table(conn: sqlite3.Connection, table: str,
         for column in keys:
             if column in taken or column == "level" or column.endswith("_level"):
                 continue
+            if any(_same_as(conn, table, column, p.raw) for p in prof.places):
+                continue  # another spelling of the place (a raw label next to the place column)
             prof.indicators.append(column + "_label" if column + "_label" in columns else column)
 
     prof.facets = choose_facets(conn, prof)
     return prof
+
+
+def _same_as(conn: sqlite3.Connection, table: str, a: str, b: str) -> bool:
+    """True if one of the columns determines the other (a label of the place next to it)."""
+    n_a, n_b, n_ab = conn.execute(
+        f"SELECT count(DISTINCT {quote(a)}), count(DISTINCT {quote(b)}), "
+        f"count(DISTINCT coalesce({quote(a)}, '') || char(31) || coalesce({quote(b)}, '')) "
+        f"FROM {quote(table)}").fetchone()
+    return n_a > 1 and n_b > 1 and n_ab in (n_a, n_b)
 
 
 def choose_facets(conn: sqlite3.Connection, prof: TableProfile) -> list[str]:
