@@ -133,9 +133,16 @@ def from_klass(
         first_start[r["code"]] = min(first_start.get(r["code"], start), start)
     changes = []
     for level, rows in (("fylke", fylke_changes), ("kommune", kommune_changes)):
+        joined: dict[tuple, set] = defaultdict(set)
         for r in rows:
-            if not r["old_code"] or not r["new_code"] or r["old_code"] == r["new_code"]:
-                continue  # name changes live in the version rows; births/deaths have no edge
+            joined[(r["changed_on"], r["new_code"])].add(r["old_code"])
+        for r in rows:
+            if not r["old_code"] or not r["new_code"]:
+                continue  # births/deaths have no edge
+            if r["old_code"] == r["new_code"] and len(joined[(r["changed_on"],
+                                                              r["new_code"])]) < 2:
+                continue  # a name change: it lives in the version rows
+            # a same-code row with others joining is a merge that kept the code (Re 0716)
             changes.append({"changed_on": r["changed_on"], "level": level,
                             "old_code": r["old_code"], "old_name": r["old_name"],
                             "new_code": r["new_code"], "new_name": r["new_name"],
