@@ -98,6 +98,8 @@ def test_build_reproduces_the_shipped_files(tmp_path):
     from atlas_crawl.geo.build_snapshot import HEADERS, build
     from atlas_crawl.geo.snapshot import write_table
 
+    if "build_snapshot" not in (DATA_DIR / "kommuner.csv").read_text().split("\n", 5)[1]:
+        pytest.skip("the shipped snapshot was refreshed from a Klass crawl, not built")
     tables, _ = build(REALDATA)
     for name in KLASS_TABLES:
         write_table(name, tables[name], HEADERS[name], tmp_path)
