@@ -11,6 +11,7 @@ upload (`raw_files`) and as long rows (atlas_crawl.formats.dsb).
 
 - `-a years=2024,2025` limits the years; `-a url=` starts from another landing page;
 - `-s ATLAS_BROWSER=0` fetches without the browser (plain HTTP; expect the check);
+  `-s ATLAS_BROWSER_CHECK_WAIT=25` is how long (s) a page may take to pass the check;
 - `-s ATLAS_REPLAY=1` replays golden/dsb_kommuneundersokelsen/ (no browser needed);
 - `-a file=PATH -a year=2024` reads one saved workbook.
 """
@@ -68,7 +69,11 @@ class DsbKommuneundersokelsenSpider(AtlasSpider):
         return settings.getbool("ATLAS_BROWSER", True) and not settings.getbool("ATLAS_REPLAY")
 
     def page_request(self, url: str, callback, **kwargs) -> scrapy.Request:
-        meta = browser.browser_meta() if self.uses_browser(self.crawler.settings) else {}
+        settings = self.crawler.settings
+        meta = {}
+        if self.uses_browser(settings):
+            wait = settings.getfloat("ATLAS_BROWSER_CHECK_WAIT", browser.BROWSER_CHECK_WAIT)
+            meta = browser.browser_meta(wait=wait)
         return scrapy.Request(url, callback=callback, meta=meta, **kwargs)
 
     # -- live ---------------------------------------------------------------------------------
