@@ -324,3 +324,10 @@ def test_a_place_is_within_itself():
     # IMDi lists Oslo as the only kommune under the heading "Oslo"
     assert where("Oslo", 2025, within="Oslo") == ("kommune", "0301", "0301", "exact")
     assert where("Arna", within="Bergen") == ("bydel", "460101", "460101", "exact")
+
+
+def test_bilingual_kommune_name_in_a_fylke_column_means_the_fylke():
+    # NAV labels the Oslo fylke block "03 Oslo - Oslove", which is the kommune's Klass name.
+    place = resolve("Oslo - Oslove", level="fylke")
+    assert (place.level, place.code) == ("fylke", "03")
+    assert resolve("Oslo - Oslove").code == "0301"

@@ -599,6 +599,13 @@ class Reference:
             return self._fail(raw, f"no fylke, kommune or bydel in the snapshot is called "
                                    f"{label!r}")
 
+        if level == "fylke" and " - " in label and not any(
+                kind == "node" and e.level == "fylke" for kind, e in entries):
+            # "Oslo - Oslove" is the kommune's bilingual name; fylke 03 is plain "Oslo".
+            fylker = [(kind, e) for kind, e in self._lookup(label.split(" - ")[0])
+                      if kind == "node" and e.level == "fylke"]
+            entries = fylker or entries
+
         aliases = [e for kind, e in entries if kind == "alias"]
         if aliases:
             row = aliases[0]
