@@ -237,7 +237,7 @@ def table_metadata(m: Manifest | None, prof: TableProfile, database: str,
     label = opts.get("label_column")
     if label in prof.columns:
         meta["label_column"] = label
-    elif len(prof.pk) == 1:
+    elif len(prof.pk) == 1 or prof.table.startswith("dim_"):
         label = next((c for c in ("name", "navn", "title", "label") if c in prof.columns), None)
         if label:
             meta["label_column"] = label

@@ -1,0 +1,267 @@
+"""End to end: crawl recorded responses into a temporary database, publish the catalogue, serve
+it read-only with Datasette on 127.0.0.1, and look at it in headless Chromium the way a person
+would: the index, a table page, a facet, canned queries and a chart.
+
+Needs Debian's chromium (scripts/install-chromium.sh). Screenshots are kept in the test's
+temporary folder (pytest prints it on failure; `--basetemp=DIR` keeps them somewhere known).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+import pytest_twisted
+import yaml
+
+from atlas_crawl.cli import serve_command
+from atlas_crawl.manifests import all_manifests
+from atlas_crawl.publish import publish
+from atlas_crawl.testing import GOLDEN_DIR, GoldenCase, crawl_case, runs
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         "--window-size=1280,2000"]
+# The reference geography, a yearly table, a monthly table (annual view) and a names-only source.
+CASES = ["ssb_klass", "ssb_07459", "nav_uforetrygd", "imdi_bosetting"]
+SENSITIVE = "nav_uforetrygd"
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} not installed (scripts/install-chromium.sh)", allow_module_level=True)
+
+
+def golden_rows(case: str, table: str) -> list[dict]:
+    path = GOLDEN_DIR / case / "expected" / f"{table}.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest_twisted.async_yield_fixture(scope="module")
+async def catalogue(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("catalogue")
+    db = folder / "atlas.db"
+    for name in CASES:
+        await crawl_case(GoldenCase.load(GOLDEN_DIR / name), db)
+    assert [r["status"] for r in runs(db)] == ["ok"] * len(CASES), runs(db)
+
+    # No source is marked sensitive in a golden case yet: mark one here, so the table page's
+    # warning is checked in a browser too.
+    manifests = dict(all_manifests())
+    manifests[SENSITIVE] = dataclasses.replace(manifests[SENSITIVE],
+                                               presentation_policy="sensitive")
+    publish(db, folder / "metadata.yml", manifests=manifests)
+
+    port = free_port()
+    log = (folder / "datasette.log").open("w")
+    server = subprocess.Popen(serve_command(str(db), str(folder / "metadata.yml"), port),
+                              stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"{base}/-/versions.json", timeout=1)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert server.poll() is None, (folder / "datasette.log").read_text()
+                time.sleep(0.2)
+        meta = yaml.safe_load((folder / "metadata.yml").read_text(encoding="utf-8"))
+        yield {"base": base, "folder": folder, "db": db, "meta": meta}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+class Browser:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.runs = 0
+
+    def _run(self, url: str, *extra: str) -> subprocess.CompletedProcess:
+        self.runs += 1
+        profile = self.folder / f"chromium-profile-{self.runs}"
+        command = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *extra, url]
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                                    check=False)
+        finally:
+            shutil.rmtree(profile, ignore_errors=True)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result
+
+    def dom(self, url: str, *extra: str) -> str:
+        return self._run(url, "--dump-dom", *extra).stdout
+
+    def screenshot(self, url: str, name: str, *extra: str) -> Path:
+        path = self.folder / name
+        self._run(url, f"--screenshot={path}", *extra)
+        assert path.stat().st_size > 10_000, f"{path} looks empty"
+        return path
+
+
+@pytest.fixture(scope="module")
+def browser(catalogue):
+    return Browser(catalogue["folder"])
+
+
+def text(dom: str) -> str:
+    """The page as a person reads it: tags dropped, entities decoded, spaces collapsed."""
+    dom = re.sub(r"<(script|style)\b.*?</\1>", " ", dom, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", dom))).strip()
+
+
+def test_index_names_the_catalogue_and_its_licences(catalogue, browser):
+    seen = text(browser.dom(catalogue["base"] + "/"))
+    assert "atlas_crawl: Norway's public statistics" in seen
+    assert "Each table's own: CC BY 4.0" in seen and "NLOD 2.0" in seen
+    browser.screenshot(catalogue["base"] + "/", "index.png")
+    database = text(browser.dom(catalogue["base"] + "/atlas"))
+    for title in ("Resettlement picture for a kommune", "Welfare picture for a kommune",
+                  "Child welfare picture for a kommune"):
+        assert title in database
+    assert "nav_uforetrygd_annual" in database and "sources" in database
+
+
+def test_table_page_shows_title_licence_source_and_golden_numbers(catalogue, browser):
+    oslo = next(r for r in golden_rows("ssb_07459", "ssb_07459") if r["region"] == "K-0301")
+    url = catalogue["base"] + "/atlas/ssb_07459?" + urlencode(
+        {"region_level": "kommune", "_sort_desc": "value"})
+    seen = text(browser.dom(url))
+    assert "07459: Befolkning, etter region, kjønn, alder og år" in seen
+    assert "Data license: CC BY 4.0" in seen
+    assert "Data source: Statistisk sentralbyrå" in seen
+    assert "Attribution: Kilde: Statistisk sentralbyrå, tabell 07459" in seen
+    # Oslo first, with its name next to its code (foreign key to dim_place) and SSB's number
+    assert "Oslo 0301" in seen
+    assert re.search(r"K-0301 Oslo .{0,80}?" + re.escape(str(oslo["value"])), seen), seen[:3000]
+    browser.screenshot(url, "table_ssb_07459.png")
+
+
+def test_facet_counts_match_the_golden_rows(catalogue, browser):
+    rows = golden_rows("ssb_07459", "ssb_07459")
+    kommuner = sum(1 for r in rows if r["region_level"] == "kommune")
+    dom = browser.dom(catalogue["base"] + "/atlas/ssb_07459?_facet=region_level")
+    facet = re.search(r'data-column="region_level".*?</ul>', dom, re.S)
+    assert facet, "no region_level facet on the page"
+    assert re.search(rf">kommune</a>\s*{kommuner}\b", facet.group(0)), facet.group(0)
+
+
+def test_canned_query_resettlement_picture(catalogue, browser):
+    arendal = {r["metric"]: r for r in golden_rows("imdi_bosetting", "imdi_bosetting")
+              if r["name"] == "Arendal" and r["year"] == 2025 and r["level"] == "kommune"}
+    assert arendal["vedtatt"]["value"] is not None
+    url = catalogue["base"] + "/atlas/resettlement_picture?" + urlencode(
+        {"kommune": "Arendal", "year": "2025"})
+    seen = text(browser.dom(url))
+    assert "Resettlement picture for a kommune" in seen
+    for metric in ("anmodet", "vedtatt", "bosatte"):
+        value = arendal[metric]["value"] if arendal[metric]["value"] is not None else ""
+        assert re.search(rf"imdi_bosetting Bosettingstall 4203 4203 Arendal kommune 2025 2025 "
+                         rf"{metric} {value}", seen), (metric, seen[:3000])
+    browser.screenshot(url, "query_resettlement.png")
+
+
+def test_canned_query_says_which_sources_are_missing(catalogue, browser):
+    url = catalogue["base"] + "/atlas/child_welfare_picture?" + urlencode(
+        {"kommune": "0301", "year": "2024"})
+    seen = text(browser.dom(url))
+    assert "Child welfare picture for a kommune" in seen
+    assert "Not in this database: bufdir_barnevern has not been crawled yet" in seen
+
+
+def test_welfare_picture_reads_nav_through_the_annual_view(catalogue, browser):
+    months = [r for r in golden_rows("nav_uforetrygd", "nav_uforetrygd")
+              if r["place_canonical"] == "1101" and r["measure"] == "antall"
+              and r["period"].startswith("2026")]
+    assert len(months) == 2 and all(r["value"] is not None for r in months)
+    mean = sum(r["value"] for r in months) / len(months)
+    last = max(months, key=lambda r: r["period"])
+    url = catalogue["base"] + "/atlas/welfare_picture?" + urlencode(
+        {"kommune": "1101", "year": "2026"})
+    seen = text(browser.dom(url))
+    assert "Welfare picture for a kommune" in seen
+    assert re.search(rf"nav_uforetrygd .*? Eigersund kommune 2026 2026 antall {mean} ", seen), (
+        seen[:3000])
+    assert f"annual mean of 2 month(s); {last['period']}: {last['value']}" in seen
+    # NAV's suppressed Oslo months give no mean, and say why
+    seen = text(browser.dom(catalogue["base"] + "/atlas/welfare_picture?" + urlencode(
+        {"kommune": "0301", "year": "2026"})))
+    assert re.search(r"nav_uforetrygd .*? Oslo kommune 2026 2026 antall \*", seen), seen[:3000]
+
+
+def test_sensitive_source_says_so_on_its_table_page(catalogue, browser):
+    seen = text(browser.dom(catalogue["base"] + f"/atlas/{SENSITIVE}"))
+    assert "Sensitive indicator: its manifest marks it presentation_policy: sensitive" in seen
+    seen = text(browser.dom(catalogue["base"] + "/atlas/sources?" + urlencode(
+        {"_search": "uføretrygd"})))
+    assert SENSITIVE in seen and "sensitive" in seen
+
+
+def test_chart_renders_from_bundled_scripts_only(catalogue, browser):
+    table = catalogue["meta"]["databases"]["atlas"]["tables"]["ssb_07459"]
+    href = html.unescape(re.search(r'class="atlas-chart" href="([^"]+)"',
+                                   table["description_html"]).group(1))
+    url = catalogue["base"] + href
+    netlog = catalogue["folder"] / "netlog.json"
+    wait = "--virtual-time-budget=10000"
+    dom = browser.dom(url, wait, f"--log-net-log={netlog}")
+    assert "vega-embed" in dom and "<canvas" in dom, "datasette-vega drew no chart"
+    browser.screenshot(url, "chart_ssb_07459.png", wait)
+
+    # Every request the page made went to the catalogue itself. (Chromium's own background
+    # services have no page initiator and are not the page's doing.)
+    events = json.loads(netlog.read_text(encoding="utf-8"))
+    names = {v: k for k, v in events["constants"]["logEventTypes"].items()}
+    starts = [e.get("params", {}) for e in events["events"]
+              if names.get(e["type"]) == "URL_REQUEST_START_JOB"]
+    page_requests = [p["url"] for p in starts
+                     if p.get("initiator", "").startswith("http://127.0.0.1")
+                     or p.get("request_type") == "main frame"]
+    assert any("/-/static-plugins/datasette_vega/" in u for u in page_requests), page_requests
+    outside = [u for u in page_requests if not u.startswith(catalogue["base"])]
+    assert outside == [], outside
+
+
+def test_served_read_only(catalogue):
+    databases = json.load(urllib.request.urlopen(catalogue["base"] + "/-/databases.json"))
+    assert [(d["name"], d["is_mutable"]) for d in databases] == [("atlas", False)]
+    sql = urlencode({"sql": "DELETE FROM sources"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(f"{catalogue['base']}/atlas.json?{sql}", timeout=5)
+    assert err.value.code == 400
+    assert rows_in(catalogue["db"], "sources") == len(all_manifests())
+
+
+def rows_in(db: Path, table: str) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        conn.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__, "-v"]))
