@@ -142,3 +142,51 @@ async def test_file_argument_reads_the_real_sample_like_the_replayed_engine(tmp_
     expected = [json.loads(line) for line in
                 (GOLDEN / "expected" / "husbanken_bostotte.jsonl").read_text().splitlines()]
     assert table_rows(db, "husbanken_bostotte") == expected
+
+
+def test_oslo_bydel_codes_are_placed_on_ssb_bydeler_and_an_unknown_one_is_quarantined():
+    """The geography step maps Husbanken's 0311-0325 to SSB's 6-digit bydeler; 0326 (a bydel
+    discontinued before 2004, which one is not known) cannot be placed and is quarantined."""
+    from atlas_crawl.items import Batch, Provenance
+    from atlas_crawl.pipelines.geography import GeographyPipeline
+
+    def row(code, year, n):
+        return [{"qText": code, "qNum": int(code)}, {"qText": str(year), "qNum": year},
+                *({"qText": str(n), "qNum": n} for _ in MEASURES)]
+
+    page = {"qDataPages": [{"qMatrix": [row("0311", 2024, 5), row("0325", 2024, 7),
+                                        row("0301", 2024, 1), row("0326", 2003, 2)]}]}
+    rows, _ = qf.bostotte_rows(qf.data_pages(page), MEASURES)
+    batch = Batch(source_id="husbanken_bostotte", columns=list(qf.BOSTOTTE_COLUMNS), rows=rows,
+                  key=list(qf.BOSTOTTE_KEY), provenance=Provenance.of("test", b""))
+    GeographyPipeline().process_item(batch)
+    placed = {(r[0], r[1]): r[6:] for r in batch.rows if r[2] == "soknad"}
+    assert placed[("0311", 2024)][:3] == ("030101", "030101", "bydel")
+    assert placed[("0325", 2024)][:3] == ("030115", "030115", "bydel")
+    assert placed[("0301", 2024)][:3] == ("0301", "0301", "kommune")
+    assert ("0326", 2003) not in placed
+    assert {q.raw_value for q in batch.quarantine} == {"0326"}
+    assert len(batch.quarantine) == 5 and "Husbanken" in batch.quarantine[0].reason
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_kommune_view_adds_oslos_bydeler_to_0301(tmp_path):
+    def row(code, year, n):
+        return [{"qText": code, "qNum": int(code)}, {"qText": str(year), "qNum": year},
+                *({"qText": str(n + i), "qNum": n + i} for i in range(5))]
+
+    saved = tmp_path / "page.json"
+    saved.write_text(json.dumps({"qDataPages": [{"qArea": {"qTop": 0}, "qMatrix": [
+        row("0301", 2024, 1), row("0311", 2024, 100), row("0325", 2024, 1000),
+        row("4203", 2024, 7)]}]}))
+    db = tmp_path / "atlas.db"
+    await crawl("husbanken_bostotte", crawl_settings(db, replay=False, ATLAS_RAW_DIR=""),
+                file=str(saved))
+    assert runs(db)[-1]["status"] == "ok"
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    got = conn.execute("SELECT kommune_nr, value, codes_summed FROM husbanken_bostotte_kommune "
+                       "WHERE measure = 'belop' ORDER BY kommune_nr").fetchall()
+    conn.close()
+    assert got == [("0301", 1 + 4 + 100 + 4 + 1000 + 4, 3), ("4203", 11, 1)]

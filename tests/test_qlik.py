@@ -121,8 +121,14 @@ class FakeEngine:
 
 
 def settings_for(db, tmp_path, **overrides):
-    return crawl_settings(db, replay=False, ATLAS_CASSETTE=str(tmp_path / "cassette"),
-                          ATLAS_RAW_DIR="", DOWNLOAD_DELAY=0, **overrides)
+    """Crawl settings for the fake engine. Its kommune codes are made up, so the geography step
+    (tested with the real sample in test_husbanken.py) is left out here."""
+    settings = crawl_settings(db, replay=False, ATLAS_CASSETTE=str(tmp_path / "cassette"),
+                              ATLAS_RAW_DIR="", DOWNLOAD_DELAY=0, **overrides)
+    pipelines = {k: v for k, v in settings.getdict("ITEM_PIPELINES").items()
+                 if not k.endswith("GeographyPipeline")}
+    settings.set("ITEM_PIPELINES", pipelines)
+    return settings
 
 
 # -- the client ------------------------------------------------------------------------------
@@ -251,12 +257,9 @@ async def test_record_then_replay_stores_the_same_rows_without_the_engine(tmp_pa
                           engine_url=url, app_id=APP)
     assert crawler.stats.get_value("log_count/ERROR") is None
     assert runs(replay_db)[-1]["status"] == "ok"
-    strip = ("_canonical", "_current", "_level", "_geo_status")
-    def data(db):
-        return [{k: v for k, v in r.items() if not k.endswith(strip)}
-                for r in table_rows(db, "husbanken_bostotte")]
-    assert data(replay_db) == data(live_db)
-    assert len(data(live_db)) == (1_500 - 75) * 5
+    live_rows = table_rows(live_db, "husbanken_bostotte")
+    assert table_rows(replay_db, "husbanken_bostotte") == live_rows
+    assert len(live_rows) == (1_500 - 75) * 5
 
 
 @pytest_twisted.ensureDeferred

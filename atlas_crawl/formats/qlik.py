@@ -254,3 +254,17 @@ def bostotte_rows(pages: Iterable[dict], measures: Sequence[Measure],
             else:
                 rows.append((code, year, m.label, v.number, None, m.unit))
     return rows, rejected
+
+
+def bostotte_kommune_view_sql(view: str, table: str) -> str:
+    """Kommune totals with Oslo whole: Husbanken's Oslo bydel codes 0311-0326 are added to
+    0301 (whose own rows carry almost nothing). Quarantined rows (e.g. 0326, which cannot be
+    placed) are not in the table, so not in the sums; `codes_summed` says how many codes made a
+    row and `cells_without_value` how many of them had no value."""
+    return (
+        f'CREATE VIEW "{view}" AS SELECT '
+        "CASE WHEN kommune_nr BETWEEN '0311' AND '0326' THEN '0301' ELSE kommune_nr END "
+        "AS kommune_nr, year, measure, unit, SUM(value) AS value, COUNT(*) AS codes_summed, "
+        "SUM(status IS NOT NULL) AS cells_without_value "
+        f'FROM "{table}" GROUP BY 1, year, measure, unit'
+    )

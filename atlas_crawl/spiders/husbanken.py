@@ -10,6 +10,9 @@ finds too large (error 7009) is split in two and asked again.
   config.js from the usual HTTP cassette); `-s ATLAS_RECORD=1` writes them there.
 - `-a engine_url=wss://.../app/<id>` skips discovery; `-a page_rows=500` pages smaller.
 - `-a file=PATH` reads a saved GetLayout / GetHyperCubeData answer (e.g. Husbanken's sample).
+
+The view `husbanken_bostotte_kommune` gives kommune totals with Oslo whole (its bydel codes
+0311-0326 added to 0301); it is refreshed after every successful run.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class HusbankenBostotteSpider(AtlasSpider):
     name = "husbanken_bostotte"
     source_id = "husbanken_bostotte"
     allowed_domains: ClassVar[list[str]] = ["statistikk.husbanken.no", "qlik.husbanken.no"]
+    kommune_view = "husbanken_bostotte_kommune"
 
     def __init__(self, *args, engine_url: str = "", app_id: str = "", page_rows: str = "",
                  **kwargs):
@@ -163,6 +167,16 @@ class HusbankenBostotteSpider(AtlasSpider):
         yield Batch(source_id=self.source_id, columns=list(qf.BOSTOTTE_COLUMNS), rows=rows,
                     key=list(qf.BOSTOTTE_KEY), provenance=provenance, types=dict(TYPES),
                     quarantine=quarantine)
+
+    def closed(self, reason):
+        """Refresh the Oslo-whole kommune view after a successful run."""
+        store = getattr(self, "store", None)
+        if (store is None or reason != "finished" or self.crawler.stats.get_value("log_count/ERROR")
+                or not store.db[self.source_id].exists()):
+            return
+        store.begin()
+        store.conn.execute(f'DROP VIEW IF EXISTS "{self.kommune_view}"')
+        store.conn.execute(qf.bostotte_kommune_view_sql(self.kommune_view, self.source_id))
 
     def parse_file(self, response):
         layout = qf.layout_of(response.body)
