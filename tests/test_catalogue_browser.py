@@ -57,8 +57,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest_twisted.async_yield_fixture(scope="module")
-async def catalogue(tmp_path_factory):
+@pytest_twisted.async_fixture(scope="module")
+async def published(tmp_path_factory):
     folder = tmp_path_factory.mktemp("catalogue")
     db = folder / "atlas.db"
     for name in CASES:
@@ -71,26 +71,36 @@ async def catalogue(tmp_path_factory):
     manifests[SENSITIVE] = dataclasses.replace(manifests[SENSITIVE],
                                                presentation_policy="sensitive")
     publish(db, folder / "metadata.yml", manifests=manifests)
+    return folder, db
 
+
+@pytest.fixture(scope="module")
+def catalogue(published):
+    folder, db = published
     port = free_port()
-    log = (folder / "datasette.log").open("w")
-    server = subprocess.Popen(serve_command(str(db), str(folder / "metadata.yml"), port),
-                              stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{base}/-/versions.json", timeout=1)
-                break
-            except (urllib.error.URLError, ConnectionError):
-                assert server.poll() is None, (folder / "datasette.log").read_text()
-                time.sleep(0.2)
-        meta = yaml.safe_load((folder / "metadata.yml").read_text(encoding="utf-8"))
-        yield {"base": base, "folder": folder, "db": db, "meta": meta}
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
+    log_path = folder / "datasette.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(serve_command(str(db), str(folder / "metadata.yml"), port),
+                                  stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_serving(base, server, log_path)
+            meta = yaml.safe_load((folder / "metadata.yml").read_text(encoding="utf-8"))
+            yield {"base": base, "folder": folder, "db": db, "meta": meta}
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def wait_until_serving(base: str, server: subprocess.Popen, log: Path) -> None:
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(f"{base}/-/versions.json", timeout=1)
+            return
+        except (urllib.error.URLError, ConnectionError):
+            assert server.poll() is None, log.read_text()
+            time.sleep(0.2)
+    raise AssertionError(f"Datasette did not answer at {base}: {log.read_text()}")
 
 
 class Browser:
@@ -127,7 +137,7 @@ def browser(catalogue):
 
 def text(dom: str) -> str:
     """The page as a person reads it: tags dropped, entities decoded, spaces collapsed."""
-    dom = re.sub(r"<(script|style)\b.*?</\1>", " ", dom, flags=re.S)
+    dom = re.sub(r"<(script|style)\b.*?</\1>", " ", dom, flags=re.DOTALL)
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", dom))).strip()
 
 
@@ -162,7 +172,7 @@ def test_facet_counts_match_the_golden_rows(catalogue, browser):
     rows = golden_rows("ssb_07459", "ssb_07459")
     kommuner = sum(1 for r in rows if r["region_level"] == "kommune")
     dom = browser.dom(catalogue["base"] + "/atlas/ssb_07459?_facet=region_level")
-    facet = re.search(r'data-column="region_level".*?</ul>', dom, re.S)
+    facet = re.search(r'data-column="region_level".*?</ul>', dom, re.DOTALL)
     assert facet, "no region_level facet on the page"
     assert re.search(rf">kommune</a>\s*{kommuner}\b", facet.group(0)), facet.group(0)
 
