@@ -261,9 +261,13 @@ class ProviderState:
 
 
 def load_state(conn: sqlite3.Connection, providers: Iterable[str]) -> dict[str, ProviderState]:
-    """The monitor's state for `providers` as the last committed run left it."""
+    """The monitor's state for `providers` as the last committed run left it (empty before the
+    first run: the tables are created when a run writes)."""
     state = {p: ProviderState() for p in providers}
-    if not state:
+    tables = {r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' "
+        "AND name IN ('sitemap_urls', 'watched_files')")}
+    if not state or len(tables) < 2:
         return state
     marks = ", ".join("?" * len(state))
     names = list(state)

@@ -95,13 +95,12 @@ class SitemapMonitorSpider(AtlasSpider):
             yield request
 
     def prepare(self) -> None:
-        """Read the state as the last committed run left it, inside this run's transaction."""
+        """Read the state as the last committed run left it. The run's write transaction starts
+        only in finish(), so other crawls can write to the database while this one fetches."""
         self.now = self.settings.get("ATLAS_MONITOR_NOW") or utc_now()
         providers = self.only or self.watch.providers
         store = getattr(self, "store", None)
         if store is not None:
-            store.begin()
-            ensure_schema(store.conn)
             self.state = load_state(store.conn, providers)
         else:
             self.logger.warning("no store pipeline: every URL is treated as new")
@@ -321,6 +320,10 @@ class SitemapMonitorSpider(AtlasSpider):
             raise DontCloseSpider
 
     def finish(self, response):
+        store = getattr(self, "store", None)
+        if store is not None:
+            store.begin()  # the batches below are written in this same transaction
+            ensure_schema(store.conn)
         for provider, obs in self.obs.items():
             outcome = reconcile(obs, self.state.get(provider, ProviderState()), self.watch,
                                 self.now, max_removed_share=self.max_removed_share)
