@@ -85,6 +85,7 @@ def build_db(path: Path) -> None:
         metric TEXT NOT NULL, value INTEGER, status TEXT, name_canonical TEXT, name_current TEXT,
         name_level TEXT, _run_id TEXT, _source_sha256 TEXT,
         PRIMARY KEY (year, level, name, metric));
+    CREATE VIEW settled_kommune AS SELECT * FROM settled WHERE level = 'kommune';
     CREATE TABLE _runs (run_id TEXT PRIMARY KEY, spider TEXT NOT NULL, source_ids TEXT,
         arguments TEXT, started TEXT NOT NULL, finished TEXT, status TEXT NOT NULL,
         rows_received INTEGER NOT NULL DEFAULT 0, rows_written INTEGER NOT NULL DEFAULT 0,
@@ -349,6 +350,13 @@ def test_metadata_per_table(published):
     assert tables["dim_place"]["label_column"] == "name"
     assert tables["dim_period"]["label_column"] == "label"
     assert "sources" in tables and "provider" in tables["sources"]["facets"]
+
+
+def test_a_view_made_by_a_spider_is_described_as_its_source(published):
+    _, _, _, meta, _ = published
+    view = meta["databases"]["atlas"]["tables"]["settled_kommune"]
+    assert view["title"] == "Title of settled — kommune"
+    assert (view["license"], view["source"]) == ("NLOD 2.0", "Testbyrå")
 
 
 def test_sensitive_source_says_so_on_its_table_and_annual_view(published):

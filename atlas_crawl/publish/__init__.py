@@ -74,6 +74,12 @@ def example_place(conn: sqlite3.Connection, prof: TableProfile) -> str | None:
     return str(row[0]) if row else None
 
 
+def view_manifest(view: str, manifests: dict[str, Manifest]) -> Manifest | None:
+    """The source a view belongs to: the longest source id its name starts with."""
+    owners = [m for sid, m in manifests.items() if view == sid or view.startswith(sid + "_")]
+    return max(owners, key=lambda m: len(m.source_id)) if owners else None
+
+
 def chart_filters(conn: sqlite3.Connection, prof: TableProfile) -> dict[str, str]:
     """Narrow a chart to the most common value of the first indicator, when it has several."""
     if not prof.indicators:
@@ -131,9 +137,11 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
         filters = {n: chart_filters(conn, p) for n, p in profiles.items()
                    if not n.startswith("dim_")}
         present = set(table_names(conn)) | set(view_names(conn))
+        other_views = {v: view_manifest(v, manifests) for v in view_names(conn)
+                       if v not in annual}
         meta = metadata.build_metadata(database, profiles, present=present, queries=canned,
                                        example_places=examples, annual_views=annual,
-                                       chart_filters=filters)
+                                       chart_filters=filters, other_views=other_views)
         metadata.write_metadata(metadata_path, meta)
 
         # Serving is immutable: everything must be in the main database file.

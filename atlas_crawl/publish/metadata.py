@@ -244,6 +244,21 @@ def table_metadata(m: Manifest | None, prof: TableProfile, database: str,
     return meta
 
 
+def view_metadata(name: str, m: Manifest | None) -> dict:
+    """A view a spider made over its source's tables (e.g. a join or a rollup)."""
+    if m is None:
+        return {"title": name}
+    return {
+        "title": f"{m.upstream_title} — {name[len(m.source_id):].strip('_') or 'view'}",
+        "description_html": (f"<p>A view over <code>{_esc(m.source_id)}</code>, made by its "
+                             f"crawl. {_esc(m.description)}</p>"),
+        "license": m.license,
+        "license_url": m.license_url,
+        "source": m.publisher,
+        "source_url": m.upstream_landing_page or m.upstream_url,
+    }
+
+
 def internal_metadata(table: str) -> dict:
     title, text, extra = INTERNAL_TABLES[table]
     return {"title": title, "description_html": f"<p>{_esc(text)}</p>", **extra}
@@ -252,7 +267,8 @@ def internal_metadata(table: str) -> dict:
 def build_metadata(database: str, profiles: dict[str, TableProfile], *, present: set[str],
                    queries: dict[str, dict], example_places: dict[str, str | None] | None = None,
                    annual_views: dict[str, TableProfile] | None = None,
-                   chart_filters: dict[str, dict[str, str]] | None = None) -> dict:
+                   chart_filters: dict[str, dict[str, str]] | None = None,
+                   other_views: dict[str, Manifest | None] | None = None) -> dict:
     """The whole metadata document; `present` is every table and view in the database."""
     example_places = example_places or {}
     chart_filters = chart_filters or {}
@@ -269,6 +285,8 @@ def build_metadata(database: str, profiles: dict[str, TableProfile], *, present:
         base = name[: -len(ANNUAL_SUFFIX)]
         tables[name] = table_metadata(prof.manifest, prof, database, example_places.get(base),
                                       annual_of=base, chart_filters=chart_filters.get(base))
+    for name, m in sorted((other_views or {}).items()):
+        tables[name] = view_metadata(name, m)
     licences = sorted({p.manifest.license for p in profiles.values() if p.manifest})
     return {
         "title": TITLE,
