@@ -12,8 +12,9 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import chain, product
+from itertools import chain, product, repeat, starmap
 from math import prod
+from operator import add
 
 
 class JsonStatError(ValueError):
@@ -62,7 +63,13 @@ class Dataset:
         return [d.column for d in self.dimensions]
 
     def rows(self) -> Iterator[tuple]:
-        """All cells as tuples in `columns` order."""
+        """All cells as tuples in `columns` order, row-major (the last dimension varies fastest).
+
+        Millions of cells go through here, so the per-cell work is done by C iterators: the
+        dimensions are split in two groups whose flattened code/label combinations are built
+        once (each a few hundred or thousand tuples), and every row is `outer + inner +
+        (value, status, updated)`.
+        """
         per_dim = []
         for dim in self.dimensions:
             if dim.units is None:
@@ -71,16 +78,17 @@ class Dataset:
                 per_dim.append([(c, lab, *u) for c, lab, u in
                                 zip(dim.codes, dim.labels, dim.units)])
         if not per_dim:
-            return
-        values, status, updated = self.values, self.status, self.updated
-        status_at = _status_lookup(status)
-        inner = per_dim[-1]
-        i = 0
-        for outer in product(*per_dim[:-1]):
-            prefix = tuple(chain.from_iterable(outer))
-            for cell in inner:
-                yield prefix + cell + (values[i], status_at(i), updated)
-                i += 1
+            return iter(())
+        if len(self.values) != self.size:
+            raise JsonStatError(f"{len(self.values)} values for {self.size} cells")
+        sizes = [len(options) for options in per_dim]
+        split = min(range(len(sizes) + 1),
+                    key=lambda k: max(prod(sizes[:k]), prod(sizes[k:])))
+        heads = starmap(add, product(_combinations(per_dim[:split]),
+                                     _combinations(per_dim[split:])))
+        cells = zip(self.values, _status_per_cell(self.status, self.size),
+                    repeat(self.updated))
+        return map(add, heads, cells)
 
 
 def column_name(dimension_id: str) -> str:
@@ -88,14 +96,22 @@ def column_name(dimension_id: str) -> str:
     return re.sub(r"[^0-9a-z_]+", "_", dimension_id.lower()).strip("_") or "dim"
 
 
-def _status_lookup(status):
-    if status is None:
-        return lambda i: None
-    if isinstance(status, str):
-        return lambda i: status
+def _combinations(per_dim: list[list[tuple]]) -> list[tuple]:
+    """Row-major flattened combinations: [(a, A), (b, B)] x [(1, One)] -> [(a, A, 1, One), ...]."""
+    combos: list[tuple] = [()]
+    for options in per_dim:
+        combos = [c + o for c in combos for o in options]
+    return combos
+
+
+def _status_per_cell(status, size: int):
+    """An iterator with the status of every cell in order (None where there is none)."""
+    if status is None or isinstance(status, str):
+        return repeat(status, size)
     if isinstance(status, list):
-        return lambda i: status[i] if i < len(status) else None
-    return status.get
+        # Like the JSON-stat toolkit: a shorter array leaves the remaining cells without status.
+        return chain(status[:size], repeat(None, max(0, size - len(status))))
+    return map(status.get, range(size))
 
 
 def _ordered_codes(path: str, category: dict) -> list[str]:
@@ -113,6 +129,17 @@ def _ordered_codes(path: str, category: dict) -> list[str]:
     return [str(code) for code, _ in ordered]
 
 
+def _cell_index(field: str, key, size: int) -> int:
+    """A sparse object's key as a flat cell index; "-1" or "12" in a 12-cell table is an error
+    (Python would happily write list[-1])."""
+    text = str(key)
+    if not text.isdigit() or int(text) >= size:
+        raise JsonStatError(
+            f"{field} has key {key!r}, which is not a cell index 0..{size - 1}"
+        )
+    return int(text)
+
+
 def _dense_values(value, size: int) -> list:
     if isinstance(value, list):
         if len(value) != size:
@@ -121,7 +148,7 @@ def _dense_values(value, size: int) -> list:
     if isinstance(value, dict):
         dense = [None] * size
         for k, v in value.items():
-            dense[int(k)] = v
+            dense[_cell_index("value", k, size)] = v
         return dense
     raise JsonStatError(f"value must be an array or an object, found {type(value).__name__}")
 
@@ -134,7 +161,7 @@ def _status(status, size: int):
             return status[0]
         return status
     if isinstance(status, dict):
-        return {int(k): v for k, v in status.items()}
+        return {_cell_index("status", k, size): v for k, v in status.items()}
     raise JsonStatError(f"status must be an object, array or string, found {type(status).__name__}")
 
 
@@ -144,6 +171,8 @@ def read_dimensions(doc: dict) -> list[Dimension]:
     dims = doc.get("dimension")
     if not isinstance(ids, list) or not isinstance(dims, dict):
         raise JsonStatError("not a JSON-stat 2.0 dataset: 'id' and 'dimension' are required")
+    if sizes is not None and (not isinstance(sizes, list) or len(sizes) != len(ids)):
+        raise JsonStatError(f"'size' {sizes!r} does not give one size per dimension in 'id' {ids}")
     metric = set((doc.get("role") or {}).get("metric") or [])
     result = []
     for n, dim_id in enumerate(ids):
