@@ -113,6 +113,14 @@ def _text(path: Path, data: dict, name: str) -> str:
     return value.strip()
 
 
+def _scalar(path: Path, data: dict, name: str) -> str:
+    """A required identifier that YAML may read as a number (`upstream_id: 12063`)."""
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or not str(value).strip():
+        raise _fail(path, name, f"must be a non-empty string or number, found {value!r}")
+    return str(value).strip()
+
+
 def _one_of(path: Path, name: str, value: Any, allowed: set[str]) -> str:
     if value not in allowed:
         raise _fail(path, name, f"{value!r} is not one of {sorted(allowed)}")
@@ -176,7 +184,7 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
     return Manifest(
         path=path,
         source_id=source_id,
-        upstream_id=str(data["upstream_id"]),
+        upstream_id=_scalar(path, data, "upstream_id"),
         upstream_url=_text(path, data, "upstream_url"),
         upstream_title=_text(path, data, "upstream_title"),
         description=_text(path, data, "description"),
@@ -190,7 +198,7 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         dimensions=tuple(dimensions),
         presentation_policy=_one_of(path, "presentation_policy", data["presentation_policy"],
                                     POLICIES),
-        methodology_version=str(data["methodology_version"]),
+        methodology_version=_scalar(path, data, "methodology_version"),
         upstream_landing_page=str(data.get("upstream_landing_page") or ""),
         watch=tuple(watch),
         places=tuple(places),
