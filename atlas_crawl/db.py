@@ -12,6 +12,8 @@ import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
+from itertools import repeat
+from operator import add, itemgetter
 from pathlib import Path
 
 import sqlite_utils
@@ -21,6 +23,8 @@ from atlas_crawl.items import Batch, Quarantined, utc_now
 SQL_TYPES = {int: "INTEGER", float: "REAL", str: "TEXT", bytes: "BLOB"}
 RUN_COLUMN = "_run_id"
 SOURCE_COLUMN = "_source_sha256"
+# WAL lets Datasette read while a crawl writes; NORMAL is durable at each commit in WAL mode.
+CONNECTION_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
 
 
 def new_run_id(spider: str) -> str:
@@ -39,8 +43,8 @@ class Store:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: this class issues BEGIN/COMMIT itself.
         self.conn = sqlite3.connect(self.path, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
+        for pragma in CONNECTION_PRAGMAS:
+            self.conn.execute(pragma)
         self.db = sqlite_utils.Database(self.conn)
         self._upsert_sql: dict[tuple, str] = {}
         self._replace_seen: dict[str, str] = {}
@@ -120,10 +124,12 @@ class Store:
         if not self.conn.in_transaction:
             self.conn.execute("BEGIN")
 
-    def commit(self) -> None:
-        self.finish_replacements()
+    def commit(self) -> int:
+        """Commit the run; returns how many rows 'replace' mode removed (see finish_replacements)."""
+        removed = self.finish_replacements()
         if self.conn.in_transaction:
             self.conn.execute("COMMIT")
+        return removed
 
     def rollback(self) -> None:
         self._replace_seen.clear()
@@ -180,7 +186,8 @@ class Store:
         before = self.conn.total_changes
         if batch.rows:
             sql = self._upsert_statement(batch.table, tuple(batch.columns), tuple(batch.key))
-            self.conn.executemany(sql, [row + tail for row in batch.rows])
+            # row + tail made lazily in C: no second list of the batch, no Python loop per row.
+            self.conn.executemany(sql, map(add, batch.rows, repeat(tail)))
         written = self.conn.total_changes - before
         if replace:
             self._remember_keys(batch)
@@ -211,9 +218,10 @@ class Store:
             self.conn.execute(f"DROP TABLE IF EXISTS temp.{quote(seen)}")
             self.conn.execute(f"CREATE TEMP TABLE {quote(seen)} ({', '.join(map(quote, batch.key))})")
         positions = [batch.columns.index(k) for k in batch.key]
+        keys = (map(itemgetter(*positions), batch.rows) if len(positions) > 1
+                else zip(map(itemgetter(positions[0]), batch.rows)))
         self.conn.executemany(
-            f"INSERT INTO temp.{quote(seen)} VALUES ({', '.join('?' * len(positions))})",
-            [tuple(row[p] for p in positions) for row in batch.rows],
+            f"INSERT INTO temp.{quote(seen)} VALUES ({', '.join('?' * len(positions))})", keys
         )
         self._replace_keys[batch.table] = tuple(batch.key)
 

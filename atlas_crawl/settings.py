@@ -20,6 +20,10 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Items are Batches of up to 50,000 rows and the pipelines are synchronous: with Scrapy's default
+# of 100, a callback's whole output (a 3-million-cell table) is pulled into memory before the
+# store has written the first batch. One at a time keeps memory at one batch.
+CONCURRENT_ITEMS = 1
 DOWNLOAD_DELAY = 0.5
 DOWNLOAD_TIMEOUT = 120
 DOWNLOAD_MAXSIZE = 0  # bulk files (Brreg) are hundreds of megabytes

@@ -6,6 +6,8 @@ ContractError, which Scrapy logs as an error; the store pipeline then rolls the 
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from atlas_crawl.items import Batch
 from atlas_crawl.manifests import ManifestError, get_manifest
 
@@ -39,9 +41,25 @@ def check_batch(batch: Batch) -> None:
         absent = [p.column for p in manifest.places if p.column not in batch.columns]
         if absent:
             raise ContractError(f"{where}: place columns {absent} not in {batch.columns}")
+    check_rows(batch, where)
+
+
+def check_rows(batch: Batch, where: str) -> None:
+    """Every row has one value per column and no empty key value.
+
+    The scan runs in C (map/len, `None in`) because it touches every row of every batch; only
+    when something is wrong does a Python loop look for the first offending row to name it.
+    """
+    rows = batch.rows
     width = len(batch.columns)
     key_positions = [batch.columns.index(k) for k in batch.key]
-    for n, row in enumerate(batch.rows):
+    widths = set(map(len, rows))
+    bad_width = bool(widths - {width})
+    # `None in ...` checks identity before equality, and no code or label equals None.
+    empty_key = not bad_width and any(None in map(itemgetter(p), rows) for p in key_positions)
+    if not (bad_width or empty_key):
+        return
+    for n, row in enumerate(rows):
         if len(row) != width:
             raise ContractError(
                 f"{where}: row {n} has {len(row)} values for {width} columns: {row!r}"

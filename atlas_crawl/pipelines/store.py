@@ -100,7 +100,13 @@ class StorePipeline:
             status = "failed"
             logger.error("run %s failed and was rolled back: %s", self.run_id, error)
         else:
-            self.store.commit()
+            removed = self.store.commit()
+            if removed:
+                # write_mode 'replace': rows the source no longer delivers are gone; count them
+                # as changes so that rows_written 0 still means "the table did not change".
+                logger.info("run %s removed %s rows the source no longer delivers",
+                            self.run_id, f"{removed:,}")
+                self.written += removed
             error, status = None, "ok"
         self.crawler.atlas_run_status = status
         self.store.finish_run(

@@ -1,0 +1,264 @@
+"""The SQLite store through real crawls: upserts on the natural key, codes as text, one
+transaction per run (a failed run leaves the previous data exactly as it was), the `_runs`
+ledger, and write_mode 'replace'."""
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+import pytest_twisted
+
+from atlas_crawl.db import Store
+from atlas_crawl.items import Batch, Provenance, Quarantined
+from atlas_crawl.manifests import all_manifests, parse_manifest, register
+from atlas_crawl.spiders.base import AtlasSpider
+from atlas_crawl.testing import crawl, crawl_settings, runs
+
+SOURCE = "test_store_rows"
+REPLACING = "test_store_replace"
+COLUMNS = ["kommune", "year", "value", "status"]
+KEY = ["kommune", "year"]
+V1 = [["0301", "2024", 1.0, None], ["0301", "2025", 2.0, None],
+      ["1103", "2024", 3.0, None], ["1103", "2025", None, ":"]]
+
+
+class RowsSpider(AtlasSpider):
+    """Reads `{"batches": [[row, ...], ...], "fail_at": n, "how": "raise"|"log"}` from -a file=
+    and yields one Batch per inner list; at batch `fail_at` it raises or logs an error."""
+
+    name = "test_store_rows"
+    source_id = SOURCE
+
+    def parse_file(self, response):
+        spec = json.loads(response.body)
+        for n, rows in enumerate(spec["batches"]):
+            if n == spec.get("fail_at"):
+                if spec["how"] == "raise":
+                    raise RuntimeError(f"feed broke after {n} batches")
+                self.logger.error("upstream answered 500 for part %d", n)
+            yield from self.batches(response, COLUMNS, [tuple(r) for r in rows], KEY,
+                                    types={"value": float})
+
+
+def _manifest(source_id: str, tmp: Path, **fields):
+    data = {
+        "source_id": source_id, "upstream_id": "t1", "upstream_url": "https://example.org/t1",
+        "upstream_title": "Test table", "description": "Rows for the store tests.",
+        "publisher": "tests", "license": "CC0", "license_url": "https://example.org/cc0",
+        "periodicity": "P1Y", "eu_theme": "SOCI", "attribution": "tests",
+        "tags": {"provider": "ssb", "topic": "demographics", "geo": "kommune",
+                 "cadence": "annual"},
+        "dimensions": [{"code": "kommune", "meaning": "Kommune"}, {"code": "year",
+                                                                  "meaning": "År"}],
+        "presentation_policy": "standard", "methodology_version": "1", **fields,
+    }
+    return parse_manifest(tmp / f"{source_id}.yml", data)
+
+
+@pytest.fixture(autouse=True)
+def manifests(tmp_path):
+    register(_manifest(SOURCE, tmp_path))
+    register(_manifest(REPLACING, tmp_path, write_mode="replace"))
+    yield
+    all_manifests().pop(SOURCE, None)
+    all_manifests().pop(REPLACING, None)
+
+
+def feed(tmp_path: Path, name: str, batches, **extra) -> str:
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps({"batches": batches, **extra}), encoding="utf-8")
+    return str(path)
+
+
+async def run(db: Path, file: str, **args) -> dict:
+    crawler = await crawl(RowsSpider, crawl_settings(db, replay=False), file=file, **args)
+    crawler.atlas_test_stats = crawler.stats.get_stats()
+    return runs(db)[-1]
+
+
+def dump(db: Path, table: str = SOURCE) -> list[tuple]:
+    """Every stored value of the table, bookkeeping columns included, in key order."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(f'SELECT * FROM "{table}" ORDER BY kommune, year').fetchall()
+    finally:
+        conn.close()
+
+
+def query(db: Path, sql: str, *params) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+# -- crawls -------------------------------------------------------------------------------------
+
+@pytest_twisted.ensureDeferred
+async def test_same_data_twice_leaves_the_table_identical(tmp_path):
+    db = tmp_path / "atlas.db"
+    file = feed(tmp_path, "v1", [V1[:2], V1[2:]])
+    first = await run(db, file)
+    assert (first["status"], first["rows_received"], first["rows_written"]) == ("ok", 4, 4)
+    assert first["error"] is None and first["spider"] == "test_store_rows"
+    assert json.loads(first["arguments"]) == {"file": file}
+    before = dump(db)
+    assert {row[4] for row in before} == {first["run_id"]}
+
+    second = await run(db, file)
+    assert (second["status"], second["rows_received"], second["rows_written"]) == ("ok", 4, 0)
+    assert dump(db) == before  # _run_id still names the run that wrote the rows
+    # Two batches of one response are one fetch of 4 rows, per run.
+    assert query(db, "SELECT run_id, rows FROM _fetches ORDER BY rowid") == [
+        (first["run_id"], 4), (second["run_id"], 4)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_codes_stay_text_and_values_real(tmp_path):
+    db = tmp_path / "atlas.db"
+    await run(db, feed(tmp_path, "v1", [V1]))
+    types = {r[1]: r[2] for r in query(db, f'PRAGMA table_info("{SOURCE}")')}
+    assert types == {"kommune": "TEXT", "year": "TEXT", "value": "REAL", "status": "TEXT",
+                     "_run_id": "TEXT", "_source_sha256": "TEXT"}
+    assert query(db, f'SELECT typeof(kommune), kommune, typeof(value), value FROM "{SOURCE}" '
+                     "ORDER BY kommune, year LIMIT 1") == [("text", "0301", "real", 1.0)]
+    assert query(db, f'SELECT value, status FROM "{SOURCE}" WHERE kommune = ? AND year = ?',
+                 "1103", "2025") == [(None, ":")]
+    pk = [r[1] for r in sorted(query(db, f'PRAGMA table_info("{SOURCE}")'), key=lambda r: r[5])
+          if r[5]]
+    assert pk == KEY
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_changed_value_rewrites_only_its_row(tmp_path):
+    db = tmp_path / "atlas.db"
+    first = await run(db, feed(tmp_path, "v1", [V1]))
+    changed = [list(r) for r in V1]
+    changed[1][2] = 2.5
+    second = await run(db, feed(tmp_path, "v2", [changed]))
+    assert second["rows_written"] == 1
+    stored = {(r[0], r[1]): (r[2], r[4]) for r in dump(db)}
+    assert stored[("0301", "2025")] == (2.5, second["run_id"])
+    assert stored[("0301", "2024")] == (1.0, first["run_id"])
+
+
+@pytest.mark.parametrize(("how", "message", "received"), [
+    ("raise", "RuntimeError: feed broke after 2 batches", 4),  # the third batch never came
+    ("log", "upstream answered 500 for part 2", 5),  # it came, after the error was logged
+])
+@pytest_twisted.ensureDeferred
+async def test_a_run_failing_half_way_is_rolled_back(tmp_path, how, message, received):
+    db = tmp_path / "atlas.db"
+    good = await run(db, feed(tmp_path, "v1", [V1[:2], V1[2:]]))
+    before = dump(db)
+    fetches = query(db, "SELECT * FROM _fetches")
+
+    # Every value changes and a row is added; two batches are written before the failure.
+    bad_rows = [[k, y, (v or 0) + 100, None] for k, y, v, _ in V1] + [["5001", "2024", 9.0, None]]
+    bad = await run(db, feed(tmp_path, "v2", [bad_rows[:2], bad_rows[2:4], bad_rows[4:]],
+                             fail_at=2, how=how))
+    assert bad["status"] == "failed"
+    assert message in bad["error"]
+    assert bad["rows_written"] == 0 and bad["rows_received"] == received
+    assert dump(db) == before
+    assert query(db, "SELECT * FROM _fetches") == fetches
+    assert [r["status"] for r in runs(db)] == ["ok", "failed"]
+    assert runs(db)[0]["run_id"] == good["run_id"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_first_run_that_fails_leaves_no_table(tmp_path):
+    db = tmp_path / "atlas.db"
+    bad = await run(db, feed(tmp_path, "v1", [V1[:2], V1[2:]], fail_at=1, how="raise"))
+    assert bad["status"] == "failed" and "feed broke after 1 batches" in bad["error"]
+    assert query(db, "SELECT name FROM sqlite_master WHERE name = ?", SOURCE) == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_write_mode_replace_removes_rows_not_delivered(tmp_path):
+    db = tmp_path / "atlas.db"
+    first = await run(db, feed(tmp_path, "v1", [V1[:2], V1[2:]]), source_id=REPLACING)
+    assert first["rows_written"] == 4 and len(dump(db, REPLACING)) == 4
+
+    # 1103/2025 is no longer published; the rest is unchanged.
+    second = await run(db, feed(tmp_path, "v2", [V1[:2], V1[2:3]]), source_id=REPLACING)
+    assert second["status"] == "ok"
+    assert second["rows_written"] == 1  # the removal is a change
+    assert [(r[0], r[1], r[4]) for r in dump(db, REPLACING)] == [
+        ("0301", "2024", first["run_id"]), ("0301", "2025", first["run_id"]),
+        ("1103", "2024", first["run_id"])]
+
+    third = await run(db, feed(tmp_path, "v2", [V1[:2], V1[2:3]]), source_id=REPLACING)
+    assert third["rows_written"] == 0 and len(dump(db, REPLACING)) == 3
+
+    # A failed replace run removes nothing.
+    failed = await run(db, feed(tmp_path, "v3", [V1[:1], []], fail_at=1, how="raise"),
+                       source_id=REPLACING)
+    assert failed["status"] == "failed" and len(dump(db, REPLACING)) == 3
+
+
+# -- the Store itself ---------------------------------------------------------------------------
+
+PROV = Provenance("https://example.org/t1.json", "cd" * 32, "2026-01-01T00:00:00Z")
+
+
+def test_quarantine_and_fetches_are_written_with_the_run(tmp_path):
+    store = Store(tmp_path / "atlas.db")
+    run_id = store.start_run("manual", {"x": "1"})
+    batch = Batch(SOURCE, COLUMNS, [tuple(r) for r in V1[:2]], KEY, PROV, types={"value": float},
+                  quarantine=[Quarantined("kommune", "Atlantis", "kommune 'Atlantis': unknown",
+                                          {"kommune": "Atlantis", "value": 4})])
+    assert store.write_batch(batch, run_id) == 2
+    store.commit()
+    store.finish_run(run_id, status="ok", source_ids=[SOURCE], received=2, written=2,
+                     quarantined=1, error=None)
+    store.close()
+    db = tmp_path / "atlas.db"
+    assert query(db, "SELECT run_id, source_id, table_name, column_name, raw_value, reason, "
+                     "row_json, source_url FROM quarantine") == [
+        (run_id, SOURCE, SOURCE, "kommune", "Atlantis", "kommune 'Atlantis': unknown",
+         '{"kommune": "Atlantis", "value": 4}', PROV.url)]
+    assert query(db, "SELECT url, sha256, fetched_at, rows FROM _fetches") == [
+        (PROV.url, PROV.sha256, PROV.fetched_at, 2)]
+    ledger = runs(db)[0]
+    assert (ledger["status"], ledger["rows_quarantined"], ledger["source_ids"]) == (
+        "ok", 1, SOURCE)
+
+
+def test_rollback_drops_everything_the_run_wrote(tmp_path):
+    store = Store(tmp_path / "atlas.db")
+    first = store.start_run("manual", {})
+    store.write_batch(Batch(SOURCE, COLUMNS, [tuple(r) for r in V1], KEY, PROV,
+                            types={"value": float}), first)
+    store.commit()
+    second = store.start_run("manual", {})
+    rows = [("0301", "2024", 7.0, None), ("9999", "2024", 1.0, None)]
+    assert store.write_batch(Batch(SOURCE, COLUMNS, rows, KEY, PROV,
+                                   quarantine=[Quarantined("kommune", "x", "r", {})]),
+                             second) == 2
+    assert store.in_transaction
+    store.rollback()
+    assert not store.in_transaction
+    store.close()
+    db = tmp_path / "atlas.db"
+    assert [r[:3] for r in dump(db)] == [tuple(r[:3]) for r in V1]
+    assert query(db, "SELECT count(*) FROM quarantine") == [(0,)]
+    assert query(db, "SELECT DISTINCT run_id FROM _fetches") == [(first,)]
+
+
+def test_a_new_column_is_added_to_an_existing_table(tmp_path):
+    store = Store(tmp_path / "atlas.db")
+    first = store.start_run("manual", {})
+    store.write_batch(Batch(SOURCE, COLUMNS, [tuple(r) for r in V1[:1]], KEY, PROV), first)
+    store.commit()
+    second = store.start_run("manual", {})
+    wider = [*COLUMNS, "unit"]
+    assert store.write_batch(Batch(SOURCE, wider, [("0301", "2025", 2.0, None, "personer")],
+                                   KEY, PROV), second) == 1
+    store.commit()
+    store.close()
+    assert query(tmp_path / "atlas.db",
+                 f'SELECT kommune, year, unit FROM "{SOURCE}" ORDER BY year') == [
+        ("0301", "2024", None), ("0301", "2025", "personer")]
