@@ -44,6 +44,8 @@ ATLAS_RETRY_BACKOFF_MAX = 120.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "atlas_crawl.middlewares.politeness.BackoffRetryMiddleware": 550,
+    # A bot-protection page (Cloudflare "Just a moment...") fails the run; it is never data.
+    "atlas_crawl.middlewares.challenge.BrowserCheckMiddleware": 600,
     "atlas_crawl.middlewares.replay.ReplayMiddleware": 950,
 }
 
