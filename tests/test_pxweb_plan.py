@@ -195,7 +195,7 @@ def test_pace_comes_from_config_or_header_whichever_is_stricter():
     header = pxweb.effective_limits(ssb_now, (40, 60.0))
     assert (header.max_calls, header.time_window, header.source) == (40, 60.0,
                                                                       "x-ratelimit-policy")
-    assert header.delay == pytest.approx(1.5 * 1.05)
+    assert header.delay == pytest.approx(1.5 * pxweb.PACING_MARGIN)
     older = pxweb.parse_config(b'{"maxDataCells": 1000, "maxCallsPerTimeWindow": 30,'
                                b' "timeWindow": 60}')
     stricter = pxweb.effective_limits(older, (40, 60.0))

@@ -22,9 +22,9 @@ MAX_URL_LENGTH = 2000
 # to the x-ratelimit-policy header. Without either, stay at the documented limit.
 DEFAULT_CALLS, DEFAULT_WINDOW = 30, 60.0
 DEFAULT_MAX_CELLS = 800_000
-# Calls are spaced 5 % wider than timeWindow / maxCalls: the spacing is measured where the
+# Calls are spaced 10 % wider than timeWindow / maxCalls: the spacing is measured where the
 # requests leave, the limit where they arrive, and network jitter must not tip a call over.
-PACING_MARGIN = 1.05
+PACING_MARGIN = 1.1
 
 
 class PlanError(ValueError):

@@ -17,7 +17,14 @@ from urllib.parse import urlsplit
 import scrapy
 
 from atlas_crawl.formats import jsonstat, pxweb
-from atlas_crawl.manifests import Dimension, Manifest, Place, all_manifests, register
+from atlas_crawl.manifests import (
+    Dimension,
+    Manifest,
+    ManifestError,
+    Place,
+    all_manifests,
+    register,
+)
 from atlas_crawl.spiders.base import AtlasSpider
 
 REGION_DIMENSIONS = ("Region", "KOKkommuneregion0000", "Gjerningssted", "Bydel")
@@ -178,7 +185,7 @@ class SsbTableSpider(AtlasSpider):
 
     def _update_limits(self) -> None:
         limits = pxweb.effective_limits(self.config, self.policy)
-        if limits != self.limits:
+        if limits.delay != self.limits.delay or limits.source != self.limits.source:
             self.logger.info("pacing %s: one call every %.2f s (%d calls per %g s, from %s)",
                              self.host, limits.delay, limits.max_calls, limits.time_window,
                              limits.source)
@@ -245,7 +252,11 @@ def ensure_manifest(source_id: str, table_id: str, described) -> Manifest:
 
 
 def _named_spider(manifest: Manifest) -> type[SsbTableSpider]:
-    table_id = str(manifest.extra["pxweb"]["table"])
+    table_id = (manifest.extra["pxweb"] or {}).get("table")
+    if not isinstance(table_id, str) or not table_id.isdigit():
+        # YAML reads 01234 as the octal number 668: a table number must be quoted.
+        raise ManifestError(f"{manifest.path}: field 'pxweb.table': {table_id!r} must be a "
+                            f"quoted table number such as '07459'")
     return type(
         f"Ssb{table_id}Spider", (SsbTableSpider,),
         {"name": manifest.source_id, "table_id": table_id, "source_id": manifest.source_id,
