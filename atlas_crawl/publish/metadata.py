@@ -71,6 +71,27 @@ INTERNAL_TABLES = {
                    {"label_column": "label", "facets": ["period_grain", "year"],
                     "sort_desc": "end_date"}),
 }
+#: Tables and views the change monitor (atlas_crawl/monitor.py) writes; it has no manifest file.
+MONITOR_TABLES = {
+    "recrawl_needed": ("What needs a re-crawl", "Each source whose watched URLs (its manifest's "
+                       "watch patterns) were added, changed or removed upstream after the start "
+                       "of its last successful run, or that never ran successfully.",
+                       {"facets": ["reason"]}),
+    "watched_changes": ("Changes to watched URLs", "Every change the monitor saw, once per source "
+                        "whose watch patterns match the URL.",
+                        {"facets": ["source_id", "provider", "event"],
+                         "sort_desc": "detected_at"}),
+    "site_changes": ("Upstream changes", "One row per URL added, changed or removed on a "
+                     "provider's site, per monitor run, with the evidence (sitemap lastmod, "
+                     "ETag / Last-Modified, content sha256).",
+                     {"facets": ["provider", "event", "evidence"], "sort_desc": "detected_at"}),
+    "sitemap_urls": ("Sitemap URLs", "Every URL the providers' sitemaps list, with lastmod, "
+                     "first seen, last seen and gone since.", {"facets": ["provider"]}),
+    "watched_files": ("Watched files", "Files matched by watch patterns, checked with "
+                      "conditional requests and by content hash.", {"facets": ["provider"]}),
+    "monitor_documents": ("Monitor documents", "robots.txt and sitemap documents the monitor "
+                          "read, with their status.", {"facets": ["provider", "kind", "status"]}),
+}
 SOURCES_META = {
     "title": "Sources",
     "description_html": (
@@ -197,8 +218,10 @@ def description_html(m: Manifest, prof: TableProfile, database: str,
 def table_metadata(m: Manifest | None, prof: TableProfile, database: str,
                    example_place: str | None = None, annual_of: str | None = None,
                    chart_filters: dict[str, str] | None = None) -> dict:
-    if m is None:
-        meta: dict = {
+    if m is None and prof.table in MONITOR_TABLES:
+        meta = known_metadata(prof.table)
+    elif m is None:
+        meta = {
             "title": prof.table,
             "description_html": (
                 "<p>Stored by a crawl without a curated manifest (for example "
@@ -225,10 +248,12 @@ def table_metadata(m: Manifest | None, prof: TableProfile, database: str,
     columns = column_descriptions(prof)
     if columns:
         meta["columns"] = columns
-    if prof.facets:
+    if prof.facets and "facets" not in meta:
         meta["facets"] = list(prof.facets)
     opts = prof.options
-    if opts.get("sort_desc") in prof.columns:
+    if "sort" in meta or "sort_desc" in meta:
+        pass
+    elif opts.get("sort_desc") in prof.columns:
         meta["sort_desc"] = opts["sort_desc"]
     elif opts.get("sort") in prof.columns:
         meta["sort"] = opts["sort"]
@@ -247,7 +272,7 @@ def table_metadata(m: Manifest | None, prof: TableProfile, database: str,
 def view_metadata(name: str, m: Manifest | None) -> dict:
     """A view a spider made over its source's tables (e.g. a join or a rollup)."""
     if m is None:
-        return {"title": name}
+        return known_metadata(name) if name in MONITOR_TABLES else {"title": name}
     return {
         "title": f"{m.upstream_title} — {name[len(m.source_id):].strip('_') or 'view'}",
         "description_html": (f"<p>A view over <code>{_esc(m.source_id)}</code>, made by its "
@@ -259,8 +284,8 @@ def view_metadata(name: str, m: Manifest | None) -> dict:
     }
 
 
-def internal_metadata(table: str) -> dict:
-    title, text, extra = INTERNAL_TABLES[table]
+def known_metadata(table: str) -> dict:
+    title, text, extra = {**INTERNAL_TABLES, **MONITOR_TABLES}[table]
     return {"title": title, "description_html": f"<p>{_esc(text)}</p>", **extra}
 
 
@@ -275,7 +300,7 @@ def build_metadata(database: str, profiles: dict[str, TableProfile], *, present:
     tables: dict[str, dict] = {}
     for name in sorted(present):
         if name in INTERNAL_TABLES:
-            tables[name] = internal_metadata(name)
+            tables[name] = known_metadata(name)
         elif name == "sources":
             tables[name] = dict(SOURCES_META)
     for name, prof in sorted(profiles.items()):
