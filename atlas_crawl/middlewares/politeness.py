@@ -12,6 +12,7 @@ import asyncio
 import logging
 import random
 import time
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
@@ -28,13 +29,17 @@ def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> 
         return None
     text = value.decode("latin-1") if isinstance(value, bytes) else value
     text = text.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # delay-seconds; "²".isdigit() is True too
         return float(text)
     try:
-        when = parsedate_to_datetime(text).timestamp()
-    except (TypeError, ValueError):
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, when - (time.time() if now is None else now))
+    if moment.tzinfo is None:
+        # asctime dates and "-0000" carry no zone; HTTP dates are always GMT (RFC 9110 5.6.7),
+        # not the crawling machine's local time.
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, moment.timestamp() - (time.time() if now is None else now))
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
