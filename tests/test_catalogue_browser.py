@@ -186,9 +186,11 @@ def test_canned_query_resettlement_picture(catalogue, browser):
     seen = text(browser.dom(url))
     assert "Resettlement picture for a kommune" in seen
     for metric in ("anmodet", "vedtatt", "bosatte"):
-        value = arendal[metric]["value"] if arendal[metric]["value"] is not None else ""
-        assert re.search(rf"imdi_bosetting Bosettingstall 4203 4203 Arendal kommune 2025 2025 "
-                         rf"{metric} {value}", seen), (metric, seen[:3000])
+        row = arendal[metric]
+        value = row["value"] if row["value"] is not None else ""
+        assert re.search(rf"imdi_bosetting Bosettingstall {row['place_canonical']} "
+                         rf"{row['place_current']} Arendal kommune 2025 2025 {metric} {value}",
+                         seen), (metric, seen[:3000])
     browser.screenshot(url, "query_resettlement.png")
 
 
