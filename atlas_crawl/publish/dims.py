@@ -2,9 +2,9 @@
 
 - `dim_period`: every period code the tables use, with its grain (P1Y, P3M, P1M, P3Y, ...), the
   year it ends in, first and last day and a label. Rebuilt on every publish.
-- `dim_place`: one row per place code (land, fylke, kommune, bydel) with today's name, built from
-  the Klass dimension tables (`dim_fylke`, `dim_kommune`, `dim_bydel`) when a Klass crawl has
-  written them, and from the geography snapshot bundled with the package otherwise.
+- `dim_place`: one row per place code (land, fylke, kommune, bydel) with its newest name, from the
+  Klass dimension tables (`dim_fylke`, `dim_kommune`, `dim_bydel`) when a Klass crawl has written
+  them, and from the geography snapshot bundled with the package for every other code.
 - Foreign keys from each table's place code columns to `dim_kommune` / `dim_fylke` / `dim_bydel`
   (a column of one declared level, when that table has a unique code) or `dim_place` (mixed
   levels), and from text period columns to `dim_period`. Adding a foreign key rebuilds the table's
@@ -138,15 +138,19 @@ def build_dim_place(conn: sqlite3.Connection) -> dict[str, int]:
     rows = [("0", "land", "Hele landet", None, None, None, "atlas_crawl")]
     counts = {}
     for level, dim in LEVEL_DIMS.items():
-        versions = _versions_from_db(conn, dim)
-        reference = dim
-        if not versions:
-            versions = _versions_from_snapshot(level)
-            reference = f"atlas_crawl/geo/data ({level})"
-        latest = _latest(versions)
-        counts[level] = len(latest)
-        rows += [(code, level, v["name"], v["former_names"], v["valid_from"], v["valid_to"],
-                  reference) for code, v in sorted(latest.items())]
+        # Klass (as crawled) first; the bundled snapshot adds the codes the crawl's windows
+        # do not cover (e.g. kommuner that ended before the captured years)
+        crawled = _latest(_versions_from_db(conn, dim))
+        bundled = _latest(_versions_from_snapshot(level))
+        counts[level] = len(crawled.keys() | bundled.keys())
+        for code in sorted(crawled.keys() | bundled.keys()):
+            v, reference = ((crawled[code], dim) if code in crawled
+                            else (bundled[code], f"atlas_crawl/geo/data ({level})"))
+            # validity: the snapshot's curated lifetimes where it has the code (a crawl's rows
+            # only span the windows it asked Klass about)
+            life = bundled.get(code, v)
+            rows.append((code, level, v["name"], v["former_names"], life["valid_from"],
+                         life["valid_to"], reference))
     with atomic(conn):
         conn.execute(f"DELETE FROM {DIM_PLACE}")
         conn.executemany(f"INSERT OR IGNORE INTO {DIM_PLACE} VALUES (?, ?, ?, ?, ?, ?, ?)",
