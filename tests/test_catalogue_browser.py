@@ -223,8 +223,10 @@ def test_welfare_picture_reads_nav_through_the_annual_view(catalogue, browser):
 
 
 def test_sensitive_source_says_so_on_its_table_page(catalogue, browser):
-    seen = text(browser.dom(catalogue["base"] + f"/atlas/{SENSITIVE}"))
+    url = catalogue["base"] + f"/atlas/{SENSITIVE}"
+    seen = text(browser.dom(url))
     assert "Sensitive indicator: its manifest marks it presentation_policy: sensitive" in seen
+    browser.screenshot(url, "table_sensitive.png")
     seen = text(browser.dom(catalogue["base"] + "/atlas/sources?" + urlencode(
         {"_search": "uføretrygd"})))
     assert SENSITIVE in seen and "sensitive" in seen
