@@ -73,24 +73,24 @@ INTERNAL_TABLES = {
 }
 #: Tables and views the change monitor (atlas_crawl/monitor.py) writes; it has no manifest file.
 MONITOR_TABLES = {
-    "recrawl_needed": ("What needs a re-crawl", "Each source whose watched URLs (its manifest's "
+    "recrawl_needed": ("What needs a re-crawl", ("Each source whose watched URLs (its manifest's "
                        "watch patterns) were added, changed or removed upstream after the start "
-                       "of its last successful run, or that never ran successfully.",
+                       "of its last successful run, or that never ran successfully."),
                        {"facets": ["reason"]}),
-    "watched_changes": ("Changes to watched URLs", "Every change the monitor saw, once per source "
-                        "whose watch patterns match the URL.",
+    "watched_changes": ("Changes to watched URLs", ("Every change the monitor saw, once per source "
+                        "whose watch patterns match the URL."),
                         {"facets": ["source_id", "provider", "event"],
                          "sort_desc": "detected_at"}),
-    "site_changes": ("Upstream changes", "One row per URL added, changed or removed on a "
+    "site_changes": ("Upstream changes", ("One row per URL added, changed or removed on a "
                      "provider's site, per monitor run, with the evidence (sitemap lastmod, "
-                     "ETag / Last-Modified, content sha256).",
+                     "ETag / Last-Modified, content sha256)."),
                      {"facets": ["provider", "event", "evidence"], "sort_desc": "detected_at"}),
-    "sitemap_urls": ("Sitemap URLs", "Every URL the providers' sitemaps list, with lastmod, "
-                     "first seen, last seen and gone since.", {"facets": ["provider"]}),
-    "watched_files": ("Watched files", "Files matched by watch patterns, checked with "
-                      "conditional requests and by content hash.", {"facets": ["provider"]}),
-    "monitor_documents": ("Monitor documents", "robots.txt and sitemap documents the monitor "
-                          "read, with their status.", {"facets": ["provider", "kind", "status"]}),
+    "sitemap_urls": ("Sitemap URLs", ("Every URL the providers' sitemaps list, with lastmod, "
+                     "first seen, last seen and gone since."), {"facets": ["provider"]}),
+    "watched_files": ("Watched files", ("Files matched by watch patterns, checked with "
+                      "conditional requests and by content hash."), {"facets": ["provider"]}),
+    "monitor_documents": ("Monitor documents", ("robots.txt and sitemap documents the monitor "
+                          "read, with their status."), {"facets": ["provider", "kind", "status"]}),
 }
 SOURCES_META = {
     "title": "Sources",
