@@ -221,6 +221,8 @@ def test_dim_place_names_codes_from_the_snapshot(published):
     assert places["0"]["name"] == "Hele landet"
     assert places["0301"]["name"] == "Oslo" and places["0301"]["level"] == "kommune"
     assert places["03"]["level"] == "fylke"
+    assert (places["2100"]["name"], places["2100"]["level"]) == ("Svalbard", "special")
+    assert "21xx" not in places  # patterns are not places
     assert report.places["kommune"] > 300
 
 

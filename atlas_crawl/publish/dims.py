@@ -101,14 +101,17 @@ def _versions_from_db(conn: sqlite3.Connection, table: str) -> list[dict]:
                                   f"FROM {quote(table)}")]
 
 
-def _versions_from_snapshot(level: str) -> list[dict]:
+def _snapshot_table(name: str) -> list[dict]:
     try:
         from atlas_crawl.geo import snapshot
-        return snapshot.read_table({"fylke": "fylker", "kommune": "kommuner",
-                                    "bydel": "bydeler"}[level])
+        return snapshot.read_table(name)
     except (ImportError, OSError, ValueError, KeyError) as exc:  # optional for the catalogue
-        log.warning("no bundled %s snapshot for dim_place: %s", level, exc)
+        log.warning("no bundled %s snapshot for dim_place: %s", name, exc)
         return []
+
+
+def _versions_from_snapshot(level: str) -> list[dict]:
+    return _snapshot_table({"fylke": "fylker", "kommune": "kommuner", "bydel": "bydeler"}[level])
 
 
 def _latest(versions: list[dict]) -> dict[str, dict]:
@@ -151,6 +154,12 @@ def build_dim_place(conn: sqlite3.Connection) -> dict[str, int]:
             life = bundled.get(code, v)
             rows.append((code, level, v["name"], v["former_names"], life["valid_from"],
                          life["valid_to"], reference))
+    # Svalbard, Jan Mayen, abroad, ... (exact codes only; patterns such as 21xx are not rows)
+    special = [r for r in _snapshot_table("special_codes")
+               if r.get("code") and "x" not in r["code"] and r["code"] != "0"]
+    rows += [(r["code"], r.get("level") or "special", r.get("name"), None, None, None,
+              "atlas_crawl/geo/data (special codes)") for r in special]
+    counts["special"] = len(special)
     with atomic(conn):
         conn.execute(f"DELETE FROM {DIM_PLACE}")
         conn.executemany(f"INSERT OR IGNORE INTO {DIM_PLACE} VALUES (?, ?, ?, ?, ?, ?, ?)",
