@@ -6,7 +6,9 @@ request and the cassette, and the store rolls the run back. Local files (`-a fil
 
 from __future__ import annotations
 
+import gzip
 import logging
+import zlib
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -18,6 +20,31 @@ from atlas_crawl.replay import Cassette, golden_dir
 logger = logging.getLogger(__name__)
 RECORDED_HEADERS = ("Content-Type", "Last-Modified", "ETag", "Retry-After", "Content-Disposition")
 PASS_THROUGH_SCHEMES = ("file:", "data:")
+
+
+def decoded_body(response) -> tuple[bytes, str | None]:
+    """The body as the spider will see it, for the cassette.
+
+    The recorder sits next to the downloader, before HttpCompressionMiddleware has undone the
+    Content-Encoding, and the header is not replayed: a gzip body stored as is would reach the
+    spider still compressed. gzip and deflate are undone here so the cassette holds readable
+    bytes; anything else (br, zstd) is kept as sent, and its Content-Encoding is returned so that
+    it can be recorded and decoded again on replay.
+    """
+    header = b",".join(response.headers.getlist("Content-Encoding")).decode("latin-1")
+    codings = [c.strip().lower() for c in header.split(",") if c.strip()]
+    body = response.body
+    for coding in reversed(codings):
+        if coding in ("gzip", "x-gzip"):
+            body = gzip.decompress(body)
+        elif coding == "deflate":
+            try:
+                body = zlib.decompress(body)
+            except zlib.error:  # raw deflate without the zlib header
+                body = zlib.decompress(body, -zlib.MAX_WBITS)
+        elif coding != "identity":
+            return response.body, header
+    return body, None
 
 
 class NotRecorded(IgnoreRequest):
@@ -74,8 +101,11 @@ class ReplayMiddleware:
                 value = response.headers.get(name)
                 if value is not None:
                     headers[name] = value.decode("latin-1")
+            body, still_encoded = decoded_body(response)
+            if still_encoded:
+                headers["Content-Encoding"] = still_encoded
             self._cassette().add(request.method, request.url, request.body or None,
-                                 response.status, headers, response.body)
+                                 response.status, headers, body)
         return response
 
     def spider_closed(self, spider):
