@@ -6,8 +6,8 @@ import asyncio
 import json
 import threading
 import time
+from datetime import UTC, datetime
 from email.utils import format_datetime
-from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -20,7 +20,7 @@ from twisted.internet.defer import Deferred
 from atlas_crawl.middlewares.politeness import BackoffRetryMiddleware, retry_after_seconds
 from atlas_crawl.testing import crawl, crawl_settings
 
-NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc).timestamp()
+NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC).timestamp()
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_unreadable_retry_after_is_none(header):
 
 
 def test_retry_after_date_is_relative_to_the_clock():
-    later = format_datetime(datetime.fromtimestamp(time.time() + 90, timezone.utc), usegmt=True)
+    later = format_datetime(datetime.fromtimestamp(time.time() + 90, UTC), usegmt=True)
     assert 85 <= retry_after_seconds(later) <= 90
 
 

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import random
 import time
-from datetime import timezone
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
@@ -38,7 +38,7 @@ def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> 
     if moment.tzinfo is None:
         # asctime dates and "-0000" carry no zone; HTTP dates are always GMT (RFC 9110 5.6.7),
         # not the crawling machine's local time.
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return max(0.0, moment.timestamp() - (time.time() if now is None else now))
 
 
@@ -58,7 +58,6 @@ class BackoffRetryMiddleware(RetryMiddleware):
         wait = not_before - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
-        return None
 
     async def process_response(self, request, response):
         if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
