@@ -59,6 +59,11 @@ MANIFESTS = {
         dimensions=[{"code": "year", "meaning": "Year"}, {"code": "name", "meaning": "Place"},
                     {"code": "metric", "meaning": "anmodet | vedtatt | bosatte"}],
         places=[{"column": "name"}]),
+    "kids": manifest(
+        "kids", periodicity="P1Y", tables=["kids_indikatorer"],
+        dimensions=[{"code": "indicator", "meaning": "Indicator number"},
+                    {"code": "region", "meaning": "Region"}],
+        places=[{"column": "region"}]),
     "never": manifest(
         "never", periodicity="P1Y", dimensions=[{"code": "x", "meaning": "x"}]),
 }
@@ -67,7 +72,7 @@ QUERIES = {
     "picture": {"title": "A picture", "description": "Test picture.",
                 "sources": [{"table": "lowinc"}, {"table": "monthly"},
                             {"table": "settled", "indicators": ["vedtatt"]},
-                            {"table": "not_crawled"}]},
+                            {"table": "kids"}, {"table": "not_crawled"}]},
 }
 
 
@@ -85,6 +90,15 @@ def build_db(path: Path) -> None:
         metric TEXT NOT NULL, value INTEGER, status TEXT, name_canonical TEXT, name_current TEXT,
         name_level TEXT, _run_id TEXT, _source_sha256 TEXT,
         PRIMARY KEY (year, level, name, metric));
+    CREATE TABLE kids (indicator TEXT NOT NULL, region TEXT NOT NULL, region_canonical TEXT,
+        region_current TEXT, region_level TEXT, year INTEGER NOT NULL, value REAL, status TEXT,
+        _run_id TEXT, _source_sha256 TEXT, PRIMARY KEY (indicator, region, year));
+    CREATE TABLE kids_indikatorer (indicator TEXT PRIMARY KEY NOT NULL, title TEXT,
+        _run_id TEXT, _source_sha256 TEXT);
+    INSERT INTO kids VALUES ('4', '0301', '0301', '0301', 'kommune', 2023, 7.4, NULL, 'r4', 'h'),
+                            ('17', '0301', '0301', '0301', 'kommune', 2023, 12.0, NULL, 'r4', 'h');
+    INSERT INTO kids_indikatorer VALUES ('4', 'Tab. 4: Barn i husholdninger med sosialhjelp',
+                                         'r4', 'h');
     CREATE VIEW settled_kommune AS SELECT * FROM settled WHERE level = 'kommune';
     CREATE TABLE _runs (run_id TEXT PRIMARY KEY, spider TEXT NOT NULL, source_ids TEXT,
         arguments TEXT, started TEXT NOT NULL, finished TEXT, status TEXT NOT NULL,
@@ -293,6 +307,18 @@ def test_canned_query_by_code_and_year(published):
     missing = [r for r in got if r["source"] == "not_crawled"]
     assert len(missing) == 1 and "not been crawled" in missing[0]["note"]
     assert "Not available in this database: not_crawled" in q["description"]
+
+
+def test_codes_described_in_another_table_of_the_source_are_linked_and_labelled(published):
+    _, db, _, meta, _ = published
+    fks = rows(db, "SELECT \"from\", \"table\", \"to\" FROM pragma_foreign_key_list('kids')")
+    assert {"from": "indicator", "table": "kids_indikatorer", "to": "indicator"} in fks
+    assert meta["databases"]["atlas"]["tables"]["kids_indikatorer"]["label_column"] == "title"
+    got = [r for r in rows(db, canned(meta, "picture")["sql"], {"kommune": "0301", "year": "2023"})
+           if r["source"] == "kids"]
+    # the label where the source describes the code, the code itself where it does not
+    assert sorted((r["indicator"], r["value"]) for r in got) == [
+        ("17", 12.0), ("Tab. 4: Barn i husholdninger med sosialhjelp", 7.4)]
 
 
 def test_canned_query_reads_monthly_tables_through_the_annual_view(published):

@@ -112,6 +112,8 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
         report.periods = dims.build_dim_period(conn, list(profiles.values()))
 
         for name, prof in profiles.items():
+            prof.lookups = dims.source_lookups(prof, profiles)
+        for name, prof in profiles.items():
             if name.startswith("dim_"):
                 continue
             wanted = dims.wanted_foreign_keys(conn, prof)

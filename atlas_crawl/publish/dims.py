@@ -186,7 +186,32 @@ def wanted_foreign_keys(conn: sqlite3.Connection, prof: TableProfile) -> dict[st
             fks[column] = target
     if prof.period and prof.period_is_text:
         fks[prof.period] = (DIM_PERIOD, "period")
+    for column, (table, key, _) in prof.lookups.items():
+        fks.setdefault(column, (table, key))
     return fks
+
+
+LABEL_NAMES = ("title", "name", "navn", "label", "tittel")
+
+
+def source_lookups(prof: TableProfile, profiles: dict[str, TableProfile]
+                   ) -> dict[str, tuple[str, str, str | None]]:
+    """Columns of `prof` that name a row of another table of the same source (that table's
+    single-column primary key, same type): e.g. bufdir's `indicator` and its `*_indikatorer`."""
+    if prof.manifest is None:
+        return {}
+    out = {}
+    taken = prof.place_columns() | {prof.period}
+    for other in prof.manifest.table_names:
+        target = profiles.get(other)
+        if other == prof.table or target is None or len(target.pk) != 1:
+            continue
+        key = target.pk[0]
+        if key in taken or prof.columns.get(key) != target.columns.get(key):
+            continue
+        label = next((c for c in LABEL_NAMES if c in target.columns), None)
+        out[key] = (other, key, label)
+    return out
 
 
 def _mostly_codes(conn: sqlite3.Connection, table: str, column: str) -> bool:

@@ -63,6 +63,9 @@ class TableProfile:
     indicators: list[str] = field(default_factory=list)
     facets: list[str] = field(default_factory=list)
     labelled: set[str] = field(default_factory=set)  # columns with a foreign key (shown labelled)
+    # column -> (table, key column, label column): lookups among a source's own tables, e.g. an
+    # indicator code and the table describing the indicators
+    lookups: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
 
     @property
     def options(self) -> dict:

@@ -41,7 +41,14 @@ def _col(column: str | None) -> str:
 def indicator_expr(prof: TableProfile) -> str:
     if not prof.indicators:
         return "NULL"
-    parts = [f"coalesce(t.{quote(c)}, '')" for c in prof.indicators]
+    parts = []
+    for c in prof.indicators:
+        table, key, label = prof.lookups.get(c, (None, None, None))
+        if label:  # a code described in another table of the source: show its label
+            parts.append(f"coalesce((SELECT {quote(label)} FROM {quote(table)} "
+                         f"WHERE {quote(key)} = t.{quote(c)}), t.{quote(c)}, '')")
+        else:
+            parts.append(f"coalesce(t.{quote(c)}, '')")
     return " || ' · ' || ".join(parts)
 
 

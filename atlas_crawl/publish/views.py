@@ -78,5 +78,5 @@ def annual_profile(prof: TableProfile) -> TableProfile:
         table=annual_view_name(prof.table), manifest=prof.manifest, columns=columns, pk=[],
         rows=0, places=prof.places, period="year", period_grain="P1Y", period_is_text=False,
         value="value_mean", unit=prof.unit, status="statuses",
-        indicators=[c for c in prof.indicators if c in columns],
+        indicators=[c for c in prof.indicators if c in columns], lookups=dict(prof.lookups),
         facets=[c for c in ["year", *prof.facets] if c in columns and c != prof.status][:5])
