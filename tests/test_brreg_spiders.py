@@ -276,3 +276,18 @@ def test_frivillige_refuses_pages_over_100():
 
     with pytest.raises(ValueError, match="1 to 100"):
         BrregFrivilligeSpider(size="500")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_next_link_that_goes_round_in_circles_fails_the_run(tmp_path):
+    cassette = tmp_path / "frivillige"
+    shutil.copytree(FRIVILLIGE, cassette)
+    page2 = cassette / "responses/page_2_constructed.json"
+    data = json.loads(page2.read_text())
+    data["_links"]["next"] = {
+        "href": "https://data.brreg.no/frivillighetsregisteret/api/frivillige-organisasjoner?size=100"}
+    page2.write_text(json.dumps(data, ensure_ascii=False))
+    _, last = await run("brreg_frivillige", tmp_path / "atlas.db", cassette=cassette)
+    assert last["status"] == "failed"
+    assert "leads back to https://data.brreg.no/frivillighetsregisteret/api/" \
+           "frivillige-organisasjoner?size=100" in last["error"]

@@ -338,6 +338,7 @@ class BrregFrivilligeSpider(BrregSpider):
         self.size = int(size)
         self.url = brreg.frivillige_url(self.size)  # refuses sizes over 100
         self.pages = 0
+        self.seen_pages: set[str] = set()
         self._view_made = False
 
     async def start_live(self):
@@ -347,11 +348,13 @@ class BrregFrivilligeSpider(BrregSpider):
         yield from self.page_batches(response)
         page = brreg.read_page(response.body, name=response.url)
         following = brreg.next_link(page)
+        self.seen_pages.add(response.url)
         if following:
             following = urljoin(response.url, following)
-            if following == response.url:
-                self.logger.error("%s: %s links to itself as next; stopping", self.name,
-                                  response.url)
+            if following in self.seen_pages:
+                # The walk would go round in circles (and Scrapy would silently drop the repeat).
+                self.logger.error("%s: the next link of %s leads back to %s; the walk stopped "
+                                  "there", self.name, response.url, following)
                 return
             yield self.request(following, self.parse_page)
         else:
