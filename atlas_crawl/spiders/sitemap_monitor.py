@@ -47,6 +47,14 @@ ROBOTS_MAXSIZE = 5 * 1024 * 1024
 class SitemapMonitorSpider(AtlasSpider):
     name = "sitemap_monitor"
     source_id = "sitemap_monitor"
+    # A browser check on one provider's site makes that provider incomplete (see what_it_is);
+    # it must not close the spider and cost every other provider its monitoring run.
+    @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+        middlewares["atlas_crawl.middlewares.challenge.BrowserCheckMiddleware"] = None
+        settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
 
     def __init__(self, *args, provider: str = "", manifests: str = "", **kwargs):
         super().__init__(*args, **kwargs)
