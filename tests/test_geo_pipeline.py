@@ -60,3 +60,24 @@ def test_a_bad_on_value_is_quarantined_not_raised():
     place_column(b, "region", on="year")
     assert b.rows == []
     assert b.quarantine[0].reason == "region: cannot read a date or year from on='sometime'"
+
+
+def test_a_register_keeps_a_row_it_cannot_place_when_the_manifest_says_so():
+    from atlas_crawl.items import Batch, Provenance
+    from atlas_crawl.pipelines.geography import place_column
+
+    def batch():
+        return Batch(source_id="brreg_enheter", columns=["orgnr", "kommunenummer"],
+                     rows=[("910000001", "0301"), ("910000002", "7777")], key=["orgnr"],
+                     provenance=Provenance("file:///x", "0" * 64, "2026-01-01T00:00:00Z"))
+
+    kept = batch()
+    place_column(kept, "kommunenummer", level="kommune", keep_unplaced=True)
+    assert kept.rows == [("910000001", "0301", "0301", "0301", "kommune", "exact"),
+                         ("910000002", "7777", None, None, None, "unresolvable")]
+    assert kept.quarantine == []
+
+    strict = batch()
+    place_column(strict, "kommunenummer", level="kommune")
+    assert [r[0] for r in strict.rows] == ["910000001"]
+    assert [(q.raw_value, q.column) for q in strict.quarantine] == [("7777", "kommunenummer")]

@@ -57,6 +57,7 @@ class Place:
     # An empty value means "no place" rather than an error (a register's organisation without
     # a Norwegian address): the row is kept with geo_status "absent" instead of quarantined.
     optional: bool = False
+    unplaced: str = "quarantine"  # or "keep": keep the row, geo_status says why it is unplaced
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,9 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         # YAML 1.1 reads a bare `on:` key as the boolean True.
         on = p.get("on", p.get(True))
         places.append(Place(p["column"], level, on, p.get("within"),
-                            bool(p.get("optional", False))))
+                            bool(p.get("optional", False)),
+                            _one_of(path, f"places[{i}].unplaced", p.get("unplaced", "quarantine"),
+                                    {"quarantine", "keep"})))
 
     watch = data.get("watch") or []
     if not isinstance(watch, list) or not all(isinstance(w, str) for w in watch):

@@ -9,6 +9,9 @@ the store pipeline writes it to the `quarantine` table and counts it in `_runs`.
 
 A place declared `optional` (a register's organisation may have no Norwegian address) keeps a
 row whose value is empty, with the four columns NULL except `<col>_geo_status` = "absent".
+A place declared `unplaced: keep` (registers, where the row is an organisation, not a number
+about a place) keeps a row it cannot place, with `<col>_geo_status` "unresolvable" or
+"ambiguous", instead of quarantining the whole record.
 
 The manifest's place entry may name an `on` column (the row's date or year, for names and codes
 that changed) and a `within` column (a parent fylke, for names that exist twice). A batch has few
@@ -17,12 +20,19 @@ distinct places, so each distinct (value, on, within) is resolved once per batch
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from atlas_crawl.geo import resolve
 from atlas_crawl.items import Batch, Quarantined
 from atlas_crawl.manifests import get_manifest
 
 SUFFIXES = ("_canonical", "_current", "_level", "_geo_status")
 ABSENT = (None, None, None, "absent")
+
+
+class Unplaced(NamedTuple):
+    reason: str
+    status: str  # unresolvable or ambiguous
 
 
 def _level_hint(declared: str) -> str | None:
@@ -35,12 +45,14 @@ class GeographyPipeline:
             return item
         for place in get_manifest(item.source_id).places:
             place_column(item, place.column, level=place.level, on=place.on,
-                         within=place.within, optional=place.optional)
+                         within=place.within, optional=place.optional,
+                         keep_unplaced=place.unplaced == "keep")
         return item
 
 
 def place_column(batch: Batch, column: str, *, level: str = "any", on: str | None = None,
-                 within: str | None = None, optional: bool = False) -> None:
+                 within: str | None = None, optional: bool = False,
+                 keep_unplaced: bool = False) -> None:
     """Add the four place columns for `column` to `batch` in place; quarantine what cannot be
     placed. `on` / `within` name columns of the batch."""
     columns = batch.columns
@@ -49,7 +61,7 @@ def place_column(batch: Batch, column: str, *, level: str = "any", on: str | Non
     within_pos = columns.index(within) if within else None
     hint = _level_hint(level)
 
-    cache: dict[tuple, tuple | str] = {}
+    cache: dict[tuple, tuple | Unplaced] = {}
     kept: list[tuple] = []
     for row in batch.rows:
         raw = row[position]
@@ -62,9 +74,12 @@ def place_column(batch: Batch, column: str, *, level: str = "any", on: str | Non
         found = cache.get(key)
         if found is None:
             found = cache[key] = _place(raw, when, parent, hint, column)
-        if isinstance(found, str):
+        if isinstance(found, Unplaced):
+            if keep_unplaced:
+                kept.append(row + (None, None, None, found.status))
+                continue
             batch.quarantine.append(Quarantined(
-                column=column, raw_value=None if raw is None else str(raw), reason=found,
+                column=column, raw_value=None if raw is None else str(raw), reason=found.reason,
                 row=dict(zip(columns, row, strict=True))))
             continue
         kept.append(row + found)
@@ -72,12 +87,12 @@ def place_column(batch: Batch, column: str, *, level: str = "any", on: str | Non
     batch.rows = kept
 
 
-def _place(raw, when, parent, hint: str | None, column: str) -> tuple | str:
+def _place(raw, when, parent, hint: str | None, column: str) -> tuple | Unplaced:
     """The four added values, or the reason the value cannot be placed."""
     try:
         p = resolve(raw, when, parent, level=hint)
     except ValueError as exc:  # an `on` value that is not a date or year
-        return f"{column}: {exc}"
+        return Unplaced(f"{column}: {exc}", "unresolvable")
     if not p.placed:
-        return f"{column} {raw!r}: {p.note}"
+        return Unplaced(f"{column} {raw!r}: {p.note}", p.status)
     return p.code, p.current, p.level, p.status
