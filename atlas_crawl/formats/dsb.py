@@ -31,6 +31,7 @@ from parsel import Selector
 from atlas_crawl.formats.challenge import ensure_not_challenge
 from atlas_crawl.formats.excel import LayoutError, normalise_label, open_workbook, restore_code
 from atlas_crawl.formats.numbers import clean_text, parse_cell
+from atlas_crawl.items import Quarantined
 
 COLUMNS = ["year", "sheet", "kommune", "kommune_name", "column", "question", "answer",
            "answer_value", "is_response"]
@@ -122,14 +123,6 @@ def data_file(body: bytes, url: str, layout: Layout, year: int) -> Link:
 # The workbook
 
 
-@dataclass(frozen=True)
-class Rejected:
-    column: str
-    raw_value: str | None
-    reason: str
-    row: dict
-
-
 def _find(labels: list[str], wanted: Sequence[str]) -> int | None:
     for w in wanted:
         key = normalise_label(w)
@@ -168,12 +161,12 @@ def _answer(value: object) -> tuple[str | None, float | None]:
 
 
 def parse_workbook(data: bytes, year: int, layout: Layout, *, file: str | None = None
-                   ) -> tuple[list[tuple], list[Rejected]]:
+                   ) -> tuple[list[tuple], list[Quarantined]]:
     """Long rows (see :data:`COLUMNS`) from every sheet of the workbook with a kommune column."""
     wb = open_workbook(data)
     try:
         rows_out: list[tuple] = []
-        rejected: list[Rejected] = []
+        rejected: list[Quarantined] = []
         seen_sheets = []
         for ws in wb.worksheets:
             rows = list(ws.iter_rows(values_only=True))
@@ -195,7 +188,7 @@ def parse_workbook(data: bytes, year: int, layout: Layout, *, file: str | None =
 
 
 def _sheet_rows(sheet: str, rows: Sequence[Sequence[Any]], at: int, labels: list[str],
-                year: int, layout: Layout, out: list[tuple], rejected: list[Rejected]) -> None:
+                year: int, layout: Layout, out: list[tuple], rejected: list[Quarantined]) -> None:
     header = rows[at]
     code_col = _find(labels, layout.kommune)
     name_col = _find(labels, layout.name)
@@ -216,7 +209,7 @@ def _sheet_rows(sheet: str, rows: Sequence[Sequence[Any]], at: int, labels: list
         except (TypeError, ValueError):
             code = None
         if code is None:
-            rejected.append(Rejected("kommune", None if raw_code is None else str(raw_code),
+            rejected.append(Quarantined("kommune", None if raw_code is None else str(raw_code),
                                      f"sheet {sheet!r} row {i + 1}: "
                                      f"{'no kommune number' if _is_blank(raw_code) else 'not a kommune number'}",
                                      shown))

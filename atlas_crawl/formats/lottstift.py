@@ -29,6 +29,7 @@ from atlas_crawl.formats.excel import (
     sheet_rows,
 )
 from atlas_crawl.formats.numbers import clean_text, parse_cell
+from atlas_crawl.items import Quarantined
 
 COLUMNS = ["organisasjonsnummer", "year", "amount_nok", "cases", "cases_without_amount",
            "amount_label", "amount_meaning"]
@@ -134,14 +135,6 @@ class Grant:
                 self.cases_without_amount, self.amount_label, self.amount_meaning)
 
 
-@dataclass(frozen=True)
-class Rejected:
-    column: str
-    raw_value: str | None
-    reason: str
-    row: dict
-
-
 def headers_found(wb: Any, max_scan: int = 10) -> str:
     """Every sheet's most header-like row (most text cells in the first rows), for messages."""
     parts = []
@@ -167,7 +160,7 @@ def year_from_name(name: str) -> int | None:
 
 
 def parse_workbook(data: bytes, year: int, maps: Mapping[int, YearMap], *,
-                   file: str | None = None) -> tuple[list[Grant], list[Rejected]]:
+                   file: str | None = None) -> tuple[list[Grant], list[Quarantined]]:
     """Grants per recipient from one year's workbook, and the rows that could not be used."""
     wb = open_workbook(data)
     try:
@@ -201,9 +194,9 @@ def parse_workbook(data: bytes, year: int, maps: Mapping[int, YearMap], *,
 
 def _grants(rows: Sequence[Sequence[Any]], header_row: int, year: int, ymap: YearMap,
             orgnr_col: int, amount_col: int, labels: dict[int, str],
-            ) -> tuple[list[Grant], list[Rejected]]:
+            ) -> tuple[list[Grant], list[Quarantined]]:
     totals: dict[str, list] = {}  # orgnr -> [sum, cases, blank cases, any amount]
-    rejected: list[Rejected] = []
+    rejected: list[Quarantined] = []
     for offset, row in enumerate(rows):
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
             continue
@@ -218,13 +211,13 @@ def _grants(rows: Sequence[Sequence[Any]], header_row: int, year: int, ymap: Yea
         except ValueError as exc:
             reason = ("no organisation number" if raw_org in (None, "")
                       else f"organisation number {exc}")
-            rejected.append(Rejected("organisasjonsnummer", _text(raw_org),
+            rejected.append(Quarantined("organisasjonsnummer", _text(raw_org),
                                      f"{ymap.orgnr!r}, row {sheet_row}: {reason}", shown))
             continue
         raw_amount = row[amount_col] if amount_col < len(row) else None
         cell = parse_cell(raw_amount)
         if cell.value is None and cell.status is not None:
-            rejected.append(Rejected("amount_nok", _text(raw_amount),
+            rejected.append(Quarantined("amount_nok", _text(raw_amount),
                                      f"{ymap.amount!r}, row {sheet_row}: not an amount", shown))
             continue
         total = totals.setdefault(orgnr, [0.0, 0, 0, False])

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from atlas_crawl.items import Quarantined
+
 #: Qlik answers a page request larger than its cell limit with error 7009; pages of 1,000 rows of
 #: a 7-column cube (7,000 cells) stay well inside it.
 PAGE_ROWS = 1_000
@@ -204,21 +206,13 @@ def matrix_rows(pages: Iterable[dict], width: int | None = None) -> Iterator[tup
 # Husbanken bostøtte
 
 
-@dataclass(frozen=True)
-class Rejected:
-    column: str
-    raw_value: str | None
-    reason: str
-    row: dict
-
-
 BOSTOTTE_COLUMNS = ["kommune_nr", "year", "measure", "value", "status", "unit"]
 BOSTOTTE_KEY = ["kommune_nr", "year", "measure"]
 _CODE = re.compile(r"^\d{4}$")
 
 
 def bostotte_rows(pages: Iterable[dict], measures: Sequence[Measure],
-                  ) -> tuple[list[tuple], list[Rejected]]:
+                  ) -> tuple[list[tuple], list[Quarantined]]:
     """Long rows ``(kommune_nr, year, measure, value, status, unit)`` from cube pages whose
     columns are ``KommuneNr, År, <measures...>``.
 
@@ -230,7 +224,7 @@ def bostotte_rows(pages: Iterable[dict], measures: Sequence[Measure],
     """
     width = 2 + len(measures)
     rows: list[tuple] = []
-    rejected: list[Rejected] = []
+    rejected: list[Quarantined] = []
     for n, cells in matrix_rows(pages, width):
         region, year_cell, values = cells[0], cells[1], cells[2:]
         shown = {"kommune_nr": region.text, "year": year_cell.text, "cube_row": n,
@@ -238,12 +232,12 @@ def bostotte_rows(pages: Iterable[dict], measures: Sequence[Measure],
                     for m, v in zip(measures, values)}}
         code = (region.text or "").strip()
         if not _CODE.match(code):
-            rejected.append(Rejected("kommune_nr", region.text,
+            rejected.append(Quarantined("kommune_nr", region.text,
                                      f"KommuneNr {region.text!r} is not a 4-digit code", shown))
             continue
         year_text = (year_cell.text or "").strip()
         if year_cell.is_null or not re.fullmatch(r"\d{4}", year_text):
-            rejected.append(Rejected(
+            rejected.append(Quarantined(
                 "year", year_cell.text,
                 f"År is {year_cell.text!r} (Qlik's null: the row has no year)", shown))
             continue

@@ -6,8 +6,8 @@ answer). This pipeline writes its bytes once, content-addressed, under ``ATLAS_R
 upserts one row per (url, sha256) into ``raw_files`` inside the run's transaction, so a number
 can be traced to the exact file it came from and a failed run leaves no half-record behind.
 
-The pipeline runs after the store (which opens the run and the transaction); spiders add it with
-:func:`add_to_pipelines` in ``update_settings`` until the project settings list it.
+The pipeline runs after the store, which opens the run and the transaction (ITEM_PIPELINES in
+settings.py).
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ from atlas_crawl.items import sha256_of, utc_now
 
 logger = logging.getLogger(__name__)
 
-PIPELINE = "atlas_crawl.pipelines.raw_files.RawFilesPipeline"
-PRIORITY = 950
 TABLE = "raw_files"
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -102,14 +100,6 @@ def record(conn, raw: RawFile, path: Path | None, run_id: str | None) -> None:
         (raw.url, raw.sha256, raw.size, raw.last_modified, raw.etag, raw.content_type,
          raw.source_id, raw.fetched_at, raw.fetched_at, str(path) if path else None, run_id),
     )
-
-
-def add_to_pipelines(settings) -> None:
-    """Add this pipeline to a crawl's ITEM_PIPELINES (for a spider's ``update_settings``)."""
-    pipelines = dict(settings.getdict("ITEM_PIPELINES"))
-    if PIPELINE not in pipelines:
-        pipelines[PIPELINE] = PRIORITY
-        settings.set("ITEM_PIPELINES", pipelines, priority="spider")
 
 
 class RawFilesPipeline:

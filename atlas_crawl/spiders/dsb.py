@@ -27,12 +27,10 @@ from atlas_crawl import browser
 from atlas_crawl.formats import dsb
 from atlas_crawl.formats.challenge import BrowserCheckBlocked
 from atlas_crawl.formats.excel import LayoutError
-from atlas_crawl.items import Batch, Quarantined
+from atlas_crawl.items import Batch
 from atlas_crawl.manifests import get_manifest
-from atlas_crawl.pipelines.raw_files import RawFile, add_to_pipelines
+from atlas_crawl.pipelines.raw_files import RawFile
 from atlas_crawl.spiders.base import AtlasSpider
-
-CHALLENGE_MIDDLEWARE = "atlas_crawl.middlewares.challenge.BrowserCheckMiddleware"
 
 
 class DsbKommuneundersokelsenSpider(AtlasSpider):
@@ -56,10 +54,7 @@ class DsbKommuneundersokelsenSpider(AtlasSpider):
     @classmethod
     def update_settings(cls, settings):
         super().update_settings(settings)
-        add_to_pipelines(settings)
-        middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
-        middlewares.setdefault(CHALLENGE_MIDDLEWARE, 600)
-        settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
+        # The browser-check middleware is on for every spider (settings.py).
         if cls.uses_browser(settings):
             browser.enable(settings)
 
@@ -137,7 +132,7 @@ class DsbKommuneundersokelsenSpider(AtlasSpider):
         yield Batch(
             source_id=self.source_id, columns=list(dsb.COLUMNS), rows=rows, key=list(dsb.KEY),
             provenance=self.provenance(response), types=dict(dsb.TYPES),
-            quarantine=[Quarantined(r.column, r.raw_value, r.reason, r.row) for r in rejected],
+            quarantine=rejected,
         )
 
     def parse_file(self, response):

@@ -25,9 +25,9 @@ import scrapy
 
 from atlas_crawl import qlik
 from atlas_crawl.formats import qlik as qf
-from atlas_crawl.items import Batch, Provenance, Quarantined, sha256_of, utc_now
+from atlas_crawl.items import Batch, Provenance, sha256_of, utc_now
 from atlas_crawl.manifests import get_manifest
-from atlas_crawl.pipelines.raw_files import RawFile, add_to_pipelines
+from atlas_crawl.pipelines.raw_files import RawFile
 from atlas_crawl.replay import golden_dir
 from atlas_crawl.spiders.base import AtlasSpider
 
@@ -62,10 +62,6 @@ class HusbankenBostotteSpider(AtlasSpider):
                 self.arguments[name] = value
         self.pages_fetched = 0
 
-    @classmethod
-    def update_settings(cls, settings):
-        super().update_settings(settings)
-        add_to_pipelines(settings)
 
     # -- live ---------------------------------------------------------------------------------
 
@@ -163,7 +159,7 @@ class HusbankenBostotteSpider(AtlasSpider):
 
     def cube_batches(self, provenance: Provenance, answer):
         rows, rejected = qf.bostotte_rows(qf.data_pages(answer), self.measures)
-        quarantine = [Quarantined(r.column, r.raw_value, r.reason, r.row) for r in rejected]
+        quarantine = rejected
         yield Batch(source_id=self.source_id, columns=list(qf.BOSTOTTE_COLUMNS), rows=rows,
                     key=list(qf.BOSTOTTE_KEY), provenance=provenance, types=dict(TYPES),
                     quarantine=quarantine)

@@ -24,9 +24,9 @@ import scrapy
 
 from atlas_crawl.formats import lottstift as lf
 from atlas_crawl.formats.excel import LayoutError
-from atlas_crawl.items import Batch, Quarantined
+from atlas_crawl.items import Batch
 from atlas_crawl.manifests import get_manifest
-from atlas_crawl.pipelines.raw_files import RawFile, add_to_pipelines
+from atlas_crawl.pipelines.raw_files import RawFile
 from atlas_crawl.spiders.base import AtlasSpider
 
 MOMS_FILE = r"(moms|mottak|tildel|sokar|soker)"
@@ -53,10 +53,6 @@ class LottstiftMomskompensasjonSpider(AtlasSpider):
         if year:
             self.arguments["year"] = year
 
-    @classmethod
-    def update_settings(cls, settings):
-        super().update_settings(settings)
-        add_to_pipelines(settings)
 
     # -- live ---------------------------------------------------------------------------------
 
@@ -103,7 +99,7 @@ class LottstiftMomskompensasjonSpider(AtlasSpider):
         yield Batch(
             source_id=self.source_id, columns=list(lf.COLUMNS), rows=[g.row() for g in grants],
             key=list(lf.KEY), provenance=self.provenance(response), types=dict(lf.TYPES),
-            quarantine=[Quarantined(r.column, r.raw_value, r.reason, r.row) for r in rejected],
+            quarantine=rejected,
         )
 
     def parse_file(self, response):
