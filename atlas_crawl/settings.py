@@ -40,6 +40,8 @@ RETRY_TIMES = 4
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 ATLAS_RETRY_BACKOFF_BASE = 1.0
 ATLAS_RETRY_BACKOFF_MAX = 120.0
+# A Retry-After longer than this gives the request up (the run fails) instead of waiting.
+ATLAS_RETRY_AFTER_MAX = 900.0
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

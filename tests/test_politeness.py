@@ -98,6 +98,19 @@ async def test_a_429_pauses_the_host_not_just_the_request():
 
 
 @pytest_twisted.ensureDeferred
+async def test_a_retry_after_beyond_the_limit_gives_up_loudly(caplog):
+    mw = _middleware(ATLAS_RETRY_AFTER_MAX=60.0)
+    first = Request("http://127.0.0.1:1/a")
+    answer = Response(first.url, status=429, headers={"Retry-After": "3600"}, request=first)
+    kept = await aio(mw.process_response(first, answer))
+    assert kept is answer
+    assert mw.paused_until == {}
+    assert "asks to retry after 3600 s, more than ATLAS_RETRY_AFTER_MAX (60 s)" in caplog.text
+    assert [r.levelname for r in caplog.records if "ATLAS_RETRY_AFTER_MAX" in r.message] == [
+        "ERROR"]
+
+
+@pytest_twisted.ensureDeferred
 async def test_a_500_waits_the_backoff_and_pauses_only_the_request():
     mw = _middleware(ATLAS_RETRY_BACKOFF_BASE=5.0)
     first = Request("http://127.0.0.1:1/a")

@@ -47,6 +47,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.base = settings.getfloat("ATLAS_RETRY_BACKOFF_BASE", 1.0)
         self.cap = settings.getfloat("ATLAS_RETRY_BACKOFF_MAX", 120.0)
+        self.retry_after_max = settings.getfloat("ATLAS_RETRY_AFTER_MAX", 900.0)
         self.paused_until: dict[str, float] = {}
 
     def backoff(self, attempt: int) -> float:
@@ -67,6 +68,13 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return response
         attempt = retry.meta.get("retry_times", 1)
         wait = retry_after_seconds(response.headers.get("Retry-After"))
+        if wait is not None and wait > self.retry_after_max:
+            # Neither retry sooner than asked nor hold a crawl for hours: give up, loudly.
+            logger.error(
+                "HTTP %s from %s asks to retry after %.0f s, more than ATLAS_RETRY_AFTER_MAX "
+                "(%.0f s); giving up on it", response.status, request.url, wait,
+                self.retry_after_max)
+            return response
         if wait is None and response.status == 429:
             wait = request.meta.get("atlas_429_wait")
         if wait is None:
@@ -80,9 +88,21 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if response.status in HOST_WIDE_STATUSES:
             host = urlsplit(request.url).netloc
             self.paused_until[host] = max(self.paused_until.get(host, 0.0), until)
+            self._hold_slot(request, until)
         retry.meta["atlas_not_before"] = until
         self.crawler.stats.inc_value(f"atlas/retry_wait/{response.status}")
         return retry
+
+    def _hold_slot(self, request, until: float) -> None:
+        """Requests already queued in the host's download slot wait too, not only new ones."""
+        try:
+            downloader = self.crawler.engine.downloader
+        except (AttributeError, RuntimeError):  # no engine: the middleware used on its own
+            return
+        slot = downloader.slots.get(downloader.get_slot_key(request))
+        delay = slot.download_delay() if slot is not None else 0
+        if delay:
+            slot.lastseen = max(slot.lastseen, until - delay)
 
     async def process_exception(self, request, exception):
         if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions_to_retry):
