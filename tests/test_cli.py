@@ -1,5 +1,6 @@
 """The command line a user types: `scrapy list`, `scrapy crawl ... -a file=`, exit codes."""
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -51,3 +52,12 @@ def test_a_failed_run_exits_non_zero_and_is_recorded(tmp_path):
     status, error = sqlite3.connect(db).execute("SELECT status, error FROM _runs").fetchone()
     assert status == "failed"
     assert "valueCodes" in error
+
+
+def test_every_spider_argument_is_recorded_with_the_run(tmp_path):
+    db = tmp_path / "atlas.db"
+    result = scrapy("crawl", "ssb_table", "-a", "table=05803", "-a", f"file={REAL_05803}",
+                    "-a", "lang=en", db=db)
+    assert result.returncode == 0, result.stderr[-2000:]
+    arguments, = sqlite3.connect(db).execute("SELECT arguments FROM _runs").fetchone()
+    assert json.loads(arguments) == {"file": str(REAL_05803), "lang": "en", "table": "05803"}

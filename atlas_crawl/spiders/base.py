@@ -26,6 +26,15 @@ class AtlasSpider(scrapy.Spider):
         if file:
             self.arguments["file"] = file
 
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        # Every -a argument, including those a subclass takes as named parameters, is recorded
+        # with the run in _runs.
+        spider.arguments = {**{k: v for k, v in kwargs.items() if not k.startswith("_")},
+                            **spider.arguments}
+        return spider
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.file:
             path = Path(self.file).expanduser().resolve()
