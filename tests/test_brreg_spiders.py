@@ -8,11 +8,11 @@ import http.server
 import json
 import shutil
 import sqlite3
-import threading
 from typing import ClassVar
 
 import pytest
 import pytest_twisted
+from fakes.local_http import LocalServer
 
 from atlas_crawl.testing import GOLDEN_DIR, crawl, crawl_settings, runs, table_rows
 
@@ -68,11 +68,8 @@ class BulkServer(http.server.BaseHTTPRequestHandler):
 def bulk_server():
     BulkServer.body = BULK_GZ.read_bytes()
     BulkServer.seen = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), BulkServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/enhetsregisteret/api"
-    server.shutdown()
+    with LocalServer(BulkServer) as server:
+        yield f"{server.url}/enhetsregisteret/api"
 
 
 @pytest_twisted.ensureDeferred

@@ -8,14 +8,14 @@ tests/test_playwright.py drives Debian's chromium."""
 from __future__ import annotations
 
 import io
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
 import pytest_twisted
 import scrapy
+from fakes.local_http import LocalServer
 from openpyxl import Workbook
 
 from atlas_crawl.formats import challenge, dsb
@@ -222,12 +222,9 @@ class AnySpider(scrapy.Spider):
 
 @pytest_twisted.ensureDeferred
 async def test_the_middleware_guards_any_spider_and_does_not_retry_the_503(tmp_path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ChallengeServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
     items = []
-    try:
+    with LocalServer(ChallengeServer) as server:
+        url = f"{server.url}/"
         settings = crawl_settings(tmp_path / "atlas.db", replay=False, ROBOTSTXT_OBEY=False,
                                   CONCURRENT_REQUESTS=1, DOWNLOAD_DELAY=0)
         from scrapy import signals
@@ -238,9 +235,6 @@ async def test_the_middleware_guards_any_spider_and_does_not_retry_the_503(tmp_p
         crawler.signals.connect(lambda item, **kw: items.append(item),
                                 signal=signals.item_scraped, weak=False)
         await runner.crawl(crawler, url=url)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert items == []
     stats = crawler.stats
     assert stats.get_value("atlas/browser_check/blocked") >= 1

@@ -8,14 +8,14 @@ every test checks the crawl's stats, not just that it ran.
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
 import pytest_twisted
 import scrapy
+from fakes.local_http import LocalServer
 from scrapy import signals
 from scrapy.crawler import CrawlerRunner
 from scrapy_playwright.page import PageMethod
@@ -103,12 +103,8 @@ class Site(BaseHTTPRequestHandler):
 def site():
     if problem := browser.missing():
         pytest.fail(f"{problem} (or deselect these tests with -m 'not browser')")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with LocalServer(Site) as server:
+        yield server.url
 
 
 class TableSpider(scrapy.Spider):

@@ -8,11 +8,12 @@ import threading
 import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import pytest_twisted
 import scrapy
+from fakes.local_http import LocalServer
 from scrapy.http import Request, Response
 from scrapy.utils.test import get_crawler
 from twisted.internet.defer import Deferred
@@ -123,7 +124,7 @@ async def test_a_500_waits_the_backoff_and_pauses_only_the_request():
 
 # -- a real crawl against a local server ---------------------------------------------------------
 
-class LimitedServer:
+class LimitedServer(LocalServer):
     """/a answers 429 (Retry-After: 1, problem+json) the first time, then 200; /b answers 200."""
 
     def __init__(self):
@@ -153,18 +154,7 @@ class LimitedServer:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 class TwoPagesSpider(scrapy.Spider):

@@ -5,14 +5,14 @@ it."""
 import gzip
 import json
 import sqlite3
-import threading
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 import pytest_twisted
 import scrapy
+from fakes.local_http import LocalServer
 
 from atlas_crawl.manifests import all_manifests, parse_manifest, register
 from atlas_crawl.middlewares.replay import decoded_body
@@ -26,7 +26,7 @@ KEY = ["kommune", "year"]
 QUERY = b'{"query": [{"code": "Tid", "values": ["2025"]}]}'
 
 
-class RowsServer:
+class RowsServer(LocalServer):
     """GET /rows.json?... and POST /query answer JSON rows, /rows.json gzip-compressed when the
     client accepts it (as SSB does); robots.txt is absent (404)."""
 
@@ -63,18 +63,7 @@ class RowsServer:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 class LiveRowsSpider(AtlasSpider):
