@@ -81,3 +81,20 @@ def test_a_register_keeps_a_row_it_cannot_place_when_the_manifest_says_so():
     place_column(strict, "kommunenummer", level="kommune")
     assert [r[0] for r in strict.rows] == ["910000001"]
     assert [(q.raw_value, q.column) for q in strict.quarantine] == [("7777", "kommunenummer")]
+
+
+def test_eight_digit_codes_are_delbydeler_where_the_manifest_says_so():
+    from atlas_crawl.items import Batch, Provenance
+    from atlas_crawl.pipelines.geography import place_column
+
+    def batch():
+        return Batch(source_id="bufdir_barnefattigdom", columns=["region"],
+                     rows=[("03010109",), ("0301",)], key=["region"],
+                     provenance=Provenance("file:///x", "0" * 64, "2026-01-01T00:00:00Z"))
+
+    bufdir = batch()
+    place_column(bufdir, "region", eight_digits="delbydel")
+    assert [r[3] for r in bufdir.rows] == ["delbydel", "kommune"]
+    plain = batch()
+    place_column(plain, "region")
+    assert [r[3] for r in plain.rows] == ["grunnkrets", "kommune"]

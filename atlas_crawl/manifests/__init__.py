@@ -58,6 +58,7 @@ class Place:
     # a Norwegian address): the row is kept with geo_status "absent" instead of quarantined.
     optional: bool = False
     unplaced: str = "quarantine"  # or "keep": keep the row, geo_status says why it is unplaced
+    eight_digits: str = "grunnkrets"  # or "delbydel" (Bufdir): what an 8-digit code means here
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,10 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         places.append(Place(p["column"], level, on, p.get("within"),
                             bool(p.get("optional", False)),
                             _one_of(path, f"places[{i}].unplaced", p.get("unplaced", "quarantine"),
-                                    {"quarantine", "keep"})))
+                                    {"quarantine", "keep"}),
+                            _one_of(path, f"places[{i}].eight_digits",
+                                    p.get("eight_digits", "grunnkrets"),
+                                    {"grunnkrets", "delbydel"})))
 
     watch = data.get("watch") or []
     if not isinstance(watch, list) or not all(isinstance(w, str) for w in watch):

@@ -9,6 +9,8 @@ the store pipeline writes it to the `quarantine` table and counts it in `_runs`.
 
 A place declared `optional` (a register's organisation may have no Norwegian address) keeps a
 row whose value is empty, with the four columns NULL except `<col>_geo_status` = "absent".
+Eight-digit codes are grunnkretser unless the place says `eight_digits: delbydel` (Bufdir's
+03010109 Bispevika is a delbydel of 030101 Gamle Oslo; the two numberings look alike).
 A place declared `unplaced: keep` (registers, where the row is an organisation, not a number
 about a place) keeps a row it cannot place, with `<col>_geo_status` "unresolvable" or
 "ambiguous", instead of quarantining the whole record.
@@ -46,13 +48,14 @@ class GeographyPipeline:
         for place in get_manifest(item.source_id).places:
             place_column(item, place.column, level=place.level, on=place.on,
                          within=place.within, optional=place.optional,
-                         keep_unplaced=place.unplaced == "keep")
+                         keep_unplaced=place.unplaced == "keep",
+                         eight_digits=place.eight_digits)
         return item
 
 
 def place_column(batch: Batch, column: str, *, level: str = "any", on: str | None = None,
                  within: str | None = None, optional: bool = False,
-                 keep_unplaced: bool = False) -> None:
+                 keep_unplaced: bool = False, eight_digits: str = "grunnkrets") -> None:
     """Add the four place columns for `column` to `batch` in place; quarantine what cannot be
     placed. `on` / `within` name columns of the batch."""
     columns = batch.columns
@@ -73,7 +76,7 @@ def place_column(batch: Batch, column: str, *, level: str = "any", on: str | Non
         key = (raw, when, parent)
         found = cache.get(key)
         if found is None:
-            found = cache[key] = _place(raw, when, parent, hint, column)
+            found = cache[key] = _place(raw, when, parent, hint, column, eight_digits)
         if isinstance(found, Unplaced):
             if keep_unplaced:
                 kept.append(row + (None, None, None, found.status))
@@ -87,7 +90,8 @@ def place_column(batch: Batch, column: str, *, level: str = "any", on: str | Non
     batch.rows = kept
 
 
-def _place(raw, when, parent, hint: str | None, column: str) -> tuple | Unplaced:
+def _place(raw, when, parent, hint: str | None, column: str,
+           eight_digits: str = "grunnkrets") -> tuple | Unplaced:
     """The four added values, or the reason the value cannot be placed."""
     try:
         p = resolve(raw, when, parent, level=hint)
@@ -95,4 +99,6 @@ def _place(raw, when, parent, hint: str | None, column: str) -> tuple | Unplaced
         return Unplaced(f"{column}: {exc}", "unresolvable")
     if not p.placed:
         return Unplaced(f"{column} {raw!r}: {p.note}", p.status)
+    if p.level == "grunnkrets" and eight_digits == "delbydel":
+        return p.code, p.current, "delbydel", p.status
     return p.code, p.current, p.level, p.status
