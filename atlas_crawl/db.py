@@ -49,6 +49,7 @@ class Store:
         self._upsert_sql: dict[tuple, str] = {}
         self._replace_seen: dict[str, str] = {}
         self._replace_keys: dict[str, tuple[str, ...]] = {}
+        self._replace_by: dict[str, tuple[str, ...]] = {}
         self.ensure_ledger()
 
     def close(self) -> None:
@@ -178,7 +179,8 @@ class Store:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def write_batch(self, batch: Batch, run_id: str, *, replace: bool = False) -> int:
+    def write_batch(self, batch: Batch, run_id: str, *, replace: bool = False,
+                    replace_by: Sequence[str] = ()) -> int:
         """Upsert a batch on its natural key; returns how many rows were inserted or changed."""
         self.begin()
         self.ensure_table(batch.table, batch.columns, batch.types, batch.key)
@@ -190,7 +192,7 @@ class Store:
             self.conn.executemany(sql, map(add, batch.rows, repeat(tail)))
         written = self.conn.total_changes - before
         if replace:
-            self._remember_keys(batch)
+            self._remember_keys(batch, tuple(replace_by))
         self.conn.execute(
             "INSERT INTO _fetches VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
             "SET rows = rows + excluded.rows",
@@ -209,8 +211,13 @@ class Store:
               batch.provenance.url) for q in rows],
         )
 
-    def _remember_keys(self, batch: Batch) -> None:
-        """For write_mode 'replace': note the keys this run delivered."""
+    def _remember_keys(self, batch: Batch, replace_by: tuple[str, ...] = ()) -> None:
+        """For write_mode 'replace': note the keys this run delivered (and, with `replace_by`,
+        the partitions it delivered: only those are replaced)."""
+        outside = [c for c in replace_by if c not in batch.key]
+        if outside:
+            raise ValueError(f"{batch.table}: replace_by {outside} must be key columns "
+                             f"({batch.key})")
         seen = self._replace_seen.get(batch.table)
         if seen is None:
             seen = f"_seen_{len(self._replace_seen)}"
@@ -224,6 +231,7 @@ class Store:
             f"INSERT INTO temp.{quote(seen)} VALUES ({', '.join('?' * len(positions))})", keys
         )
         self._replace_keys[batch.table] = tuple(batch.key)
+        self._replace_by[batch.table] = replace_by
 
     def finish_replacements(self) -> int:
         """Delete rows the run did not deliver from tables written in 'replace' mode."""
@@ -231,11 +239,15 @@ class Store:
         for table, seen in self._replace_seen.items():
             key = self._replace_keys[table]
             cols = ", ".join(map(quote, key))
-            cur = self.conn.execute(
-                f"DELETE FROM {quote(table)} WHERE ({cols}) NOT IN "
-                f"(SELECT {cols} FROM temp.{quote(seen)})"
-            )
+            where = f"({cols}) NOT IN (SELECT {cols} FROM temp.{quote(seen)})"
+            if self._replace_by.get(table):
+                # Only the partitions (e.g. years) this run delivered are replaced; a run of one
+                # year's file leaves the other years alone.
+                parts = ", ".join(map(quote, self._replace_by[table]))
+                where += f" AND ({parts}) IN (SELECT DISTINCT {parts} FROM temp.{quote(seen)})"
+            cur = self.conn.execute(f"DELETE FROM {quote(table)} WHERE {where}")
             removed += cur.rowcount
             self.conn.execute(f"DROP TABLE temp.{quote(seen)}")
         self._replace_seen.clear()
+        self._replace_by.clear()
         return removed

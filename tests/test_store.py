@@ -199,6 +199,35 @@ async def test_write_mode_replace_removes_rows_not_delivered(tmp_path):
     assert failed["status"] == "failed" and len(dump(db, REPLACING)) == 3
 
 
+def test_replace_by_replaces_only_the_partitions_a_run_delivered(tmp_path):
+    store = Store(tmp_path / "atlas.db")
+
+    def write(rows, run):
+        run_id = store.start_run("manual", {"run": run})
+        batch = Batch(REPLACING, COLUMNS, [tuple(r) for r in rows], KEY, PROV,
+                      types={"value": float})
+        store.write_batch(batch, run_id, replace=True, replace_by=["year"])
+        return store.commit()
+
+    assert write(V1, 1) == 0
+    # A run of the 2025 file alone, where 1103 is no longer listed: only 2025 is replaced.
+    assert write([V1[1]], 2) == 1
+    assert query(tmp_path / "atlas.db", f'SELECT kommune, year FROM "{REPLACING}" '
+                 "ORDER BY kommune, year") == [("0301", "2024"), ("0301", "2025"),
+                                               ("1103", "2024")]
+    store.close()
+
+
+def test_replace_by_must_name_key_columns(tmp_path):
+    store = Store(tmp_path / "atlas.db")
+    run_id = store.start_run("manual", {})
+    batch = Batch(REPLACING, COLUMNS, [tuple(V1[0])], KEY, PROV, types={"value": float})
+    with pytest.raises(ValueError, match=r"replace_by \['status'\] must be key columns"):
+        store.write_batch(batch, run_id, replace=True, replace_by=["status"])
+    store.rollback()
+    store.close()
+
+
 # -- the Store itself ---------------------------------------------------------------------------
 
 PROV = Provenance("https://example.org/t1.json", "cd" * 32, "2026-01-01T00:00:00Z")

@@ -91,6 +91,7 @@ class Manifest:
     watch: tuple[str, ...] = ()
     places: tuple[Place, ...] = ()
     write_mode: str = "upsert"
+    replace_by: tuple[str, ...] = ()  # with write_mode replace: replace only delivered partitions
     tables: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -183,11 +184,17 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
     watch = data.get("watch") or []
     if not isinstance(watch, list) or not all(isinstance(w, str) for w in watch):
         raise _fail(path, "watch", "must be a list of URL patterns")
+    replace_by = data.get("replace_by") or []
+    if not isinstance(replace_by, list) or not all(isinstance(c, str) for c in replace_by):
+        raise _fail(path, "replace_by", "must be a list of key column names")
+    if replace_by and data.get("write_mode") != "replace":
+        raise _fail(path, "replace_by", "only applies with write_mode: replace")
     tables = data.get("tables") or []
     if not isinstance(tables, list):
         raise _fail(path, "tables", "must be a list of table names")
 
-    known = set(REQUIRED) | {"upstream_landing_page", "watch", "places", "write_mode", "tables"}
+    known = set(REQUIRED) | {"upstream_landing_page", "watch", "places", "write_mode", "tables",
+                             "replace_by"}
     return Manifest(
         path=path,
         source_id=source_id,
@@ -210,6 +217,7 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         watch=tuple(watch),
         places=tuple(places),
         write_mode=_one_of(path, "write_mode", data.get("write_mode", "upsert"), WRITE_MODES),
+        replace_by=tuple(replace_by),
         tables=tuple(str(t) for t in tables),
         extra={k: v for k, v in data.items() if k not in known},
     )

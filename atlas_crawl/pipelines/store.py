@@ -74,7 +74,11 @@ class StorePipeline:
             return item
         manifest = manifest_for_table(item.table)
         replace = manifest is not None and manifest.write_mode == "replace"
-        self.written += self.store.write_batch(item, self.run_id, replace=replace)
+        replace_by = manifest.replace_by if replace else ()
+        if replace_by and not set(replace_by) <= set(item.columns):
+            replace = False  # a lookup table of the source (dim_school): upsert only
+        self.written += self.store.write_batch(item, self.run_id, replace=replace,
+                                               replace_by=replace_by)
         self.received += len(item.rows)
         self.quarantined += len(item.quarantine)
         self.source_ids.add(item.source_id)
