@@ -22,6 +22,7 @@ distinct places, so each distinct (value, on, within) is resolved once per batch
 
 from __future__ import annotations
 
+from operator import add, itemgetter
 from typing import NamedTuple
 
 from atlas_crawl.geo import resolve
@@ -65,6 +66,22 @@ def place_column(batch: Batch, column: str, *, level: str = "any", on: str | Non
     hint = _level_hint(level)
 
     cache: dict[tuple, tuple | Unplaced] = {}
+    if not optional:
+        # Fast path: a batch has few distinct places. Resolve each once, and when all of them
+        # are placed, extend the rows without a Python-level loop per row.
+        positions = [p for p in (position, on_pos, within_pos) if p is not None]
+        keys = list(map(itemgetter(*positions), batch.rows))
+        wide = len(positions) > 1
+        for key in set(keys):
+            raw, when, parent = _unpack(key, wide, on_pos is not None, within_pos is not None)
+            cache[key] = _place(raw, when, parent, hint, column, eight_digits)
+        if not any(isinstance(found, Unplaced) for found in cache.values()):
+            batch.rows = list(map(add, batch.rows, map(cache.__getitem__, keys)))
+            batch.columns = [*columns, *(column + s for s in SUFFIXES)]
+            return
+        cache = {(_unpack(k, wide, on_pos is not None, within_pos is not None)): v
+                 for k, v in cache.items()}
+
     kept: list[tuple] = []
     for row in batch.rows:
         raw = row[position]
@@ -88,6 +105,17 @@ def place_column(batch: Batch, column: str, *, level: str = "any", on: str | Non
         kept.append(row + found)
     batch.columns = [*columns, *(column + s for s in SUFFIXES)]
     batch.rows = kept
+
+
+def _unpack(key, wide: bool, has_on: bool, has_within: bool) -> tuple:
+    """(raw, when, parent) from a key made of the place column and the on/within columns."""
+    if not wide:
+        return key, None, None
+    parts = iter(key)
+    raw = next(parts)
+    when = next(parts) if has_on else None
+    parent = next(parts) if has_within else None
+    return raw, when, parent
 
 
 def _place(raw, when, parent, hint: str | None, column: str,
