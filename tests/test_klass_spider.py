@@ -11,9 +11,10 @@ from types import SimpleNamespace
 
 from scrapy.http import Request, TextResponse
 
+from atlas_crawl.formats.klass import BASE_URL, Ask, plan
 from atlas_crawl.geo.reference import Reference
 from atlas_crawl.geo.snapshot import DATA_DIR, read_table
-from atlas_crawl.spiders.ssb_klass import BASE_URL, Ask, SsbKlassSpider, plan
+from atlas_crawl.spiders.ssb_klass import SsbKlassSpider
 
 
 def response(url: str, payload: dict) -> TextResponse:
