@@ -57,9 +57,6 @@ class UdirSpider(AtlasSpider):
         self.years = years or self.default_years
         self.anchors = [int(a) for a in split_arg(anchors)] if anchors else [
             udir.HELE_LANDET, udir.UTLANDET]
-        for name, value in (("years", years), ("anchors", anchors)):
-            if value:
-                self.arguments[name] = value
         self.planned = 0
         self.done = 0
         self.absent = 0
@@ -259,10 +256,6 @@ class UdirNasjonaleProverSpider(UdirSpider):
         super().__init__(*args, **kwargs)
         self.grades = set(split_arg(grades)) if grades else {"5", "8", "9"}
         self.subjects = set(split_arg(subjects)) if subjects else None
-        if grades:
-            self.arguments["grades"] = grades
-        if subjects:
-            self.arguments["subjects"] = subjects
 
     def wanted_reports(self):
         if "5" in self.grades:
@@ -316,10 +309,6 @@ class UdirElevundersokelsenSpider(UdirSpider):
         # TrinnID(-10) silently returns one grade here, and two grades in one call is a 400.
         self.grades = set(split_arg(grades)) if grades else {"7", "10"}
         self.regions = set(split_arg(regions)) if regions else None
-        if grades:
-            self.arguments["grades"] = grades
-        if regions:
-            self.arguments["regions"] = regions
 
     def plan(self, report, values, periods):
         grades = [g for g in values.options("TrinnID") if g.kode in self.grades]
