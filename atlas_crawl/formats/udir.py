@@ -214,6 +214,9 @@ def regions(values: FilterValues, nivaa: int = 3) -> list[Option]:
 # data
 
 
+LEVELS = {"Nasjonalt": "national", "Fylke": "fylke", "Kommune": "kommune", "Enhet": "skole"}
+
+
 @dataclass(frozen=True)
 class DataCell:
     row_kode: str
@@ -279,6 +282,13 @@ def parse_data(data: bytes | str | Mapping[str, Any], *, where: str = "") -> lis
     return out
 
 
+def region_cells(cells: Iterable[DataCell]) -> Iterator[DataCell]:
+    """Fylke and kommune cells (Udir lists both; the level keeps them apart)."""
+    for cell in cells:
+        if LEVELS.get(cell.level) in ("fylke", "kommune"):
+            yield cell
+
+
 # --------------------------------------------------------------------------------------------
 # Periods
 
@@ -301,6 +311,42 @@ def school_year(period: int | str, kind: str) -> str:
             raise UdirFormatError(f"{text!r} is not a period code of the shape {kind}")
         start = int(text[:4]) - (1 if month == "06" else 0)
     return f"{start}-{(start + 1) % 100:02d}"
+
+
+def checked_school_year(period: Option, kind: str) -> str:
+    """The school year of a period option, checked against the name Udir gives it."""
+    year = school_year(period.id, kind)
+    if period.navn and period.navn != year:
+        raise UdirFormatError(
+            f"period {period.id} should be school year {year} but Udir calls it {period.navn}")
+    return year
+
+
+def pick_periods(options: list[Option], years: str) -> list[Option]:
+    """The periods `years` asks for: "all", "latest" (the first listed) or a comma-separated
+    list of school years or period codes ("2024-25,202310")."""
+    if years == "all":
+        return list(options)
+    if years == "latest":
+        return options[:1]
+    wanted = {p.strip() for p in years.split(",") if p.strip()}
+    return [o for o in options if o.navn in wanted or o.kode in wanted]
+
+
+# --------------------------------------------------------------------------------------------
+# dim_school
+
+SCHOOL_COLUMNS = ["school_id", "kommune_code", "organisasjonsnummer", "name", "kommune_name",
+                  "fylke_code"]
+SCHOOL_KEY = ["school_id", "kommune_code"]
+
+
+def school_rows(schools: Iterable[School]) -> list[tuple]:
+    """dim_school rows of the schools that hang under a kommune, once per school and kommune."""
+    rows = {(s.school_id, s.kommune_code): (s.school_id, s.kommune_code, s.organisasjonsnummer,
+                                            s.name, s.kommune_name, s.fylke_code)
+            for s in schools if s.kommune_code}
+    return list(rows.values())
 
 
 # --------------------------------------------------------------------------------------------
@@ -382,6 +428,31 @@ def parse_statistikkbank_export(data: bytes, *, file: str | None = None) -> list
         return out
     finally:
         wb.close()
+
+
+EXPORT_COLUMNS = [
+    "unit_path", "level", "place_code", "fylke_code", "kommune_code", "organisasjonsnummer",
+    "name", "school_year", "eierform", "kjonn", "measure", "value", "status", "brudd"]
+EXPORT_KEY = ["unit_path", "school_year", "eierform", "kjonn", "measure"]
+
+
+def export_row(r: ExportRow) -> tuple:
+    """One export value as a row of EXPORT_COLUMNS: the unit path is fylke/kommune/orgnr ("0"
+    for the nation), the place code the level's own code."""
+    parts = [p for p in (r.fylke_code, r.kommune_code, r.organisasjonsnummer) if p]
+    unit_path = "/".join(parts) or "0"
+    place = {"national": "0", "fylke": r.fylke_code}.get(r.level, r.kommune_code)
+    return (unit_path, r.level, place, r.fylke_code, r.kommune_code, r.organisasjonsnummer,
+            r.name, r.school_year, r.eierform, r.kjonn, r.measure, r.value, r.status, r.brudd)
+
+
+def export_school_rows(rows: Iterable[ExportRow]) -> list[tuple]:
+    """dim_school rows of the schools in an export that have a kommune, once per school and
+    kommune (the export names no kommune, so kommune_name is None)."""
+    schools = {(r.organisasjonsnummer, r.kommune_code): (
+        r.organisasjonsnummer, r.kommune_code, r.organisasjonsnummer, r.name, None, r.fylke_code)
+        for r in rows if r.level == "skole" and r.kommune_code}
+    return list(schools.values())
 
 
 def iter_export_schools(rows: Iterable[ExportRow]) -> Iterator[tuple[str, str, str | None]]:

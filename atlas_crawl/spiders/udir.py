@@ -26,11 +26,6 @@ from atlas_crawl.formats.excel import LayoutError
 from atlas_crawl.pipelines.raw_files import RawFile
 from atlas_crawl.spiders.base import AtlasSpider
 
-SCHOOL_COLUMNS = ["school_id", "kommune_code", "organisasjonsnummer", "name", "kommune_name",
-                  "fylke_code"]
-SCHOOL_KEY = ["school_id", "kommune_code"]
-LEVELS = {"Nasjonalt": "national", "Fylke": "fylke", "Kommune": "kommune", "Enhet": "skole"}
-
 
 def split_arg(text: str) -> list[str]:
     return [p.strip() for p in text.split(",") if p.strip()]
@@ -61,7 +56,6 @@ class UdirSpider(AtlasSpider):
         self.done = 0
         self.absent = 0
 
-
     # -- flow ---------------------------------------------------------------------------------
 
     async def start_live(self):
@@ -89,7 +83,7 @@ class UdirSpider(AtlasSpider):
         yield RawFile.from_response(response, self.source_id)
         values = udir.parse_filterverdier(response.body)
         yield from self.school_batches(response, values, report)
-        periods = self.pick_periods(values.periods(report.period_filter))
+        periods = udir.pick_periods(values.periods(report.period_filter), self.years)
         if not periods:
             self.logger.error("%s: none of the years %r among %s", report.code, self.years,
                               [p.navn for p in values.periods(report.period_filter)])
@@ -128,26 +122,15 @@ class UdirSpider(AtlasSpider):
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def pick_periods(self, options: list[udir.Option]) -> list[udir.Option]:
-        if self.years == "all":
-            return list(options)
-        if self.years == "latest":
-            return options[:1]
-        wanted = set(split_arg(self.years))
-        return [o for o in options if o.navn in wanted or o.kode in wanted]
-
-    def school_year(self, period: udir.Option) -> str:
-        year = udir.school_year(period.id, self.period_kind)
-        if period.navn and period.navn != year:
-            raise udir.UdirFormatError(
-                f"period {period.id} should be school year {year} but Udir calls it {period.navn}")
-        return year
-
-    def region_rows(self, cells: list[udir.DataCell]) -> Iterator[udir.DataCell]:
-        """Fylke and kommune rows (Udir lists both; the level keeps them apart)."""
-        for cell in cells:
-            if LEVELS.get(cell.level) in ("fylke", "kommune"):
-                yield cell
+    def region_rows(self, cells: list[udir.DataCell], context: dict,
+                    *extra) -> Iterator[tuple]:
+        """(region_code, region_name, level, school_year, period_code, *extra, measure, value,
+        status) of every fylke and kommune cell."""
+        period = context["period"]
+        year = udir.checked_school_year(period, self.period_kind)
+        for c in udir.region_cells(cells):
+            yield (c.row_kode, c.row_navn, udir.LEVELS[c.level], year, str(period.id), *extra,
+                   c.measure, c.value, c.status)
 
     def dedupe(self, rows: Iterable[tuple]) -> Iterator[tuple]:
         """Drop exact repeats; a key listed twice with different values is drift."""
@@ -167,18 +150,14 @@ class UdirSpider(AtlasSpider):
             self.logger.info("%s: filterVerdier has no EnhetID tree; no schools", report.code)
             return
         schools = udir.schools(values)
-        rows = [(s.school_id, s.kommune_code, s.organisasjonsnummer, s.name, s.kommune_name,
-                 s.fylke_code) for s in schools if s.kommune_code]
-        if len(rows) < len(schools):
+        unplaced = sum(1 for s in schools if not s.kommune_code)
+        if unplaced:
             self.logger.warning("%s: %d schools without a kommune in the tree were not stored",
-                                report.code, len(schools) - len(rows))
+                                report.code, unplaced)
+        rows = udir.school_rows(schools)
         if rows:
-            yield from self.batches(response, SCHOOL_COLUMNS, self._unique(rows, 2), SCHOOL_KEY,
+            yield from self.batches(response, udir.SCHOOL_COLUMNS, rows, udir.SCHOOL_KEY,
                                     table="dim_school")
-
-    @staticmethod
-    def _unique(rows: list[tuple], width: int) -> list[tuple]:
-        return list({row[:width]: row for row in rows}.values())
 
     def _progress(self, response, context: dict | None = None) -> None:
         self.done += 1
@@ -217,11 +196,7 @@ class UdirGsiSpider(UdirSpider):
                        {"period": period, "anchor": anchor})
 
     def rows(self, cells, context):
-        period = context["period"]
-        year = self.school_year(period)
-        for c in self.region_rows(cells):
-            yield (c.row_kode, c.row_navn, LEVELS[c.level], year, str(period.id), c.measure,
-                   c.value, c.status)
+        yield from self.region_rows(cells, context)
 
 
 class UdirFravarSpider(UdirGsiSpider):
@@ -283,11 +258,7 @@ class UdirNasjonaleProverSpider(UdirSpider):
                                 "subject": subject.kode, "anchor": anchor})
 
     def rows(self, cells, context):
-        period = context["period"]
-        year = self.school_year(period)
-        for c in self.region_rows(cells):
-            yield (c.row_kode, c.row_navn, LEVELS[c.level], year, str(period.id),
-                   int(context["grade"]), context["subject"], c.measure, c.value, c.status)
+        yield from self.region_rows(cells, context, int(context["grade"]), context["subject"])
 
 
 class UdirElevundersokelsenSpider(UdirSpider):
@@ -326,7 +297,7 @@ class UdirElevundersokelsenSpider(UdirSpider):
 
     def rows(self, cells, context):
         period = context["period"]
-        year = self.school_year(period)
+        year = udir.checked_school_year(period, self.period_kind)
         for c in cells:
             if context["region_name"] not in c.column:
                 raise LayoutError(file=None, sheet=None,
@@ -344,11 +315,6 @@ class UdirStatistikkbankSpider(AtlasSpider):
 
     name = "udir_statistikkbank"
     source_id = "udir_statistikkbank"
-    columns: ClassVar[list[str]] = [
-        "unit_path", "level", "place_code", "fylke_code", "kommune_code", "organisasjonsnummer",
-        "name", "school_year", "eierform", "kjonn", "measure", "value", "status", "brudd"]
-    key: ClassVar[list[str]] = ["unit_path", "school_year", "eierform", "kjonn", "measure"]
-
 
     def parse_file(self, response):
         yield RawFile.from_response(response, self.source_id)
@@ -360,19 +326,7 @@ class UdirStatistikkbankSpider(AtlasSpider):
             return
         self.logger.info("%s: %d values, %s", name, len(rows),
                          ", ".join(sorted({r.measure for r in rows})))
-        yield from self.batches(response, self.columns, (self.row(r) for r in rows), self.key,
-                                types={"value": float})
-        schools = {(r.organisasjonsnummer, r.kommune_code): (
-            r.organisasjonsnummer, r.kommune_code, r.organisasjonsnummer, r.name, None,
-            r.fylke_code) for r in rows if r.level == "skole" and r.kommune_code}
-        yield from self.batches(response, SCHOOL_COLUMNS, schools.values(), SCHOOL_KEY,
-                                table="dim_school")
-
-    @staticmethod
-    def row(r: udir.ExportRow) -> tuple:
-        parts = [p for p in (r.fylke_code, r.kommune_code, r.organisasjonsnummer) if p]
-        unit_path = "/".join(parts) or "0"
-        place = {"national": "0", "fylke": r.fylke_code}.get(r.level, r.kommune_code)
-        return (unit_path, r.level, place, r.fylke_code, r.kommune_code, r.organisasjonsnummer,
-                r.name, r.school_year, r.eierform, r.kjonn, r.measure, r.value, r.status,
-                r.brudd)
+        yield from self.batches(response, udir.EXPORT_COLUMNS, map(udir.export_row, rows),
+                                udir.EXPORT_KEY, types={"value": float})
+        yield from self.batches(response, udir.SCHOOL_COLUMNS, udir.export_school_rows(rows),
+                                udir.SCHOOL_KEY, table="dim_school")
