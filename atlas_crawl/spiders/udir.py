@@ -46,6 +46,8 @@ class UdirSpider(AtlasSpider):
     columns: ClassVar[list[str]] = []
     key: ClassVar[list[str]] = []
     types: ClassVar[dict[str, type]] = {"value": float}
+    # Sent with every data call, after the period and the call's own filters.
+    data_filters: ClassVar[dict[str, int]] = {}
 
     def __init__(self, *args, years: str = "", anchors: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,12 +117,22 @@ class UdirSpider(AtlasSpider):
 
     def plan(self, report: udir.Report, values: udir.FilterValues,
              periods: list[udir.Option]) -> Iterator[tuple[str, dict]]:
-        raise NotImplementedError
+        """One call per period and anchor; reports with more dimensions override this."""
+        for period in periods:
+            yield from self.anchored(report, period, {})
 
     def rows(self, cells: list[udir.DataCell], context: dict) -> Iterator[tuple]:
         raise NotImplementedError
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def anchored(self, report: udir.Report, period: udir.Option, filters: dict[str, int],
+                 **context) -> Iterator[tuple[str, dict]]:
+        """The data call for one period and `filters`, once under each anchor."""
+        query = {report.period_filter: period.id, **filters, **self.data_filters}
+        for anchor in self.anchors:
+            yield (udir.data_url(report, query, f"{anchor}.*.*"),
+                   {"period": period, **context, "anchor": anchor})
 
     def region_rows(self, cells: list[udir.DataCell], context: dict,
                     *extra) -> Iterator[tuple]:
@@ -186,14 +198,8 @@ class UdirGsiSpider(UdirSpider):
     columns: ClassVar[list[str]] = ["region_code", "region_name", "level", "school_year",
                                     "period_code", "measure", "value", "status"]
     key: ClassVar[list[str]] = ["region_code", "school_year", "measure"]
-
-    def plan(self, report, values, periods):
-        for period in periods:
-            for anchor in self.anchors:
-                filters = {report.period_filter: period.id, "TrinnID": udir.ALLE,
-                           "KjoennID": udir.ALLE, "KommunalitetID": udir.ALLE}
-                yield (udir.data_url(report, filters, f"{anchor}.*.*"),
-                       {"period": period, "anchor": anchor})
+    data_filters: ClassVar[dict[str, int]] = {
+        "TrinnID": udir.ALLE, "KjoennID": udir.ALLE, "KommunalitetID": udir.ALLE}
 
     def rows(self, cells, context):
         yield from self.region_rows(cells, context)
@@ -205,14 +211,8 @@ class UdirFravarSpider(UdirGsiSpider):
     reports = ("GSK_fravaer",)
     period_kind = "YYYY06"
     default_years = "all"
-
-    def plan(self, report, values, periods):
-        for period in periods:
-            for anchor in self.anchors:
-                filters = {report.period_filter: period.id, "EierformID": udir.ALLE,
-                           "KjoennID": udir.ALLE, "VisAntallPersoner": 1, "VisMaaltall": 1}
-                yield (udir.data_url(report, filters, f"{anchor}.*.*"),
-                       {"period": period, "anchor": anchor})
+    data_filters: ClassVar[dict[str, int]] = {
+        "EierformID": udir.ALLE, "KjoennID": udir.ALLE, "VisAntallPersoner": 1, "VisMaaltall": 1}
 
 
 class UdirNasjonaleProverSpider(UdirSpider):
@@ -226,6 +226,9 @@ class UdirNasjonaleProverSpider(UdirSpider):
                                     "status"]
     key: ClassVar[list[str]] = ["region_code", "school_year", "grade", "subject", "measure"]
     types: ClassVar[dict[str, type]] = {"value": float, "grade": int}
+    data_filters: ClassVar[dict[str, int]] = {
+        "KjoennID": udir.ALLE, "EierformID": udir.ALLE, "VisAntallRaderDeltatt": 1,
+        "VisMestringsnivaafordeling": 0, "VisDeltakelsestatusfordeling": 0, "VisMaaltall": 0}
 
     def __init__(self, *args, grades: str = "", subjects: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -245,17 +248,9 @@ class UdirNasjonaleProverSpider(UdirSpider):
         for period in periods:
             for grade in grades:
                 for subject in subjects:
-                    for anchor in self.anchors:
-                        filters = {
-                            report.period_filter: period.id, "TrinnID": grade.id,
-                            "ProevetypeID": subject.id, "KjoennID": udir.ALLE,
-                            "EierformID": udir.ALLE, "VisAntallRaderDeltatt": 1,
-                            "VisMestringsnivaafordeling": 0, "VisDeltakelsestatusfordeling": 0,
-                            "VisMaaltall": 0,
-                        }
-                        yield (udir.data_url(report, filters, f"{anchor}.*.*"),
-                               {"period": period, "grade": grade.kode,
-                                "subject": subject.kode, "anchor": anchor})
+                    yield from self.anchored(
+                        report, period, {"TrinnID": grade.id, "ProevetypeID": subject.id},
+                        grade=grade.kode, subject=subject.kode)
 
     def rows(self, cells, context):
         yield from self.region_rows(cells, context, int(context["grade"]), context["subject"])
@@ -274,6 +269,8 @@ class UdirElevundersokelsenSpider(UdirSpider):
                                     "value", "status"]
     key: ClassVar[list[str]] = ["region_code", "school_year", "grade", "measure"]
     types: ClassVar[dict[str, type]] = {"value": float, "grade": int}
+    data_filters: ClassVar[dict[str, int]] = {
+        "KjoennID": udir.ALLE, "EierformID": udir.ALLE, "VisAntallBesvart": 0}
 
     def __init__(self, *args, grades: str = "", regions: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -289,8 +286,7 @@ class UdirElevundersokelsenSpider(UdirSpider):
             for region in regions:
                 for grade in grades:
                     filters = {report.period_filter: period.id, "TrinnID": grade.id,
-                               "KjoennID": udir.ALLE, "EierformID": udir.ALLE,
-                               "VisAntallBesvart": 0, "EnhetID": region.id}
+                               **self.data_filters, "EnhetID": region.id}
                     yield (udir.data_url(report, filters, "*.*"),
                            {"period": period, "region": region.kode, "region_name": region.navn,
                             "grade": grade.kode})
