@@ -64,10 +64,6 @@ class SitemapMonitorSpider(AtlasSpider):
         if unknown:
             raise ValueError(f"-a provider={provider}: unknown {unknown}; "
                              f"known: {sorted(PROVIDERS)}")
-        if provider:
-            self.arguments["provider"] = provider
-        if manifests:
-            self.arguments["manifests"] = manifests
         self.watch = load_watch_list(resolve_path(manifests) if manifests else None)
         for p in self.only:
             try:
