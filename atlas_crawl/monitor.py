@@ -4,6 +4,8 @@ The sitemap_monitor spider fetches; everything it decides lives here, without Sc
 
 - `WatchList`: the manifests' `watch` patterns (syntax below) and each provider's site root;
 - `ensure_schema` / `load_state`: the monitor's tables and views, and the state before a run;
+- `files_to_fetch` / `conditional_headers`: which watched files a run fetches, and with which
+  validators;
 - `Observation` (what one run saw for one provider) and `reconcile` (the rows it writes:
   current URLs, direct checks, and one `site_changes` row per changed URL).
 
@@ -28,6 +30,7 @@ from fnmatch import translate
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from atlas_crawl.formats.sitemap import is_file_url
 from atlas_crawl.items import Batch, Provenance
 from atlas_crawl.manifests import Dimension, Manifest, all_manifests, register
 
@@ -284,6 +287,23 @@ def load_state(conn: sqlite3.Connection, providers: Iterable[str]) -> dict[str, 
     return state
 
 
+def load_recrawl_needed(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(source_id, reason) of every source the recrawl_needed view lists."""
+    return [tuple(r) for r in conn.execute(
+        "SELECT source_id, reason FROM recrawl_needed ORDER BY source_id")]
+
+
+def conditional_headers(prior: FileRow | None) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since for a file whose content is known and not gone."""
+    headers = {}
+    if prior is not None and prior.sha256 and prior.gone_since is None:
+        if prior.etag:
+            headers["If-None-Match"] = prior.etag
+        if prior.last_modified:
+            headers["If-Modified-Since"] = prior.last_modified
+    return headers
+
+
 # -- one run's observations -------------------------------------------------------------------
 
 
@@ -367,6 +387,14 @@ class Observation:
         return hashlib.sha256(lines.encode()).hexdigest()
 
 
+def files_to_fetch(obs: Observation, watch: WatchList) -> list[str]:
+    """The watched files to fetch directly, each once: listed files a watch pattern matches,
+    then the provider's literal watched files, less those already fetched."""
+    wanted = [u for u in obs.listed if is_file_url(u) and watch.matches(u)]
+    wanted += [u for u in watch.literals(obs.provider) if is_file_url(u)]
+    return [u for u in dict.fromkeys(wanted) if u not in obs.checks]
+
+
 # -- the diff ---------------------------------------------------------------------------------
 
 
@@ -396,6 +424,13 @@ class Outcome:
                                  rows=rows, key=list(key), provenance=provenance,
                                  types={c: int for c in columns if c in INTEGER_COLUMNS}))
         return out
+
+    def summary(self) -> str:
+        """One line for the run's log: what was seen and what changed."""
+        state = "complete" if self.complete else "incomplete, removals not inferred"
+        return (f"{self.provider}: {self.listed} URLs listed, {self.checked} fetched directly; "
+                f"{self.counts['added']} added, {self.counts['changed']} changed, "
+                f"{self.counts['removed']} removed ({state})")
 
 
 def _short(sha: str | None) -> str:

@@ -61,6 +61,11 @@ class Sitemap:
     entries: list[Entry]
     skipped: list[str] = field(default_factory=list)  # entries without <loc>, with the reason
 
+    def skipped_summary(self, shown: int = 3) -> str:
+        """The first `shown` skipped entries, and how many more there were."""
+        more = len(self.skipped) - shown
+        return "; ".join(self.skipped[:shown]) + (f" (+{more} more)" if more > 0 else "")
+
 
 # -- robots.txt -------------------------------------------------------------------------------
 

@@ -32,7 +32,10 @@ from atlas_crawl.monitor import (
     Observation,
     Outcome,
     ProviderState,
+    conditional_headers,
     ensure_schema,
+    files_to_fetch,
+    load_recrawl_needed,
     load_state,
     load_watch_list,
     reconcile,
@@ -204,10 +207,8 @@ class SitemapMonitorSpider(AtlasSpider):
         except sitemap.SitemapRefused as exc:
             self._fail(obs, url, "sitemap", parent, "refused", str(exc))
             return
-        detail = "; ".join(doc.skipped[:3]) + (f" (+{len(doc.skipped) - 3} more)"
-                                              if len(doc.skipped) > 3 else "")
-        obs.documents[url] = Document(url, doc.kind, parent, "ok", detail, len(doc.entries),
-                                      digest)
+        obs.documents[url] = Document(url, doc.kind, parent, "ok", doc.skipped_summary(),
+                                      len(doc.entries), digest)
         if doc.kind == "sitemapindex":
             for entry in doc.entries:
                 request = self.sitemap_request(obs, entry.loc, url, meta["depth"] + 1)
@@ -235,12 +236,7 @@ class SitemapMonitorSpider(AtlasSpider):
 
     def check_request(self, obs: Observation, url: str, page: bool = False) -> scrapy.Request:
         prior = self.state.get(obs.provider, ProviderState()).files.get(url)
-        headers = {}
-        if not page and prior is not None and prior.sha256 and prior.gone_since is None:
-            if prior.etag:
-                headers["If-None-Match"] = prior.etag
-            if prior.last_modified:
-                headers["If-Modified-Since"] = prior.last_modified
+        headers = {} if page else conditional_headers(prior)
         return scrapy.Request(
             url, callback=self.parse_check, errback=self.check_failed, dont_filter=True,
             headers=headers,
@@ -285,11 +281,8 @@ class SitemapMonitorSpider(AtlasSpider):
 
     def file_requests(self):
         for obs in self.obs.values():
-            wanted = [u for u in obs.listed if sitemap.is_file_url(u) and self.watch.matches(u)]
-            wanted += [u for u in self.watch.literals(obs.provider) if sitemap.is_file_url(u)]
-            for url in dict.fromkeys(wanted):
-                if url not in obs.checks:
-                    yield self.check_request(obs, url)
+            for url in files_to_fetch(obs, self.watch):
+                yield self.check_request(obs, url)
 
     # -- one saved sitemap --------------------------------------------------------------------
 
@@ -343,12 +336,7 @@ class SitemapMonitorSpider(AtlasSpider):
         if reason != "finished" or not self.outcomes:
             self.logger.info("sitemap_monitor closed (%s): no changes recorded", reason)
             return
-        lines = []
-        for p, o in self.outcomes.items():
-            state = "complete" if o.complete else "incomplete, removals not inferred"
-            lines.append(f"  {p}: {o.listed} URLs listed, {o.checked} fetched directly; "
-                         f"{o.counts['added']} added, {o.counts['changed']} changed, "
-                         f"{o.counts['removed']} removed ({state})")
+        lines = [f"  {o.summary()}" for o in self.outcomes.values()]
         recrawl = self.recrawl_needed()
         if recrawl is None:
             lines.append("  re-crawl: unknown (no store)")
@@ -362,8 +350,7 @@ class SitemapMonitorSpider(AtlasSpider):
         if store is None:
             return None
         try:
-            return [tuple(r) for r in store.conn.execute(
-                "SELECT source_id, reason FROM recrawl_needed ORDER BY source_id")]
+            return load_recrawl_needed(store.conn)
         except sqlite3.Error as exc:
             self.logger.warning("could not read recrawl_needed: %s", exc)
             return None
