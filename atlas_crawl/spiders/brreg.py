@@ -106,7 +106,6 @@ class BrregBulkSpider(BrregSpider):
             self.batch_rows = int(batch_rows)
         self.base_url = base_url.rstrip("/")
         if base_url != brreg.API:
-            self.arguments["base_url"] = base_url
             self.allowed_domains = []
 
     async def start_live(self):
@@ -178,9 +177,6 @@ class BrregFeedSpider(BrregSpider):
             raise ValueError(f"{self.name}: -a size must be 1..10000, not {self.size}")
         self.max_changes = int(max_changes)
         self.applied = 0
-        for name, value in (("oppdateringsid", oppdateringsid), ("dato", dato)):
-            if value:
-                self.arguments[name] = value
 
     # -- the cursor ---------------------------------------------------------------------------
 

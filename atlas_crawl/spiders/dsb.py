@@ -47,9 +47,6 @@ class DsbKommuneundersokelsenSpider(AtlasSpider):
             self.allowed_domains = [*self.allowed_domains, urlsplit(url).hostname or ""]
         self.years = {int(y) for y in years.split(",") if y.strip()} if years else None
         self.year = int(year) if year else None
-        for name, value in (("years", years), ("year", year), ("url", url)):
-            if value:
-                self.arguments[name] = value
 
     @classmethod
     def update_settings(cls, settings):

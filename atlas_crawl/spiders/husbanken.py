@@ -56,10 +56,6 @@ class HusbankenBostotteSpider(AtlasSpider):
         self.dimensions = list(cfg["dimensions"])
         self.measures = [qf.Measure(m["label"], m["expression"], m.get("unit", ""))
                          for m in cfg["measures"]]
-        for name, value in (("engine_url", engine_url), ("app_id", app_id),
-                            ("page_rows", page_rows)):
-            if value:
-                self.arguments[name] = value
         self.pages_fetched = 0
 
 

@@ -51,10 +51,6 @@ class ImdiBosettingSpider(AtlasSpider):
         super().__init__(*args, **kwargs)
         self.years = parse_years(years) if years else None
         self.year = int(year) if year else None
-        if years:
-            self.arguments["years"] = years
-        if year:
-            self.arguments["year"] = year
 
 
     async def start_live(self):

@@ -48,10 +48,6 @@ class LottstiftMomskompensasjonSpider(AtlasSpider):
         self.brreg_table = str(manifest.extra.get("brreg_table") or "brreg_enheter")
         self.years = {int(y) for y in years.split(",") if y.strip()} if years else None
         self.year = int(year) if year else None
-        if years:
-            self.arguments["years"] = years
-        if year:
-            self.arguments["year"] = year
 
 
     # -- live ---------------------------------------------------------------------------------

@@ -55,17 +55,13 @@ class SsbTableSpider(AtlasSpider):
                  lang: str = "no", select: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.select = parse_select(select)
-        if select:
-            self.arguments["select"] = select
         if table:
             self.table_id = table
-            self.arguments["table"] = table
         if not self.table_id and not self.file:
             raise ValueError("ssb_table needs -a table=<id> (e.g. 07459) or -a file=<saved response>")
         self.base_url = base_url.rstrip("/")
         self.host = urlsplit(self.base_url).hostname or ""
         if base_url != pxweb.BASE_URL:
-            self.arguments["base_url"] = self.base_url
             self.allowed_domains = [self.host]  # e.g. a local PxWebApi (tests)
         self.lang = lang
         self.config: pxweb.ConfigLimits | None = None

@@ -64,12 +64,6 @@ class SsbKlassSpider(AtlasSpider):
         self.refresh = refresh_snapshot.lower() in ("1", "true", "yes")
         self.snapshot_dir = Path(snapshot_dir) if snapshot_dir else None
         self.include_future = include_future.lower() not in ("0", "false", "no")
-        for name, value in (("url", url), ("refresh_snapshot", refresh_snapshot if self.refresh
-                                           else None), ("snapshot_dir", snapshot_dir or None),
-                            ("include_future", include_future if not self.include_future
-                             else None)):
-            if value:
-                self.arguments[name] = value
         self.plan_args = {k: kwargs[k] for k in klass.PLAN_ARGS if k in kwargs}
         self.pending = 0
         self.failed: list[str] = []
