@@ -4,15 +4,18 @@ Politeness is on by default: an honest User-Agent, robots.txt, AutoThrottle, and
 exponential backoff that honour 429 and Retry-After (see middlewares/politeness.py).
 """
 
+import os
+
 BOT_NAME = "atlas_crawl"
 SPIDER_MODULES = ["atlas_crawl.spiders"]
 NEWSPIDER_MODULE = "atlas_crawl.spiders"
 COMMANDS_MODULE = "atlas_crawl.commands"
 
-USER_AGENT = (
-    "atlas_crawl/0.1 (statistics harvester for Norwegian public data; "
-    "+https://github.com/atlas-crawl/atlas_crawl)"
-)
+# Who is asking, and how to reach them: set ATLAS_CONTACT (an e-mail address or URL) in the
+# environment so a publisher can get in touch instead of blocking the crawler.
+ATLAS_CONTACT = os.environ.get("ATLAS_CONTACT", "").strip()
+USER_AGENT = "atlas_crawl/0.1 (harvester of Norwegian public statistics{})".format(
+    f"; contact: {ATLAS_CONTACT}" if ATLAS_CONTACT else "")
 ROBOTSTXT_OBEY = True
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
