@@ -460,7 +460,8 @@ def snapshot_problems(answers: Sequence[Answer], today: date) -> list[str]:
         if full is None:
             problems.append(f"no {cid} codes from {HISTORY_START} with an open end")
             continue
-        first = int(full[0].start[:4]) + 1
+        # an Ask without a start asks from HISTORY_START (see Ask.url)
+        first = int((full[0].start or HISTORY_START)[:4]) + 1
         years = {int(a.end[:4]) for a, _ in answers
                  if a.kind == "changes" and a.classification == cid and a.end}
         missing = sorted(set(range(first, today.year + 1)) - years)
