@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -52,7 +53,7 @@ class SitemapMonitorSpider(AtlasSpider):
     source_id = "sitemap_monitor"
     # A browser check on one provider's site makes that provider incomplete (see what_it_is);
     # it must not close the spider and cost every other provider its monitoring run.
-    custom_settings = {
+    custom_settings: ClassVar[dict] = {
         # A host that stays down after the retries makes its provider incomplete (the errbacks
         # record it); logged as an error it would fail the run for every other provider too.
         "RETRY_GIVE_UP_LOG_LEVEL": "WARNING",
