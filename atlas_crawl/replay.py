@@ -84,6 +84,20 @@ class Cassette:
             raise FileNotFoundError(f"{self.folder / INDEX}: {rec.url} points at missing {path}")
         return path.read_bytes()
 
+    def recorded_with(self) -> str:
+        """A hint naming the arguments the cassette was made for (its golden.json), if any."""
+        spec = self.folder / "golden.json"
+        if not spec.exists():
+            return ""
+        try:
+            args = json.loads(spec.read_text(encoding="utf-8")).get("args") or {}
+        except ValueError:
+            return ""
+        if not args:
+            return ""
+        flags = " ".join(f"-a {k}={v}" for k, v in sorted(args.items()))
+        return f"; this recording was made for: {flags}"
+
     def describe(self) -> str:
         return ", ".join(f"{r.method} {r.url}" for r in list(self.recordings.values())[:10])
 

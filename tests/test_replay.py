@@ -216,3 +216,14 @@ def test_recorded_bodies_are_what_the_spider_sees(encoding, wire, stored, header
     headers = {"Content-Encoding": encoding} if encoding else {}
     response = scrapy.http.Response("https://x.no/a", body=wire, headers=headers)
     assert decoded_body(response) == (stored, header)
+
+
+def test_a_replay_miss_names_the_arguments_the_recording_was_made_for(tmp_path):
+    from atlas_crawl.replay import Cassette
+
+    (tmp_path / "golden.json").write_text(
+        json.dumps({"spider": "imdi_bosetting", "args": {"years": "2025,2026"}}))
+    assert Cassette(tmp_path).recorded_with() == (
+        "; this recording was made for: -a years=2025,2026")
+    (tmp_path / "golden.json").write_text(json.dumps({"spider": "ssb_klass"}))
+    assert Cassette(tmp_path).recorded_with() == ""

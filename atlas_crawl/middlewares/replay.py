@@ -83,8 +83,9 @@ class ReplayMiddleware:
                 return Response(request.url, status=404, request=request)
             self.crawler.stats.inc_value("atlas/replay/not_recorded")
             logger.error(
-                "replay: %s %s was never recorded in %s/responses.json (recorded: %s)",
+                "replay: %s %s was never recorded in %s/responses.json (recorded: %s)%s",
                 request.method, request.url, cassette.folder, cassette.describe() or "nothing",
+                cassette.recorded_with(),
             )
             raise NotRecorded(f"not recorded: {request.method} {request.url}")
         body = cassette.body_of(rec)
