@@ -46,6 +46,21 @@ def match_key(method: str, url: str, body: bytes | None) -> tuple[str, str, str]
     return method.upper(), canonicalize_url(url, keep_fragments=False), digest
 
 
+def recorded_arguments(folder: Path) -> dict[str, str]:
+    """The spider arguments a cassette folder was recorded with (`args` in its golden.json),
+    with a `file` argument resolved against the folder."""
+    spec = Path(folder) / "golden.json"
+    if not spec.exists():
+        return {}
+    try:
+        args = dict(json.loads(spec.read_text(encoding="utf-8")).get("args") or {})
+    except ValueError as exc:
+        raise ValueError(f"{spec}: not valid JSON: {exc}") from exc
+    if "file" in args:
+        args["file"] = str((Path(folder) / args["file"]).resolve())
+    return args
+
+
 @dataclass
 class Recording:
     method: str
@@ -86,13 +101,7 @@ class Cassette:
 
     def recorded_with(self) -> str:
         """A hint naming the arguments the cassette was made for (its golden.json), if any."""
-        spec = self.folder / "golden.json"
-        if not spec.exists():
-            return ""
-        try:
-            args = json.loads(spec.read_text(encoding="utf-8")).get("args") or {}
-        except ValueError:
-            return ""
+        args = recorded_arguments(self.folder)
         if not args:
             return ""
         flags = " ".join(f"-a {k}={v}" for k, v in sorted(args.items()))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from atlas_crawl import PROJECT_DIR
+from atlas_crawl.replay import recorded_arguments
 
 GOLDEN_DIR = PROJECT_DIR / "golden"
 
@@ -39,9 +40,7 @@ class GoldenCase:
     @classmethod
     def load(cls, folder: Path) -> GoldenCase:
         spec = json.loads((folder / "golden.json").read_text(encoding="utf-8"))
-        args = dict(spec.get("args", {}))
-        if "file" in args:
-            args["file"] = str((folder / args["file"]).resolve())
+        args = recorded_arguments(folder)
         return cls(folder, spec.get("spider", folder.name), args, list(spec.get("tables", [])),
                    dict(spec.get("settings", {})))
 

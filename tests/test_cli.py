@@ -61,3 +61,17 @@ def test_every_spider_argument_is_recorded_with_the_run(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     arguments, = sqlite3.connect(db).execute("SELECT arguments FROM _runs").fetchone()
     assert json.loads(arguments) == {"file": str(REAL_05803), "lang": "en", "table": "05803"}
+
+
+def test_replay_with_no_arguments_replays_what_was_recorded(tmp_path):
+    # The hub links 2022-2026 but only the 2025 and 2026 pages were captured: with no -a
+    # arguments, replay uses the ones the recording was made with (golden.json).
+    db = tmp_path / "atlas.db"
+    result = scrapy("crawl", "imdi_bosetting", "-s", "ATLAS_REPLAY=1", db=db)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "using the arguments" in result.stderr and "-a years=2025,2026" in result.stderr
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT DISTINCT year FROM imdi_bosetting ORDER BY year").fetchall() == [
+        (2025,), (2026,)]
+    arguments, = conn.execute("SELECT arguments FROM _runs").fetchone()
+    assert json.loads(arguments) == {"atlas_replay": True, "years": "2025,2026"}

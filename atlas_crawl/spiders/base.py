@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
 import scrapy
 
 from atlas_crawl.items import BATCH_ROWS, Batch, Provenance
+from atlas_crawl.replay import Cassette, golden_dir, recorded_arguments
 
 
 class AtlasSpider(scrapy.Spider):
@@ -28,6 +30,18 @@ class AtlasSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
+        if crawler.settings.getbool("ATLAS_REPLAY") and not kwargs:
+            # `scrapy crawl imdi_bosetting -s ATLAS_REPLAY=1` replays what was recorded: with no
+            # -a arguments, the ones the recording was made with (its golden.json).
+            folder = golden_dir(crawler.settings, cls.name)
+            kwargs = recorded_arguments(folder)
+            if Cassette(folder).recordings:
+                # The folder replays the live path; its `file` is a separate, file-only case.
+                kwargs.pop("file", None)
+            if kwargs:
+                logging.getLogger(cls.name).info(
+                    "replay: using the arguments %s was recorded with: %s", folder,
+                    " ".join(f"-a {k}={v}" for k, v in sorted(kwargs.items())))
         spider = super().from_crawler(crawler, *args, **kwargs)
         # Every -a argument, including those a subclass takes as named parameters, is recorded
         # with the run in _runs.
