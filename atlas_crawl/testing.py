@@ -13,10 +13,14 @@ Used by the test suite (tests/test_golden.py) and handy in a notebook. A golden 
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import sqlite3
+import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from atlas_crawl import PROJECT_DIR
@@ -111,3 +115,22 @@ def runs(db_path: Path | str) -> list[dict]:
         return [dict(r) for r in conn.execute("SELECT * FROM _runs ORDER BY started, rowid")]
     finally:
         conn.close()
+
+
+def stable_xlsx(workbook, when: datetime) -> bytes:
+    """An openpyxl workbook's bytes without the moment of saving: zip entry dates and the
+    document's created/modified dates are `when`, so a fixture generator rebuilds the same bytes."""
+    raw = io.BytesIO()
+    workbook.save(raw)
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp,
+                              data)
+            dst.writestr(zipfile.ZipInfo(info.filename, when.timetuple()[:6]), data,
+                         compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import zipfile
 from datetime import datetime
 from pathlib import Path
 
 from openpyxl import Workbook
+
+from atlas_crawl.testing import stable_xlsx
 
 GOLDEN = Path(__file__).resolve().parent.parent
 STRAPI = "https://ca-statistikk-strapi-prod.whitesea-89be7839.norwayeast.azurecontainerapps.io"
@@ -38,20 +39,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def xlsx_bytes(wb: Workbook) -> bytes:
-    """Save without the time of saving: fixed entry dates and document properties."""
-    wb.properties.created = datetime(*FIXED)
-    raw = io.BytesIO()
-    wb.save(raw)
-    out = io.BytesIO()
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-07-03T08:00:00Z",
-                              data)
-            dst.writestr(zipfile.ZipInfo(info.filename, FIXED), data,
-                         compress_type=zipfile.ZIP_DEFLATED)
-    return out.getvalue()
+    return stable_xlsx(wb, datetime(*FIXED))
 
 
 def zip_bytes(entries: list[tuple[str, bytes]]) -> bytes:

@@ -8,12 +8,12 @@ an "I alt Ukjent" / "Ukjent" pair in the Antall sheet only, "*" for Utsira.
 
 from __future__ import annotations
 
-import io
-import re
-import zipfile
+from datetime import datetime
 from pathlib import Path
 
 from openpyxl import Workbook
+
+from atlas_crawl.testing import stable_xlsx
 
 HERE = Path(__file__).resolve().parent
 FILE = "responses/AAP155_202601_constructed.xlsx"
@@ -55,24 +55,8 @@ def build() -> bytes:
     sheet(wb, "1. Kommune. Antall", ANTALL)
     sheet(wb, "2. Kommune. Andel", ANDEL)
     wb.properties.creator = "constructed for atlas_crawl golden tests"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return normalise(buf.getvalue())
+    return stable_xlsx(wb, datetime(2026, 2, 1))
 
-
-def normalise(xlsx: bytes) -> bytes:
-    """Fixed zip timestamps and document dates, so a rebuild gives the same bytes."""
-    src = zipfile.ZipFile(io.BytesIO(xlsx))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
-                              rb"\g<1>2026-02-01T00:00:00Z", data)
-            dst.writestr(zipfile.ZipInfo(info.filename, date_time=(2026, 2, 1, 0, 0, 0)), data,
-                         compress_type=zipfile.ZIP_DEFLATED)
-    return out.getvalue()
 
 
 if __name__ == "__main__":

@@ -10,11 +10,12 @@ and "Telemark", Helt ledige, Begge kjønn), so each can be checked there.
 
 from __future__ import annotations
 
-import io
-import zipfile
+from datetime import datetime
 from pathlib import Path
 
 from openpyxl import Workbook
+
+from atlas_crawl.testing import stable_xlsx
 
 HERE = Path(__file__).resolve().parent
 NAME = "202601_HL060 Helt ledige. Fylke og kommune. Tidsserie måned.xlsx"
@@ -73,26 +74,8 @@ def build() -> bytes:
     kommune_sheet(wb, "3. Kommune Antall", 1, spacer=False)
     kommune_sheet(wb, "4. Kommune Prosent av arbeidsst", 2, spacer=True)
     wb.properties.creator = "constructed for atlas_crawl golden tests"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return normalise(buf.getvalue())
+    return stable_xlsx(wb, datetime(2026, 2, 1))
 
-
-def normalise(xlsx: bytes) -> bytes:
-    """Fixed zip timestamps and document dates, so a rebuild gives the same bytes."""
-    src = zipfile.ZipFile(io.BytesIO(xlsx))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                import re
-                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
-                              rb"\g<1>2026-02-01T00:00:00Z", data)
-            fixed = zipfile.ZipInfo(info.filename, date_time=(2026, 2, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(fixed, data)
-    return out.getvalue()
 
 
 if __name__ == "__main__":
