@@ -19,6 +19,8 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from atlas_crawl.testing import stable_xlsx
+
 HERE = Path(__file__).resolve().parent
 BLOCKED = HERE.parent / "dsb_kommuneundersokelsen_blocked"
 SITE = "https://www.dsb.no"
@@ -123,8 +125,7 @@ def workbook_2023() -> Workbook:
 
 def save(wb: Workbook, path: Path) -> None:
     wb.properties.creator = "atlas_crawl golden (constructed)"
-    wb.properties.created = wb.properties.modified = datetime(2026, 1, 1)
-    wb.save(path)
+    path.write_bytes(stable_xlsx(wb, datetime(2026, 1, 1)))
 
 
 def main() -> None:

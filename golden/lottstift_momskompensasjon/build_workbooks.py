@@ -21,6 +21,8 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from atlas_crawl.testing import stable_xlsx
+
 HERE = Path(__file__).resolve().parent
 RESPONSES = HERE / "responses"
 BASE = "https://lottstift.no/app/uploads/"
@@ -114,8 +116,11 @@ def workbook(sheet: str, headers: list[str], rows: list[list]) -> Workbook:
     for row in rows:
         ws.append(row)
     wb.properties.creator = "atlas_crawl golden (constructed)"
-    wb.properties.created = wb.properties.modified = datetime(2026, 1, 1)
     return wb
+
+
+def save(wb: Workbook, path: Path) -> None:
+    path.write_bytes(stable_xlsx(wb, datetime(2026, 1, 1)))
 
 
 def main() -> None:
@@ -124,12 +129,12 @@ def main() -> None:
     links = []
     for year, (path, sheet, headers, rows) in YEARS.items():
         name = path.rsplit("/", 1)[-1]
-        workbook(sheet, headers, rows).save(RESPONSES / name)
+        save(workbook(sheet, headers, rows), RESPONSES / name)
         entries.append({"method": "GET", "url": BASE + path, "status": 200,
                         "headers": {"Content-Type": XLSX}, "file": f"responses/{name}"})
         links.append(f'<li><a href="/app/uploads/{path}">Momskompensasjon {year} (xlsx)</a></li>')
     name, sheet, headers, rows = UNMAPPED
-    workbook(sheet, headers, rows).save(RESPONSES / name)
+    save(workbook(sheet, headers, rows), RESPONSES / name)
     page = (
         "<!doctype html>\n<html lang=\"nb\"><head><meta charset=\"utf-8\">"
         "<title>Åpne data - Lotteri- og stiftelsestilsynet</title></head>\n<body>\n"
