@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from atlas_crawl import PROJECT_DIR
-from atlas_crawl.testing import GOLDEN_DIR, golden_cases
+from atlas_crawl.golden import GOLDEN_DIR, golden_cases
 
 log = logging.getLogger("atlas_crawl")
 

@@ -193,6 +193,8 @@ class Store:
         written = self.conn.total_changes - before
         if replace:
             self._remember_keys(batch, tuple(replace_by))
+        if batch.complete_for is not None:
+            written += self._remove_missing_within(batch)
         self.conn.execute(
             "INSERT INTO _fetches VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
             "SET rows = rows + excluded.rows",
@@ -251,3 +253,19 @@ class Store:
         self._replace_seen.clear()
         self._replace_by.clear()
         return removed
+
+    def _remove_missing_within(self, batch: Batch) -> int:
+        """Batch.complete_for: remove stored rows of the named key values that the batch lacks."""
+        column, values = batch.complete_for
+        if not values:
+            return 0
+        key = ", ".join(map(quote, batch.key))
+        positions = [batch.columns.index(k) for k in batch.key]
+        delivered = json.dumps([[row[i] for i in positions] for row in batch.rows])
+        picked = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(positions)))
+        cur = self.conn.execute(
+            f"DELETE FROM {quote(batch.table)} WHERE {quote(column)} IN "
+            f"(SELECT value FROM json_each(?)) AND ({key}) NOT IN "
+            f"(SELECT {picked} FROM json_each(?))",
+            (json.dumps(list(values)), delivered))
+        return cur.rowcount

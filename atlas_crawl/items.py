@@ -1,4 +1,5 @@
-"""The one item atlas_crawl spiders yield: a Batch of rows for one table, with provenance.
+"""What atlas_crawl spiders yield: a Batch of rows for one table, with provenance, and a RawFile
+for each downloaded file kept as provenance (atlas_crawl/pipelines/raw_files.py).
 
 A table of millions of cells travels as a few hundred batches, never one item per cell: Scrapy
 costs about 80 µs per item whatever it carries.
@@ -52,7 +53,9 @@ class Batch:
 
     `columns` names the values in every row tuple; `key` is the natural primary key (a subset of
     `columns`); `types` maps columns to int/float/str (str, i.e. TEXT, when absent: codes such as
-    "0301" must stay text).
+    "0301" must stay text). `complete_for`, when given as (column, values), says the batch holds
+    every row the table should have for those values of that key column (an organisation's full
+    list of categories): stored rows with those values that the batch lacks are removed.
     """
 
     source_id: str
@@ -63,10 +66,14 @@ class Batch:
     table: str = ""
     types: dict[str, type] = field(default_factory=dict)
     quarantine: list[Quarantined] = field(default_factory=list)
+    complete_for: tuple[str, tuple] | None = None
 
     def __post_init__(self) -> None:
         if not self.table:
             self.table = self.source_id
+        if self.complete_for is not None and self.complete_for[0] not in self.key:
+            raise ValueError(f"{self.table}: complete_for column {self.complete_for[0]!r} is not "
+                             f"a key column ({self.key})")
         missing = [k for k in self.key if k not in self.columns]
         if missing:
             raise ValueError(f"{self.table}: key columns {missing} are not among {self.columns}")
@@ -86,6 +93,37 @@ class Batch:
         iterator = iter(rows)
         while chunk := list(islice(iterator, size)):
             yield cls(rows=chunk, **fields)
+
+
+@dataclass
+class RawFile:
+    """One downloaded file, as the spider received it."""
+
+    source_id: str
+    url: str
+    body: bytes
+    sha256: str
+    fetched_at: str
+    last_modified: str | None = None
+    etag: str | None = None
+    content_type: str | None = None
+
+    size: int = -1
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            self.size = len(self.body)
+
+    @classmethod
+    def from_response(cls, response, source_id: str, fetched_at: str | None = None) -> RawFile:
+        def header(name: str) -> str | None:
+            value = response.headers.get(name)
+            return value.decode("latin-1") if value is not None else None
+
+        return cls(source_id=source_id, url=response.url, body=response.body,
+                   sha256=sha256_of(response.body), fetched_at=fetched_at or utc_now(),
+                   last_modified=header("Last-Modified"), etag=header("ETag"),
+                   content_type=header("Content-Type"))
 
 
 def column_index(columns: Sequence[str], name: str) -> int:

@@ -1,7 +1,7 @@
 """Scrapy settings for atlas_crawl.
 
 Politeness is on by default: an honest User-Agent, robots.txt, AutoThrottle, and retries with
-exponential backoff that honour 429 and Retry-After (see middlewares/politeness.py).
+exponential backoff that honour 429 and Retry-After (see fetch/politeness.py).
 """
 
 import os
@@ -48,18 +48,17 @@ ATLAS_RETRY_AFTER_MAX = 900.0
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "atlas_crawl.middlewares.politeness.BackoffRetryMiddleware": 550,
+    "atlas_crawl.fetch.politeness.BackoffRetryMiddleware": 550,
     # A bot-protection page (Cloudflare "Just a moment...") fails the run; it is never data.
-    "atlas_crawl.middlewares.challenge.BrowserCheckMiddleware": 600,
-    "atlas_crawl.middlewares.replay.ReplayMiddleware": 950,
+    "atlas_crawl.fetch.browser_check.BrowserCheckMiddleware": 600,
+    "atlas_crawl.fetch.replay.ReplayMiddleware": 950,
 }
 
 ITEM_PIPELINES = {
     "atlas_crawl.pipelines.contract.ContractPipeline": 100,
     "atlas_crawl.pipelines.geography.GeographyPipeline": 200,
+    # Batches, and downloaded files kept as provenance (RawFile), in the run's one transaction.
     "atlas_crawl.pipelines.store.StorePipeline": 900,
-    # After the store, which opens the run's transaction: downloaded files as provenance.
-    "atlas_crawl.pipelines.raw_files.RawFilesPipeline": 950,
 }
 
 # Where the SQLite database lives.

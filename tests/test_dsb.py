@@ -18,10 +18,11 @@ import scrapy
 from fakes.local_http import LocalServer
 from openpyxl import Workbook
 
-from atlas_crawl.formats import challenge, dsb
+from atlas_crawl.fetch import browser_check as challenge
+from atlas_crawl.formats import dsb
 from atlas_crawl.formats.excel import LayoutError
+from atlas_crawl.golden import crawl, crawl_settings, runs, table_rows
 from atlas_crawl.manifests import get_manifest
-from atlas_crawl.testing import crawl, crawl_settings, runs, table_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "golden" / "dsb_kommuneundersokelsen"
@@ -206,7 +207,7 @@ class AnySpider(scrapy.Spider):
 
     name = "any_page"
     custom_settings: ClassVar[dict] = {"DOWNLOADER_MIDDLEWARES": {
-        "atlas_crawl.middlewares.challenge.BrowserCheckMiddleware": 600}}
+        "atlas_crawl.fetch.browser_check.BrowserCheckMiddleware": 600}}
 
     def __init__(self, url="", **kwargs):
         super().__init__(**kwargs)

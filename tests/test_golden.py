@@ -7,7 +7,7 @@ compare the stored rows with golden/<case>/expected/ exactly. Then crawl again: 
 import pytest
 import pytest_twisted
 
-from atlas_crawl.testing import crawl_case, golden_cases, runs, table_rows, to_jsonl
+from atlas_crawl.golden import crawl_case, golden_cases, runs, table_rows, to_jsonl
 
 CASES = golden_cases()
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 
-from atlas_crawl.formats import qlik as qf
+from atlas_crawl.formats import hypercube as qf
+from atlas_crawl.golden import crawl, crawl_settings, runs, table_rows
 from atlas_crawl.manifests import get_manifest
 from atlas_crawl.spiders.husbanken import CubeLayoutError, HusbankenBostotteSpider
-from atlas_crawl.testing import crawl, crawl_settings, runs, table_rows
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "husbanken_bostotte"
 SAMPLE = GOLDEN / "responses" / "husbanken-bostotte_hypercube_sample.json"

@@ -1,4 +1,4 @@
-"""atlas_crawl.monitor: watch patterns, the diff of one run, the tables and the re-crawl view."""
+"""atlas_crawl.formats.monitor: watch patterns, the diff of one run, the tables and the re-crawl view."""
 
 import json
 from dataclasses import replace
@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 from atlas_crawl.db import Store
-from atlas_crawl.items import Provenance
-from atlas_crawl.manifests import load_manifest
-from atlas_crawl.monitor import (
+from atlas_crawl.formats.monitor import (
+    MONITOR_MANIFEST,
     Check,
     FileRow,
     Observation,
@@ -17,10 +16,12 @@ from atlas_crawl.monitor import (
     UrlRow,
     Watch,
     WatchList,
-    ensure_schema,
-    load_state,
     reconcile,
 )
+from atlas_crawl.items import Provenance
+from atlas_crawl.manifests import load_manifest
+from atlas_crawl.publish.source_views import make_source_views
+from atlas_crawl.stored import StoredState
 
 T0, T1 = "2026-09-01T06:00:00Z", "2026-10-01T06:00:00Z"
 HUB = "https://www.imdi.no/bosetting/bosettingstall/"
@@ -219,10 +220,14 @@ def test_removal_guard_against_a_truncated_sitemap():
 
 def write(store, outcome, run):
     store.begin()
-    ensure_schema(store.conn)
     for batch in outcome.batches(Provenance("https://www.imdi.no/robots.txt", "d" * 64, T0)):
         store.write_batch(batch, run)
+    make_source_views(store.conn, [MONITOR_MANIFEST])
     store.commit()
+
+
+def load_state(store, providers):
+    return StoredState(store.path).monitor_state(providers)
 
 
 def add_run(store, run_id, source, started, status="ok"):
@@ -232,17 +237,18 @@ def add_run(store, run_id, source, started, status="ok"):
 
 def test_state_round_trip_through_the_store(tmp_path):
     store = Store(tmp_path / "atlas.db")
-    assert load_state(store.conn, ["imdi"])["imdi"].empty  # before the first run: no tables
+    assert load_state(store, ["imdi"])["imdi"].empty  # before the first run: no tables
     first = reconcile(observe(listed=[(HUB, "2026-08-28"), (XLSX, None)],
                               checks=[Check(XLSX, 200, etag='"e1"', sha256="a" * 64, bytes=3)]),
                       ProviderState(), WATCH, T0)
     write(store, first, "run-1")
-    state = load_state(store.conn, ["imdi", "nav"])
+    state = load_state(store, ["imdi", "nav"])
     assert set(state["imdi"].urls) == {HUB, XLSX} and state["nav"].empty
     assert state["imdi"].files[XLSX].etag == '"e1"'
     assert state["imdi"].urls[HUB] == url_row(HUB, "2026-08-28")
     assert state["imdi"].files[XLSX].sha256 == "a" * 64
-    ensure_schema(store.conn)  # idempotent
+    assert make_source_views(store.conn, [MONITOR_MANIFEST]) == [
+        "watched_changes", "recrawl_needed"]  # idempotent
     store.close()
 
 
@@ -260,7 +266,7 @@ def test_recrawl_needed_compares_with_the_last_successful_run(tmp_path):
     assert store.conn.execute(view).fetchall() == []  # baseline events only say "exists"
 
     later = reconcile(observe(listed=[(HUB, "2026-08-28"), (nokkeltall, "2026-09-29")]),
-                      load_state(store.conn, ["imdi"])["imdi"], WATCH, T1)
+                      load_state(store, ["imdi"])["imdi"], WATCH, T1)
     write(store, later, "monitor-2")
     assert store.conn.execute(view).fetchall() == [
         ("imdi_a", "2026-09-15T00:00:00Z",

@@ -6,8 +6,7 @@ of the manifests' watch patterns.
 
 from __future__ import annotations
 
-from atlas_crawl.formats.sitemap import parse_sitemap
-from atlas_crawl.monitor import (
+from atlas_crawl.formats.monitor import (
     Check,
     FileRow,
     Observation,
@@ -17,6 +16,7 @@ from atlas_crawl.monitor import (
     conditional_headers,
     files_to_fetch,
 )
+from atlas_crawl.formats.sitemap import parse_sitemap
 
 NAV = "https://www.nav.no"
 ETAG = '"abc123"'

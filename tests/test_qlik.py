@@ -15,8 +15,8 @@ import pytest
 import pytest_twisted
 from twisted.internet.defer import Deferred
 
-from atlas_crawl import qlik
-from atlas_crawl.testing import crawl, crawl_settings, runs, table_rows
+from atlas_crawl.fetch import qlik
+from atlas_crawl.golden import crawl, crawl_settings, runs, table_rows
 
 APP = "test-app-0001"
 MEASURES = ["soknad", "vedtak", "utbetaling", "avslag", "belop"]

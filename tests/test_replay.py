@@ -14,11 +14,10 @@ import pytest_twisted
 import scrapy
 from fakes.local_http import LocalServer
 
+from atlas_crawl.fetch.replay import INDEX, Cassette, decoded_body, match_key
+from atlas_crawl.golden import crawl, crawl_settings, runs, table_rows
 from atlas_crawl.manifests import all_manifests, parse_manifest, register
-from atlas_crawl.middlewares.replay import decoded_body
-from atlas_crawl.replay import INDEX, Cassette, match_key
 from atlas_crawl.spiders.base import AtlasSpider
-from atlas_crawl.testing import crawl, crawl_settings, runs, table_rows
 
 SOURCE = "test_replay_rows"
 COLUMNS = ["kommune", "year", "value"]
@@ -219,7 +218,7 @@ def test_recorded_bodies_are_what_the_spider_sees(encoding, wire, stored, header
 
 
 def test_a_replay_miss_names_the_arguments_the_recording_was_made_for(tmp_path):
-    from atlas_crawl.replay import Cassette
+    from atlas_crawl.fetch.replay import Cassette
 
     (tmp_path / "golden.json").write_text(
         json.dumps({"spider": "imdi_bosetting", "args": {"years": "2025,2026"}}))

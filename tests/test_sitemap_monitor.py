@@ -17,8 +17,8 @@ import pytest_twisted
 from scrapy import signals
 from scrapy.crawler import CrawlerRunner
 
-from atlas_crawl.monitor import TABLES
-from atlas_crawl.testing import GOLDEN_DIR, crawl, crawl_settings, runs, table_rows, to_jsonl
+from atlas_crawl.formats.monitor import TABLES
+from atlas_crawl.golden import GOLDEN_DIR, crawl, crawl_settings, runs, table_rows, to_jsonl
 
 RUN1 = GOLDEN_DIR / "sitemap_monitor"
 RUN2 = GOLDEN_DIR / "sitemap_monitor_run2"

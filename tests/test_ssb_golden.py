@@ -14,8 +14,8 @@ import pytest_twisted
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats.jsonstat import column_name
+from atlas_crawl.golden import GOLDEN_DIR, crawl, crawl_settings, runs, table_rows
 from atlas_crawl.manifests import all_manifests
-from atlas_crawl.testing import GOLDEN_DIR, crawl, crawl_settings, runs, table_rows
 
 _spec = importlib.util.spec_from_file_location("build_ssb_golden",
                                                PROJECT_DIR / "tools" / "build_ssb_golden.py")

@@ -425,30 +425,6 @@ def frivillige_url(size: int) -> str:
     return f"{FRIVILLIG_API}/frivillige-organisasjoner?size={size}"
 
 
-def frivillig_view_sql(view: str, frivillige: str, icnpo: str, enheter: str,
-                       enheter_columns: Iterable[str] | None) -> str:
-    """A view joining each voluntary organisation to its enhet for name and geography: every
-    ``forretningsadresse_kommunenummer*`` column the enheter table has (the geography pipeline
-    adds canonical and current codes beside the raw one), and the primary ICNPO category.
-    ``enheter_columns`` is None when the enheter table does not exist yet."""
-    base = ["navn", "organisasjonsform_kode", "forretningsadresse_kommune",
-            "forretningsadresse_kommunenummer"]
-    columns = list(enheter_columns) if enheter_columns is not None else base
-    geo = [c for c in columns if c.startswith("forretningsadresse_kommunenummer")]
-    wanted = [*dict.fromkeys([*base[:3], *geo])]
-    picked = ", ".join(f'e."{c}"' for c in wanted if c in columns)
-    return (
-        f'CREATE VIEW "{view}" AS SELECT f."organisasjonsnummer", {picked}, '
-        f'f."icnpo_primaer", i."kategori" AS icnpo_primaer_kategori, '
-        f'i."navn" AS icnpo_primaer_navn, f."frivilligOrganisasjonsstatus", '
-        f'f."grasrotandel_deltarI" '
-        f'FROM "{frivillige}" f '
-        f'LEFT JOIN "{enheter}" e ON e."organisasjonsnummer" = f."organisasjonsnummer" '
-        f'LEFT JOIN "{icnpo}" i ON i."organisasjonsnummer" = f."organisasjonsnummer" '
-        f'AND i."rekkefoelge" = 1'
-    )
-
-
 # --------------------------------------------------------------------------------------------
 # Headers
 

@@ -13,7 +13,7 @@ no mapping of one year's questions onto another's:
   ``is_response`` 0 and empty answers, so "did not answer" is never read as a low score.
 
 Pure: bytes in, rows out. A page that is a browser check is refused before anything is parsed
-(`atlas_crawl.formats.challenge`).
+(`atlas_crawl.fetch.browser_check`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from urllib.parse import unquote, urljoin
 from openpyxl.utils import get_column_letter
 from parsel import Selector
 
-from atlas_crawl.formats.challenge import ensure_not_challenge
+from atlas_crawl.fetch.browser_check import ensure_not_challenge
 from atlas_crawl.formats.excel import LayoutError, normalise_label, open_workbook, restore_code
 from atlas_crawl.formats.numbers import clean_text, parse_cell
 from atlas_crawl.items import Quarantined

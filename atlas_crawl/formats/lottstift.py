@@ -9,7 +9,8 @@ headers do not match its map, fails with the sheets and headers it does have.
 Rows are summed per recipient (an organisation with several cases in a year gets one row, as the
 source intends); blank amounts (pending cases) are counted, never read as 0. Organisation numbers
 arrive as numbers or text and are normalised to 9-digit text, checked with Brreg's mod-11 rule.
-Geography comes from the recipient's forretningsadresse in Brreg (:func:`brreg_view_sql`).
+Geography comes from the recipient's forretningsadresse in Brreg (the view
+lottstift_momskompensasjon_brreg, atlas_crawl/publish/source_views.py).
 
 Pure: bytes in, rows out.
 """
@@ -17,7 +18,7 @@ Pure: bytes in, rows out.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -239,19 +240,3 @@ def _text(value: object) -> str | None:
 
 # --------------------------------------------------------------------------------------------
 # Geography through Brreg
-
-
-def brreg_view_sql(view: str, table: str, enheter: str, enheter_columns: Iterable[str]) -> str:
-    """A view of the grants with each recipient's name and forretningsadresse kommune from
-    Brreg's Enhetsregisteret (every ``forretningsadresse_kommunenummer*`` column the enheter
-    table has: the raw code and what the geography pipeline added beside it). Recipients Brreg
-    does not know keep NULLs: a LEFT JOIN, nothing dropped."""
-    present = list(enheter_columns)
-    wanted = ["navn", "organisasjonsform_kode", "slettet",
-              *[c for c in present if c.startswith("forretningsadresse_kommune")]]
-    picked = [c for c in dict.fromkeys(wanted) if c in present]
-    brreg = "".join(f', e."{c}" AS "brreg_{c}"' if c in ("navn",) else f', e."{c}"'
-                    for c in picked)
-    known = ', e."organisasjonsnummer" IS NOT NULL AS in_brreg'
-    return (f'CREATE VIEW "{view}" AS SELECT g.*{known}{brreg} FROM "{table}" g '
-            f'LEFT JOIN "{enheter}" e ON e."organisasjonsnummer" = g."organisasjonsnummer"')

@@ -11,9 +11,12 @@ import time
 
 from scrapy import signals
 
+from atlas_crawl import signals as atlas_signals
 from atlas_crawl.db import Store
-from atlas_crawl.items import Batch
-from atlas_crawl.manifests import manifest_for_table
+from atlas_crawl.items import Batch, RawFile
+from atlas_crawl.manifests import all_manifests, manifest_for_table
+from atlas_crawl.pipelines import raw_files
+from atlas_crawl.publish.source_views import make_source_views
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_ROWS = 500_000
@@ -42,6 +45,7 @@ class StorePipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self.settings = crawler.settings
+        self.raw_dir = crawler.settings.get("ATLAS_RAW_DIR") or ""
         self.store: Store | None = None
         self.run_id = ""
         self.received = self.written = self.quarantined = 0
@@ -64,12 +68,13 @@ class StorePipeline:
                 arguments[flag.lower()] = True
         self.run_id = self.store.start_run(spider.name, arguments)
         spider.run_id = self.run_id
-        spider.store = self.store
         logging.getLogger().addHandler(self.errors)
         self._started = time.monotonic()
         logger.info("run %s started, writing to %s", self.run_id, self.store.path)
 
     def process_item(self, item):
+        if isinstance(item, RawFile):
+            return self.keep_raw_file(item)
         if not isinstance(item, Batch):
             return item
         manifest = manifest_for_table(item.table)
@@ -91,6 +96,13 @@ class StorePipeline:
         item.quarantine = []
         return item
 
+    def keep_raw_file(self, item: RawFile) -> RawFile:
+        self.store.begin()
+        raw_files.keep(self.store.conn, item, self.raw_dir, self.run_id)
+        self.crawler.stats.inc_value("atlas/raw_files")
+        item.body = b""  # on disk now; do not keep it alive in Scrapy's item signals
+        return item
+
     def spider_closed(self, spider, reason) -> None:
         if self.store is None:
             return
@@ -104,6 +116,10 @@ class StorePipeline:
             status = "failed"
             logger.error("run %s failed and was rolled back: %s", self.run_id, error)
         else:
+            self.store.begin()
+            # The views the written sources declare, refreshed inside the same transaction.
+            make_source_views(self.store.conn, [all_manifests()[s] for s in sorted(self.source_ids)
+                                                if s in all_manifests()])
             removed = self.store.commit()
             if removed:
                 # write_mode 'replace': rows the source no longer delivers are gone; count them
@@ -125,3 +141,5 @@ class StorePipeline:
         )
         self.store.close()
         self.store = None
+        self.crawler.signals.send_catch_log(atlas_signals.run_finished, run_id=self.run_id,
+                                            status=status)

@@ -5,7 +5,7 @@
 1. `dim_place` and `dim_period` (names next to codes, grains next to periods);
 2. foreign keys from place and period columns to them, and indexes (schema only: the crawled
    rows are copied unchanged, and a table already in shape is left alone);
-3. an annual view of every monthly table;
+3. the views the sources declare (`source_views.py`) and an annual view of every monthly table;
 4. the `sources` table with full-text search;
 5. metadata.yml: titles, descriptions, licences, sources, columns, facets, sorts, canned queries.
 
@@ -23,8 +23,10 @@ from pathlib import Path
 
 import sqlite_utils
 
+from atlas_crawl.formats.monitor import MONITOR_MANIFEST
 from atlas_crawl.manifests import Manifest, all_manifests
 from atlas_crawl.publish import dims, metadata, queries, sources, views
+from atlas_crawl.publish.source_views import make_source_views
 from atlas_crawl.publish.profile import TableProfile, profile_table, quote, table_names, view_names
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ class PublishReport:
     foreign_keys_changed: list[str] = field(default_factory=list)
     indexes_created: list[str] = field(default_factory=list)
     annual_views: list[str] = field(default_factory=list)
+    source_views: list[str] = field(default_factory=list)
     sources: int = 0
     periods: int = 0
     places: dict[str, int] = field(default_factory=dict)
@@ -123,6 +126,10 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
         for name, prof in profiles.items():
             prof.labelled = {fk.column for fk in db[name].foreign_keys}
 
+        # The views sources declare (joins to Brreg, the monitor's recrawl_needed, ...), made
+        # again now that every table they read may exist.
+        declared = {**manifests, MONITOR_MANIFEST.source_id: MONITOR_MANIFEST}
+        report.source_views = make_source_views(conn, declared.values())
         report.annual_views = views.create_annual_views(
             conn, [p for n, p in profiles.items() if not n.startswith("dim_")])
         annual = {views.annual_view_name(p.table): views.annual_profile(p)

@@ -71,7 +71,7 @@ INTERNAL_TABLES = {
                    {"label_column": "label", "facets": ["period_grain", "year"],
                     "sort_desc": "end_date"}),
 }
-#: Tables and views the change monitor (atlas_crawl/monitor.py) writes; it has no manifest file.
+#: Tables and views the change monitor (atlas_crawl/formats/monitor.py) writes; no manifest file.
 MONITOR_TABLES = {
     "recrawl_needed": ("What needs a re-crawl", ("Each source whose watched URLs (its manifest's "
                        "watch patterns) were added, changed or removed upstream after the start "

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
 import scrapy
 
+from atlas_crawl.fetch.replay import replay_arguments
 from atlas_crawl.items import BATCH_ROWS, Batch, Provenance
-from atlas_crawl.replay import Cassette, golden_dir, recorded_arguments
+from atlas_crawl.manifests import Manifest, get_manifest
 
 
 class AtlasSpider(scrapy.Spider):
@@ -31,23 +31,18 @@ class AtlasSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         if crawler.settings.getbool("ATLAS_REPLAY") and not kwargs:
-            # `scrapy crawl imdi_bosetting -s ATLAS_REPLAY=1` replays what was recorded: with no
-            # -a arguments, the ones the recording was made with (its golden.json).
-            folder = golden_dir(crawler.settings, cls.name)
-            kwargs = recorded_arguments(folder)
-            if Cassette(folder).recordings:
-                # The folder replays the live path; its `file` is a separate, file-only case.
-                kwargs.pop("file", None)
-            if kwargs:
-                logging.getLogger(cls.name).info(
-                    "replay: using the arguments %s was recorded with: %s", folder,
-                    " ".join(f"-a {k}={v}" for k, v in sorted(kwargs.items())))
+            kwargs = replay_arguments(crawler.settings, cls.name)
         spider = super().from_crawler(crawler, *args, **kwargs)
         # Every -a argument, including those a subclass takes as named parameters, is recorded
         # with the run in _runs.
         spider.arguments = {**{k: v for k, v in kwargs.items() if not k.startswith("_")},
                             **spider.arguments}
         return spider
+
+    @property
+    def manifest(self) -> Manifest:
+        """The source's description (atlas_crawl/manifests/<source_id>.yml)."""
+        return get_manifest(self.source_id)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.file:

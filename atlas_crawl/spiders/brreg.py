@@ -17,15 +17,13 @@ entity tables only through the change feeds, as `slettet`/`deleted_at`.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from itertools import islice
 from typing import ClassVar
 from urllib.parse import urljoin
 
 import scrapy
 
-from atlas_crawl.download_handlers import (
+from atlas_crawl.fetch.streaming import (
     HANDLERS,
     STREAM,
     body_sha256,
@@ -36,6 +34,7 @@ from atlas_crawl.download_handlers import (
 from atlas_crawl.formats import brreg
 from atlas_crawl.items import Batch, Provenance, Quarantined, utc_now
 from atlas_crawl.spiders.base import AtlasSpider
+from atlas_crawl.stored import FEED_CURSOR_TABLE, StoredState
 
 VENDOR_ACCEPT = {
     "enheter": "application/vnd.brreg.enhetsregisteret.enhet.v2+gzip",
@@ -43,7 +42,6 @@ VENDOR_ACCEPT = {
 }
 JSON_ACCEPT = {"Accept": "application/json"}
 KEY = ["organisasjonsnummer"]
-CURSOR_TABLE = "brreg_feed_cursor"
 CURSOR_COLUMNS = ["feed", "oppdateringsid", "dato"]
 SEARCH_CHUNK = 100
 
@@ -182,20 +180,7 @@ class BrregFeedSpider(BrregSpider):
 
     def stored_cursor(self) -> int | None:
         """The last oppdateringsid a previous run applied, from the database."""
-        store = getattr(self, "store", None)
-        conn = store.conn if store is not None else None
-        own = None
-        if conn is None:
-            own = conn = sqlite3.connect(self.settings.get("ATLAS_DB"))
-        try:
-            row = conn.execute(f'SELECT oppdateringsid FROM "{CURSOR_TABLE}" WHERE feed = ?',
-                               (self.feed.name,)).fetchone()
-        except sqlite3.OperationalError:  # no such table: never run
-            row = None
-        finally:
-            if own is not None:
-                own.close()
-        return int(row[0]) if row else None
+        return StoredState(self.settings.get("ATLAS_DB")).feed_cursor(self.feed.name)
 
     async def start_live(self):
         cursor = self.stored_cursor()
@@ -283,7 +268,7 @@ class BrregFeedSpider(BrregSpider):
                                meta={"wanted": chunk}, priority=10)
         last = max(c.oppdateringsid for c in page.changes)
         dato = max(c.dato for c in page.changes if c.oppdateringsid == last)
-        yield Batch(source_id=self.source_id, table=CURSOR_TABLE, columns=CURSOR_COLUMNS,
+        yield Batch(source_id=self.source_id, table=FEED_CURSOR_TABLE, columns=CURSOR_COLUMNS,
                     rows=[(self.feed.name, last, dato)], key=["feed"], provenance=provenance,
                     types={"oppdateringsid": int})
 
@@ -326,8 +311,6 @@ class BrregFrivilligeSpider(BrregSpider):
     name = "brreg_frivillige"
     source_id = "brreg_frivillige"
     icnpo_table = "brreg_frivillige_icnpo"
-    view = "brreg_frivillige_geo"
-    enheter_table = "brreg_enheter"
 
     def __init__(self, *args, size: str | int = 100, **kwargs):
         super().__init__(*args, **kwargs)
@@ -335,7 +318,6 @@ class BrregFrivilligeSpider(BrregSpider):
         self.url = brreg.frivillige_url(self.size)  # refuses sizes over 100
         self.pages = 0
         self.seen_pages: set[str] = set()
-        self._view_made = False
 
     async def start_live(self):
         yield self.request(self.url, self.parse_page)
@@ -372,7 +354,6 @@ class BrregFrivilligeSpider(BrregSpider):
             rows.append(row)
             categories.extend(cats)
             problems.extend(bad)
-        self.prepare_store({r[0]: [c[1] for c in categories if c[0] == r[0]] for r in rows})
         provenance = self.provenance(response)
         yield Batch(source_id=self.source_id, columns=brreg.FRIVILLIG_COLUMNS, rows=rows,
                     key=KEY, provenance=provenance,
@@ -381,30 +362,6 @@ class BrregFrivilligeSpider(BrregSpider):
         yield Batch(source_id=self.source_id, table=self.icnpo_table,
                     columns=brreg.ICNPO_COLUMNS, rows=categories,
                     key=["organisasjonsnummer", "rekkefoelge"], provenance=provenance,
-                    types=brreg.ICNPO_TYPES)
-
-    def prepare_store(self, kept: dict[str, list[int]]) -> None:
-        """Inside the run's transaction: drop category rows an organisation no longer has (its
-        list shrank), and (once) define the geography view."""
-        store = getattr(self, "store", None)
-        if store is None:
-            return
-        store.begin()
-        if store.db[self.icnpo_table].exists() and kept:
-            before = store.conn.total_changes
-            store.conn.executemany(
-                f'DELETE FROM "{self.icnpo_table}" WHERE organisasjonsnummer = ? '
-                "AND rekkefoelge NOT IN (SELECT value FROM json_each(?))",
-                [(orgnr, json.dumps(orders)) for orgnr, orders in kept.items()],
-            )
-            pruned = store.conn.total_changes - before
-            if pruned:
-                self.logger.info("%s: %d ICNPO categories no longer listed were removed",
-                                 self.name, pruned)
-        if not self._view_made:
-            enheter = store.db[self.enheter_table]
-            columns = list(enheter.columns_dict) if enheter.exists() else None
-            store.conn.execute(f'DROP VIEW IF EXISTS "{self.view}"')
-            store.conn.execute(brreg.frivillig_view_sql(
-                self.view, self.source_id, self.icnpo_table, self.enheter_table, columns))
-            self._view_made = True
+                    types=brreg.ICNPO_TYPES,
+                    # an organisation's categories are its whole list: ones it dropped go
+                    complete_for=("organisasjonsnummer", tuple(r[0] for r in rows)))

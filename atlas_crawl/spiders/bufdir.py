@@ -18,8 +18,7 @@ import scrapy
 from atlas_crawl.formats import bufdir
 from atlas_crawl.formats.brreg import parse_last_modified
 from atlas_crawl.formats.excel import LayoutError
-from atlas_crawl.items import Batch
-from atlas_crawl.pipelines.raw_files import RawFile
+from atlas_crawl.items import Batch, RawFile
 from atlas_crawl.spiders.base import AtlasSpider
 
 

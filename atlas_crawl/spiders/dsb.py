@@ -2,7 +2,7 @@
 
 dsb.no answers automated clients with a Cloudflare browser check, so this spider (and only this
 one) fetches through a real browser: scrapy-playwright with Debian's chromium
-(`atlas_crawl.browser`), waiting the check out as a person would. If the check still blocks, the
+(`atlas_crawl.fetch.browser`), waiting the check out as a person would. If the check still blocks, the
 run fails with "blocked by a browser check at <url>", nothing is stored and `_runs` says so; a
 challenge page is never parsed (`BrowserCheckMiddleware`, and the parsers refuse one too).
 
@@ -23,13 +23,11 @@ from urllib.parse import urlsplit
 
 import scrapy
 
-from atlas_crawl import browser
+from atlas_crawl.fetch import browser
+from atlas_crawl.fetch.browser_check import BrowserCheckBlocked
 from atlas_crawl.formats import dsb
-from atlas_crawl.formats.challenge import BrowserCheckBlocked
 from atlas_crawl.formats.excel import LayoutError
-from atlas_crawl.items import Batch
-from atlas_crawl.manifests import get_manifest
-from atlas_crawl.pipelines.raw_files import RawFile
+from atlas_crawl.items import Batch, RawFile
 from atlas_crawl.spiders.base import AtlasSpider
 
 
@@ -40,7 +38,7 @@ class DsbKommuneundersokelsenSpider(AtlasSpider):
 
     def __init__(self, *args, years: str = "", year: str = "", url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        manifest = get_manifest(self.source_id)
+        manifest = self.manifest
         self.layout = dsb.Layout.from_manifest(manifest.extra["dsb"])
         self.landing_url = url or manifest.upstream_url
         if url:

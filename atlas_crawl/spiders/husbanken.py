@@ -23,12 +23,9 @@ from typing import ClassVar
 
 import scrapy
 
-from atlas_crawl import qlik
-from atlas_crawl.formats import qlik as qf
-from atlas_crawl.items import Batch, Provenance, sha256_of, utc_now
-from atlas_crawl.manifests import get_manifest
-from atlas_crawl.pipelines.raw_files import RawFile
-from atlas_crawl.replay import golden_dir
+from atlas_crawl.fetch import qlik
+from atlas_crawl.formats import hypercube as qf
+from atlas_crawl.items import Batch, Provenance, RawFile, sha256_of, utc_now
 from atlas_crawl.spiders.base import AtlasSpider
 
 TYPES = {"year": int, "value": int}
@@ -42,12 +39,11 @@ class HusbankenBostotteSpider(AtlasSpider):
     name = "husbanken_bostotte"
     source_id = "husbanken_bostotte"
     allowed_domains: ClassVar[list[str]] = ["statistikk.husbanken.no", "qlik.husbanken.no"]
-    kommune_view = "husbanken_bostotte_kommune"
 
     def __init__(self, *args, engine_url: str = "", app_id: str = "", page_rows: str = "",
                  **kwargs):
         super().__init__(*args, **kwargs)
-        cfg = get_manifest(self.source_id).extra["qlik"]
+        cfg = self.manifest.extra["qlik"]
         self.config_url = cfg["config_url"]
         self.default_engine_url = cfg["engine_url"]
         self.engine_url = engine_url
@@ -83,12 +79,7 @@ class HusbankenBostotteSpider(AtlasSpider):
             yield item
 
     def connection(self, url: str):
-        settings = self.crawler.settings
-        return qlik.connection_for(
-            url, replay=settings.getbool("ATLAS_REPLAY"), record=settings.getbool("ATLAS_RECORD"),
-            folder=golden_dir(settings, self.name), user_agent=settings.get("USER_AGENT"),
-            timeout=settings.getfloat("DOWNLOAD_TIMEOUT", 120.0),
-        )
+        return qlik.connection_for_crawl(url, self.crawler.settings, self.name)
 
     async def fetch_cube(self, url: str, app_id: str):
         settings = self.crawler.settings
@@ -159,16 +150,6 @@ class HusbankenBostotteSpider(AtlasSpider):
         yield Batch(source_id=self.source_id, columns=list(qf.BOSTOTTE_COLUMNS), rows=rows,
                     key=list(qf.BOSTOTTE_KEY), provenance=provenance, types=dict(TYPES),
                     quarantine=quarantine)
-
-    def closed(self, reason):
-        """Refresh the Oslo-whole kommune view after a successful run."""
-        store = getattr(self, "store", None)
-        if (store is None or reason != "finished" or self.crawler.stats.get_value("log_count/ERROR")
-                or not store.db[self.source_id].exists()):
-            return
-        store.begin()
-        store.conn.execute(f'DROP VIEW IF EXISTS "{self.kommune_view}"')
-        store.conn.execute(qf.bostotte_kommune_view_sql(self.kommune_view, self.source_id))
 
     def parse_file(self, response):
         layout = qf.layout_of(response.body)

@@ -13,7 +13,7 @@ import scrapy
 
 from atlas_crawl.formats import imdi
 from atlas_crawl.geo import resolve
-from atlas_crawl.pipelines.raw_files import RawFile
+from atlas_crawl.items import RawFile
 from atlas_crawl.spiders.base import AtlasSpider
 
 COLUMNS = ["year", "level", "name", "listed_under", "place", "metric", "value", "status"]

@@ -24,9 +24,7 @@ import scrapy
 
 from atlas_crawl.formats import lottstift as lf
 from atlas_crawl.formats.excel import LayoutError
-from atlas_crawl.items import Batch
-from atlas_crawl.manifests import get_manifest
-from atlas_crawl.pipelines.raw_files import RawFile
+from atlas_crawl.items import Batch, RawFile
 from atlas_crawl.spiders.base import AtlasSpider
 
 MOMS_FILE = r"(moms|mottak|tildel|sokar|soker)"
@@ -36,16 +34,14 @@ class LottstiftMomskompensasjonSpider(AtlasSpider):
     name = "lottstift_momskompensasjon"
     source_id = "lottstift_momskompensasjon"
     allowed_domains: ClassVar[list[str]] = ["lottstift.no"]
-    view_name = "lottstift_momskompensasjon_brreg"
 
     def __init__(self, *args, years: str = "", year: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        manifest = get_manifest(self.source_id)
+        manifest = self.manifest
         self.maps = lf.year_maps(manifest.extra.get("years"),
                                  where=f"{manifest.path.name}: years")
         self.deferred = {int(y) for y in (manifest.extra.get("deferred_years") or {})}
         self.listing_url = manifest.upstream_url
-        self.brreg_table = str(manifest.extra.get("brreg_table") or "brreg_enheter")
         self.years = {int(y) for y in years.split(",") if y.strip()} if years else None
         self.year = int(year) if year else None
 
@@ -105,21 +101,3 @@ class LottstiftMomskompensasjonSpider(AtlasSpider):
                               response.url)
             return
         yield from self.parse_workbook(response, year)
-
-    # -- geography ----------------------------------------------------------------------------
-
-    def closed(self, reason):
-        store = getattr(self, "store", None)
-        if store is None or reason != "finished" or self.crawler.stats.get_value("log_count/ERROR"):
-            return
-        if not store.db[self.brreg_table].exists():
-            self.logger.info("%s is not crawled yet: the view %s follows the first run after it",
-                             self.brreg_table, self.view_name)
-            return
-        if not store.db[self.source_id].exists():
-            return
-        columns = list(store.db[self.brreg_table].columns_dict)
-        store.begin()
-        store.conn.execute(f'DROP VIEW IF EXISTS "{self.view_name}"')
-        store.conn.execute(lf.brreg_view_sql(self.view_name, self.source_id, self.brreg_table,
-                                             columns))

@@ -14,7 +14,7 @@ import scrapy
 from atlas_crawl.formats import nav
 from atlas_crawl.formats.excel import LayoutError
 from atlas_crawl.geo import resolve
-from atlas_crawl.pipelines.raw_files import RawFile
+from atlas_crawl.items import RawFile
 from atlas_crawl.spiders.base import AtlasSpider
 
 COLUMNS = ["region", "region_code", "region_name", "level", "aggregate", "place", "measure",

@@ -5,7 +5,7 @@ robots.txt (its `Sitemap:` lines, else /sitemap.xml), every sitemap and sitemap 
 gzip), and every literal watched page (for links to watched URLs). Then fetch every watched file
 (xlsx, xls, csv, zip, pdf) and every other literal watched URL, conditionally (If-None-Match /
 If-Modified-Since; 304 = unchanged) when its hash is known, and hash what is downloaded. Finally
-write the provider's state and its changes (atlas_crawl.monitor.reconcile) as batches through the
+write the provider's state and its changes (atlas_crawl.formats.monitor.reconcile) as batches through the
 normal pipelines, in the run's one transaction: a failed run leaves the state as it was.
 
 `-a manifests=DIR` reads the watch patterns from the manifests in DIR instead of the project's.
@@ -24,25 +24,24 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 
 from atlas_crawl import PROJECT_DIR
+from atlas_crawl import signals as atlas_signals
 from atlas_crawl.formats import sitemap
-from atlas_crawl.items import Provenance, utc_now
-from atlas_crawl.manifests import PROVIDERS
-from atlas_crawl.monitor import (
+from atlas_crawl.formats.monitor import (
     Check,
     Document,
     Observation,
     Outcome,
     ProviderState,
     conditional_headers,
-    ensure_schema,
     files_to_fetch,
-    load_recrawl_needed,
-    load_state,
     load_watch_list,
     reconcile,
     register_monitor_manifest,
 )
+from atlas_crawl.items import Provenance, utc_now
+from atlas_crawl.manifests import PROVIDERS
 from atlas_crawl.spiders.base import AtlasSpider
+from atlas_crawl.stored import StoredState
 
 MAX_DEPTH = 3  # robots.txt -> index -> index -> sitemap
 ROBOTS_MAXSIZE = 5 * 1024 * 1024
@@ -63,7 +62,7 @@ class SitemapMonitorSpider(AtlasSpider):
     def update_settings(cls, settings):
         super().update_settings(settings)
         middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
-        middlewares["atlas_crawl.middlewares.challenge.BrowserCheckMiddleware"] = None
+        middlewares["atlas_crawl.fetch.browser_check.BrowserCheckMiddleware"] = None
         settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
 
     def __init__(self, *args, provider: str = "", manifests: str = "", **kwargs):
@@ -92,6 +91,7 @@ class SitemapMonitorSpider(AtlasSpider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider.summarise, signal=atlas_signals.run_finished)
         settings = crawler.settings
         spider.limits = sitemap.Limits(
             settings.getint("ATLAS_SITEMAP_MAX_BYTES", sitemap.PROTOCOL_MAX_BYTES),
@@ -113,12 +113,7 @@ class SitemapMonitorSpider(AtlasSpider):
         only in finish(), so other crawls can write to the database while this one fetches."""
         self.now = self.settings.get("ATLAS_MONITOR_NOW") or utc_now()
         providers = self.only or self.watch.providers
-        store = getattr(self, "store", None)
-        if store is not None:
-            self.state = load_state(store.conn, providers)
-        else:
-            self.logger.warning("no store pipeline: every URL is treated as new")
-            self.state = {p: ProviderState() for p in providers}
+        self.state = StoredState(self.settings.get("ATLAS_DB")).monitor_state(providers)
         for p in providers:
             if not any(w.provider == p for w in self.watch.watches):
                 self.logger.warning("no manifest of provider %s declares watch patterns: "
@@ -324,10 +319,6 @@ class SitemapMonitorSpider(AtlasSpider):
             raise DontCloseSpider
 
     def finish(self, response):
-        store = getattr(self, "store", None)
-        if store is not None:
-            store.begin()  # the batches below are written in this same transaction
-            ensure_schema(store.conn)
         for provider, obs in self.obs.items():
             outcome = reconcile(obs, self.state.get(provider, ProviderState()), self.watch,
                                 self.now, max_removed_share=self.max_removed_share)
@@ -339,28 +330,24 @@ class SitemapMonitorSpider(AtlasSpider):
             provenance = Provenance(obs.robots_url, obs.digest(), self.now)
             yield from outcome.batches(provenance, self.source_id)
 
-    def closed(self, reason):
-        if reason != "finished" or not self.outcomes:
-            self.logger.info("sitemap_monitor closed (%s): no changes recorded", reason)
+    def summarise(self, run_id: str, status: str) -> None:
+        """After the store committed the run: what changed, and which sources need a re-crawl
+        (the recrawl_needed view now includes this run's findings)."""
+        if status != "ok" or not self.outcomes:
+            self.logger.info("sitemap_monitor run %s %s: no changes recorded", run_id, status)
             return
         lines = [f"  {o.summary()}" for o in self.outcomes.values()]
-        recrawl = self.recrawl_needed()
+        try:
+            recrawl = StoredState(self.settings.get("ATLAS_DB")).recrawl_needed()
+        except sqlite3.Error as exc:
+            self.logger.warning("could not read recrawl_needed: %s", exc)
+            recrawl = None
         if recrawl is None:
-            lines.append("  re-crawl: unknown (no store)")
+            lines.append("  re-crawl: unknown (no recrawl_needed view)")
         else:
             lines.append("  sources needing a re-crawl: "
                          + (", ".join(f"{s} ({why})" for s, why in recrawl) or "none"))
         self.logger.info("sitemap_monitor summary at %s:\n%s", self.now, "\n".join(lines))
-
-    def recrawl_needed(self) -> list[tuple[str, str]] | None:
-        store = getattr(self, "store", None)
-        if store is None:
-            return None
-        try:
-            return load_recrawl_needed(store.conn)
-        except sqlite3.Error as exc:
-            self.logger.warning("could not read recrawl_needed: %s", exc)
-            return None
 
 
 def resolve_path(text: str) -> Path:

@@ -2,7 +2,7 @@
 
 Flow: /config (limits) -> /tables/<id>/metadata -> planned data queries (formats/pxweb.py), paced
 to the API's call limit on the host's one download slot. A 429 waits for Retry-After or a full
-time window (middlewares/politeness.py); a query the API refuses as too large is split in two
+time window (fetch/politeness.py); a query the API refuses as too large is split in two
 and retried; any other refusal is logged as an error with the problem+json detail, so the run
 fails and the previous data stays.
 """

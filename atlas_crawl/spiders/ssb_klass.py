@@ -42,6 +42,7 @@ from typing import ClassVar
 import scrapy
 from scrapy import signals
 
+from atlas_crawl.fetch.replay import recorded_urls
 from atlas_crawl.formats import klass
 from atlas_crawl.formats.klass import BASE_URL, Ask
 from atlas_crawl.geo.reference import Reference
@@ -80,11 +81,8 @@ class SsbKlassSpider(AtlasSpider):
 
     def asks(self) -> list[Ask]:
         if self.settings.getbool("ATLAS_REPLAY") and not self.plan_args:
-            from atlas_crawl.replay import Cassette, golden_dir
-
-            cassette = Cassette(golden_dir(self.settings, self.name))
-            recorded = [Ask.from_url(r.url) for r in cassette.recordings.values()
-                        if "/classifications/" in r.url]
+            recorded = [Ask.from_url(url) for url in recorded_urls(self.settings, self.name)
+                        if "/classifications/" in url]
             self.logger.info("replay: asking for the %d Klass responses the cassette holds",
                              len(recorded))
             return recorded

@@ -23,7 +23,7 @@ import scrapy
 
 from atlas_crawl.formats import udir
 from atlas_crawl.formats.excel import LayoutError
-from atlas_crawl.pipelines.raw_files import RawFile
+from atlas_crawl.items import RawFile
 from atlas_crawl.spiders.base import AtlasSpider
 
 

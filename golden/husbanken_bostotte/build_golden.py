@@ -20,9 +20,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from atlas_crawl.formats import qlik as qf
+from atlas_crawl.fetch.qlik import Exchange
+from atlas_crawl.formats import hypercube as qf
 from atlas_crawl.manifests import get_manifest
-from atlas_crawl.qlik import Exchange
 
 SAMPLE = "responses/husbanken-bostotte_hypercube_sample.json"
 PAGE = "responses/qlik_GetHyperCubeData_h2_0000.json"

@@ -201,7 +201,7 @@ class LocalFileHandler(FileDownloadHandler):
 
 
 HANDLERS = {
-    "http": "atlas_crawl.download_handlers.StreamToFileHandler",
-    "https": "atlas_crawl.download_handlers.StreamToFileHandler",
-    "file": "atlas_crawl.download_handlers.LocalFileHandler",
+    "http": "atlas_crawl.fetch.streaming.StreamToFileHandler",
+    "https": "atlas_crawl.fetch.streaming.StreamToFileHandler",
+    "file": "atlas_crawl.fetch.streaming.LocalFileHandler",
 }

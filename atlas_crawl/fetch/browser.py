@@ -16,7 +16,7 @@ Two page helpers for sites behind a browser check (Cloudflare's "Just a moment..
   the status of the *first* navigation, which is the challenge's 403/503 even when the browser
   went on to pass it;
 - :func:`wait_out_browser_check` (a page method) gives the check time to clear, as a person
-  would wait; the Python detector (`atlas_crawl.formats.challenge`) then judges the content.
+  would wait; the Python detector (`atlas_crawl.fetch.browser_check`) then judges the content.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-
-from atlas_crawl.formats.challenge import PAGE_CLEARED_JS
 
 CHROMIUM = "/usr/bin/chromium"
 #: Launch flags measured in STACK-NOTES §2: headless, no sandbox (containers), and no background
@@ -35,6 +33,13 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", 
 HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 DOCUMENT_STATUS = "atlas_document_status"
 BROWSER_CHECK_WAIT = 25.0
+
+#: A JavaScript predicate for a browser page (Playwright's ``wait_for_function``): true once the
+#: page no longer shows a challenge. The Python detector (`browser_check.detect`) still judges the final content.
+PAGE_CLEARED_JS = (
+    "() => !/^\\s*(Just a moment|Attention Required)/i.test(document.title)"
+    " && !window._cf_chl_opt && !document.getElementById('challenge-form')"
+)
 
 
 def chromium_path(settings=None) -> str:

@@ -7,15 +7,29 @@ that page, or worse, a table of nothing. :func:`detect` tells such a page apart 
 :func:`ensure_not_challenge` raises :class:`BrowserCheckBlocked` with the message the run ledger
 shows ("blocked by a browser check at <url>").
 
-Pure: bytes and headers in, a verdict out. The downloader middleware
-(`atlas_crawl.middlewares.challenge`) applies it to every response of a spider that enables it.
+The detector is pure (bytes and headers in, a verdict out; parsers may call it too).
+:class:`BrowserCheckMiddleware`, enabled for every spider in settings.py at 600 (before the
+retry middleware at 550, so a Cloudflare 503 is not retried in a loop), applies it to every
+response: on a challenge it logs "blocked by a browser check at <url>" as an error (the store
+rolls the run back and `_runs` carries the message), drops the response and closes the spider
+with reason ``blocked_by_browser_check``: nothing after it is fetched or stored. A request that
+handles challenges itself opts out with ``meta={"atlas_allow_challenge": True}``. For a page a
+real browser fetched (scrapy-playwright) that passed the check, the status becomes that of the
+browser's last navigation (`atlas_crawl.fetch.browser.track_document_status`): scrapy-playwright
+reports the first one, the challenge's 403/503.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from atlas_crawl.fetch.browser import DOCUMENT_STATUS
+
+logger = logging.getLogger(__name__)
+CLOSE_REASON = "blocked_by_browser_check"
 
 #: How much of a body is inspected: challenge pages are small, and their markers sit early.
 SCAN_BYTES = 256 * 1024
@@ -117,9 +131,37 @@ def ensure_not_challenge(url: str, body: bytes | str, headers: Mapping | None = 
         raise BrowserCheckBlocked(url, challenge)
 
 
-#: A JavaScript predicate for a browser page (Playwright's ``wait_for_function``): true once the
-#: page no longer shows a challenge. The Python :func:`detect` still judges the final content.
-PAGE_CLEARED_JS = (
-    "() => !/^\\s*(Just a moment|Attention Required)/i.test(document.title)"
-    " && !window._cf_chl_opt && !document.getElementById('challenge-form')"
-)
+# -- the downloader middleware -------------------------------------------------------------------
+
+
+class BrowserCheckMiddleware:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.closing = False
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response):
+        from scrapy.exceptions import IgnoreRequest
+        from scrapy.utils.defer import deferred_from_coro
+
+        if request.meta.get("atlas_allow_challenge"):
+            return response
+        challenge = detect(response.body, response.headers, response.status)
+        if challenge is None:
+            final = request.meta.get(DOCUMENT_STATUS)
+            if final and final != response.status and "playwright" in response.flags:
+                self.crawler.stats.inc_value("atlas/browser_check/passed")
+                logger.info("passed a browser check at %s (HTTP %s, then %s)", request.url,
+                            response.status, final)
+                return response.replace(status=final)
+            return response
+        blocked = BrowserCheckBlocked(request.url, challenge)
+        self.crawler.stats.inc_value("atlas/browser_check/blocked")
+        logger.error("%s", blocked)
+        if not self.closing and self.crawler.engine is not None:
+            self.closing = True
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=CLOSE_REASON))
+        raise IgnoreRequest(str(blocked))

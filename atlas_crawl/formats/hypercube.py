@@ -1,6 +1,6 @@
 """Qlik Sense hypercubes: the request definition, paging plan and the cells of a data page.
 
-Pure: JSON in, rows out; the WebSocket lives in `atlas_crawl.qlik`.
+Pure: JSON in, rows out; the WebSocket lives in `atlas_crawl.fetch.qlik`.
 
 A hypercube page is a `qMatrix`: one list per row, cells in the order of the cube's dimensions
 then measures. A cell is ``{"qText": "0301", "qNum": 301, "qElemNumber": 73, "qState": "O"}``:
@@ -248,17 +248,3 @@ def bostotte_rows(pages: Iterable[dict], measures: Sequence[Measure],
             else:
                 rows.append((code, year, m.label, v.number, None, m.unit))
     return rows, rejected
-
-
-def bostotte_kommune_view_sql(view: str, table: str) -> str:
-    """Kommune totals with Oslo whole: Husbanken's Oslo bydel codes 0311-0326 are added to
-    0301 (whose own rows carry almost nothing). Quarantined rows (e.g. 0326, which cannot be
-    placed) are not in the table, so not in the sums; `codes_summed` says how many codes made a
-    row and `cells_without_value` how many of them had no value."""
-    return (
-        f'CREATE VIEW "{view}" AS SELECT '
-        "CASE WHEN kommune_nr BETWEEN '0311' AND '0326' THEN '0301' ELSE kommune_nr END "
-        "AS kommune_nr, year, measure, unit, SUM(value) AS value, COUNT(*) AS codes_summed, "
-        "SUM(status IS NOT NULL) AS cells_without_value "
-        f'FROM "{table}" GROUP BY 1, year, measure, unit'
-    )

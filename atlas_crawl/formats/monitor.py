@@ -3,7 +3,8 @@
 The sitemap_monitor spider fetches; everything it decides lives here, without Scrapy:
 
 - `WatchList`: the manifests' `watch` patterns (syntax below) and each provider's site root;
-- `ensure_schema` / `load_state`: the monitor's tables and views, and the state before a run;
+- the monitor's tables (`TABLES`) and the rows of its state (`UrlRow`, `FileRow`); the state
+  is read through `atlas_crawl.stored`, the views are declared in its manifest;
 - `files_to_fetch` / `conditional_headers`: which watched files a run fetches, and with which
   validators;
 - `Observation` (what one run saw for one provider) and `reconcile` (the rows it writes:
@@ -23,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from fnmatch import translate
@@ -98,7 +98,7 @@ class WatchList:
         root = SITE_ROOTS.get(provider) or self.roots.get(provider)
         if not root:
             raise KeyError(f"no site root known for provider {provider!r}: add it to "
-                           f"atlas_crawl.monitor.SITE_ROOTS")
+                           f"atlas_crawl.formats.monitor.SITE_ROOTS")
         return root
 
     def matching(self, url: str) -> list[Watch]:
@@ -154,66 +154,6 @@ TABLES = {
     "monitor_documents": (DOCUMENT_COLUMNS, ["url"]),
 }
 
-VIEWS = {
-    "watched_changes": """
-        SELECT s.value AS source_id, c.detected_at, c.provider, c.url, c.event, c.evidence,
-               c.detail, c.baseline
-        FROM site_changes AS c, json_each(c.sources) AS s
-    """,
-    # A source needs a re-crawl when a URL it watches changed after the start of its last
-    # successful run (changes seen on a provider's first monitored run only tell that the URL
-    # exists, so they count only for sources that never ran successfully).
-    "recrawl_needed": """
-        WITH last_ok AS (
-            SELECT w.source_id,
-                   (SELECT MAX(r.started) FROM _runs AS r
-                    WHERE r.status = 'ok'
-                      AND instr(',' || r.source_ids || ',', ',' || w.source_id || ',') > 0
-                   ) AS last_ok_run
-            FROM (SELECT DISTINCT source_id FROM watched_changes) AS w
-        )
-        SELECT w.source_id,
-               l.last_ok_run,
-               CASE WHEN l.last_ok_run IS NULL THEN 'never crawled successfully'
-                    ELSE 'watched URLs changed since its last successful run' END AS reason,
-               COUNT(*) AS changes,
-               SUM(w.event = 'added') AS added,
-               SUM(w.event = 'changed') AS changed,
-               SUM(w.event = 'removed') AS removed,
-               MIN(w.detected_at) AS first_detected,
-               MAX(w.detected_at) AS last_detected,
-               group_concat(DISTINCT w.url) AS urls
-        FROM watched_changes AS w JOIN last_ok AS l USING (source_id)
-        WHERE l.last_ok_run IS NULL OR (w.baseline = 0 AND w.detected_at > l.last_ok_run)
-        GROUP BY w.source_id, l.last_ok_run
-        ORDER BY w.source_id
-    """,
-}
-
-
-def _ddl(table: str) -> str:
-    columns, key = TABLES[table]
-    parts = [f'"{c}" {"INTEGER" if c in INTEGER_COLUMNS else "TEXT"}'
-             + (" NOT NULL" if c in key else "") for c in columns]
-    parts += ['"_run_id" TEXT', '"_source_sha256" TEXT',
-              f"PRIMARY KEY ({', '.join(key)})"]
-    return f'CREATE TABLE IF NOT EXISTS "{table}" (\n  ' + ",\n  ".join(parts) + "\n)"
-
-
-def ensure_schema(conn: sqlite3.Connection) -> None:
-    """Create the monitor's tables and views if missing (the store adds its own columns)."""
-    for table in TABLES:
-        conn.execute(_ddl(table))
-    conn.execute("CREATE INDEX IF NOT EXISTS sitemap_urls_by_provider "
-                 "ON sitemap_urls (provider, gone_since)")
-    conn.execute("CREATE INDEX IF NOT EXISTS watched_files_by_provider "
-                 "ON watched_files (provider)")
-    conn.execute("CREATE INDEX IF NOT EXISTS site_changes_by_provider "
-                 "ON site_changes (provider, detected_at)")
-    for name, sql in VIEWS.items():
-        conn.execute(f'CREATE VIEW IF NOT EXISTS "{name}" AS {sql.strip()}')
-
-
 # -- state ------------------------------------------------------------------------------------
 
 
@@ -261,36 +201,6 @@ class ProviderState:
     @property
     def empty(self) -> bool:
         return not self.urls and not self.files
-
-
-def load_state(conn: sqlite3.Connection, providers: Iterable[str]) -> dict[str, ProviderState]:
-    """The monitor's state for `providers` as the last committed run left it (empty before the
-    first run: the tables are created when a run writes)."""
-    state = {p: ProviderState() for p in providers}
-    tables = {r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' "
-        "AND name IN ('sitemap_urls', 'watched_files')")}
-    if not state or len(tables) < 2:
-        return state
-    marks = ", ".join("?" * len(state))
-    names = list(state)
-    for row in conn.execute(
-            f"SELECT {', '.join(URL_COLUMNS)} FROM sitemap_urls WHERE provider IN ({marks})",
-            names):
-        record = UrlRow(*row)
-        state[record.provider].urls[record.url] = record
-    for row in conn.execute(
-            f"SELECT {', '.join(FILE_COLUMNS)} FROM watched_files WHERE provider IN ({marks})",
-            names):
-        record = FileRow(*row)
-        state[record.provider].files[record.url] = record
-    return state
-
-
-def load_recrawl_needed(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    """(source_id, reason) of every source the recrawl_needed view lists."""
-    return [tuple(r) for r in conn.execute(
-        "SELECT source_id, reason FROM recrawl_needed ORDER BY source_id")]
 
 
 def conditional_headers(prior: FileRow | None) -> dict[str, str]:
@@ -574,7 +484,7 @@ def _file_row(provider: str, sources: list[str], pf: FileRow | None, ck: Check,
 # -- the monitor's own manifest ---------------------------------------------------------------
 
 MONITOR_MANIFEST = Manifest(
-    path=Path("<atlas_crawl.monitor>"),
+    path=Path("<atlas_crawl.formats.monitor>"),
     source_id=MONITOR_SOURCE,
     upstream_id="sitemaps",
     upstream_url="https://www.sitemaps.org/protocol.html",
@@ -615,6 +525,11 @@ MONITOR_MANIFEST = Manifest(
     presentation_policy="standard",
     methodology_version="1",
     tables=tuple(TABLES),
+    extra={"views": {
+        "watched_changes": "One row per source and change of a URL it watches.",
+        "recrawl_needed": "Sources whose watched URLs changed after their last successful run "
+                          "(or that never ran successfully).",
+    }},
 )
 
 

@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from atlas_crawl import PROJECT_DIR
-from atlas_crawl.replay import recorded_arguments
+from atlas_crawl.fetch.replay import recorded_arguments
 
 GOLDEN_DIR = PROJECT_DIR / "golden"
 

@@ -342,3 +342,15 @@ def connection_for(url: str, *, replay: bool, record: bool, folder: Path | str,
         exchange.calls = [c for c in exchange.calls if c.url != url]  # re-record this session
         return RecordingConnection(live, exchange)
     return live
+
+
+def connection_for_crawl(url: str, settings, spider_name: str):
+    """The connection a crawl with these Scrapy settings should use: replayed from, or recorded
+    into, the spider's golden folder (ATLAS_REPLAY / ATLAS_RECORD), else live."""
+    from atlas_crawl.fetch.replay import golden_dir
+
+    return connection_for(
+        url, replay=settings.getbool("ATLAS_REPLAY"), record=settings.getbool("ATLAS_RECORD"),
+        folder=golden_dir(settings, spider_name), user_agent=settings.get("USER_AGENT"),
+        timeout=settings.getfloat("DOWNLOAD_TIMEOUT", 120.0),
+    )
