@@ -26,8 +26,8 @@ import sqlite_utils
 from atlas_crawl.formats.monitor import MONITOR_MANIFEST
 from atlas_crawl.manifests import Manifest, all_manifests
 from atlas_crawl.publish import dims, metadata, queries, sources, views
-from atlas_crawl.publish.source_views import make_source_views
 from atlas_crawl.publish.profile import TableProfile, profile_table, quote, table_names, view_names
+from atlas_crawl.publish.source_views import make_source_views
 
 log = logging.getLogger(__name__)
 
