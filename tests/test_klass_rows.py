@@ -15,6 +15,7 @@ import pytest
 
 from atlas_crawl.formats import klass
 from atlas_crawl.formats.klass import BASE_URL, HISTORY_START, Ask
+from atlas_crawl.geo import klass_snapshot
 from atlas_crawl.items import Quarantined
 
 KLASS = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "ssb_klass"
@@ -219,7 +220,7 @@ def test_correspondence_spans_and_rows_from_the_real_104_to_131():
 @needs_captures
 def test_change_kinds_and_rows_of_the_real_2020_county_reform():
     changes = real(CHANGES_104)
-    kinds = klass.change_kinds([(CODES_104, real(CODES_104)), (CHANGES_104, changes)])
+    kinds = klass_snapshot.change_kinds([(CODES_104, real(CODES_104)), (CHANGES_104, changes)])
     assert kinds[("104", "2020-01-01", "19", "54")] == "merged"
     assert kinds[("104", "2020-01-01", "20", "54")] == "merged"
     assert set(kinds.values()) == {"merged"} and len(kinds) == 13
@@ -240,13 +241,13 @@ def test_change_kinds_split_renumbered_name_and_a_merge_into_an_existing_code():
             change("38", "39", on),                            # alone: renumbered
             change("18", "18", on, "Nordland", "Nordland - Nordlánnda"),  # a new name
             change("5030", "5001", on)]                        # absorbed by an existing code
-    assert klass.change_kinds([(changes, rows)]) == {
+    assert klass_snapshot.change_kinds([(changes, rows)]) == {
         ("104", on, "54", "55"): "split", ("104", on, "54", "56"): "split",
         ("104", on, "38", "39"): "renumbered", ("104", on, "18", "18"): "name",
         ("104", on, "5030", "5001"): "renumbered"}
     # once the codes show 5001 was in use before, taking 5030 in is a merge
     codes = (Ask("codes", "104", "2018-01-01"), [code("5001", "Trondheim", "2018-01-01")])
-    kinds = klass.change_kinds([codes, (changes, rows)])
+    kinds = klass_snapshot.change_kinds([codes, (changes, rows)])
     assert kinds[("104", on, "5030", "5001")] == "merged"
     assert kinds[("104", on, "38", "39")] == "renumbered"
 
@@ -256,7 +257,7 @@ def test_change_kinds_keep_classifications_apart_and_skip_appearing_codes():
     answers = [(Ask("changes", "131", "2019-01-01", "2020-01-02"),
                 [change("0101", "3001", on), change(None, "3099", on)]),
                (Ask("changes", "104", "2019-01-01", "2020-01-02"), [change("0102", "3001", on)])]
-    assert klass.change_kinds(answers) == {("131", on, "0101", "3001"): "renumbered",
+    assert klass_snapshot.change_kinds(answers) == {("131", on, "0101", "3001"): "renumbered",
                                            ("104", on, "0102", "3001"): "renumbered"}
 
 
@@ -306,15 +307,15 @@ def whole_history(skip_year: int | None = None, *, start: str | None = HISTORY_S
 
 
 def test_snapshot_problems_name_what_is_missing():
-    assert klass.snapshot_problems(whole_history(), TODAY) == []
-    assert klass.snapshot_problems(whole_history(skip_year=1952), TODAY) == [
+    assert klass_snapshot.snapshot_problems(whole_history(), TODAY) == []
+    assert klass_snapshot.snapshot_problems(whole_history(skip_year=1952), TODAY) == [
         "131 changes missing for 1 year(s), e.g. [1952]"]
-    assert klass.snapshot_problems([], TODAY) == [
+    assert klass_snapshot.snapshot_problems([], TODAY) == [
         "no 131 codes from 1950-01-01 with an open end",
         "no 104 codes from 1950-01-01 with an open end"]
     clipped = [(Ask("codes", "131", HISTORY_START, "2020-01-02"), []),
                (Ask("codes", "104", "2018-01-01"), [])]
-    assert klass.snapshot_problems(clipped, TODAY) == [
+    assert klass_snapshot.snapshot_problems(clipped, TODAY) == [
         "no 131 codes from 1950-01-01 with an open end",
         "no 104 codes from 1950-01-01 with an open end"]
 
@@ -324,14 +325,14 @@ def test_snapshot_problems_codes_without_from_report_the_gap():
     answers = [(Ask.from_url(f"{BASE_URL}/classifications/{cid}/codes"), []) for cid in
                ("131", "104")]
     assert answers[0][0].start is None
-    assert klass.snapshot_problems(answers, TODAY) == [
+    assert klass_snapshot.snapshot_problems(answers, TODAY) == [
         "131 changes missing for 3 year(s), e.g. [1951, 1952, 1953]",
         "104 changes missing for 3 year(s), e.g. [1951, 1952, 1953]"]
-    assert klass.snapshot_problems(whole_history(start=None), TODAY) == []
+    assert klass_snapshot.snapshot_problems(whole_history(start=None), TODAY) == []
 
 
 def test_snapshot_tables_from_a_whole_history():
-    tables = klass.snapshot_tables(whole_history(), TODAY)
+    tables = klass_snapshot.snapshot_tables(whole_history(), TODAY)
     source = "klass:131/104 codes from 1950-01-01, fetched 1953-06-01"
     assert tables["kommuner"] == [  # 9999 lives in special_codes; codesAt is not the history
         {"code": "0101", "name": "Halden", "valid_from": "1950-01-01", "valid_to": None,

@@ -34,7 +34,6 @@ its cassette (golden/ssb_klass/) holds, so replay fills the dims from the real c
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
@@ -45,8 +44,8 @@ from scrapy import signals
 from atlas_crawl.fetch.replay import recorded_urls
 from atlas_crawl.formats import klass
 from atlas_crawl.formats.klass import BASE_URL, Ask
-from atlas_crawl.geo.reference import Reference
-from atlas_crawl.geo.snapshot import DATA_DIR, KLASS_TABLES, SCHEMAS, write_table
+from atlas_crawl.geo import klass_snapshot
+from atlas_crawl.geo.snapshot import DATA_DIR, KLASS_TABLES
 from atlas_crawl.items import Batch, Provenance
 from atlas_crawl.spiders.base import AtlasSpider
 
@@ -131,7 +130,7 @@ class SsbKlassSpider(AtlasSpider):
         answers = [(ask, rows) for ask, _, rows in self.collected]
         sentralitet = klass.correspondence_spans(answers, "131", "128")
         bydel_kommune = klass.correspondence_spans(answers, "103", "131")
-        kinds = klass.change_kinds(answers)
+        kinds = klass_snapshot.change_kinds(answers)
         for ask, prov, rows in self.collected:
             if ask.kind in ("codes", "codesAt"):
                 table = klass.DIM_TABLES.get(ask.classification)
@@ -159,14 +158,14 @@ class SsbKlassSpider(AtlasSpider):
 
     def _snapshot_tables(self, answers: list[klass.Answer]) -> dict[str, list[dict]] | None:
         """The snapshot's Klass tables from this crawl, or None (with an error) if incomplete."""
-        problems = klass.snapshot_problems(answers, date.today())
+        problems = klass_snapshot.snapshot_problems(answers, date.today())
         if self.failed:
             problems.append(f"{len(self.failed)} request(s) failed")
         if problems:
             self.logger.error("refresh_snapshot refused, the shipped snapshot is unchanged: %s",
                               "; ".join(problems))
             return None
-        return klass.snapshot_tables(answers, date.today())
+        return klass_snapshot.snapshot_tables(answers, date.today())
 
     def write_snapshot(self, spider, reason):
         if not self.refresh or self.snapshot_tables is None:
@@ -181,22 +180,9 @@ class SsbKlassSpider(AtlasSpider):
                   f"{date.today().isoformat()} from {self.base_url}\n"
                   "(codes from 1950-01-01 with an open end, changes year by year). "
                   "valid_to is exclusive.")
-        with tempfile.TemporaryDirectory() as tmp:
-            for name in KLASS_TABLES:
-                write_table(name, self.snapshot_tables[name], header, Path(tmp))
-            for name in sorted(set(SCHEMAS) - set(KLASS_TABLES)):  # the curated tables
-                src = (self.snapshot_dir or DATA_DIR) / f"{name}.csv"
-                if not src.exists():
-                    src = DATA_DIR / f"{name}.csv"
-                (Path(tmp) / f"{name}.csv").write_bytes(src.read_bytes())
-            try:
-                Reference(Path(tmp))  # the new tables must load before they replace the old
-            except ValueError as exc:
-                self.logger.warning("refresh_snapshot: the crawled tables do not load (%s); "
-                                    "the shipped snapshot is unchanged", exc)
-                return
-            target.mkdir(parents=True, exist_ok=True)
-            for name in KLASS_TABLES:
-                (target / f"{name}.csv").write_bytes((Path(tmp) / f"{name}.csv").read_bytes())
+        problem = klass_snapshot.replace_snapshot(self.snapshot_tables, header, target)
+        if problem:
+            self.logger.warning("refresh_snapshot: %s; the shipped snapshot is unchanged", problem)
+            return
         self.logger.info("refresh_snapshot: wrote %s", ", ".join(
             f"{target / n}.csv ({len(self.snapshot_tables[n])} rows)" for n in KLASS_TABLES))
