@@ -108,6 +108,38 @@ def to_jsonl(rows: list[dict]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
 
 
+def first_difference(actual: str, expected: str) -> str | None:
+    """Where two JSON-lines texts of rows part, as one readable message (None when equal):
+    the first differing row's number, the columns that differ with both values, or the row
+    that is missing or extra."""
+    if actual == expected:
+        return None
+    got, want = actual.splitlines(), expected.splitlines()
+    for number, (a, e) in enumerate(zip(got, want), start=1):
+        if a == e:
+            continue
+        try:
+            row_a, row_e = json.loads(a), json.loads(e)
+        except ValueError:
+            return f"row {number}: got {a!r}, expected {e!r}"
+        columns = sorted(set(row_a) | set(row_e))
+        diffs = [f"{c}: got {row_a.get(c, '<absent>')!r}, expected {row_e.get(c, '<absent>')!r}"
+                 for c in columns if row_a.get(c, "<absent>") != row_e.get(c, "<absent>")]
+        return f"row {number} ({_key_of(row_e)}): " + "; ".join(diffs)
+    if len(got) > len(want):
+        return (f"{len(got) - len(want)} extra row(s), the first (row {len(want) + 1}): "
+                f"{got[len(want)]}")
+    if len(got) < len(want):
+        return (f"{len(want) - len(got)} row(s) missing, the first (row {len(got) + 1}): "
+                f"{want[len(got)]}")
+    return "the texts differ in white space or line endings only"
+
+
+def _key_of(row: dict) -> str:
+    shown = list(row.items())[:4]
+    return ", ".join(f"{k}={v!r}" for k, v in shown)
+
+
 def runs(db_path: Path | str) -> list[dict]:
     conn = sqlite3.connect(str(db_path))
     conn.row_factory = sqlite3.Row

@@ -2,7 +2,7 @@
 
 Pages and workbooks are the constructed ones in golden/dsb_kommuneundersokelsen/; the
 challenge-like page is golden/dsb_kommuneundersokelsen_blocked/responses/challenge.html (both
-built by golden/dsb_kommuneundersokelsen/build_golden.py; see the READMEs). No browser here:
+built by golden/dsb_kommuneundersokelsen/build.py; see the READMEs). No browser here:
 tests/test_playwright.py drives Debian's chromium."""
 
 from __future__ import annotations

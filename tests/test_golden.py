@@ -7,7 +7,14 @@ compare the stored rows with golden/<case>/expected/ exactly. Then crawl again: 
 import pytest
 import pytest_twisted
 
-from atlas_crawl.golden import crawl_case, golden_cases, runs, table_rows, to_jsonl
+from atlas_crawl.golden import (
+    crawl_case,
+    first_difference,
+    golden_cases,
+    runs,
+    table_rows,
+    to_jsonl,
+)
 
 CASES = golden_cases()
 
@@ -29,7 +36,8 @@ async def test_golden(case, tmp_path, update_golden):
             path.write_text(actual, encoding="utf-8")
         assert path.exists(), f"{path} missing: run pytest --update-golden and review it"
         assert actual, f"{case.name}: table {table} is empty"
-        assert actual == path.read_text(encoding="utf-8"), f"{table} differs from {path}"
+        difference = first_difference(actual, path.read_text(encoding="utf-8"))
+        assert difference is None, f"{table} differs from {path}: {difference}"
 
     before = {t: table_rows(db, t) for t in case.tables}
     await crawl_case(case, db)

@@ -2,7 +2,7 @@
 normalised, unmapped or drifted years failing with the headers found, geography through Brreg.
 
 The workbooks are the constructed ones in golden/lottstift_momskompensasjon/ (built by its
-build_workbooks.py from the documented headers; see its README)."""
+build.py from the documented headers; see its README)."""
 
 from __future__ import annotations
 

@@ -291,3 +291,31 @@ def test_a_new_column_is_added_to_an_existing_table(tmp_path):
     assert query(tmp_path / "atlas.db",
                  f'SELECT kommune, year, unit FROM "{SOURCE}" ORDER BY year') == [
         ("0301", "2024", None), ("0301", "2025", "personer")]
+
+
+def test_complete_for_removes_what_a_delivered_key_no_longer_has(tmp_path):
+    # An organisation's categories are its whole list: one it dropped goes, others stay.
+    store = Store(tmp_path / "atlas.db")
+    columns, key = ["orgnr", "rank", "category"], ["orgnr", "rank"]
+
+    def write(rows, orgnrs):
+        run_id = store.start_run("manual", {})
+        written = store.write_batch(
+            Batch("cats", columns, rows, key, PROV, types={"rank": int},
+                  complete_for=("orgnr", tuple(orgnrs))), run_id)
+        store.commit()
+        return written
+
+    assert write([("1", 1, "a"), ("1", 2, "b"), ("2", 1, "c")], ["1", "2"]) == 3
+    assert write([("1", 1, "a")], ["1"]) == 1  # org 1 dropped its second category
+    assert query(tmp_path / "atlas.db", "SELECT orgnr, rank, category FROM cats "
+                 "ORDER BY orgnr, rank") == [("1", 1, "a"), ("2", 1, "c")]
+    assert write([], ["2"]) == 1  # org 2 delivered with no category at all
+    assert query(tmp_path / "atlas.db", "SELECT orgnr FROM cats") == [("1",)]
+    store.close()
+
+
+def test_complete_for_must_name_a_key_column():
+    with pytest.raises(ValueError, match="complete_for column 'category' is not a key column"):
+        Batch("cats", ["orgnr", "category"], [], ["orgnr"], PROV,
+              complete_for=("category", ("a",)))

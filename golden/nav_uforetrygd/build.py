@@ -1,6 +1,6 @@
 """Build the constructed PST302 workbook of this golden folder.
 
-Run from the repository root: `.venv/bin/python golden/nav_uforetrygd/build_workbook.py`.
+Run from the repository root: `.venv/bin/python golden/nav_uforetrygd/build.py`.
 The layout follows the documented public PST302 file (SOURCE-FACTS §4.1): sheet
 " Om statistikken" with a leading space, fylke sheets (with "98 Utland"), and the two
 "Kommune-bydel" sheets with "2026 : " in B6 and a block per fylke:

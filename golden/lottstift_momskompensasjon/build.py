@@ -1,6 +1,6 @@
 """Build this folder's CONSTRUCTED Lottstift workbooks and open-data page (not captures).
 
-    .venv/bin/python golden/lottstift_momskompensasjon/build_workbooks.py
+    .venv/bin/python golden/lottstift_momskompensasjon/build.py
 
 What is documented (SOURCE-FACTS §6) and reproduced exactly: each year's sheet name, the header
 text of the recipient-orgnr and amount columns and their 0-based positions, 2022's applicant

@@ -1,6 +1,6 @@
 """Build the constructed cassettes of the sitemap monitor (nothing here is a capture).
 
-    .venv/bin/python golden/sitemap_monitor/build_golden.py
+    .venv/bin/python golden/sitemap_monitor/build.py
 
 writes, from the sitemap protocol (https://www.sitemaps.org/protocol.html) and plain HTTP:
 

@@ -1,7 +1,7 @@
 """Build this folder's CONSTRUCTED DSB pages and workbooks, and the challenge page of
 ../dsb_kommuneundersokelsen_blocked/ (none of it is a capture: dsb.no sits behind a browser check).
 
-    .venv/bin/python golden/dsb_kommuneundersokelsen/build_golden.py
+    .venv/bin/python golden/dsb_kommuneundersokelsen/build.py
 
 Taken from the (unverified) description in SOURCE-FACTS §9.2: a landing page linking one page
 per year (`.../kommuneundersokelsen/kommuneundersokelsen-2025/`), a PDF report plus an Excel file

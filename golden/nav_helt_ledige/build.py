@@ -1,6 +1,6 @@
 """Build the constructed HL060 workbook and landing page of this golden folder.
 
-Run from the repository root: `.venv/bin/python golden/nav_helt_ledige/build_workbook.py`.
+Run from the repository root: `.venv/bin/python golden/nav_helt_ledige/build.py`.
 The layout follows the documented public HL060 file (label column B, a bare fylke header,
 the month row, "I alt <fylke>", "NNNN name" kommune rows, "2100 Svalbard", "Ukjent" twice).
 The January 2026 numbers are copied from NAV's real delivery

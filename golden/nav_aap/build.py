@@ -1,6 +1,6 @@
 """Build the constructed AAP155 workbook of this golden folder.
 
-Run from the repository root: `.venv/bin/python golden/nav_aap/build_workbook.py`.
+Run from the repository root: `.venv/bin/python golden/nav_aap/build.py`.
 The layout follows the documented public AAP155 file (SOURCE-FACTS §4.2): label column B, a
 blank cell left of the month row, "I alt 03 Oslo - Oslove" fylke rollups, 4-digit kommune rows,
 an "I alt Ukjent" / "Ukjent" pair in the Antall sheet only, "*" for Utsira.

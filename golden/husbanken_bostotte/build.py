@@ -1,6 +1,6 @@
 """Rebuild this folder's recorded Qlik exchange from Husbanken's real hypercube sample.
 
-    .venv/bin/python golden/husbanken_bostotte/build_golden.py
+    .venv/bin/python golden/husbanken_bostotte/build.py
 
 The sample (`responses/husbanken-bostotte_hypercube_sample.json`, copied unchanged from
 ../shared/realdata/husbanken/) is a real, reduced GetLayout answer holding 69 real rows. The
