@@ -1,9 +1,11 @@
-"""Running spiders against recorded responses, and comparing what they store with golden files.
+"""The golden-case runner: replay a golden folder through the whole crawl and compare what it
+stores with the expected rows, reporting the first row that differs.
 
-Used by the test suite (tests/test_golden.py) and handy in a notebook. A golden folder
+Used by the test suite (tests/test_golden.py), `python -m atlas_crawl replay-all` and the fixture
+builders (`golden/<name>/build.py`, which use :func:`stable_xlsx`). A golden folder
 `golden/<name>/` holds:
 
-- `responses.json` and `responses/`: the recorded exchanges (see atlas_crawl/replay.py);
+- `responses.json` and `responses/`: the recorded exchanges (see atlas_crawl/fetch/replay.py);
 - `golden.json`: `{"spider": ..., "args": {...}, "tables": [...]}`; file arguments are relative
   to the folder;
 - `expected/<table>.jsonl`: the rows the crawl must store, one JSON object per line, in key order,

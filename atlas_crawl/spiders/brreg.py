@@ -10,7 +10,7 @@ Frivillighetsregisteret.
     scrapy crawl brreg_frivillige
 
 Bulk bodies are streamed to a temporary file by the download handler (see
-atlas_crawl/download_handlers.py) and parsed element by element, so memory stays flat whatever
+atlas_crawl/fetch/streaming.py) and parsed element by element, so memory stays flat whatever
 the file size. Rows are upserted by organisasjonsnummer and never deleted: deletions reach the
 entity tables only through the change feeds, as `slettet`/`deleted_at`.
 """
