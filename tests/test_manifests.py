@@ -161,3 +161,12 @@ def test_one_bad_manifest_stops_the_folder(tmp_path):
     (tmp_path / "ssb_08764.yml").write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(ManifestError, match=r"ssb_08764\.yml: field 'tags\.geo'"):
         all_manifests(Path(tmp_path))
+
+
+def test_every_declared_view_has_its_sql():
+    from atlas_crawl.formats.monitor import MONITOR_MANIFEST
+    from atlas_crawl.publish.source_views import BUILDERS, declared_views
+
+    declared = {name for m in [*all_manifests().values(), MONITOR_MANIFEST]
+                for name in declared_views(m)}
+    assert declared == set(BUILDERS)
