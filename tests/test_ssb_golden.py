@@ -27,7 +27,7 @@ NAMED = sorted(m.source_id for m in all_manifests().values() if "pxweb" in m.ext
 
 def test_every_named_ssb_spider_has_a_constructed_case():
     assert NAMED == sorted(f"ssb_{t}" for t in builder.CASES)
-    assert len(NAMED) == 18
+    assert len(NAMED) == 21
 
 
 @pytest.mark.parametrize("table_id", sorted(builder.CASES))
