@@ -5,7 +5,10 @@ File-only: `scrapy crawl imdi_innvandringsgrunn -a file=05-befolkning_innvandrin
 (`-a year=2014` when the file name carries no year). No public endpoint serving these exports
 could be established from documentation: IMDi's current statistics pages (imdi.no, "tall og
 statistikk" per kommune) have no documented download API, and the IMDikator backend is
-undocumented. A live crawl therefore fails at once and says so.
+undocumented. A third party explored an undocumented IMDi API in 2018
+(imdifakta.azurewebsites.net/api/v1, tables befolkning_innvandringsgrunn and
+befolkning_opprinnelsesland); it is not IMDi's documentation and its current state is unknown,
+so it is not used. A live crawl therefore fails at once and says so.
 
 Parsing (encoding detection, header block, thousands separators, `:`) lives in
 atlas_crawl.formats.imdi_csv; kommune numbers ("101") are placed by the geography pipeline with
