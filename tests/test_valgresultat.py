@@ -131,3 +131,20 @@ async def test_precount_answer_stores_nothing(tmp_path):
                 file=str(PRECOUNT))
     run = runs(db)[-1]
     assert (run["status"], run["rows_received"]) == ("ok", 0)
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_catalogue_sees_election_years_as_events(tmp_path):
+    from atlas_crawl.manifests import get_manifest
+    from atlas_crawl.publish.profile import profile_table
+
+    db = tmp_path / "atlas.db"
+    await crawl("valgresultat", crawl_settings(db, replay=False, ATLAS_RAW_DIR=""),
+                file=str(FINAL))
+    conn = sqlite3.connect(db)
+    try:
+        prof = profile_table(conn, "valgresultat", get_manifest("valgresultat"))
+    finally:
+        conn.close()
+    assert (prof.period, prof.period_grain, prof.value) == ("valgaar", "event",
+                                                            "frammote_prosent")
