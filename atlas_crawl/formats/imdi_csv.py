@@ -25,6 +25,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from atlas_crawl.formats.numbers import parse_cell
 
@@ -42,8 +43,7 @@ class ImdiCsvError(ValueError):
     """An export the parser does not understand; the message names file, row and field."""
 
 
-@dataclass(frozen=True)
-class CsvCell:
+class CsvCell(NamedTuple):  # a tuple: an export has ~100,000 of them
     kommune_nr: str  # as written, e.g. "101"
     kommune_label: str  # the first column, e.g. "0101 Halden"
     name: str
@@ -135,11 +135,15 @@ def parse_export(data: bytes, where: str = "<export>") -> CsvExport:
         if not nr.isdigit():
             raise ImdiCsvError(f"{where}: row {line}, field kommune_nr: expected digits, "
                                f"found {row[1]!r}")
+        label, name = row[0].strip(), row[2].strip()
         for dims, raw in zip(columns, row[3:], strict=True):
-            cell = parse_cell(raw)
-            if cell.value is None and cell.status is None and raw.strip():
-                raise ImdiCsvError(f"{where}: row {line}, column {dims}: not a number or a "
-                                   f"known symbol: {raw!r}")
-            cells.append(CsvCell(nr, row[0].strip(), row[2].strip(), dims, cell.value,
-                                 cell.status, line))
+            if raw.isdigit():  # most cells: skip the general reader
+                value, status = int(raw), None
+            else:
+                cell = parse_cell(raw)
+                if cell.value is None and cell.status is None and raw.strip():
+                    raise ImdiCsvError(f"{where}: row {line}, column {dims}: not a number or "
+                                       f"a known symbol: {raw!r}")
+                value, status = cell.value, cell.status
+            cells.append(CsvCell(nr, label, name, dims, value, status, line))
     return CsvExport(encoding, measure, cells)
