@@ -166,3 +166,10 @@ def test_export_school_rows_once_per_school_and_kommune():
     ]
     assert udir.export_school_rows(rows) == [
         ("975280888", "4203", "975280888", "Asdal skole", None, "42")]
+
+
+def test_sluttet_vgs_report_can_be_named():
+    from atlas_crawl.spiders.udir import UdirSluttetVgsSpider
+
+    assert UdirSluttetVgsSpider().reports == ("VGO_sluttet",)
+    assert UdirSluttetVgsSpider(report="VGO_SluttaV").reports == ("VGO_SluttaV",)

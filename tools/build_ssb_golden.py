@@ -327,6 +327,56 @@ CASES = {
                   status={("EAKUO", "KOStimer0000", "2024"): (None, ":")}),
         "three of the table's 49 statistics, with different units and decimals",
         KOSTRA_REAL + " The ContentsCode ids are illustrative."),
+    "10501": Case(
+        FakeTable("10501", "10501: Personer, etter fornavn, statistikkvariabel og år",
+                  [d("Fornavn", "fornavn", [("1ABIGAIL", "Abigail"), ("1NORA", "Nora"),
+                                            ("2ADRIAN", "Adrian"), ("2JAKOB", "Jakob")]),
+                   contents([("Personer", "Personer", "personer", 0)]),
+                   years(2024, 2025)],
+                  value_of=hashed_value(200, 9000),
+                  status={("1ABIGAIL", "Personer", "2024"): (None, ".")}),
+        "a national table; the name code joins sex and name (`1` girls, `2` boys), both kept "
+        "(SSB's default selection returns the girls' names only); `.` where a name had fewer "
+        "than 200 bearers that year",
+        "Dimension ids `Fornavn`, `ContentsCode`, `Tid`; the codes `1ABIGAIL` and `2ADRIAN` and "
+        "ContentsCode `Personer`."),
+    "12451": Case(
+        FakeTable("12451", "12451: Sykefravær for lønnstakere (legemeldt), etter bostedskommune, "
+                           "kjønn, statistikkvariabel og kvartal",
+                  [d("Region", "region", [("0", "Hele landet"), ("0301", "Oslo"),
+                                          ("0716u", "Våle (-2001)"),
+                                          ("4699", "Uoppgitt kommune i Vestland"),
+                                          ("9999", "Uoppgitt kommune")], elimination=True),
+                   d("Kjonn", "kjønn", [("0", "Begge kjønn"), ("1", "Menn"), ("2", "Kvinner")],
+                     elimination=True),
+                   contents([("Sykefraversprosent", "Sykefraværsprosent", "prosent", 1),
+                             ("Sykefraversdagsverk", "Tapte dagsverk", "dagsverk", 0),
+                             ("AvtalteDagsverk", "Avtalte dagsverk", "dagsverk", 0)]),
+                   d("Tid", "kvartal", [("2000K2", "2000K2"), ("2026K1", "2026K1"),
+                                        ("2026K2", "2026K2")])],
+                  value_of=ranges(2, {"Sykefraversprosent": (3, 9, 1),
+                                      "Sykefraversdagsverk": (0, 900000, 0),
+                                      "AvtalteDagsverk": (0, 9000000, 0)}),
+                  status={("0716u", "0", c, q): (None, ".")
+                          for c in ("Sykefraversprosent", "Sykefraversdagsverk")
+                          for q in ("2026K1", "2026K2")}),
+        "quarters stored as text (`2026K2`); the manifest's selection keeps both sexes together "
+        "(`Kjonn=0`) and two of the statistics, so a third one in the metadata is not fetched; "
+        "historical (`0716u`) and unknown (`4699`, `9999`) kommuner kept",
+        "Region codes `0`, `0301`, `0716u`, `4699`, `9999`; Kjonn `0`; ContentsCode "
+        "`Sykefraversprosent`, `Sykefraversdagsverk`; Tid as `2000K2`..`2026K2`. "
+        "`AvtalteDagsverk` is illustrative."),
+    "12891": Case(
+        FakeTable("12891", "12891: Personer, etter etternavn, statistikkvariabel og år",
+                  [d("Etternavn", "etternavn", [("HANSEN", "Hansen"), ("JOHANSEN", "Johansen"),
+                                                ("OLSEN", "Olsen")]),
+                   contents([("Personer", "Personer", "personer", 0)]),
+                   years(2024, 2025)],
+                  value_of=hashed_value(200, 60000)),
+        "a national table of surnames; every surname selected (SSB's default selection returns "
+        "a subset)",
+        "Dimension ids `Etternavn`, `ContentsCode`, `Tid`. The surname codes and ContentsCode "
+        "`Personer` are illustrative."),
     "12944": Case(
         FakeTable("12944", "12944: Personer i husholdninger med vedvarende lavinntekt, etter "
                            "region, alder, statistikkvariabel og treårsperiode",

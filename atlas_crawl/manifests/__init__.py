@@ -18,7 +18,7 @@ MANIFEST_DIR = Path(__file__).resolve().parent
 
 PROVIDERS = {
     "ssb", "fhi", "redcross", "brreg", "bufdir", "nav", "husbanken", "udir", "imdi",
-    "helsedirektoratet", "dsb", "lottstift",
+    "helsedirektoratet", "dsb", "lottstift", "valgdirektoratet",
 }
 EU_THEMES = {
     "AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL", "INTR", "JUST", "REGI", "SOCI", "TECH",
@@ -26,12 +26,15 @@ EU_THEMES = {
 }
 TOPICS = {
     "health", "demographics", "income", "education", "social", "ngo-supply", "organisations",
-    "reference",
+    "reference", "elections",
 }
 GEO_TAGS = {"kommune", "fylke", "bydel", "grunnkrets", "national"}
 CADENCES = {"annual", "quarterly", "monthly", "weekly", "daily", "irregular"}
 POLICIES = {"standard", "sensitive"}
 PERIODICITY = re.compile(r"^(P\d+[YMWD]|irregular)$")
+# What one period of the data is, when the periodicity does not say it: "event" for sources whose
+# years are events (an election), not totals over a calendar year.
+PERIOD_GRAIN = re.compile(r"^(P\d+[YMWD]|event)$")
 PLACE_LEVELS = {"any", "land", "fylke", "kommune", "bydel", "grunnkrets"}
 WRITE_MODES = {"upsert", "replace"}
 
@@ -93,7 +96,13 @@ class Manifest:
     write_mode: str = "upsert"
     replace_by: tuple[str, ...] = ()  # with write_mode replace: replace only delivered partitions
     tables: tuple[str, ...] = ()
+    period_grain: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def period_hint(self) -> str:
+        """How to read the source's period codes: its period grain, else its periodicity."""
+        return self.period_grain or self.periodicity
 
     @property
     def provider(self) -> str:
@@ -154,6 +163,10 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
     if not PERIODICITY.match(periodicity):
         raise _fail(path, "periodicity", f"{periodicity!r} is not an ISO duration like P1Y")
 
+    period_grain = str(data.get("period_grain") or "")
+    if period_grain and not PERIOD_GRAIN.match(period_grain):
+        raise _fail(path, "period_grain", f"{period_grain!r} is not an ISO duration or 'event'")
+
     dims = data["dimensions"]
     if not isinstance(dims, list) or not dims:
         raise _fail(path, "dimensions", "must be a non-empty list")
@@ -194,7 +207,7 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         raise _fail(path, "tables", "must be a list of table names")
 
     known = set(REQUIRED) | {"upstream_landing_page", "watch", "places", "write_mode", "tables",
-                             "replace_by"}
+                             "replace_by", "period_grain"}
     return Manifest(
         path=path,
         source_id=source_id,
@@ -219,6 +232,7 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         write_mode=_one_of(path, "write_mode", data.get("write_mode", "upsert"), WRITE_MODES),
         replace_by=tuple(replace_by),
         tables=tuple(str(t) for t in tables),
+        period_grain=period_grain,
         extra={k: v for k, v in data.items() if k not in known},
     )
 

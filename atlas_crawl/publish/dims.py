@@ -56,7 +56,7 @@ def build_dim_period(conn: sqlite3.Connection, profiles: list[TableProfile]) -> 
     for prof in profiles:
         if not prof.period or not prof.period_is_text:
             continue
-        hint = prof.manifest.periodicity if prof.manifest else None
+        hint = prof.manifest.period_hint if prof.manifest else None
         for (value,) in conn.execute(f"SELECT DISTINCT {quote(prof.period)} "
                                      f"FROM {quote(prof.table)}"):
             p = parse_period(value, hint)

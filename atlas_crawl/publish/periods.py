@@ -2,7 +2,9 @@
 
 Pure functions. A period is the text a source stored (`2022`, `2026-08`, `2024M08`, `2024K3`,
 `2021-2023`); `parse_period` returns its grain (ISO 8601 duration), the calendar year it ends in,
-its first and last day, and a label a person reads. Anything else is `None`: the catalogue then
+its first and last day, and a label a person reads. A source whose years are events rather than
+periods (an election year: the count of one day, not a sum over the year) says `period_grain:
+event` in its manifest; its years then get the grain `event`. Anything else is `None`: the catalogue then
 leaves that column without a period dimension instead of guessing.
 """
 
@@ -25,7 +27,7 @@ _SCHOOL_YEAR = re.compile(r"^(\d{4})\s*[-/–]\s*(\d{2})$")
 @dataclass(frozen=True)
 class Period:
     period: str
-    grain: str  # P1Y, P3M, P1M, P2Y, P3Y, ...
+    grain: str  # P1Y, P3M, P1M, P2Y, P3Y, ... or "event"
     year: int  # the calendar year the period ends in
     start: str  # first day, ISO
     end: str  # last day, ISO (inclusive)
@@ -36,12 +38,20 @@ def _last_day(year: int, month: int) -> str:
     return f"{year:04d}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
 
 
+EVENT = "event"
+GRAINS = re.compile(r"^(P\d+[YMWD]|event)$")
+
+
 def parse_period(value: object, hint: str | None = None) -> Period | None:
-    """Read one period code; `hint` is the manifest's periodicity (P1M makes `2011-12` a month,
-    otherwise a school year 2011/12)."""
+    """Read one period code; `hint` is the manifest's period grain or periodicity (P1M makes
+    `2011-12` a month, otherwise a school year 2011/12; `event` makes `2025` the year of an
+    event, such as an election, instead of a calendar year's total)."""
     if value is None or isinstance(value, float):
         return None
     text = str(value).strip()
+    if hint == EVENT and (m := _YEAR.match(text)):
+        y = int(m[1])
+        return Period(text, EVENT, y, f"{y}-01-01", f"{y}-12-31", f"{text} (event)")
     if m := _YEAR.match(text):
         y = int(m[1])
         return Period(text, "P1Y", y, f"{y}-01-01", f"{y}-12-31", text)

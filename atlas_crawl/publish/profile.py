@@ -133,7 +133,7 @@ def profile_table(conn: sqlite3.Connection, table: str,
             level_column=place.column + "_level" if place.column + "_level" in columns else None,
             level=place.level))
 
-    hint = manifest.periodicity if manifest else None
+    hint = manifest.period_hint if manifest else None
     # period
     candidates = [opts["period"]] if opts.get("period") in columns else [
         lower[n] for n in PERIOD_NAMES if n in lower]

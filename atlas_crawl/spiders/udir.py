@@ -326,3 +326,22 @@ class UdirStatistikkbankSpider(AtlasSpider):
                                 udir.EXPORT_KEY, types={"value": float})
         yield from self.batches(response, udir.SCHOOL_COLUMNS, udir.export_school_rows(rows),
                                 udir.SCHOOL_KEY, table="dim_school")
+
+
+class UdirSluttetVgsSpider(UdirGsiSpider):
+    """Sluttet i videregående (schema VGO, statistic SluttaV): pupils who left upper secondary
+    school during the school year, per fylke (fylkeskommunen runs the schools: VGO reports have
+    no kommune level). The report's page name and period shape are not confirmed by a capture;
+    `-a report=` names another page."""
+
+    name = "udir_sluttet_vgs"
+    source_id = "udir_sluttet_vgs"
+    reports = ("VGO_sluttet",)
+    period_kind = "YYYY10"
+    default_years = "all"
+    data_filters: ClassVar[dict[str, int]] = {"EierformID": udir.ALLE, "KjoennID": udir.ALLE}
+
+    def __init__(self, *args, report: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if report:
+            self.reports = (report,)

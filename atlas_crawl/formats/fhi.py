@@ -1,0 +1,147 @@
+"""FHI Statistikkbank's open API (statistikk-data.fhi.no): query bodies in, JSON-stat 2.0 out.
+
+Pure functions, no Scrapy. Facts they are built on (FHI's own documentation,
+github.com/folkehelseinstituttet/Fhi.Statistikk.OpenAPI, README and user guide):
+
+- `GET /api/open/v1/{sourceId}/Table/{tableId}/query` answers the request body that asks for the
+  whole table: `{"dimensions": [{"code", "filter": "item", "values": [every category]}],
+  "response": {"format", "maxRowCount"}}`. Beside it: `/dimension` (labels, category tree),
+  `/metadata` (editorial sections), `/flag` (the symbols used for hidden values).
+- `POST /api/open/v1/{sourceId}/Table/{tableId}/data` with such a body (JSON) answers the data.
+  Filters: `item` (these categories), `all` (glob patterns, `["*"]` for every category), `top`
+  (the FIRST n categories: for years the OLDEST) and `bottom` (the LAST n: the NEWEST). SSB's
+  `TOP(n)` means the newest: the words are opposite. `maxRowCount` left out means no limit.
+- The JSON-stat 2.0 answer has `category.index` as a list, `"status": ""` when nothing is
+  flagged, `role.metric` = `MEASURE_TYPE` (units with `label`, not `base`). Years are written
+  `2020_2020` (a single year) or `2018_2020` (a three-year average). Regions (`GEO`): `0` the
+  country, fylker, kommuner and bydeler (6 digits), and codes for "uoppgitt".
+- A hidden value comes as a string in `value` (`"k"`, `":"`, `".."` ...); it is kept as status
+  with value NULL, like SSB's status symbols. Answers may start with a UTF-8 byte order mark.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from math import prod
+
+from atlas_crawl.formats import jsonstat
+
+API = "https://statistikk-data.fhi.no/api/open/v1"
+YEAR_DIMENSION = "AAR"
+_YEARS = re.compile(r"^(\d{4})_(\d{4})$")
+
+
+class FhiError(ValueError):
+    """An answer or a query body the parser cannot use; the message names the field."""
+
+
+def table_url(source: str, table: str | int, endpoint: str = "") -> str:
+    return f"{API}/{source}/Table/{table}" + (f"/{endpoint}" if endpoint else "")
+
+
+def load(data: bytes | str) -> object:
+    """JSON, with or without a UTF-8 byte order mark."""
+    if isinstance(data, bytes):
+        data = data.decode("utf-8-sig")
+    return json.loads(data.lstrip("\ufeff"))
+
+
+def query_dimensions(data: bytes | str | dict, where: str = "<query>") -> dict[str, list[str]]:
+    """{dimension code: every category} from the `/query` answer, in FHI's order."""
+    doc = data if isinstance(data, dict) else load(data)
+    dims = doc.get("dimensions") if isinstance(doc, dict) else None
+    if not isinstance(dims, list) or not dims:
+        raise FhiError(f"{where}: field 'dimensions': expected a non-empty list")
+    out: dict[str, list[str]] = {}
+    for n, dim in enumerate(dims):
+        if not isinstance(dim, dict) or not dim.get("code"):
+            raise FhiError(f"{where}: dimensions[{n}]: field 'code' is missing")
+        out[str(dim["code"])] = [str(v) for v in dim.get("values") or []]
+    return out
+
+
+def data_bodies(dimensions: dict[str, list[str]], *, newest: int | None = None,
+                max_cells: int = 500_000) -> list[dict]:
+    """The POST bodies that fetch the table: every dimension with `all` / `*`, the years as
+    `bottom` n when `newest` is given (FHI's bottom = the newest). A table larger than
+    `max_cells` is asked for a few years at a time (`item`), so no answer is unbounded."""
+    years = dimensions.get(YEAR_DIMENSION, [])
+    if newest is not None and years:
+        years = years[-newest:]  # FHI lists the years oldest first
+    per_year = prod(len(v) or 1 for k, v in dimensions.items() if k != YEAR_DIMENSION)
+    step = max(1, max_cells // max(per_year, 1))
+
+    def body(year_filter: dict | None) -> dict:
+        dims = []
+        for code in dimensions:
+            if code == YEAR_DIMENSION and year_filter is not None:
+                dims.append({"code": code, **year_filter})
+            else:
+                dims.append({"code": code, "filter": "all", "values": ["*"]})
+        return {"dimensions": dims, "response": {"format": "json-stat2"}}
+
+    if not years or len(years) <= step:
+        if newest is not None and YEAR_DIMENSION in dimensions:
+            return [body({"filter": "bottom", "values": [str(newest)]})]
+        return [body(None)]
+    return [body({"filter": "item", "values": years[i:i + step]})
+            for i in range(0, len(years), step)]
+
+
+def _as_jsonstat(doc: dict) -> dict:
+    """FHI's dialect in the shape the JSON-stat decoder reads: `"status": ""` is no status, and a
+    unit's name is in `label` where SSB (and the decoder) use `base`."""
+    doc = {**doc, "status": doc.get("status") or None}
+    dims = doc.get("dimension")
+    if isinstance(dims, dict):
+        dims = dict(dims)
+        for dim_id, dim in dims.items():
+            units = ((dim or {}).get("category") or {}).get("unit")
+            if isinstance(units, dict):
+                fixed = {code: {**u, "base": u.get("base") or u.get("label")}
+                         if isinstance(u, dict) else u for code, u in units.items()}
+                dims[dim_id] = {**dim, "category": {**dim["category"], "unit": fixed}}
+        doc["dimension"] = dims
+    return doc
+
+
+def period_of(code: str) -> str:
+    """`2020_2020` -> `2020`; `2018_2020` -> `2018-2020` (a period the catalogue reads)."""
+    m = _YEARS.match(code)
+    if not m:
+        return code
+    return m[1] if m[1] == m[2] else f"{m[1]}-{m[2]}"
+
+
+def decode(data: bytes | str | dict, where: str = "<answer>") -> tuple[list[str], Iterator[tuple],
+                                                                          list[str]]:
+    """(columns, rows, key) of a data answer: each dimension as code and label columns (the
+    metric's unit and decimals beside it), `periode` after the year columns, then value, status
+    and updated. String values become status with value NULL."""
+    doc = data if isinstance(data, dict) else load(data)
+    if not isinstance(doc, dict):
+        raise FhiError(f"{where}: not a JSON-stat dataset")
+    doc = _as_jsonstat(doc)
+    try:
+        dataset = jsonstat.decode(doc)
+    except jsonstat.JsonStatError as exc:
+        raise FhiError(f"{where}: {exc}") from None
+    columns = dataset.columns
+    value_at = columns.index("value")
+    year_at = columns.index("aar") if "aar" in columns else None
+    out_columns = list(columns)
+    if year_at is not None:
+        out_columns.insert(year_at + 2, "periode")
+
+    def rows() -> Iterator[tuple]:
+        for row in dataset.rows():
+            value, status = row[value_at], row[value_at + 1]
+            if isinstance(value, str):
+                row = (*row[:value_at], None, status or value.strip(), *row[value_at + 2:])
+            if year_at is not None:
+                row = (*row[:year_at + 2], period_of(row[year_at]), *row[year_at + 2:])
+            yield row
+
+    return out_columns, rows(), dataset.key
