@@ -163,3 +163,15 @@ async def test_live_crawl_of_a_closed_table_warns_stores_and_the_catalogue_says_
     assert _q(db, "SELECT discontinued, replaced_by FROM sources WHERE source_id='ssb_05803'"
               ) == [(1, "12345")]
     assert _q(db, "SELECT discontinued FROM sources WHERE source_id='ssb_07459'") == [(None,)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_table_catalogue_page_is_refused_in_one_line(tmp_path):
+    # CONSTRUCTED in the shape of realdata's v2_tables_catalogue_lang-no_page1.json, shortened
+    page = tmp_path / "tables_page1.json"
+    page.write_text(json.dumps({"language": "no", "tables": [{"id": "14710", "label": "KPI"}],
+                                "page": {"pageNumber": 1, "pageSize": 1}}), encoding="utf-8")
+    db = tmp_path / "atlas.db"
+    await crawl("ssb_table", crawl_settings(db, replay=False, ATLAS_RAW_DIR=""), file=str(page))
+    assert runs(db)[-1]["error"] == ("tables_page1.json: a PxWebApi v2 table catalogue page "
+                                     "(/tables), not data: it lists tables, it holds no figures")

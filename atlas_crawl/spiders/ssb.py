@@ -175,6 +175,11 @@ class SsbTableSpider(AtlasSpider):
             doc = json.loads(response.body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise jsonstat.JsonStatError(f"not JSON ({exc})") from None
+        if isinstance(doc, dict) and isinstance(doc.get("tables"), list) and "page" in doc:
+            self.logger.error("%s: a PxWebApi v2 table catalogue page (/tables), not data: "
+                              "it lists tables, it holds no figures",
+                              Path(self.file or response.url).name)
+            return
         if pxweb.is_table_metadata(doc):
             status = pxweb.table_status(doc, self.table_id)
             closed = "discontinued" + (f", replaced by table {status.replaced_by}"
