@@ -28,6 +28,7 @@ headers found.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -291,11 +292,14 @@ def _unknown(file: str | None, sheets: list[tuple[str, list[tuple]]]) -> LayoutE
 def parse_workbook(data: bytes, *, file: str | None = None) -> dict[str, list[WorkbookRow]]:
     """Rows per table of every sheet; any sheet of an unknown layout fails the workbook,
     naming every sheet and the headers found."""
-    wb = open_workbook(data)
-    try:
-        sheets = [(ws.title, sheet_rows(ws)) for ws in wb.worksheets]
-    finally:
-        wb.close()
+    with warnings.catch_warnings():
+        # NAV's server writes workbooks without a default style; openpyxl says so every time.
+        warnings.filterwarnings("ignore", "Workbook contains no default style")
+        wb = open_workbook(data)
+        try:
+            sheets = [(ws.title, sheet_rows(ws)) for ws in wb.worksheets]
+        finally:
+            wb.close()
     tables: dict[str, list[WorkbookRow]] = {}
     unknown = []
     for name, rows in sheets:

@@ -81,8 +81,10 @@ class AtlasSpider(scrapy.Spider):
         except Exception as exc:  # any parser's refusal, reported in one line
             name = Path(self.file or response.url).name
             expected = f"{self.name} reads {self.file_kind}: " if self.file_kind else ""
-            self.logger.error("%s: %s%s", name, expected,
-                              str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            said = str(exc).splitlines()[0] if str(exc) else ""
+            if not isinstance(exc, ValueError) or not said:  # not a parser's own refusal
+                said = f"{type(exc).__name__}: {said}" if said else type(exc).__name__
+            self.logger.error("%s: %s%s", name, expected, said)
             self.logger.debug("while reading %s", response.url, exc_info=True)
 
     @staticmethod
