@@ -174,3 +174,15 @@ async def test_utlandet_empty_strings_and_zeros(tmp_path):
             None, "special") in rows
     assert ("25", "Utlandet", "fylke", "Antall elever med forsterket opplæring i norsk", 0.0,
             None, "special") in rows
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    ({"grades": "8", "subjects": "NPLES"}, "the answer is for 5. årstrinn, -a grades= says 8"),
+    ({"grades": "5", "subjects": "NPREG"}, "the answer is for Lesing, -a subjects= says NPREG"),
+])
+@pytest_twisted.ensureDeferred
+async def test_a_nasjonale_prover_answer_for_another_grade_or_subject_is_refused(
+        tmp_path, args, error):
+    last = await _ingest(tmp_path / "atlas.db", "udir_nasjonale_prover", NP5, years="2025-26",
+                         **args)
+    assert last["error"] == f"{NP5.name}: {error}"

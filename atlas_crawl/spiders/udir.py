@@ -150,11 +150,7 @@ class UdirSpider(AtlasSpider):
             return
         try:
             cells = udir.parse_data(response.body, where=name)
-            named = udir.answered_school_years(cells)
-            year = context["period"].navn
-            if named and named != {year}:
-                raise udir.UdirFormatError(
-                    f"the answer is for {', '.join(sorted(named))}, -a years= says {year}")
+            self.check_answer(cells, context)
             if "region" in context:
                 context["region_name"] = _column_name(cells, context["region"])
             rows = list(self.dedupe(self.rows(cells, context)))
@@ -168,6 +164,21 @@ class UdirSpider(AtlasSpider):
         self.logger.info("%s: %d rows for %s", name, len(rows), _describe(context))
         yield RawFile.from_response(response, self.source_id)
         yield from self.batches(response, self.columns, rows, self.key, types=self.types)
+
+    def check_answer(self, cells: list[udir.DataCell], context: dict) -> None:
+        """A saved answer's column headers name its school year (and grade): they must be the
+        ones the selection arguments say."""
+        labels = {label for c in cells[:1] for label in c.column}
+        named = udir.answered_school_years(cells)
+        year = context["period"].navn
+        if named and named != {year}:
+            raise udir.UdirFormatError(
+                f"the answer is for {', '.join(sorted(named))}, -a years= says {year}")
+        grades = {label for label in labels if label.endswith(". årstrinn")}
+        if "grade" in context and grades and f"{context['grade']}. årstrinn" not in grades:
+            raise udir.UdirFormatError(
+                f"the answer is for {', '.join(sorted(grades))}, -a grades= says "
+                f"{context['grade']}")
 
     def file_context(self) -> dict:
         """The call context of a saved data answer, from the selection arguments."""
@@ -321,6 +332,20 @@ class UdirNasjonaleProverSpider(UdirSpider):
         self.selection.update(grades=grades, subjects=subjects)
         self.grades = set(split_arg(grades)) if grades else {"5", "8", "9"}
         self.subjects = set(split_arg(subjects)) if subjects else None
+
+    # ProevetypeID in filterVerdier: the code and the name the answer's column header gives.
+    subject_names: ClassVar[dict[str, str]] = {
+        "NPENG": "Engelsk", "NPLES": "Lesing", "NPREG": "Regning"}
+
+    def check_answer(self, cells, context):
+        super().check_answer(cells, context)
+        labels = {label for c in cells[:1] for label in c.column}
+        named = labels & set(self.subject_names.values())
+        wanted = self.subject_names.get(context["subject"])
+        if named and wanted not in named:
+            raise udir.UdirFormatError(
+                f"the answer is for {', '.join(sorted(named))}, -a subjects= says "
+                f"{context['subject']}")
 
     def file_context(self):
         context = super().file_context()
