@@ -175,3 +175,17 @@ async def test_a_table_catalogue_page_is_refused_in_one_line(tmp_path):
     await crawl("ssb_table", crawl_settings(db, replay=False, ATLAS_RAW_DIR=""), file=str(page))
     assert runs(db)[-1]["error"] == ("tables_page1.json: a PxWebApi v2 table catalogue page "
                                      "(/tables), not data: it lists tables, it holds no figures")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_saved_data_answer_of_a_closed_table_is_stored_and_recorded(tmp_path, caplog):
+    real = GOLDEN / "ssb_table" / "responses" / "v2_data_05803_lang-no_with-status.json"
+    closed = tmp_path / "05803_closed.json"
+    closed.write_text(json.dumps(_discontinued(json.loads(real.read_text("utf-8")))),
+                      encoding="utf-8")  # CONSTRUCTED: SSB has not closed 05803
+    db = tmp_path / "atlas.db"
+    await crawl("ssb_table", crawl_settings(db, replay=False, ATLAS_RAW_DIR=""), file=str(closed))
+    assert runs(db)[-1]["status"] == "ok"
+    assert "table 05803 is discontinued by SSB (replaced by table 12345)" in caplog.text
+    assert _q(db, "SELECT count(*) FROM ssb_05803") == [(12,)]
+    assert _q(db, "SELECT discontinued, replaced_by FROM source_status") == [(1, "12345")]

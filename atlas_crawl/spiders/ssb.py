@@ -197,6 +197,9 @@ class SsbTableSpider(AtlasSpider):
                 raise ValueError(f"{response.url}: no table id in the file; pass -a table=<id>")
             self.source_id = f"ssb_{self.table_id}"
         ensure_manifest(self.source_id, self.table_id, dataset)
+        if isinstance((doc.get("extension") or {}).get("discontinued"), bool):
+            # A v2 data answer says whether the table is closed, as its metadata does.
+            yield from self.status_batch(response, pxweb.table_status(doc, self.table_id))
         yield from self.dataset_batches(response, dataset)
 
     def dataset_batches(self, response, dataset: jsonstat.Dataset | None = None):
