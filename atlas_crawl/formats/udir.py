@@ -515,3 +515,39 @@ def period_option(value: str, kind: str) -> Option:
 def answered_school_years(cells: Iterable[DataCell]) -> set[str]:
     """The school years a data answer's column headers name (Udir puts the year outermost)."""
     return {label for c in cells for label in c.column if _SCHOOL_YEAR.match(label)}
+
+
+#: ProevetypeID in nasjonale prøver's filterVerdier: the code and the name the answer's columns give.
+SUBJECT_NAMES = {"NPENG": "Engelsk", "NPLES": "Lesing", "NPREG": "Regning"}
+
+
+def check_selection(cells: list[DataCell], *, school_year: str, grade: str | None = None,
+                    subject: str | None = None) -> None:
+    """A saved answer's column headers name its school year, grade ("5. årstrinn") and subject
+    ("Lesing") where the report has them: they must be the ones the file was given with."""
+    labels = {label for c in cells[:1] for label in c.column}
+    named = answered_school_years(cells)
+    if named and named != {school_year}:
+        raise UdirFormatError(
+            f"the answer is for {', '.join(sorted(named))}, -a years= says {school_year}")
+    grades = {label for label in labels if label.endswith(". årstrinn")}
+    if grade is not None and grades and f"{grade}. årstrinn" not in grades:
+        raise UdirFormatError(
+            f"the answer is for {', '.join(sorted(grades))}, -a grades= says {grade}")
+    subjects = labels & set(SUBJECT_NAMES.values())
+    if subject is not None and subjects and SUBJECT_NAMES.get(subject) not in subjects:
+        raise UdirFormatError(
+            f"the answer is for {', '.join(sorted(subjects))}, -a subjects= says {subject}")
+
+
+def column_region(cells: list[DataCell], code: str, names: Iterable[str]) -> str | None:
+    """Which of a region's `names` an Elevundersøkelsen answer's column header gives (the
+    region is pinned per call, so its name is one of the column levels); None for an empty
+    answer; UdirFormatError when none is there."""
+    if not cells:
+        return None
+    for label in cells[0].column:
+        if label in set(names):
+            return label
+    raise UdirFormatError(f"-a regions={code} ({' / '.join(names) or 'unknown'}) is not among "
+                          f"the answer's columns {list(cells[0].column)}")

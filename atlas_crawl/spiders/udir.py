@@ -166,19 +166,8 @@ class UdirSpider(AtlasSpider):
         yield from self.batches(response, self.columns, rows, self.key, types=self.types)
 
     def check_answer(self, cells: list[udir.DataCell], context: dict) -> None:
-        """A saved answer's column headers name its school year (and grade): they must be the
-        ones the selection arguments say."""
-        labels = {label for c in cells[:1] for label in c.column}
-        named = udir.answered_school_years(cells)
-        year = context["period"].navn
-        if named and named != {year}:
-            raise udir.UdirFormatError(
-                f"the answer is for {', '.join(sorted(named))}, -a years= says {year}")
-        grades = {label for label in labels if label.endswith(". årstrinn")}
-        if "grade" in context and grades and f"{context['grade']}. årstrinn" not in grades:
-            raise udir.UdirFormatError(
-                f"the answer is for {', '.join(sorted(grades))}, -a grades= says "
-                f"{context['grade']}")
+        udir.check_selection(cells, school_year=context["period"].navn,
+                             grade=context.get("grade"), subject=context.get("subject"))
 
     def file_context(self) -> dict:
         """The call context of a saved data answer, from the selection arguments."""
@@ -258,18 +247,11 @@ class UdirSpider(AtlasSpider):
 
 
 def _column_name(cells: list[udir.DataCell], code: str) -> str:
-    """The name a kommune's Elevundersøkelsen answer gives it in its column header, checked
-    against the kommune code the file was given with (-a regions=)."""
+    """The name the answer's column header gives the kommune a file was given with
+    (-a regions=): today's name, or its first part ("Kautokeino" of a Sámi double name)."""
     place = resolve(code)
-    names = {place.name, (place.name or "").split(" - ")[0]} - {None, ""}
-    for label in (cells[0].column if cells else ()):
-        if label in names:
-            return label
-    if not cells:
-        return place.name or code
-    raise udir.UdirFormatError(
-        f"-a regions={code} ({place.name or 'unknown'}) is not among the answer's columns "
-        f"{list(cells[0].column)}")
+    names = [n for n in dict.fromkeys((place.name, (place.name or "").split(" - ")[0])) if n]
+    return udir.column_region(cells, code, names) or place.name or code
 
 
 def _describe(context: dict) -> str:
@@ -332,20 +314,6 @@ class UdirNasjonaleProverSpider(UdirSpider):
         self.selection.update(grades=grades, subjects=subjects)
         self.grades = set(split_arg(grades)) if grades else {"5", "8", "9"}
         self.subjects = set(split_arg(subjects)) if subjects else None
-
-    # ProevetypeID in filterVerdier: the code and the name the answer's column header gives.
-    subject_names: ClassVar[dict[str, str]] = {
-        "NPENG": "Engelsk", "NPLES": "Lesing", "NPREG": "Regning"}
-
-    def check_answer(self, cells, context):
-        super().check_answer(cells, context)
-        labels = {label for c in cells[:1] for label in c.column}
-        named = labels & set(self.subject_names.values())
-        wanted = self.subject_names.get(context["subject"])
-        if named and wanted not in named:
-            raise udir.UdirFormatError(
-                f"the answer is for {', '.join(sorted(named))}, -a subjects= says "
-                f"{context['subject']}")
 
     def file_context(self):
         context = super().file_context()
