@@ -140,7 +140,8 @@ def _layout_of(header: Sequence[str]) -> Layout | None:
     return None
 
 
-def _blocks(layout: Layout, header: Sequence[str], where: str) -> list[_Block]:
+def _blocks(layout: Layout, header: Sequence[str], sheet: str, file: str | None
+            ) -> list[_Block]:
     anchors = [c for c, h in enumerate(header) if h in layout.anchor]
     first = next(c for c, h in enumerate(header) if h)
     lead = anchors[0] - first  # columns a block has before its anchor ("År")
@@ -171,7 +172,7 @@ def _blocks(layout: Layout, header: Sequence[str], where: str) -> list[_Block]:
         for name, spellings in {**layout.dimensions, **layout.measures}.items():
             col = _find(header, spellings, start, stop)
             if col is None:
-                raise LayoutError(file=None, sheet=where, expected=f"a {spellings[0]!r} column "
+                raise LayoutError(file=file, sheet=sheet, expected=f"a {spellings[0]!r} column "
                                   f"in the {layout.name} block at column {anchor + 1}",
                                   found=[h for h in header[start:stop] if h])
             cols[name] = col
@@ -228,7 +229,7 @@ def read_sheet(rows: list[tuple], sheet: str, *, file: str | None = None
         if not any(v not in (None, "") for r in rows for v in r):
             return None
         raise _unknown(file, [(sheet, rows)])
-    blocks = _blocks(layout, header, sheet)
+    blocks = _blocks(layout, header, sheet, file)
     out: list[WorkbookRow] = []
     seen: dict[tuple, WorkbookRow] = {}
     for r, cells in enumerate(rows[n + 1:], start=n + 2):
@@ -246,7 +247,7 @@ def read_sheet(rows: list[tuple], sheet: str, *, file: str | None = None
 
 def _block_rows(layout: Layout, block: _Block, cells: Sequence[object], sheet: str, r: int,
                 file: str | None, seen: dict[tuple, WorkbookRow]) -> Iterator[WorkbookRow]:
-    where = f"{file or 'workbook'}, sheet {sheet!r}, row {r}"
+    where = f"row {r}"
     try:
         period = _period(cells, block, where)
         if "region" in block.columns:
