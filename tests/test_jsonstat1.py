@@ -24,7 +24,7 @@ from atlas_crawl.testing import crawl, crawl_settings, runs
 GOLDEN = PROJECT_DIR / "golden"
 V1_REAL = GOLDEN / "ssb_v0_jsonstat1" / "responses" / "v0_dataset_29843_lang-en_jsonstat1.json"
 V1_HALDEN = (GOLDEN / "ssb_v0_jsonstat1" / "responses"
-             / "v0_table_07459_jsonstat1_halden_constructed.json")
+             / "v0_table_11342_jsonstat1_halden_constructed.json")
 METADATA = GOLDEN / "ssb_table" / "responses" / "v2_metadata_05803_lang-en.json"
 
 
@@ -76,13 +76,13 @@ async def test_v1_file_colon_cells_and_period_labels_on_their_codes(tmp_path):
     bundle = tmp_path / "bundle.json"
     bundle.write_text(json.dumps(_bundle()), encoding="utf-8")
     settings = crawl_settings(db, replay=False, ATLAS_RAW_DIR="")
-    await crawl("ssb_table", settings, table="07459", file=str(bundle))
+    await crawl("ssb_table", settings, table="11342", file=str(bundle))
     last = runs(db)[-1]
     assert last["status"] == "failed" and "-a dataset=NAME" in last["error"]
-    await crawl("ssb_table", settings, table="07459", file=str(bundle), dataset="dataset1")
+    await crawl("ssb_table", settings, table="11342", file=str(bundle), dataset="dataset1")
     assert runs(db)[-1]["status"] == "ok"
     assert _q(db, "SELECT region, region_label, tid, value, status, region_canonical, "
-                  "region_current FROM ssb_07459 WHERE region='3001' ORDER BY tid") == [
+                  "region_current FROM ssb_11342 WHERE region='3001' ORDER BY tid") == [
         ("3001", "Halden (2020-2023)", "2019", None, ".", "3001", "3101"),
         ("3001", "Halden (2020-2023)", "2022", 31329.0, None, "3001", "3101"),
         ("3001", "Halden (2020-2023)", "2024", None, ":", "3001", "3101"),
