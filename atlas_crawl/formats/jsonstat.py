@@ -1,4 +1,5 @@
-"""Decode JSON-stat 2.0 datasets (SSB PxWebApi v2 and v0, FHI) into long rows.
+"""Decode JSON-stat 2.0 datasets (SSB PxWebApi v2 and v0, FHI) into long rows; JSON-stat 1.0
+(SSB's v0 ``dataset`` endpoint and ``"format": "json-stat"``) is read the same way.
 
 Each dimension gives a code and a label column; the metric dimension (role `metric`, SSB's
 ContentsCode) also gives `unit` and `decimals`. Then `value`, `status` and `updated`. A suppressed
@@ -201,13 +202,49 @@ def read_dimensions(doc: dict) -> list[Dimension]:
     return result
 
 
-def decode(doc: dict | bytes | str) -> Dataset:
-    """Parse a JSON-stat 2.0 dataset (a response body, or already-parsed JSON)."""
+def is_v1_bundle(doc: object) -> bool:
+    """JSON-stat 1.0: datasets under names (``{"dataset": {...}}``, ``{"oecd": .., "canada": ..}``),
+    each with ``id``/``size``/``role`` inside ``dimension`` rather than beside it."""
+    return (isinstance(doc, dict) and "dimension" not in doc and "class" not in doc
+            and bool(doc) and all(isinstance(v, dict) and isinstance(v.get("dimension"), dict)
+                                  for v in doc.values()))
+
+
+def from_v1(doc: dict, name: str | None = None) -> dict:
+    """The JSON-stat 2.0 form of one dataset of a 1.0 bundle: ``name`` picks it; a bundle of
+    several datasets without a name is refused, naming them."""
+    names = list(doc)
+    if name is None and len(names) > 1:
+        raise JsonStatError(f"a JSON-stat 1.0 bundle of {len(names)} datasets ({', '.join(names)})"
+                            "; name the one to read (-a dataset=NAME)")
+    chosen = name if name is not None else names[0]
+    if chosen not in doc:
+        raise JsonStatError(f"no dataset {chosen!r} in the JSON-stat 1.0 bundle "
+                            f"(it holds {', '.join(names)})")
+    v1 = doc[chosen]
+    dims = dict(v1["dimension"])
+    converted = {k: v for k, v in v1.items() if k != "dimension"}
+    converted.update(version="1.0", **{"class": "dataset"}, id=dims.pop("id", None),
+                     size=dims.pop("size", None), role=dims.pop("role", None) or {},
+                     dimension=dims)
+    return converted
+
+
+def decode(doc: dict | bytes | str, *, name: str | None = None) -> Dataset:
+    """Parse a JSON-stat dataset (a response body, or already-parsed JSON): 2.0, or a 1.0
+    bundle, from which ``name`` picks one dataset (a bundle of one needs no name)."""
     if isinstance(doc, (bytes, str)):
         try:
             doc = json.loads(doc)
         except json.JSONDecodeError as exc:
             raise JsonStatError(f"not JSON: {exc}") from exc
+        except UnicodeDecodeError:
+            raise JsonStatError("not JSON: not UTF-8 text (a binary file?)") from None
+    if is_v1_bundle(doc):
+        doc = from_v1(doc, name)
+    elif name is not None:
+        raise JsonStatError(f"-a dataset={name}: the file is one JSON-stat 2.0 dataset, "
+                            "not a bundle of named datasets")
     if not isinstance(doc, dict) or doc.get("class", "dataset") != "dataset":
         raise JsonStatError("not a JSON-stat dataset (class must be 'dataset')")
     dimensions = read_dimensions(doc)

@@ -108,12 +108,62 @@ def effective_limits(config: ConfigLimits | None,
 
 
 @dataclass(frozen=True)
+class TableStatus:
+    """Whether SSB has closed a table, and the table it names as the replacement (if any)."""
+
+    discontinued: bool
+    replaced_by: str | None = None
+    note: str | None = None  # the note that names the replacement
+
+
+# A note about a closed table: "Tabellen er avsluttet. Se tabell 13995", "erstattet av tabell …",
+# "This table is discontinued, see table …", "videreføres i tabell …".
+_CLOSED = re.compile(r"avslutt|discontinu|erstatt|replac|videref|continued in|no longer updated|"
+                     r"ikke lenger oppdatert", re.IGNORECASE)
+_TABLE_NUMBER = re.compile(r"\b(?:tabell|table)(?:ene|s|en)?\s*(?:nr\.?\s*)?(\d{5})\b",
+                           re.IGNORECASE)
+
+
+def _note_texts(doc: dict) -> list[str]:
+    """The table's notes (JSON-stat2 `note`: strings; the v2 catalogue: objects with `text`)."""
+    texts = []
+    for note in doc.get("note") or doc.get("notes") or []:
+        if isinstance(note, dict):
+            note = note.get("text")
+        if isinstance(note, str):
+            texts.append(note)
+    return texts
+
+
+def table_status(doc: dict, table_id: str = "") -> TableStatus:
+    """A v2 answer's `discontinued` flag (in `extension`, or at the top of the table catalogue
+    entries) and the replacement table a note about the closure names."""
+    flag = (doc.get("extension") or {}).get("discontinued", doc.get("discontinued"))
+    discontinued = flag is True or str(flag).lower() == "true"
+    for text in _note_texts(doc):
+        if not _CLOSED.search(text):
+            continue
+        for number in _TABLE_NUMBER.findall(text):
+            if number != table_id:
+                return TableStatus(discontinued, number, text)
+    return TableStatus(discontinued)
+
+
+def is_table_metadata(doc: object) -> bool:
+    """A v2 `/metadata` answer: a JSON-stat2 dataset with categories but not one value."""
+    return (isinstance(doc, dict) and doc.get("class") == "dataset"
+            and isinstance(doc.get("dimension"), dict) and doc.get("value") in ([], {}, None)
+            and prod(doc.get("size") or [0]) > 0)
+
+
+@dataclass(frozen=True)
 class TableMetadata:
     table_id: str
     label: str
     dimensions: list[Dimension]
     time_dimensions: tuple[str, ...]
     updated: str | None
+    status: TableStatus = TableStatus(False)
 
     @property
     def cells(self) -> int:
@@ -135,7 +185,8 @@ def parse_metadata(doc: dict | bytes, table_id: str = "") -> TableMetadata:
     role = doc.get("role") or {}
     table = table_id or ((doc.get("extension") or {}).get("px") or {}).get("tableid") or ""
     return TableMetadata(str(table), str(doc.get("label", "")), dims,
-                         tuple(role.get("time") or []), doc.get("updated"))
+                         tuple(role.get("time") or []), doc.get("updated"),
+                         table_status(doc, str(table)))
 
 
 @dataclass

@@ -50,6 +50,8 @@ def _load(data: bytes | str | Mapping[str, Any]) -> Any:
         return json.loads(data)
     except json.JSONDecodeError as exc:
         raise UdirFormatError(f"not JSON: {exc}") from None
+    except UnicodeDecodeError:
+        raise UdirFormatError("not JSON: not UTF-8 text (a binary file?)") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -462,3 +464,90 @@ def iter_export_schools(rows: Iterable[ExportRow]) -> Iterator[tuple[str, str, s
         if r.level == "skole" and r.organisasjonsnummer and r.organisasjonsnummer not in seen:
             seen.add(r.organisasjonsnummer)
             yield r.organisasjonsnummer, r.name, r.kommune_code
+
+
+# --------------------------------------------------------------------------------------------
+# Saved answers (-a file=)
+
+_PERIOD_SHAPES = {"YYYY10": r"\d{4}10", "YYYY12": r"\d{4}12", "YYYY06": r"\d{4}06",
+                  "YYYYYYYY": r"\d{8}"}
+_SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def answer_kind(data: bytes | str | Mapping[str, Any]) -> str:
+    """What a saved Udir answer is: ``"data"``, ``"filterVerdier"`` or ``"Rapportside"``.
+
+    Raises :class:`UdirFormatError` naming what was found for anything else."""
+    doc = _load(data)
+    if not isinstance(doc, dict):
+        raise UdirFormatError(f"a JSON {type(doc).__name__}, not an object")
+    if "metadata" in doc and "rows" in doc:
+        return "data"
+    if isinstance(doc.get("rappside"), dict):
+        return "Rapportside"
+    if doc and all(isinstance(v, list) for v in doc.values()) and any(
+            isinstance(v, list) and v and isinstance(v[0], dict) and "indeks" in v[0]
+            for v in doc.values()):
+        return "filterVerdier"
+    raise UdirFormatError(f"an object with keys {sorted(doc)[:8]}")
+
+
+def period_option(value: str, kind: str) -> Option:
+    """The period a school year ("2025-26") or a period code ("202512", "20252026") means in
+    a report whose codes have the shape ``kind``."""
+    text = value.strip()
+    m = _SCHOOL_YEAR.match(text)
+    if m:
+        start = int(m.group(1))
+        if (start + 1) % 100 != int(m.group(2)):
+            raise UdirFormatError(f"{text!r} is not a school year like 2025-26")
+        code = {"YYYY10": f"{start}10", "YYYY12": f"{start}12",
+                "YYYY06": f"{start + 1}06", "YYYYYYYY": f"{start}{start + 1}"}[kind]
+    elif re.fullmatch(_PERIOD_SHAPES[kind], text):
+        code = text
+    else:
+        raise UdirFormatError(
+            f"{text!r} is neither a school year (2025-26) nor a period code of the shape {kind}")
+    year = school_year(code, kind)
+    return Option(indeks=0, id=int(code), kode=code, navn=year)
+
+
+def answered_school_years(cells: Iterable[DataCell]) -> set[str]:
+    """The school years a data answer's column headers name (Udir puts the year outermost)."""
+    return {label for c in cells for label in c.column if _SCHOOL_YEAR.match(label)}
+
+
+#: ProevetypeID in nasjonale prøver's filterVerdier: the code and the name the answer's columns give.
+SUBJECT_NAMES = {"NPENG": "Engelsk", "NPLES": "Lesing", "NPREG": "Regning"}
+
+
+def check_selection(cells: list[DataCell], *, school_year: str, grade: str | None = None,
+                    subject: str | None = None) -> None:
+    """A saved answer's column headers name its school year, grade ("5. årstrinn") and subject
+    ("Lesing") where the report has them: they must be the ones the file was given with."""
+    labels = {label for c in cells[:1] for label in c.column}
+    named = answered_school_years(cells)
+    if named and named != {school_year}:
+        raise UdirFormatError(
+            f"the answer is for {', '.join(sorted(named))}, -a years= says {school_year}")
+    grades = {label for label in labels if label.endswith(". årstrinn")}
+    if grade is not None and grades and f"{grade}. årstrinn" not in grades:
+        raise UdirFormatError(
+            f"the answer is for {', '.join(sorted(grades))}, -a grades= says {grade}")
+    subjects = labels & set(SUBJECT_NAMES.values())
+    if subject is not None and subjects and SUBJECT_NAMES.get(subject) not in subjects:
+        raise UdirFormatError(
+            f"the answer is for {', '.join(sorted(subjects))}, -a subjects= says {subject}")
+
+
+def column_region(cells: list[DataCell], code: str, names: Iterable[str]) -> str | None:
+    """Which of a region's `names` an Elevundersøkelsen answer's column header gives (the
+    region is pinned per call, so its name is one of the column levels); None for an empty
+    answer; UdirFormatError when none is there."""
+    if not cells:
+        return None
+    for label in cells[0].column:
+        if label in set(names):
+            return label
+    raise UdirFormatError(f"-a regions={code} ({' / '.join(names) or 'unknown'}) is not among "
+                          f"the answer's columns {list(cells[0].column)}")

@@ -16,13 +16,18 @@ class ContractError(ValueError):
     pass
 
 
+# Bookkeeping tables any source may write a row to (keyed by source_id), besides its own.
+SHARED_TABLES = frozenset({"source_status"})
+
+
 def check_batch(batch: Batch) -> None:
     try:
         manifest = get_manifest(batch.source_id)
     except ManifestError as exc:
         raise ContractError(str(exc)) from None
     where = f"{batch.source_id} ({batch.provenance.url})"
-    if batch.table not in manifest.table_names and not batch.table.startswith("dim_"):
+    if (batch.table not in manifest.table_names and not batch.table.startswith("dim_")
+            and batch.table not in SHARED_TABLES):
         raise ContractError(
             f"{where}: table {batch.table!r} is not declared in {manifest.path.name} "
             f"(declared: {list(manifest.table_names)})"

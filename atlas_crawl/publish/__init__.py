@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 #: Tables the catalogue describes itself rather than profiling as data.
 NOT_DATA = {"_runs", "_fetches", "quarantine", "raw_files", sources.SOURCES, dims.DIM_PLACE,
-            dims.DIM_PERIOD}
+            dims.DIM_PERIOD, "source_status"}
 
 
 @dataclass

@@ -61,6 +61,10 @@ INTERNAL_TABLES = {
     "raw_files": ("Downloaded files", ("Every file a crawl downloaded, kept as provenance: URL, "
                   "sha256, size, Last-Modified, ETag, content type, fetched-at and where the bytes "
                   "are kept."), {"facets": ["source_id", "content_type"], "sort_desc": "fetched_at"}),
+    "source_status": ("Closed tables", ("Per SSB table crawled live: whether SSB has "
+                      "discontinued it (PxWebApi v2 metadata) and the table its notes name as the "
+                      "replacement. The sources table shows the same."),
+                      {"facets": ["discontinued"]}),
     "dim_place": ("Places", ("Land, fylker, kommuner and bydeler with today's name (and former "
                   "names), from the SSB Klass dimension tables when crawled, otherwise from the "
                   "geography snapshot bundled with atlas_crawl. Built at publish time."),
@@ -99,8 +103,9 @@ SOURCES_META = {
         "presentation policy and methodology version, with its tables, rows, last successful run "
         "and freshness from the run ledger (fresh: crawled within one period of its "
         "periodicity; due: within two; overdue: later), computed when the catalogue was "
-        "published. Search titles and descriptions with the box above the table.</p>"),
-    "facets": ["provider", "eu_theme", "freshness", "presentation_policy"],
+        "published; a table SSB has discontinued says so, with its replacement where SSB names "
+        "one. Search titles and descriptions with the box above the table.</p>"),
+    "facets": ["provider", "eu_theme", "freshness", "presentation_policy", "discontinued"],
     "sort": "source_id",
     "label_column": "title",
 }

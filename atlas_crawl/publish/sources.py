@@ -69,6 +69,16 @@ def _runs_by_source(conn: sqlite3.Connection) -> dict[str, list[dict]]:
     return out
 
 
+def _status_by_source(conn: sqlite3.Connection) -> dict[str, tuple[int, str | None]]:
+    """(discontinued, replaced_by) per source, as the last live crawl of each found it
+    (`source_status`, written by the SSB spiders from the table's metadata)."""
+    try:
+        rows = conn.execute("SELECT source_id, discontinued, replaced_by FROM source_status")
+    except sqlite3.OperationalError:
+        return {}
+    return {source_id: (discontinued, replaced_by) for source_id, discontinued, replaced_by in rows}
+
+
 def _mode(arguments: str | None) -> str:
     try:
         args = json.loads(arguments or "{}")
@@ -85,6 +95,7 @@ def source_rows(conn: sqlite3.Connection, manifests: dict[str, Manifest],
                 profiles: dict[str, TableProfile], now: datetime | None = None) -> list[dict]:
     now = now or datetime.now(UTC)
     runs = _runs_by_source(conn)
+    closed = _status_by_source(conn)
     rows = []
     for source_id, m in sorted(manifests.items()):
         tables = [t for t in m.table_names if t in profiles]
@@ -125,6 +136,8 @@ def source_rows(conn: sqlite3.Connection, manifests: dict[str, Manifest],
             "last_run_error": last["error"] if last and last["status"] != "ok" else None,
             "freshness": fresh,
             "days_since_success": age,
+            "discontinued": closed.get(source_id, (None, None))[0],
+            "replaced_by": closed.get(source_id, (None, None))[1],
             "watch": "\n".join(m.watch) or None,
             "manifest": m.path.name,
             "_levels": levels,
@@ -146,7 +159,8 @@ def write_sources(db: sqlite_utils.Database, rows: list[dict]) -> int:
         "landing_page": str, "presentation_policy": str, "methodology_version": str,
         "tables": str, "rows": int, "last_successful_run": str, "last_successful_run_id": str,
         "last_successful_run_mode": str, "last_run_status": str, "last_run_error": str,
-        "freshness": str, "days_since_success": int, "watch": str, "manifest": str,
+        "freshness": str, "days_since_success": int, "discontinued": int, "replaced_by": str,
+        "watch": str, "manifest": str,
     }, pk="source_id")
     with atomic(db.conn):
         db[SOURCES].insert_all(clean)

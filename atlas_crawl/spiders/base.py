@@ -50,7 +50,7 @@ class AtlasSpider(scrapy.Spider):
             if not path.is_file():
                 raise FileNotFoundError(f"{self.name}: -a file={self.file}: no such file")
             self.logger.info("reading saved response %s", path)
-            yield scrapy.Request(path.as_uri(), callback=self.parse_file, dont_filter=True)
+            yield scrapy.Request(path.as_uri(), callback=self.read_saved_file, dont_filter=True)
             return
         async for request in self.start_live():
             yield request
@@ -61,6 +61,26 @@ class AtlasSpider(scrapy.Spider):
 
     def parse_file(self, response):
         raise NotImplementedError(f"{self.name} cannot read a saved file (-a file=)")
+
+    #: What `-a file=` expects, for the one-line refusal of a file of another kind.
+    file_kind: str = ""
+
+    def read_saved_file(self, response):
+        """parse_file, with a file it cannot read refused in one line naming the file and what
+        was expected (the traceback goes to the debug log); the run then fails and is rolled
+        back, so the previous data stays."""
+        try:
+            yield from self.parse_file(response) or ()
+        except NotImplementedError:
+            raise
+        except Exception as exc:  # any parser's refusal, reported in one line
+            name = Path(self.file or response.url).name
+            expected = f"{self.name} reads {self.file_kind}: " if self.file_kind else ""
+            said = str(exc).splitlines()[0] if str(exc) else ""
+            if not isinstance(exc, ValueError) or not said:  # not a parser's own refusal
+                said = f"{type(exc).__name__}: {said}" if said else type(exc).__name__
+            self.logger.error("%s: %s%s", name, expected, said)
+            self.logger.debug("while reading %s", response.url, exc_info=True)
 
     @staticmethod
     def provenance(response) -> Provenance:

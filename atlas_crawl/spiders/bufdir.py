@@ -30,6 +30,7 @@ def header(response, name: str) -> str | None:
 class BufdirMonitorSpider(AtlasSpider):
     name = "bufdir_barnefattigdom"
     source_id = "bufdir_barnefattigdom"
+    file_kind = "the monitor's ZIP of workbooks, or one of its .xlsx workbooks"
     monitor = bufdir.MONITORS["barnefattigdom"]
     # No allowed_domains: the ZIP lives on a CMS host Bufdir has said may move.
 

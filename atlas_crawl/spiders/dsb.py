@@ -34,6 +34,7 @@ from atlas_crawl.spiders.base import AtlasSpider
 class DsbKommuneundersokelsenSpider(AtlasSpider):
     name = "dsb_kommuneundersokelsen"
     source_id = "dsb_kommuneundersokelsen"
+    file_kind = "a Kommuneundersøkelsen .xlsx workbook (with -a year=)"
     allowed_domains: ClassVar[list[str]] = ["www.dsb.no", "dsb.no"]
 
     def __init__(self, *args, years: str = "", year: str = "", url: str = "", **kwargs):

@@ -28,6 +28,9 @@ from atlas_crawl.manifests import (
 from atlas_crawl.spiders.base import AtlasSpider
 
 REGION_DIMENSIONS = ("Region", "KOKkommuneregion0000", "Gjerningssted", "Bydel")
+# One row per SSB table crawled live: is it closed, and by what is it replaced (publish reads it).
+SOURCE_STATUS = "source_status"
+STATUS_COLUMNS = ["source_id", "table_id", "discontinued", "replaced_by", "note"]
 # A query refused as too large is halved at most this many times (1024 pieces): a 403 that is
 # not about cells must not turn into a flood of ever smaller calls.
 MAX_SPLIT_DEPTH = 10
@@ -38,6 +41,7 @@ class SsbTableSpider(AtlasSpider):
 
     name = "ssb_table"
     table_id = ""
+    file_kind = "a saved JSON-stat answer of an SSB table (2.0, or 1.0 from the v0 API)"
     allowed_domains: ClassVar[list[str]] = ["data.ssb.no"]
     custom_settings: ClassVar[dict] = {
         # The spider paces itself to the API's published limit; AutoThrottle would fight it.
@@ -52,9 +56,10 @@ class SsbTableSpider(AtlasSpider):
     }
 
     def __init__(self, *args, table: str | None = None, base_url: str = pxweb.BASE_URL,
-                 lang: str = "no", select: str = "", **kwargs):
+                 lang: str = "no", select: str = "", dataset: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.select = parse_select(select)
+        self.dataset = dataset  # the dataset to read from a JSON-stat 1.0 bundle (-a file=)
         if table:
             self.table_id = table
         if not self.table_id and not self.file:
@@ -100,6 +105,7 @@ class SsbTableSpider(AtlasSpider):
             return
         self.meta = pxweb.parse_metadata(response.body, self.table_id)
         ensure_manifest(self.source_id, self.table_id, self.meta)
+        yield from self.status_batch(response, self.meta.status)
         overrides = {**table_selection(self.source_id), **self.select}
         queries = pxweb.plan(self.meta, self.limits.max_cells, overrides)
         self.planned = len(queries)
@@ -151,14 +157,49 @@ class SsbTableSpider(AtlasSpider):
 
     # -- one saved response -------------------------------------------------------------------
 
+    def status_batch(self, response, status: pxweb.TableStatus):
+        """Whether SSB has closed the table (and its replacement), for the catalogue's sources;
+        a closed table is still stored as far as it goes."""
+        if status.discontinued:
+            self.logger.warning(
+                "table %s is discontinued by SSB%s; storing what it holds", self.table_id,
+                f" (replaced by table {status.replaced_by})" if status.replaced_by else "")
+        yield from self.batches(
+            response, STATUS_COLUMNS,
+            [(self.source_id, self.table_id, int(status.discontinued), status.replaced_by,
+              status.note)],
+            ["source_id"], table=SOURCE_STATUS, types={"discontinued": int})
+
     def parse_file(self, response):
-        dataset = jsonstat.decode(response.body)
+        try:
+            doc = json.loads(response.body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise jsonstat.JsonStatError(f"not JSON ({exc})") from None
+        if isinstance(doc, dict) and isinstance(doc.get("tables"), list) and "page" in doc:
+            self.logger.error("%s: a PxWebApi v2 table catalogue page (/tables), not data: "
+                              "it lists tables, it holds no figures",
+                              Path(self.file or response.url).name)
+            return
+        if pxweb.is_table_metadata(doc):
+            status = pxweb.table_status(doc, self.table_id)
+            closed = "discontinued" + (f", replaced by table {status.replaced_by}"
+                                       if status.replaced_by else "")
+            table = ((doc.get("extension") or {}).get("px") or {}).get("tableid") or self.table_id
+            self.logger.error(
+                "%s: PxWebApi table metadata of table %s (%s), not data: it holds no figures",
+                Path(self.file or response.url).name, table,
+                closed if status.discontinued else "not discontinued")
+            return
+        dataset = jsonstat.decode(doc, name=self.dataset)
         if not self.table_id:
             self.table_id = dataset.table_id or ""
             if not self.table_id:
                 raise ValueError(f"{response.url}: no table id in the file; pass -a table=<id>")
             self.source_id = f"ssb_{self.table_id}"
         ensure_manifest(self.source_id, self.table_id, dataset)
+        if isinstance((doc.get("extension") or {}).get("discontinued"), bool):
+            # A v2 data answer says whether the table is closed, as its metadata does.
+            yield from self.status_batch(response, pxweb.table_status(doc, self.table_id))
         yield from self.dataset_batches(response, dataset)
 
     def dataset_batches(self, response, dataset: jsonstat.Dataset | None = None):

@@ -10,6 +10,11 @@ dim_school) -> planned data calls, paced on one slot and logged as "call n/plann
 - nasjonale prøver: `-a grades=5,8,9 -a subjects=NPENG,NPLES,NPREG`;
 - Elevundersøkelsen: `-a grades=7,10 -a regions=4203,4222` (kommune codes; default all).
 
+`-a file=ANSWER.json` reads one saved data answer. The answer does not say which selection it
+answers, so the selection arguments say it, one value each: `-a years=2025-26` for every report,
+plus `-a grades=5 -a subjects=NPLES` (nasjonale prøver) or `-a grades=10 -a regions=4203`
+(Elevundersøkelsen). A saved filterVerdier answer stores its schools in dim_school.
+
 An empty data answer means the combination does not exist (English at grade 9, a kommune with
 no reporting school): it is logged as absent, never stored as suppressed.
 """
@@ -17,12 +22,15 @@ no reporting school): it is logged as absent, never stored as suppressed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from pathlib import PurePosixPath
 from typing import Any, ClassVar
+from urllib.parse import unquote, urlsplit
 
 import scrapy
 
 from atlas_crawl.formats import udir
 from atlas_crawl.formats.excel import LayoutError
+from atlas_crawl.geo import resolve
 from atlas_crawl.items import RawFile
 from atlas_crawl.spiders.base import AtlasSpider
 
@@ -48,9 +56,12 @@ class UdirSpider(AtlasSpider):
     types: ClassVar[dict[str, type]] = {"value": float}
     # Sent with every data call, after the period and the call's own filters.
     data_filters: ClassVar[dict[str, int]] = {}
+    # What a saved data answer (-a file=) must be told about the selection it answers.
+    file_selection: ClassVar[tuple[str, ...]] = ("years",)
 
     def __init__(self, *args, years: str = "", anchors: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        self.selection = {"years": years}  # as given, for -a file=
         self.years = years or self.default_years
         self.anchors = [int(a) for a in split_arg(anchors)] if anchors else [
             udir.HELE_LANDET, udir.UTLANDET]
@@ -113,6 +124,63 @@ class UdirSpider(AtlasSpider):
         yield RawFile.from_response(response, self.source_id)
         yield from self.batches(response, self.columns, rows, self.key, types=self.types)
 
+    # -- a saved answer (-a file=) -------------------------------------------------------------
+
+    def parse_file(self, response):
+        name = unquote(PurePosixPath(urlsplit(response.url).path).name)
+        try:
+            kind = udir.answer_kind(response.body)
+        except udir.UdirFormatError as exc:
+            self.logger.error("%s: expected a saved Udir data or filterVerdier answer, found %s",
+                              name, exc)
+            return
+        if kind == "Rapportside":
+            self.logger.error("%s: a Udir Rapportside (the report's description, no figures), "
+                              "expected a saved data or filterVerdier answer", name)
+            return
+        if kind == "filterVerdier":
+            yield RawFile.from_response(response, self.source_id)
+            values = udir.parse_filterverdier(response.body)
+            yield from self.school_batches(response, values, name)
+            return
+        try:
+            context = self.file_context()
+        except (ValueError, udir.UdirFormatError) as exc:
+            self.logger.error("%s -a file=%s: %s", self.name, name, exc)
+            return
+        try:
+            cells = udir.parse_data(response.body, where=name)
+            self.check_answer(cells, context)
+            if "region" in context:
+                context["region_name"] = _column_name(cells, context["region"])
+            rows = list(self.dedupe(self.rows(cells, context)))
+        except (udir.UdirFormatError, LayoutError) as exc:
+            self.logger.error("%s: %s", name, exc)
+            return
+        if not cells:
+            self.absent += 1
+            self.logger.info("%s: empty answer (absent, not suppressed): nothing stored", name)
+            return
+        self.logger.info("%s: %d rows for %s", name, len(rows), _describe(context))
+        yield RawFile.from_response(response, self.source_id)
+        yield from self.batches(response, self.columns, rows, self.key, types=self.types)
+
+    def check_answer(self, cells: list[udir.DataCell], context: dict) -> None:
+        udir.check_selection(cells, school_year=context["period"].navn,
+                             grade=context.get("grade"), subject=context.get("subject"))
+
+    def file_context(self) -> dict:
+        """The call context of a saved data answer, from the selection arguments."""
+        missing = [f"-a {a}=" for a in self.file_selection if not self.selection.get(a)]
+        if missing:
+            raise ValueError(f"a saved data answer does not say which selection it answers: "
+                             f"give {' '.join(missing)} (missing), one value each")
+        several = [f"-a {a}={self.selection[a]}" for a in self.file_selection
+                   if len(split_arg(self.selection[a])) != 1]
+        if several:
+            raise ValueError(f"one value each for a saved answer, got {' '.join(several)}")
+        return {"period": udir.period_option(self.selection["years"], self.period_kind)}
+
     # -- per report ---------------------------------------------------------------------------
 
     def plan(self, report: udir.Report, values: udir.FilterValues,
@@ -157,15 +225,16 @@ class UdirSpider(AtlasSpider):
             seen[key] = row
             yield row
 
-    def school_batches(self, response, values: udir.FilterValues, report: udir.Report):
+    def school_batches(self, response, values: udir.FilterValues, report: udir.Report | str):
+        code = report if isinstance(report, str) else report.code
         if "EnhetID" not in values.lists:
-            self.logger.info("%s: filterVerdier has no EnhetID tree; no schools", report.code)
+            self.logger.info("%s: filterVerdier has no EnhetID tree; no schools", code)
             return
         schools = udir.schools(values)
         unplaced = sum(1 for s in schools if not s.kommune_code)
         if unplaced:
             self.logger.warning("%s: %d schools without a kommune in the tree were not stored",
-                                report.code, unplaced)
+                                code, unplaced)
         rows = udir.school_rows(schools)
         if rows:
             yield from self.batches(response, udir.SCHOOL_COLUMNS, rows, udir.SCHOOL_KEY,
@@ -175,6 +244,14 @@ class UdirSpider(AtlasSpider):
         self.done += 1
         self.logger.info("%s: call %d/%d done%s", self.name, self.done, self.planned,
                          f" ({_describe(context)})" if context else "")
+
+
+def _column_name(cells: list[udir.DataCell], code: str) -> str:
+    """The name the answer's column header gives the kommune a file was given with
+    (-a regions=): today's name, or its first part ("Kautokeino" of a Sámi double name)."""
+    place = resolve(code)
+    names = [n for n in dict.fromkeys((place.name, (place.name or "").split(" - ")[0])) if n]
+    return udir.column_region(cells, code, names) or place.name or code
 
 
 def _describe(context: dict) -> str:
@@ -230,10 +307,20 @@ class UdirNasjonaleProverSpider(UdirSpider):
         "KjoennID": udir.ALLE, "EierformID": udir.ALLE, "VisAntallRaderDeltatt": 1,
         "VisMestringsnivaafordeling": 0, "VisDeltakelsestatusfordeling": 0, "VisMaaltall": 0}
 
+    file_selection: ClassVar[tuple[str, ...]] = ("years", "grades", "subjects")
+
     def __init__(self, *args, grades: str = "", subjects: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        self.selection.update(grades=grades, subjects=subjects)
         self.grades = set(split_arg(grades)) if grades else {"5", "8", "9"}
         self.subjects = set(split_arg(subjects)) if subjects else None
+
+    def file_context(self):
+        context = super().file_context()
+        grade, subject = self.selection["grades"].strip(), self.selection["subjects"].strip()
+        if grade not in {"5", "8", "9"}:
+            raise ValueError(f"-a grades={grade}: nasjonale prøver are taken at grade 5, 8 or 9")
+        return {**context, "grade": grade, "subject": subject}
 
     def wanted_reports(self):
         if "5" in self.grades:
@@ -272,8 +359,11 @@ class UdirElevundersokelsenSpider(UdirSpider):
     data_filters: ClassVar[dict[str, int]] = {
         "KjoennID": udir.ALLE, "EierformID": udir.ALLE, "VisAntallBesvart": 0}
 
+    file_selection: ClassVar[tuple[str, ...]] = ("years", "grades", "regions")
+
     def __init__(self, *args, grades: str = "", regions: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        self.selection.update(grades=grades, regions=regions)
         # TrinnID(-10) silently returns one grade here, and two grades in one call is a 400.
         self.grades = set(split_arg(grades)) if grades else {"7", "10"}
         self.regions = set(split_arg(regions)) if regions else None
@@ -290,6 +380,13 @@ class UdirElevundersokelsenSpider(UdirSpider):
                     yield (udir.data_url(report, filters, "*.*"),
                            {"period": period, "region": region.kode, "region_name": region.navn,
                             "grade": grade.kode})
+
+    def file_context(self):
+        context = super().file_context()
+        grade = self.selection["grades"].strip()
+        if not grade.isdigit():
+            raise ValueError(f"-a grades={grade}: a grade is a number (7, 10)")
+        return {**context, "region": self.selection["regions"].strip(), "grade": grade}
 
     def rows(self, cells, context):
         period = context["period"]
@@ -311,6 +408,7 @@ class UdirStatistikkbankSpider(AtlasSpider):
 
     name = "udir_statistikkbank"
     source_id = "udir_statistikkbank"
+    file_kind = "a statistikkbank Excel export (.xlsx)"
 
     def parse_file(self, response):
         yield RawFile.from_response(response, self.source_id)

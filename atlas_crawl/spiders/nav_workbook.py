@@ -1,0 +1,88 @@
+"""NAV's delivered monthly workbooks: `scrapy crawl nav_workbook -a file=WORKBOOK.xlsx`.
+
+NAV generates these per fylke and month and delivers them; they are not published for download,
+so there is no live crawl. The layout of every sheet is recognised by its headers
+(atlas_crawl.formats.nav_workbook) and its rows go to the table of that layout:
+nav_ledighet_maned, nav_arbeidssokere_yrke, nav_stillinger_yrke, nav_nedsatt_arbeidsevne.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from urllib.parse import unquote, urlsplit
+from zipfile import BadZipFile
+
+from atlas_crawl.formats import nav, nav_workbook
+from atlas_crawl.formats.excel import LayoutError, open_workbook
+from atlas_crawl.items import RawFile
+from atlas_crawl.spiders.base import AtlasSpider
+from atlas_crawl.spiders.nav import place_of
+
+LEAD = ["area", "level", "fylke", "region", "region_code", "region_name", "place", "period"]
+TAIL = ["measure", "value", "status"]
+TYPES = {"value": float}
+
+
+def columns(layout: nav_workbook.Layout) -> list[str]:
+    return [*LEAD, *layout.dimensions, *TAIL]
+
+
+def key(layout: nav_workbook.Layout) -> list[str]:
+    return ["area", "region_name", "period", *layout.dimensions, "measure"]
+
+
+def row(r: nav_workbook.WorkbookRow) -> tuple:
+    # A bare name on a Fylker sheet ("Oslo") is the fylke, not the kommune of that name.
+    return (r.area, r.level, r.fylke, r.region, r.region_code, r.region_name, place_of(r),
+            r.period, *r.dimensions, r.measure, r.value, r.status)
+
+
+# The public monthly workbooks, told by their sheet names, and the spiders that read them.
+PUBLIC = {"PST302": "nav_uforetrygd", "AAP155": "nav_aap", "HL060": "nav_helt_ledige"}
+
+
+def _public_table(data: bytes) -> tuple[str, str] | None:
+    try:
+        wb = open_workbook(data)
+    except (OSError, ValueError, KeyError, BadZipFile):  # not a workbook: the parser said so
+        return None
+    try:
+        sheets = {name.strip() for name in wb.sheetnames}
+    finally:
+        wb.close()
+    for upstream_id, spider in PUBLIC.items():
+        # Excel cuts sheet names at 31 characters ("4. Kommune Prosent av arbeidsst").
+        if all(any(want.startswith(have) for have in sheets)
+               for want in nav.TABLES[upstream_id].sheets):
+            return upstream_id, spider
+    return None
+
+
+class NavWorkbookSpider(AtlasSpider):
+    name = "nav_workbook"
+    source_id = "nav_ledighet_maned"  # raw file provenance; each table has its own manifest
+    file_kind = "a workbook NAV delivers per fylke (ledighet og stillinger, nedsatt arbeidsevne)"
+
+    async def start_live(self):
+        self.logger.error("nav_workbook reads a workbook NAV delivered (they are not published "
+                          "for download): give -a file=WORKBOOK.xlsx")
+        return
+        yield  # pragma: no cover
+
+    def parse_file(self, response):
+        name = unquote(PurePosixPath(urlsplit(response.url).path).name)
+        try:
+            tables = nav_workbook.parse_workbook(response.body, file=name)
+        except LayoutError as exc:
+            public = _public_table(response.body)
+            self.logger.error("%s%s", exc, f" (this is NAV's public {public[0]} workbook: read it "
+                              f"with scrapy crawl {public[1]} -a file=)" if public else "")
+            return
+        for table, rows in tables.items():
+            layout = nav_workbook.TABLES[table]
+            periods = sorted({r.period for r in rows})
+            self.logger.info("%s: %s: %d values from %d sheet(s), periods %s", name, table,
+                             len(rows), len({r.sheet for r in rows}), ", ".join(periods))
+            yield RawFile.from_response(response, table)
+            yield from self.batches(response, columns(layout), map(row, rows), key(layout),
+                                    source_id=table, types=TYPES)
