@@ -13,7 +13,7 @@ import scrapy
 
 from atlas_crawl.formats import nav
 from atlas_crawl.formats.excel import LayoutError
-from atlas_crawl.geo import resolve
+from atlas_crawl.geo.labels import place_of_label
 from atlas_crawl.items import RawFile
 from atlas_crawl.spiders.base import AtlasSpider
 
@@ -24,18 +24,8 @@ TYPES = {"aggregate": int, "value": float}
 
 
 def place_of(row: nav.NavRow) -> str:
-    """What the geography pipeline places: the code when the label has one; for a name-only
-    fylke rollup ("I alt Telemark") the fylke's code when the name is a fylke in that month's
-    geography; otherwise the name ("Ukjent", which the geography knows as NAV's unknown bucket,
-    or a name it cannot place, which is then quarantined with the reason)."""
-    if row.region_code:
-        return row.region_code
-    name = row.region_name or row.region
-    if row.level == "fylke":
-        found = resolve(name, row.period, level="fylke")
-        if found.placed and found.level == "fylke" and found.code:
-            return found.code
-    return name
+    """What the geography pipeline places for a row (see geo.labels.place_of_label)."""
+    return place_of_label(row.region_code, row.region_name or row.region, row.level, row.period)
 
 
 class NavMonthlySpider(AtlasSpider):

@@ -14,9 +14,9 @@ from zipfile import BadZipFile
 
 from atlas_crawl.formats import nav, nav_workbook
 from atlas_crawl.formats.excel import LayoutError, open_workbook
+from atlas_crawl.geo.labels import place_of_label
 from atlas_crawl.items import RawFile
 from atlas_crawl.spiders.base import AtlasSpider
-from atlas_crawl.spiders.nav import place_of
 
 LEAD = ["area", "level", "fylke", "region", "region_code", "region_name", "place", "period"]
 TAIL = ["measure", "value", "status"]
@@ -33,7 +33,8 @@ def key(layout: nav_workbook.Layout) -> list[str]:
 
 def row(r: nav_workbook.WorkbookRow) -> tuple:
     # A bare name on a Fylker sheet ("Oslo") is the fylke, not the kommune of that name.
-    return (r.area, r.level, r.fylke, r.region, r.region_code, r.region_name, place_of(r),
+    return (r.area, r.level, r.fylke, r.region, r.region_code, r.region_name,
+            place_of_label(r.region_code, r.region_name or r.region, r.level, r.period),
             r.period, *r.dimensions, r.measure, r.value, r.status)
 
 
