@@ -10,40 +10,32 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import subprocess
 import sys
 from pathlib import Path
 
-from atlas_crawl import PROJECT_DIR
 from atlas_crawl.testing import GOLDEN_DIR, golden_cases
 
 log = logging.getLogger("atlas_crawl")
 
 
 def replay_all(db: str, golden: Path = GOLDEN_DIR) -> int:
-    """Crawl each golden case in replay mode, one `scrapy crawl` process per case."""
-    failures = 0
-    cases = golden_cases(golden)
-    for n, case in enumerate(cases, 1):
-        command = [sys.executable, "-m", "scrapy", "crawl", case.spider,
-                   "-s", f"ATLAS_DB={Path(db).resolve()}", "-s", "ATLAS_REPLAY=1",
-                   "-s", f"ATLAS_CASSETTE={case.folder}", "-s", "LOG_LEVEL=WARNING"]
-        for key, value in case.settings.items():
-            command += ["-s", f"{key}={value}"]
-        for key, value in case.args.items():
-            command += ["-a", f"{key}={value}"]
-        log.info("[%d/%d] %s (%s)", n, len(cases), case.name, case.spider)
-        result = subprocess.run(command, check=False, cwd=PROJECT_DIR,
-                                env={**os.environ, "SCRAPY_SETTINGS_MODULE": "atlas_crawl.settings"})
-        if result.returncode:
-            failures += 1
-            log.error("%s failed (exit %s)", case.name, result.returncode)
-    summary = last_runs(db)
-    for run in summary:
-        log.info("%-28s %-7s %8s rows  %s", run["spider"], run["status"], run["rows_received"],
-                 run["error"] or "")
-    failed_runs = [r for r in summary if r["status"] != "ok"]
-    return 1 if failures or failed_runs else 0
+    """Crawl each golden case in replay mode, all in this process (see atlas_crawl/runner.py)."""
+    from atlas_crawl.runner import (
+        CrawlJob,
+        print_progress,
+        print_summary,
+        project_settings,
+        run_crawls,
+    )
+
+    jobs = [CrawlJob(case.name, case.spider, dict(case.args),
+                     {"ATLAS_REPLAY": True, "ATLAS_CASSETTE": str(case.folder), **case.settings})
+            for case in golden_cases(golden)]
+    settings = project_settings(ATLAS_DB=str(Path(db).resolve()), LOG_LEVEL="WARNING")
+    start, end = print_progress(len(jobs))
+    results = run_crawls(jobs, settings, on_start=start, on_end=end)
+    print_summary(results)
+    return 1 if any(not r.ok for r in results) else 0
 
 
 def last_runs(db: str) -> list[dict]:
