@@ -1,5 +1,6 @@
 """`python -m atlas_crawl <command>`: the demo path and catalogue publishing.
 
+    update       run the change monitor, crawl what is due or changed, publish (see update.py)
     replay-all   crawl every golden folder's recorded responses into one database
     publish      prepare the database for the catalogue and write metadata.yml from the manifests
     serve        serve the database read-only (immutable) with Datasette
@@ -89,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     parser = argparse.ArgumentParser(prog="python -m atlas_crawl")
     sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("update", help="run the change monitor, crawl every source that is due "
+                       "or changed (or the ones named), then publish the catalogue")
+    p.add_argument("--db", default="atlas.db")
+    p.add_argument("--metadata", default="metadata.yml")
+    p.add_argument("--sources", nargs="+", metavar="SOURCE", help="crawl these sources only")
+    p.add_argument("--replay", action="store_true", help="crawl the golden recordings, offline")
     p = sub.add_parser("replay-all", help="crawl every golden folder into one database")
     p.add_argument("--db", default="atlas.db")
     p = sub.add_parser("publish", help="prepare the database for the catalogue and write "
@@ -101,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8001)
     p.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
+    if args.command == "update":
+        from atlas_crawl.update import update
+
+        return update(args.db, args.metadata, args.sources, replay=args.replay)
     if args.command == "replay-all":
         return replay_all(args.db)
     if args.command == "publish":
