@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--metadata", default="metadata.yml")
     p.add_argument("--sources", nargs="+", metavar="SOURCE", help="crawl these sources only")
     p.add_argument("--replay", action="store_true", help="crawl the golden recordings, offline")
+    p.add_argument("--scrapyd", metavar="URL", help="run the crawls as jobs of this scrapyd")
     p = sub.add_parser("replay-all", help="crawl every golden folder into one database")
     p.add_argument("--db", default="atlas.db")
     p = sub.add_parser("publish", help="prepare the database for the catalogue and write "
@@ -111,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "update":
         from atlas_crawl.update import update
 
-        return update(args.db, args.metadata, args.sources, replay=args.replay)
+        return update(args.db, args.metadata, args.sources, replay=args.replay,
+                      scrapyd=args.scrapyd)
     if args.command == "replay-all":
         return replay_all(args.db)
     if args.command == "publish":

@@ -132,11 +132,16 @@ def _golden_folder(golden: Path):
 def _job(name: str, spider: str, replay_folder) -> CrawlJob:
     if replay_folder is None:
         return CrawlJob(name, spider)
+    from atlas_crawl import PROJECT_DIR
     from atlas_crawl.testing import GoldenCase
 
     case = GoldenCase.load(replay_folder(spider))
     settings = {"ATLAS_REPLAY": True, "ATLAS_CASSETTE": str(case.folder), **case.settings}
-    return CrawlJob(name, spider, dict(case.args), settings)
+    # Paths in golden.json are relative to the project (`-a manifests=golden/...`); a job run
+    # elsewhere (scrapyd, from its unpacked egg) needs them absolute.
+    args = {k: str(PROJECT_DIR / v) if isinstance(v, str) and not Path(v).is_absolute()
+            and "/" in v and (PROJECT_DIR / v).exists() else v for k, v in case.args.items()}
+    return CrawlJob(name, spider, args, settings)
 
 
 @contextmanager
@@ -158,10 +163,16 @@ def update_lock(db: str) -> Iterator[None]:
 
 def update(db: str, metadata: str = "metadata.yml", sources: list[str] | None = None,
            replay: bool = False, golden: Path | None = None, monitor: bool = True,
-           now: datetime | None = None, out=None) -> int:
-    """Run the monitor, the due/changed/named sources, then publish. Returns the exit code."""
+           now: datetime | None = None, out=None, scrapyd: str | None = None) -> int:
+    """Run the monitor, the due/changed/named sources, then publish. Returns the exit code.
+    With `scrapyd` (a URL), the crawls are scheduled there instead (scrapyd_schedule.py)."""
     from atlas_crawl.testing import GOLDEN_DIR
 
+    if scrapyd:
+        from atlas_crawl.scrapyd_schedule import update_via_scrapyd
+
+        return update_via_scrapyd(scrapyd, db, metadata, sources, replay, golden or GOLDEN_DIR,
+                                  out=out)
     out = out or sys.stdout
     db = str(Path(db).resolve())
     replay_folder = _golden_folder(golden or GOLDEN_DIR) if replay else None
