@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sources", nargs="+", metavar="SOURCE", help="crawl these sources only")
     p.add_argument("--replay", action="store_true", help="crawl the golden recordings, offline")
     p.add_argument("--scrapyd", metavar="URL", help="run the crawls as jobs of this scrapyd")
+    p.add_argument("--providers", nargs="+", metavar="PROVIDER",
+                   help="only these providers' sources (one node's share)")
     p = sub.add_parser("replay-all", help="crawl every golden folder into one database")
     p.add_argument("--db", default="atlas.db")
     p = sub.add_parser("publish", help="prepare the database for the catalogue and write "
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         from atlas_crawl.update import update
 
         return update(args.db, args.metadata, args.sources, replay=args.replay,
-                      scrapyd=args.scrapyd)
+                      scrapyd=args.scrapyd, providers=args.providers)
     if args.command == "replay-all":
         return replay_all(args.db)
     if args.command == "publish":

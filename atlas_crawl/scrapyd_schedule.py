@@ -87,13 +87,15 @@ def _result(job: CrawlJob, run: dict, seconds: float) -> CrawlResult:
 
 
 def update_via_scrapyd(url: str, db: str, metadata: str, sources: list[str] | None,
-                       replay: bool, golden: Path, timeout: float = 6 * 3600, out=None) -> int:
+                       replay: bool, golden: Path, timeout: float = 6 * 3600, out=None,
+                       providers: list[str] | None = None) -> int:
     from atlas_crawl.runner import project_settings
     from atlas_crawl.update import (
-        MONITOR_SPIDER,
         _golden_folder,
         _job,
         _publish,
+        for_providers,
+        monitor_job,
         plan,
         source_spiders,
         update_lock,
@@ -104,7 +106,7 @@ def update_via_scrapyd(url: str, db: str, metadata: str, sources: list[str] | No
     client = Scrapyd(url)
     settings = {"ATLAS_DB": db}
     replay_folder = _golden_folder(golden) if replay else None
-    spiders = source_spiders(project_settings())
+    spiders = for_providers(source_spiders(project_settings()), providers)
     results: list[CrawlResult] = []
 
     def run_jobs(jobs: list[CrawlJob]) -> None:
@@ -126,8 +128,9 @@ def update_via_scrapyd(url: str, db: str, metadata: str, sources: list[str] | No
 
     with update_lock(db):
         print(f"update of {db} through scrapyd at {url}", file=out, flush=True)
-        if replay_folder is None or replay_folder(MONITOR_SPIDER) is not None:
-            run_jobs([_job("change monitor", MONITOR_SPIDER, replay_folder)])
+        watch = monitor_job(providers, replay_folder)
+        if watch is not None:
+            run_jobs([watch])
         planned, skipped = plan(db, spiders, sources, datetime.now(UTC), replay_folder)
         for source_id, why in skipped:
             print(f"  skipped {source_id}: {why}", file=out, flush=True)

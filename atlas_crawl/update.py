@@ -122,6 +122,33 @@ def plan(db: str, spiders: dict[str, type], named: list[str] | None, now: dateti
     return list(planned.values()), skipped
 
 
+def for_providers(spiders: dict[str, type], providers: list[str] | None) -> dict[str, type]:
+    """Only the sources of these providers (one node's share, docs/scaling.md)."""
+    if not providers:
+        return spiders
+    from atlas_crawl.manifests import all_manifests
+
+    manifests = all_manifests()
+    return {s: cls for s, cls in spiders.items()
+            if s in manifests and manifests[s].provider in providers}
+
+
+def monitor_job(providers: list[str] | None, replay_folder) -> CrawlJob | None:
+    """The change monitor's crawl: every watching provider, or those of `providers` that
+    watch anything (None when none does, or replay has no recording of it)."""
+    if replay_folder is not None:
+        return (_job("change monitor", MONITOR_SPIDER, replay_folder)
+                if replay_folder(MONITOR_SPIDER) is not None else None)
+    if not providers:
+        return CrawlJob("change monitor", MONITOR_SPIDER)
+    from atlas_crawl.manifests import all_manifests
+
+    watching = sorted({m.provider for m in all_manifests().values()
+                       if m.watch and m.provider in providers})
+    return CrawlJob("change monitor", MONITOR_SPIDER,
+                    {"provider": ",".join(watching)}) if watching else None
+
+
 def _golden_folder(golden: Path):
     def folder(spider: str) -> Path | None:
         path = golden / spider
@@ -163,7 +190,8 @@ def update_lock(db: str) -> Iterator[None]:
 
 def update(db: str, metadata: str = "metadata.yml", sources: list[str] | None = None,
            replay: bool = False, golden: Path | None = None, monitor: bool = True,
-           now: datetime | None = None, out=None, scrapyd: str | None = None) -> int:
+           now: datetime | None = None, out=None, scrapyd: str | None = None,
+           providers: list[str] | None = None) -> int:
     """Run the monitor, the due/changed/named sources, then publish. Returns the exit code.
     With `scrapyd` (a URL), the crawls are scheduled there instead (scrapyd_schedule.py)."""
     from atlas_crawl.testing import GOLDEN_DIR
@@ -172,12 +200,12 @@ def update(db: str, metadata: str = "metadata.yml", sources: list[str] | None = 
         from atlas_crawl.scrapyd_schedule import update_via_scrapyd
 
         return update_via_scrapyd(scrapyd, db, metadata, sources, replay, golden or GOLDEN_DIR,
-                                  out=out)
+                                  out=out, providers=providers)
     out = out or sys.stdout
     db = str(Path(db).resolve())
     replay_folder = _golden_folder(golden or GOLDEN_DIR) if replay else None
     settings = project_settings(ATLAS_DB=db, LOG_LEVEL="WARNING")
-    spiders = source_spiders(settings)
+    spiders = for_providers(source_spiders(settings), providers)
     unknown = [s for s in sources or [] if s not in spiders]
     if unknown:
         print(f"unknown sources: {', '.join(unknown)} (known: {', '.join(sorted(spiders))})",
@@ -188,8 +216,9 @@ def update(db: str, metadata: str = "metadata.yml", sources: list[str] | None = 
 
     def jobs() -> Iterator[CrawlJob]:
         # A generator: the plan is made after the monitor's crawl has finished.
-        if monitor and (replay_folder is None or replay_folder(MONITOR_SPIDER) is not None):
-            yield _job("change monitor", MONITOR_SPIDER, replay_folder)
+        watch = monitor_job(providers, replay_folder) if monitor else None
+        if watch is not None:
+            yield watch
         planned, skip = plan(db, spiders, sources, now or datetime.now(UTC), replay_folder)
         skipped.extend(skip)
         for source_id, why in skip:

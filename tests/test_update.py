@@ -84,3 +84,23 @@ def test_update_crawls_what_is_due_changed_or_named_and_publishes(tmp_path):
     assert runs.count(("nav_aap", "ok")) == 2 and runs.count(("ssb_06083", "ok")) == 2
     assert runs.count(("bufdir_barnefattigdom", "failed")) == 2
     assert conn.execute("SELECT count(*) FROM nav_aap").fetchone() == (14,)
+
+
+def test_a_node_crawls_and_monitors_only_its_providers():
+    from atlas_crawl.runner import project_settings
+    from atlas_crawl.update import for_providers, monitor_job, source_spiders
+
+    spiders = source_spiders(project_settings())
+    assert {"ssb_07459", "ssb_klass", "nav_aap", "brreg_enheter"} <= set(spiders)
+    assert "sitemap_monitor" not in spiders  # the monitor runs first, not as a source
+    assert spiders["ssb_07459"].name == "ssb_07459"
+    assert set(for_providers(spiders, ["nav"])) == {"nav_aap", "nav_helt_ledige",
+                                                    "nav_uforetrygd"}
+    assert set(for_providers(spiders, ["brreg"])) == {
+        "brreg_enheter", "brreg_underenheter", "brreg_oppdateringer",
+        "brreg_underenheter_oppdateringer", "brreg_frivillige"}
+    # The monitor watches only the node's providers that declare `watch` patterns.
+    assert monitor_job(["nav", "udir"], None).args == {"provider": "nav,udir"}
+    assert monitor_job(None, None).args == {}
+    assert monitor_job(["ssb", "nope"], None).args == {"provider": "ssb"}
+    assert monitor_job(["nope"], None) is None
