@@ -1,6 +1,7 @@
 """Write batches to SQLite: one transaction per run, upserts on the natural key, a run ledger.
 
-The run commits only if the spider finished and logged no error; otherwise it is rolled back and
+The run commits only if the spider finished, logged no error and its run monitors passed
+(atlas_crawl/run_monitors.py, judged just before the commit); otherwise it is rolled back and
 `_runs` says why, so a failed or interrupted run never leaves half a table behind.
 """
 
@@ -113,7 +114,11 @@ class StorePipeline:
         if not failed:
             # The run monitors judge what this run is about to commit (replacements included).
             removed = self.store.finish_replacements()
-            monitors = self._run_monitors(spider, reason)
+            try:
+                monitors = self._run_monitors(spider, reason)
+            except Exception as exc:  # noqa: BLE001 - a run that cannot be judged is not kept
+                monitors = [{"name": "run_monitors", "outcome": "failed",
+                             "detail": f"{type(exc).__name__}: {exc}"}]
             failed = any(m["outcome"] == "failed" for m in monitors)
         if failed:
             self.store.rollback()
