@@ -16,7 +16,6 @@ one database are serialised by a lock file next to it (`<db>.update.lock`).
 from __future__ import annotations
 
 import fcntl
-import logging
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -27,7 +26,6 @@ from pathlib import Path
 
 from atlas_crawl.runner import CrawlJob, CrawlResult, project_settings, run_crawls, summary_table
 
-log = logging.getLogger("atlas_crawl")
 MONITOR_SPIDER = "sitemap_monitor"
 
 

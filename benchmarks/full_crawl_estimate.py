@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from atlas_crawl.formats import pxweb  # noqa: E402
-from atlas_crawl.manifests import all_manifests  # noqa: E402
+from atlas_crawl.formats import pxweb
+from atlas_crawl.manifests import all_manifests
 
 # Assumed real sizes of the dimensions that the constructed metadata shrinks.
 ASSUMED = {
@@ -39,19 +39,15 @@ KOSTRA_TID = 10
 SECONDS_PER_CALL = 60 / 30 * 1.1
 
 
-def scaled(meta: pxweb.TableMetadata, sizes: dict[str, int], kostra: bool) -> pxweb.TableMetadata:
+def scaled(meta: pxweb.TableMetadata, sizes: dict[str, int]) -> pxweb.TableMetadata:
+    """The table with each dimension named in `sizes` grown to that many codes."""
     dims = []
     for dim in meta.dimensions:
         n = sizes.get(dim.id)
-        if dim.id == "Tid" and kostra and "Tid" not in OVERRIDDEN:
-            n = KOSTRA_TID
         if n is not None and n > len(dim.codes):
             dim = replace(dim, codes=[f"{dim.id}{i:05d}" for i in range(n)])
         dims.append(dim)
     return replace(meta, dimensions=dims)
-
-
-OVERRIDDEN: set[str] = set()
 
 
 def main() -> None:
@@ -63,7 +59,9 @@ def main() -> None:
     for item in args.set:
         dim, _, n = item.partition("=")
         sizes[dim] = int(n)
-        OVERRIDDEN.add(dim)
+    overridden = {item.partition("=")[0] for item in args.set}
+    # KOSTRA tables have ~10 years unless --set Tid=N says otherwise.
+    kostra_sizes = {**sizes, "Tid": sizes["Tid"] if "Tid" in overridden else KOSTRA_TID}
     total_calls = total_cells = 0
     print(f"{'table':<10} {'cells':>12} {'calls':>6}  dimensions")
     for source_id, manifest in sorted(all_manifests().items()):
@@ -75,7 +73,8 @@ def main() -> None:
             print(f"{table:<10} no golden metadata")
             continue
         meta = pxweb.parse_metadata(files[0].read_bytes(), table)
-        meta = scaled(meta, sizes, any(d.id.startswith("KOK") for d in meta.dimensions))
+        kostra = any(d.id.startswith("KOK") for d in meta.dimensions)
+        meta = scaled(meta, kostra_sizes if kostra else sizes)
         overrides = (manifest.extra["pxweb"] or {}).get("selection") or None
         calls = len(pxweb.plan(meta, args.max_cells, overrides))
         total_calls += calls + 2  # + /config and /metadata
