@@ -1,5 +1,6 @@
 """`python -m atlas_crawl <command>`: the demo path and catalogue publishing.
 
+    update       run the change monitor, crawl what is due or changed, publish (see update.py)
     replay-all   crawl every golden folder's recorded responses into one database
     publish      prepare the database for the catalogue and write metadata.yml from the manifests
     serve        serve the database read-only (immutable) with Datasette
@@ -10,40 +11,32 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import subprocess
 import sys
 from pathlib import Path
 
-from atlas_crawl import PROJECT_DIR
 from atlas_crawl.golden import GOLDEN_DIR, golden_cases
 
 log = logging.getLogger("atlas_crawl")
 
 
 def replay_all(db: str, golden: Path = GOLDEN_DIR) -> int:
-    """Crawl each golden case in replay mode, one `scrapy crawl` process per case."""
-    failures = 0
-    cases = golden_cases(golden)
-    for n, case in enumerate(cases, 1):
-        command = [sys.executable, "-m", "scrapy", "crawl", case.spider,
-                   "-s", f"ATLAS_DB={Path(db).resolve()}", "-s", "ATLAS_REPLAY=1",
-                   "-s", f"ATLAS_CASSETTE={case.folder}", "-s", "LOG_LEVEL=WARNING"]
-        for key, value in case.settings.items():
-            command += ["-s", f"{key}={value}"]
-        for key, value in case.args.items():
-            command += ["-a", f"{key}={value}"]
-        log.info("[%d/%d] %s (%s)", n, len(cases), case.name, case.spider)
-        result = subprocess.run(command, check=False, cwd=PROJECT_DIR,
-                                env={**os.environ, "SCRAPY_SETTINGS_MODULE": "atlas_crawl.settings"})
-        if result.returncode:
-            failures += 1
-            log.error("%s failed (exit %s)", case.name, result.returncode)
-    summary = last_runs(db)
-    for run in summary:
-        log.info("%-28s %-7s %8s rows  %s", run["spider"], run["status"], run["rows_received"],
-                 run["error"] or "")
-    failed_runs = [r for r in summary if r["status"] != "ok"]
-    return 1 if failures or failed_runs else 0
+    """Crawl each golden case in replay mode, all in this process (see atlas_crawl/runner.py)."""
+    from atlas_crawl.runner import (
+        CrawlJob,
+        print_progress,
+        print_summary,
+        project_settings,
+        run_crawls,
+    )
+
+    jobs = [CrawlJob(case.name, case.spider, dict(case.args),
+                     {"ATLAS_REPLAY": True, "ATLAS_CASSETTE": str(case.folder), **case.settings})
+            for case in golden_cases(golden)]
+    settings = project_settings(ATLAS_DB=str(Path(db).resolve()), LOG_LEVEL="WARNING")
+    start, end = print_progress(len(jobs))
+    results = run_crawls(jobs, settings, on_start=start, on_end=end)
+    print_summary(results)
+    return 1 if any(not r.ok for r in results) else 0
 
 
 def last_runs(db: str) -> list[dict]:
@@ -97,6 +90,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     parser = argparse.ArgumentParser(prog="python -m atlas_crawl")
     sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("update", help="run the change monitor, crawl every source that is due "
+                       "or changed (or the ones named), then publish the catalogue")
+    p.add_argument("--db", default="atlas.db")
+    p.add_argument("--metadata", default="metadata.yml")
+    p.add_argument("--sources", nargs="+", metavar="SOURCE", help="crawl these sources only")
+    p.add_argument("--replay", action="store_true", help="crawl the golden recordings, offline")
+    p.add_argument("--scrapyd", metavar="URL", help="run the crawls as jobs of this scrapyd")
+    p.add_argument("--providers", nargs="+", metavar="PROVIDER",
+                   help="only these providers' sources (one node's share)")
     p = sub.add_parser("replay-all", help="crawl every golden folder into one database")
     p.add_argument("--db", default="atlas.db")
     p = sub.add_parser("publish", help="prepare the database for the catalogue and write "
@@ -109,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8001)
     p.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
+    if args.command == "update":
+        from atlas_crawl.update import update
+
+        return update(args.db, args.metadata, args.sources, replay=args.replay,
+                      scrapyd=args.scrapyd, providers=args.providers)
     if args.command == "replay-all":
         return replay_all(args.db)
     if args.command == "publish":

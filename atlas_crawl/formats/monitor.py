@@ -33,6 +33,7 @@ from urllib.parse import unquote, urlsplit
 from atlas_crawl.formats.sitemap import is_file_url
 from atlas_crawl.items import Batch, Provenance
 from atlas_crawl.manifests import Dimension, Manifest, all_manifests, register
+from atlas_crawl.manifests.monitors import parse_monitors
 
 MONITOR_SOURCE = "sitemap_monitor"
 
@@ -530,6 +531,11 @@ MONITOR_MANIFEST = Manifest(
         "recrawl_needed": "Sources whose watched URLs changed after their last successful run "
                           "(or that never ran successfully).",
     }},
+    # Run monitors: checked_at / last_seen change on every run (every row "changes"), a quiet
+    # day adds nothing, removals have their own guard (ATLAS_MONITOR_MAX_REMOVED_SHARE), and a
+    # refused sitemap (4xx) makes a provider incomplete, not the run failed.
+    monitors=parse_monitors({"min_rows": 0, "max_changed": 1.0, "max_shrink": 1.0,
+                             "unwanted_http_codes": [429, 500, 502, 503, 504]}),
 )
 
 

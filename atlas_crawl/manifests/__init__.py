@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from atlas_crawl.manifests.monitors import parse_monitors
+
 MANIFEST_DIR = Path(__file__).resolve().parent
 
 PROVIDERS = {
@@ -97,6 +99,7 @@ class Manifest:
     replace_by: tuple[str, ...] = ()  # with write_mode replace: replace only delivered partitions
     tables: tuple[str, ...] = ()
     period_grain: str = ""
+    monitors: dict[str, Any] = field(default_factory=dict)  # run monitor thresholds, defaulted
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -206,8 +209,14 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
     if not isinstance(tables, list):
         raise _fail(path, "tables", "must be a list of table names")
 
+    try:
+        monitors = parse_monitors(data.get("monitors"))
+    except ValueError as exc:
+        raise ManifestError(f"{path}: field {exc}") from None
+
     known = set(REQUIRED) | {"upstream_landing_page", "watch", "places", "write_mode", "tables",
-                             "replace_by", "period_grain"}
+                             "replace_by", "period_grain",
+                             "monitors"}
     return Manifest(
         path=path,
         source_id=source_id,
@@ -233,6 +242,7 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         replace_by=tuple(replace_by),
         tables=tuple(str(t) for t in tables),
         period_grain=period_grain,
+        monitors=monitors,
         extra={k: v for k, v in data.items() if k not in known},
     )
 

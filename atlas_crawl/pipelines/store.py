@@ -1,6 +1,7 @@
 """Write batches to SQLite: one transaction per run, upserts on the natural key, a run ledger.
 
-The run commits only if the spider finished and logged no error; otherwise it is rolled back and
+The run commits only if the spider finished, logged no error and its run monitors passed
+(atlas_crawl/run_monitors.py, judged just before the commit); otherwise it is rolled back and
 `_runs` says why, so a failed or interrupted run never leaves half a table behind.
 """
 
@@ -17,6 +18,13 @@ from atlas_crawl.items import Batch, RawFile
 from atlas_crawl.manifests import all_manifests, manifest_for_table
 from atlas_crawl.pipelines import raw_files
 from atlas_crawl.publish.source_views import make_source_views
+from atlas_crawl.run_monitors import (
+    RunMeasures,
+    ensure_monitors_column,
+    record,
+    run_monitor_suite,
+    summary,
+)
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_ROWS = 500_000
@@ -51,6 +59,7 @@ class StorePipeline:
         self.received = self.written = self.quarantined = 0
         self.source_ids: set[str] = set()
         self.errors = ErrorCollector()
+        self.measures = RunMeasures()
         self._next_progress = PROGRESS_EVERY_ROWS
         self._started = 0.0
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -66,6 +75,7 @@ class StorePipeline:
         for flag in ("ATLAS_REPLAY", "ATLAS_RECORD"):
             if self.settings.getbool(flag):
                 arguments[flag.lower()] = True
+        ensure_monitors_column(self.store.conn)
         self.run_id = self.store.start_run(spider.name, arguments)
         spider.run_id = self.run_id
         logging.getLogger().addHandler(self.errors)
@@ -82,6 +92,9 @@ class StorePipeline:
         replace_by = manifest.replace_by if replace else ()
         if replace_by and not set(replace_by) <= set(item.columns):
             replace = False  # a lookup table of the source (dim_school): upsert only
+        self.measures.watch(self.store.conn, item.table, item.source_id)
+        self.measures.rows_by_source[item.source_id] = (
+            self.measures.rows_by_source.get(item.source_id, 0) + len(item.rows))
         self.written += self.store.write_batch(item, self.run_id, replace=replace,
                                                replace_by=replace_by)
         self.received += len(item.rows)
@@ -109,9 +122,22 @@ class StorePipeline:
         logging.getLogger().removeHandler(self.errors)
         errors = self.crawler.stats.get_value("log_count/ERROR", 0)
         failed = reason != "finished" or (errors and self.settings.getbool("ATLAS_FAIL_ON_ERROR"))
+        monitors, removed = None, 0
+        if not failed:
+            # The run monitors judge what this run is about to commit (replacements included).
+            removed = self.store.finish_replacements()
+            try:
+                monitors = self._run_monitors(spider, reason)
+            except Exception as exc:  # noqa: BLE001 - a run that cannot be judged is not kept
+                monitors = [{"name": "run_monitors", "outcome": "failed",
+                             "detail": f"{type(exc).__name__}: {exc}"}]
+            failed = any(m["outcome"] == "failed" for m in monitors)
         if failed:
             self.store.rollback()
             problem = "; ".join(self.errors.messages) or f"{errors} error(s)"
+            if monitors and not errors:
+                problem = "monitors failed: " + "; ".join(
+                    f"{m['name']}: {m['detail']}" for m in monitors if m["outcome"] == "failed")
             error = f"closed: {reason}; {problem}" if reason != "finished" else problem
             status = "failed"
             logger.error("run %s failed and was rolled back: %s", self.run_id, error)
@@ -120,7 +146,7 @@ class StorePipeline:
             # The views the written sources declare, refreshed inside the same transaction.
             make_source_views(self.store.conn, [all_manifests()[s] for s in sorted(self.source_ids)
                                                 if s in all_manifests()])
-            removed = self.store.commit()
+            removed += self.store.commit()
             if removed:
                 # write_mode 'replace': rows the source no longer delivers are gone; count them
                 # as changes so that rows_written 0 still means "the table did not change".
@@ -134,6 +160,9 @@ class StorePipeline:
             written=self.written if status == "ok" else 0, quarantined=self.quarantined,
             error=error,
         )
+        if monitors is not None:
+            record(self.store.conn, self.run_id, monitors)
+        self.measures.close(self.store.conn)
         logger.info(
             "run %s %s: %s rows received, %s inserted or changed, %s quarantined",
             self.run_id, status, f"{self.received:,}", f"{self.written:,}",
@@ -143,3 +172,19 @@ class StorePipeline:
         self.store = None
         self.crawler.signals.send_catch_log(atlas_signals.run_finished, run_id=self.run_id,
                                             status=status)
+
+    def _run_monitors(self, spider, reason: str) -> list[dict]:
+        """The spidermon suite of atlas_crawl/run_monitors.py on this run; warnings are logged
+        here, failures by the caller, which rolls the run back."""
+        self.measures.measure(self.store.conn)
+        stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
+        results = run_monitor_suite(stats, self.measures,
+                                    getattr(spider, "source_id", "") or spider.name,
+                                    self.received, self.quarantined,
+                                    file_run=bool(getattr(spider, "file", None)))
+        for result in results:
+            if result["outcome"] == "warning":
+                logger.warning("run %s: monitor %s: %s", self.run_id, result["name"],
+                               result["detail"])
+        logger.info("run %s monitors: %s", self.run_id, summary(results))
+        return results

@@ -52,14 +52,18 @@ def freshness(periodicity: str, last_success: str | None, now: datetime) -> tupl
 
 
 def _runs_by_source(conn: sqlite3.Connection) -> dict[str, list[dict]]:
+    # `monitors` (run monitor results, JSON) is missing in ledgers older than the run monitors.
+    has_monitors = any(r[1] == "monitors" for r in conn.execute("PRAGMA table_info(_runs)"))
     try:
         rows = conn.execute(
             "SELECT run_id, spider, source_ids, arguments, started, finished, status, "
-            "rows_received, rows_written, error FROM _runs ORDER BY started, rowid").fetchall()
+            "rows_received, rows_written, error, "
+            f"{'monitors' if has_monitors else 'NULL'} FROM _runs ORDER BY started, rowid"
+        ).fetchall()
     except sqlite3.OperationalError:
         return {}
     keys = ("run_id", "spider", "source_ids", "arguments", "started", "finished", "status",
-            "rows_received", "rows_written", "error")
+            "rows_received", "rows_written", "error", "monitors")
     out: dict[str, list[dict]] = {}
     for row in rows:
         run = dict(zip(keys, row))
@@ -89,6 +93,16 @@ def _mode(arguments: str | None) -> str:
     if args.get("file"):
         return "file " + str(args["file"]).rsplit("/", 1)[-1]
     return "live"
+
+
+def _monitors(run: dict | None) -> str | None:
+    """The last run's monitors in a few words: 'ok', or which failed or warned and why."""
+    if not run or not run.get("monitors"):
+        return None
+    results = json.loads(run["monitors"])
+    bad = [f"{m['name']} {m['outcome']}: {m['detail']}" for m in results
+           if m["outcome"] in ("failed", "warning")]
+    return "; ".join(bad) or "ok"
 
 
 def source_rows(conn: sqlite3.Connection, manifests: dict[str, Manifest],
@@ -134,6 +148,7 @@ def source_rows(conn: sqlite3.Connection, manifests: dict[str, Manifest],
             "last_successful_run_mode": _mode(last_ok["arguments"]) if last_ok else None,
             "last_run_status": last["status"] if last else None,
             "last_run_error": last["error"] if last and last["status"] != "ok" else None,
+            "last_run_monitors": _monitors(last),
             "freshness": fresh,
             "days_since_success": age,
             "discontinued": closed.get(source_id, (None, None))[0],
@@ -160,7 +175,7 @@ def write_sources(db: sqlite_utils.Database, rows: list[dict]) -> int:
         "tables": str, "rows": int, "last_successful_run": str, "last_successful_run_id": str,
         "last_successful_run_mode": str, "last_run_status": str, "last_run_error": str,
         "freshness": str, "days_since_success": int, "discontinued": int, "replaced_by": str,
-        "watch": str, "manifest": str,
+        "last_run_monitors": str, "watch": str, "manifest": str,
     }, pk="source_id")
     with atomic(db.conn):
         db[SOURCES].insert_all(clean)

@@ -1,0 +1,148 @@
+"""`python -m atlas_crawl update --scrapyd URL`: the same update, with the crawls run by scrapyd.
+
+The change monitor is scheduled first (schedule.json) and waited for (listjobs.json); then every
+source that is due, changed or named (atlas_crawl/update.py decides, from the database) is
+scheduled, and when all jobs have finished the catalogue is published here. scrapyd runs the
+jobs one at a time (`max_proc = 1` in deploy/scrapyd.conf: one SQLite writer), each its own run in
+`_runs`, so the database path must be the same file for scrapyd and for this command (same
+machine, or a shared volume mounted at the same path).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+import time
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+from atlas_crawl.runner import CrawlJob, CrawlResult, summary_table
+
+PROJECT = "atlas_crawl"
+
+
+class Scrapyd:
+    def __init__(self, url: str, project: str = PROJECT, timeout: float = 30):
+        self.url = url.rstrip("/")
+        self.project = project
+        self.timeout = timeout
+
+    def _call(self, path: str, data: list[tuple[str, str]] | None = None) -> dict:
+        if data is None:
+            request = urllib.request.Request(
+                f"{self.url}/{path}?{urllib.parse.urlencode({'project': self.project})}")
+        else:
+            request = urllib.request.Request(f"{self.url}/{path}",
+                                             data=urllib.parse.urlencode(data).encode())
+        with urllib.request.urlopen(request, timeout=self.timeout) as answer:
+            body = json.loads(answer.read())
+        if body.get("status") != "ok":
+            raise RuntimeError(f"scrapyd {path}: {body.get('message', body)}")
+        return body
+
+    def schedule(self, spider: str, settings: dict[str, str], args: dict[str, str]) -> str:
+        data = [("project", self.project), ("spider", spider)]
+        data += [("setting", f"{k}={v}") for k, v in settings.items()]
+        data += list(args.items())
+        return self._call("schedule.json", data)["jobid"]
+
+    def wait(self, jobs: list[str], timeout: float, poll: float = 2.0) -> dict[str, dict]:
+        deadline = time.monotonic() + timeout
+        while True:
+            finished = {j["id"]: j for j in self._call("listjobs.json")["finished"]}
+            if all(job in finished for job in jobs):
+                return finished
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"scrapyd jobs not finished after {timeout:.0f} s: "
+                                   f"{[j for j in jobs if j not in finished]}")
+            time.sleep(poll)
+
+
+def _run_of(db: str, spider: str, since: str) -> dict:
+    """The run a job made: the first run of its spider that started at or after `since`."""
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        row = conn.execute("SELECT * FROM _runs WHERE spider = ? AND started >= ? "
+                           "ORDER BY started LIMIT 1", (spider, since)).fetchone()
+        return dict(row) if row else {}
+    except sqlite3.Error:
+        return {}
+    finally:
+        conn.close()
+
+
+def _result(job: CrawlJob, run: dict, seconds: float) -> CrawlResult:
+    monitors = run.get("monitors")
+    ok = run.get("status") == "ok"
+    return CrawlResult(job, "ok" if ok else "failed", seconds, run.get("run_id"),
+                       run.get("rows_received") or 0, run.get("rows_written") or 0,
+                       run.get("rows_quarantined") or 0,
+                       run.get("error") or (None if ok else "the job left no run in _runs "
+                                            "(see its log in scrapyd)"),
+                       json.loads(monitors) if monitors else [])
+
+
+def update_via_scrapyd(url: str, db: str, metadata: str, sources: list[str] | None,
+                       replay: bool, golden: Path, timeout: float = 6 * 3600, out=None,
+                       providers: list[str] | None = None) -> int:
+    from atlas_crawl.runner import project_settings
+    from atlas_crawl.update import (
+        _golden_folder,
+        _job,
+        _publish,
+        for_providers,
+        monitor_job,
+        plan,
+        source_spiders,
+        update_lock,
+    )
+
+    out = out or sys.stdout
+    db = str(Path(db).resolve())
+    client = Scrapyd(url)
+    settings = {"ATLAS_DB": db}
+    replay_folder = _golden_folder(golden) if replay else None
+    spiders = for_providers(source_spiders(project_settings()), providers)
+    results: list[CrawlResult] = []
+
+    def run_jobs(jobs: list[CrawlJob]) -> None:
+        since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        ids = {}
+        for job in jobs:
+            job_settings = {**settings, **{k: str(v) for k, v in job.settings.items()}}
+            ids[client.schedule(job.spider, job_settings, job.args)] = job
+            print(f"scheduled {job.name} ({job.spider}) on {url}", file=out, flush=True)
+        finished = client.wait(list(ids), timeout)
+        for job_id, job in ids.items():
+            info = finished[job_id]
+            seconds = _seconds(info.get("start_time"), info.get("end_time"))
+            result = _result(job, _run_of(db, job.spider, since), seconds)
+            results.append(result)
+            print(f"{job.name}: {result.status}, {result.rows_received:,} rows "
+                  f"({result.rows_written:,} changed), {seconds:.1f} s"
+                  + (f": {result.error}" if result.error else ""), file=out, flush=True)
+
+    with update_lock(db):
+        print(f"update of {db} through scrapyd at {url}", file=out, flush=True)
+        watch = monitor_job(providers, replay_folder)
+        if watch is not None:
+            run_jobs([watch])
+        planned, skipped = plan(db, spiders, sources, datetime.now(UTC), replay_folder)
+        for source_id, why in skipped:
+            print(f"  skipped {source_id}: {why}", file=out, flush=True)
+        if planned:
+            run_jobs([_job(p.source_id, p.spider, replay_folder) for p in planned])
+        published = _publish(db, metadata, out)
+    print(summary_table(results), file=out, flush=True)
+    return 1 if any(not r.ok for r in results) or not published else 0
+
+
+def _seconds(start: str | None, end: str | None) -> float:
+    try:
+        return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+    except (TypeError, ValueError):
+        return 0.0
