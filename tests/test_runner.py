@@ -43,14 +43,14 @@ def test_replay_all_runs_every_case_in_one_process_and_a_failure_does_not_stop_t
     assert "[1/4] bufdir_barnefattigdom_ambiguous: started (bufdir_barnefattigdom)" in out
     assert "[1/4] bufdir_barnefattigdom_ambiguous: failed, 0 rows" in out
     assert "[2/4] nav_aap: ok, 14 rows (14 changed)" in out
-    assert "[3/4] ssb_06083: ok, 18 rows (18 changed)" in out
+    assert "[3/4] ssb_06083: ok, 19 rows (19 changed)" in out
     assert "[4/4] zz_no_such_spider: failed" in out and "KeyError" in out
     assert "4 crawls, 2 ok, 2 failed" in out
     conn = sqlite3.connect(db)
     runs = conn.execute("SELECT spider, status, rows_received FROM _runs ORDER BY rowid").fetchall()
     # Each crawl is its own run; the failed one is recorded and rolled back.
     assert runs == [("bufdir_barnefattigdom", "failed", 0), ("nav_aap", "ok", 14),
-                    ("ssb_06083", "ok", 18)]
+                    ("ssb_06083", "ok", 19)]
     assert conn.execute("SELECT count(*) FROM nav_aap").fetchone() == (14,)
     assert conn.execute("SELECT count(*) FROM ssb_06083").fetchone() == (18,)
     assert conn.execute("SELECT count(DISTINCT _run_id) FROM nav_aap").fetchone() == (1,)
