@@ -111,7 +111,7 @@ def test_deploy_to_scrapyd_and_schedule_replay_crawls(scrapyd, tmp_path):
     assert conn.execute("SELECT count(*) FROM ssb_06083").fetchone() == (18,)
     runs = conn.execute("SELECT spider, status, rows_received, started, finished, monitors "
                         "FROM _runs ORDER BY started").fetchall()
-    assert [(r[0], r[1], r[2]) for r in runs] == [("nav_aap", "ok", 14), ("ssb_06083", "ok", 18)]
+    assert [(r[0], r[1], r[2]) for r in runs] == [("nav_aap", "ok", 14), ("ssb_06083", "ok", 19)]
     assert all('"outcome": "passed"' in r[5] for r in runs)
     # max_proc = 1: the second job started after the first had finished (one SQLite writer).
     assert runs[1][3] >= runs[0][4]
