@@ -34,6 +34,7 @@ POLICIES = {"standard", "sensitive"}
 PERIODICITY = re.compile(r"^(P\d+[YMWD]|irregular)$")
 PLACE_LEVELS = {"any", "land", "fylke", "kommune", "bydel", "grunnkrets"}
 WRITE_MODES = {"upsert", "replace"}
+KEYWORD_LANGUAGES = ("nb", "en")
 
 REQUIRED = (
     "source_id", "upstream_id", "upstream_url", "upstream_title", "description", "publisher",
@@ -93,6 +94,8 @@ class Manifest:
     write_mode: str = "upsert"
     replace_by: tuple[str, ...] = ()  # with write_mode replace: replace only delivered partitions
     tables: tuple[str, ...] = ()
+    # words people search by, per language: {"nb": (...), "en": (...)}
+    keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -128,6 +131,25 @@ def _one_of(path: Path, name: str, value: Any, allowed: set[str]) -> str:
     if value not in allowed:
         raise _fail(path, name, f"{value!r} is not one of {sorted(allowed)}")
     return value
+
+
+def _keywords(path: Path, data: dict) -> dict[str, tuple[str, ...]]:
+    """Optional `keywords: {nb: [...], en: [...]}`: both languages, each a list of words."""
+    value = data.get("keywords")
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or set(value) != set(KEYWORD_LANGUAGES):
+        raise _fail(path, "keywords", f"must have exactly the keys {', '.join(KEYWORD_LANGUAGES)}"
+                    f", found {value!r}")
+    out = {}
+    for lang in KEYWORD_LANGUAGES:
+        words = value[lang]
+        if (not isinstance(words, list) or not words
+                or not all(isinstance(w, str) and w.strip() for w in words)):
+            raise _fail(path, f"keywords.{lang}", f"must be a non-empty list of words, found "
+                        f"{words!r}")
+        out[lang] = tuple(w.strip() for w in words)
+    return out
 
 
 def parse_manifest(path: Path, data: Any) -> Manifest:
@@ -194,7 +216,7 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         raise _fail(path, "tables", "must be a list of table names")
 
     known = set(REQUIRED) | {"upstream_landing_page", "watch", "places", "write_mode", "tables",
-                             "replace_by"}
+                             "replace_by", "keywords"}
     return Manifest(
         path=path,
         source_id=source_id,
@@ -219,6 +241,7 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         write_mode=_one_of(path, "write_mode", data.get("write_mode", "upsert"), WRITE_MODES),
         replace_by=tuple(replace_by),
         tables=tuple(str(t) for t in tables),
+        keywords=_keywords(path, data),
         extra={k: v for k, v in data.items() if k not in known},
     )
 
