@@ -76,8 +76,12 @@ def publish(db: str, metadata: str) -> int:
 
 def serve_command(db: str, metadata: str, port: int, host: str = "127.0.0.1") -> list[str]:
     """Datasette, read-only: the database is opened immutable (-i), nothing can write to it."""
+    from atlas_crawl.publish.site import PLUGINS_DIR, STATIC_DIR, STATIC_MOUNT, TEMPLATES_DIR
+
     return [sys.executable, "-m", "datasette", "serve", "-i", db, "-m", metadata,
-            "-h", host, "-p", str(port), "--setting", "default_page_size", "50",
+            "-h", host, "-p", str(port), "--template-dir", str(TEMPLATES_DIR),
+            "--plugins-dir", str(PLUGINS_DIR), "--static", f"{STATIC_MOUNT}:{STATIC_DIR}",
+            "--setting", "default_page_size", "50",
             "--setting", "sql_time_limit_ms", "5000", "--setting", "facet_time_limit_ms", "1000"]
 
 

@@ -39,7 +39,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-component-update", "--disable-sync", "--no-first-run",
          "--window-size=1280,2000"]
 # The reference geography, a yearly table, a monthly table (annual view) and a names-only source.
-CASES = ["ssb_klass", "ssb_07459", "nav_uforetrygd", "imdi_bosetting"]
+CASES = ["ssb_klass", "ssb_07459", "nav_uforetrygd", "imdi_bosetting", "bufdir_barnefattigdom",
+         "nav_helt_ledige"]
 SENSITIVE = "nav_uforetrygd"
 
 if not os.path.exists(CHROMIUM):
@@ -49,6 +50,11 @@ if not os.path.exists(CHROMIUM):
 def golden_rows(case: str, table: str) -> list[dict]:
     path = GOLDEN_DIR / case / "expected" / f"{table}.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def shown(value: float) -> str:
+    """A number as the catalogue shows it: counts stored as REAL without the `.0`."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def free_port() -> int:
@@ -164,8 +170,59 @@ def test_table_page_shows_title_licence_source_and_golden_numbers(catalogue, bro
     assert "Attribution: Kilde: Statistisk sentralbyrå, tabell 07459" in seen
     # Oslo first, with its name next to its code (foreign key to dim_place) and SSB's number
     assert "Oslo 0301" in seen
-    assert re.search(r"K-0301 Oslo .{0,80}?" + re.escape(str(oslo["value"])), seen), seen[:3000]
+    # a count stored as REAL reads as an integer (699827, not 699827.0)
+    assert oslo["value"] == int(oslo["value"])
+    assert re.search(rf"K-0301 Oslo .{{0,80}}? {int(oslo['value'])} ", seen), seen[:3000]
+    assert f"{oslo['value']}" not in seen
+    # the column descriptions are folded away, so the rows come first
+    assert "What each column means" in seen
     browser.screenshot(url, "table_ssb_07459.png")
+
+
+def test_front_page_lists_sources_by_topic_and_explains_symbols(catalogue, browser):
+    base = catalogue["base"]
+    dom = browser.dom(base + "/")
+    seen = text(dom)
+    assert "Sources by topic" in seen
+    population = seen.index("Population ")
+    poverty = seen.index("Income and poverty")
+    line = re.search(r"07459: Befolkning, etter region, kjønn, alder og år — SSB \(Statistics "
+                     r"Norway\) · yearly · 2022 · (\d[\d,]*) rows · not live \(replay\)", seen)
+    assert line and population < line.start() < poverty, seen[:4000]
+    assert int(line.group(1).replace(",", "")) == len(golden_rows("ssb_07459", "ssb_07459"))
+    assert 'href="/atlas/ssb_07459"' in dom and 'href="/atlas/bufdir_barnefattigdom"' in dom
+    assert "P1Y" not in seen and "SOCI" not in seen  # plain words, not codes
+    legend = seen[seen.index("What the status symbols mean"):]
+    assert re.search(r"Nav \* fewer than 4 persons", legend), legend[:2000]
+    assert re.search(r"SSB \(Statistics Norway\) \. not applicable.*? \.\. figures not "
+                     r"available", legend), legend[:2000]
+    assert re.search(r"IMDi : removed for privacy", legend), legend[:2000]
+    browser.screenshot(base + "/", "front_page.png")
+
+    # the database page leads with data: bookkeeping and reference tables are hidden, but reachable
+    database = browser.dom(base + "/atlas")
+    listed = set(re.findall(r'<h3><a href="/atlas/([^"]+)"', database))
+    assert {"ssb_07459", "imdi_bosetting", "sources"} <= listed
+    assert not listed & {"_runs", "_fetches", "dim_place", "dim_period", "dim_kommune",
+                         "quarantine", "catalogue_search"}, listed
+    for hidden in ("_runs", "dim_place", "quarantine"):
+        assert urllib.request.urlopen(f"{base}/atlas/{hidden}").status == 200
+
+
+def test_search_finds_sources_by_norwegian_and_english_words(catalogue, browser):
+    base = catalogue["base"]
+    seen = text(browser.dom(base + "/atlas/sources?" + urlencode({"_search": "fattigdom"})))
+    assert "bufdir_barnefattigdom" in seen and "imdi_bosetting" not in seen
+    for word, source in (("flyktninger", "imdi_bosetting"), ("unemployment", "nav_helt_ledige"),
+                         ("arbeidsledighet", "nav_helt_ledige")):
+        url = base + "/atlas/search?" + urlencode({"q": word})
+        dom = browser.dom(url)
+        first = re.search(r'<td class="col-link[^"]*"><a href="([^"]+)"', dom)
+        assert first and first.group(1) == f"/atlas/sources/{source}", (word, text(dom)[:2000])
+        title = re.search(r"<title>(.*?)</title>", dom, re.DOTALL).group(1).strip()
+        assert title == "Search the catalogue"  # the query's title, not its SQL
+        assert "SELECT" not in text(dom)  # the SQL is folded away
+    browser.screenshot(base + "/atlas/search?q=flyktninger", "search_flyktninger.png")
 
 
 def test_facet_counts_match_the_golden_rows(catalogue, browser):
@@ -213,7 +270,8 @@ def test_welfare_picture_reads_nav_through_the_annual_view(catalogue, browser):
         {"kommune": "1101", "year": "2026"})
     seen = text(browser.dom(url))
     assert "Welfare picture for a kommune" in seen
-    assert re.search(rf"nav_uforetrygd .*? Eigersund kommune 2026 2026 antall {mean} ", seen), (
+    assert re.search(rf"nav_uforetrygd .*? Eigersund kommune 2026 2026 antall {shown(mean)} ",
+                     seen), (
         seen[:3000])
     assert f"annual mean of 2 month(s); {last['period']}: {last['value']}" in seen
     # NAV's suppressed Oslo months give no mean, and say why

@@ -53,6 +53,8 @@ def search_rows(database: str, metadata: dict, manifests: dict[str, Manifest],
             "link": f"/{database}/sources/{m.source_id}",
         })
     for name, query in db_meta.get("queries", {}).items():
+        if name == "search":
+            continue
         rows.append({"kind": "query", "name": name, "title": query.get("title", name),
                      "text": _plain(query.get("description_html") or query.get("description")),
                      "link": f"/{database}/{name}"})
