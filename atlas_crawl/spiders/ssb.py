@@ -37,6 +37,7 @@ class SsbTableSpider(AtlasSpider):
     """Any PxWebApi v2 table. Named subclasses below fix `table_id` from their manifest."""
 
     name = "ssb_table"
+    title = "Any SSB PxWebApi v2 table by number (-a table=NNNNN)"
     table_id = ""
     allowed_domains: ClassVar[list[str]] = ["data.ssb.no"]
     custom_settings: ClassVar[dict] = {
