@@ -251,6 +251,67 @@ def test_canned_query_resettlement_picture(catalogue, browser):
     browser.screenshot(url, "query_resettlement.png")
 
 
+def test_compare_refugees_requested_decided_settled(catalogue, browser):
+    arendal = {(r["year"], r["metric"]): r["value"]
+               for r in golden_rows("imdi_bosetting", "imdi_bosetting")
+               if r["name"] == "Arendal" and r["level"] == "kommune"}
+    requested, decided, settled = (arendal[(2025, m)] for m in ("anmodet", "vedtatt", "bosatte"))
+    share = round(100 * settled / decided, 1)
+    url = catalogue["base"] + "/atlas/refugees_settled?" + urlencode(
+        {"kommune": "Arendal", "year": "2025"})
+    dom = browser.dom(url)
+    seen = text(dom)
+    assert re.search(r"<title>\s*Refugees: requested, decided and settled\s*</title>", dom)
+    assert "SELECT" not in seen  # results first, the SQL folded away
+    assert re.search(rf"2025 Arendal {requested} {decided} {settled} {share} ", seen), seen[:3000]
+    browser.screenshot(url, "compare_refugees.png")
+
+
+def test_compare_child_poverty_and_unemployment(catalogue, browser):
+    rows = golden_rows("bufdir_barnefattigdom", "bufdir_barnefattigdom")
+    stavanger = max((r for r in rows if r["region_current"] == "1103" and r["value"] is not None
+                     and r["tallformat"] == "prosent"), key=lambda r: r["year"])
+    norway = next(r["value"] for r in rows if r["region_level"] == "land"
+                  and r["tallformat"] == "prosent" and r["indicator"] == stavanger["indicator"]
+                  and r["year"] == stavanger["year"] and r["enhet"] == stavanger["enhet"])
+    seen = text(browser.dom(catalogue["base"] + "/atlas/child_poverty_in_fylke?" + urlencode(
+        {"kommune": "Stavanger", "year": ""})))
+    assert re.search(rf"Tab\. {stavanger['indicator']}: .*? {stavanger['year']} 1 of 1 "
+                     rf"Stavanger ◀ chosen {shown(stavanger['value'])} {norway}", seen), seen[:3000]
+
+    nav = [r for r in golden_rows("nav_helt_ledige", "nav_helt_ledige")]
+    oslo = {r["measure"]: r["value"] for r in nav if r["place_current"] == "0301"
+            and r["level"] == "kommune"}
+    norway_count = sum(r["value"] for r in nav if r["level"] == "fylke" and r["aggregate"] == 1
+                       and r["measure"] == "antall")
+    url = catalogue["base"] + "/atlas/unemployment_trend?" + urlencode({"kommune": "Oslo",
+                                                                        "year": ""})
+    seen = text(browser.dom(url))
+    assert re.search(rf"2026-01 Oslo - Oslove {shown(oslo['antall'])} {oslo['prosent']} "
+                     rf"Oslo - Oslove {shown(oslo['antall'])} {oslo['prosent']} "
+                     rf"{shown(norway_count)} ", seen), seen[:3000]
+
+
+def test_kommune_profile_puts_norway_beside_the_kommune(catalogue, browser):
+    rows = golden_rows("bufdir_barnefattigdom", "bufdir_barnefattigdom")
+    latest = max(r["year"] for r in rows if r["region_current"] == "0301")
+    oslo = next(r for r in rows if r["region_current"] == "0301" and r["year"] == latest
+                and r["region_level"] == "kommune")
+    norway = next(r for r in rows if r["region_level"] == "land" and r["year"] == latest
+                  and r["indicator"] == oslo["indicator"] and r["enhet"] == oslo["enhet"]
+                  and r["tallformat"] == oslo["tallformat"])
+    url = catalogue["base"] + "/atlas/kommune_profile?" + urlencode({"kommune": "Oslo",
+                                                                     "year": ""})
+    seen = text(browser.dom(url))
+    assert re.search(rf"bufdir_barnefattigdom .*? {latest} {shown(oslo['value'])} "
+                     rf"{oslo['enhet']} {shown(norway['value'])}", seen), seen[:3000]
+    population = next(r for r in golden_rows("ssb_07459", "ssb_07459")
+                      if r["region_canonical"] == "0301")
+    assert re.search(rf"ssb_07459 .*? {population['tid']} {shown(population['value'])} personer",
+                     seen), seen[:3000]
+    browser.screenshot(url, "kommune_profile.png")
+
+
 def test_canned_query_says_which_sources_are_missing(catalogue, browser):
     url = catalogue["base"] + "/atlas/child_welfare_picture?" + urlencode(
         {"kommune": "0301", "year": "2024"})

@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlite_utils
 
 from atlas_crawl.manifests import Manifest, all_manifests
-from atlas_crawl.publish import dims, metadata, queries, search, sources, views
+from atlas_crawl.publish import compare, dims, metadata, queries, search, sources, views
 from atlas_crawl.publish.profile import TableProfile, profile_table, quote, table_names, view_names
 
 log = logging.getLogger(__name__)
@@ -135,6 +135,7 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
         report.sources = sources.write_sources(db, rows)
 
         canned = {"search": search.search_query(database),
+                  **compare.compare_queries(profiles),
                   **queries.canned_queries({**profiles, **annual}, query_specs)}
         report.queries = list(canned)
         examples = {n: example_place(conn, p) for n, p in profiles.items()
