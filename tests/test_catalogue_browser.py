@@ -353,7 +353,7 @@ def test_sensitive_source_says_so_on_its_table_page(catalogue, browser):
 
 def test_chart_renders_from_bundled_scripts_only(catalogue, browser):
     table = catalogue["meta"]["databases"]["atlas"]["tables"]["ssb_07459"]
-    href = html.unescape(re.search(r'class="atlas-chart" href="([^"]+)"',
+    href = html.unescape(re.search(r'class="atlas-vega" href="([^"]+)"',
                                    table["description_html"]).group(1))
     url = catalogue["base"] + href
     netlog = catalogue["folder"] / "netlog.json"
@@ -373,6 +373,83 @@ def test_chart_renders_from_bundled_scripts_only(catalogue, browser):
                      or p.get("request_type") == "main frame"]
     assert any("/-/static-plugins/datasette_vega/" in u for u in page_requests), page_requests
     outside = [u for u in page_requests if not u.startswith(catalogue["base"])]
+    assert outside == [], outside
+
+
+def page_requests(netlog: Path) -> list[str]:
+    """URLs the page asked for (Chromium's own background services have no page initiator)."""
+    events = json.loads(netlog.read_text(encoding="utf-8"))
+    names = {v: k for k, v in events["constants"]["logEventTypes"].items()}
+    starts = [e.get("params", {}) for e in events["events"]
+              if names.get(e["type"]) == "URL_REQUEST_START_JOB"]
+    return [p["url"] for p in starts if p.get("initiator", "").startswith("http://127.0.0.1")
+            or p.get("request_type") == "main frame"]
+
+
+def test_time_series_of_one_place_from_all_its_rows(catalogue, browser):
+    cfg = catalogue["meta"]["plugins"]["atlas-charts"]["tables"]["bufdir_barnefattigdom"]
+    wanted = {"indicator": "17", "tallformat": "antall"}
+    assert set(cfg["indicators"]) == set(wanted)
+    rows = sorted((r for r in golden_rows("bufdir_barnefattigdom", "bufdir_barnefattigdom")
+                   if r["region_current"] == "0301" and r["region_level"] == "kommune"
+                   and all(str(r[k]) == v for k, v in wanted.items())), key=lambda r: r["year"])
+    assert len(rows) >= 6 and len({r["year"] for r in rows}) == len(rows)
+    # the table page links the chart
+    table = catalogue["meta"]["databases"]["atlas"]["tables"]["bufdir_barnefattigdom"]
+    assert 'class="atlas-chart" href="/-/atlas/chart?table=bufdir_barnefattigdom' in (
+        table["description_html"])
+    url = catalogue["base"] + "/-/atlas/chart?" + urlencode(
+        {"table": "bufdir_barnefattigdom", "place": "Oslo", **wanted})
+    netlog = catalogue["folder"] / "netlog_series.json"
+    dom = browser.dom(url, f"--log-net-log={netlog}")
+    numbers = re.search(r'<table class="rows-and-columns atlas-numbers">(.*?)</table>', dom,
+                        re.DOTALL).group(1)
+    shown_rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>", numbers)
+    # every period, in time order, with the golden numbers (not a page of 50, not alphabetical)
+    assert [(p, v.replace(" ", "")) for p, v in shown_rows] == [
+        (str(r["year"]), shown(r["value"])) for r in rows]
+    assert dom.count('class="atlas-point"') == sum(r["value"] is not None for r in rows)
+    assert 'class="atlas-series"' in dom
+    browser.screenshot(url, "chart_series_oslo.png")
+    outside = [u for u in page_requests(netlog) if not u.startswith(catalogue["base"])]
+    assert outside == [], outside
+
+
+def test_latest_period_ranked_by_value(catalogue, browser):
+    anmodet = {r["place_current"]: r["value"]
+               for r in golden_rows("imdi_bosetting", "imdi_bosetting")
+               if r["year"] == 2026 and r["level"] == "kommune" and r["metric"] == "anmodet"}
+    url = catalogue["base"] + "/-/atlas/chart?" + urlencode(
+        {"table": "imdi_bosetting", "kind": "ranking", "metric": "anmodet"})
+    dom = browser.dom(url)
+    assert "Bosettingstall: kommuner in 2026" in text(dom)  # the latest period by default
+    bars = re.findall(r'class="atlas-bar"[^>]*><title>([^<]+): ([\d ]+) </title>', dom)
+    values = [int(v.replace(" ", "")) for _, v in bars]
+    assert len(bars) == sum(v is not None for v in anmodet.values())
+    assert values == sorted(values, reverse=True)
+    assert values[0] == max(v for v in anmodet.values() if v is not None)
+    browser.screenshot(url, "chart_ranking.png")
+
+
+def test_map_colours_the_kommuner_with_a_number(catalogue, browser):
+    rows = [r for r in golden_rows("imdi_bosetting", "imdi_bosetting")
+            if r["year"] == 2025 and r["level"] == "kommune" and r["metric"] == "bosatte"]
+    with_value = {r["place_current"] for r in rows if r["value"] is not None}
+    assert len(with_value) > 40
+    url = catalogue["base"] + "/-/atlas/map?" + urlencode(
+        {"table": "imdi_bosetting", "period": "2025", "metric": "bosatte"})
+    netlog = catalogue["folder"] / "netlog_map.json"
+    dom = browser.dom(url, f"--log-net-log={netlog}")
+    assert int(re.search(r'data-coloured="(\d+)"', dom).group(1)) == len(with_value)
+    filled = re.findall(r'<path class="kommune" data-kommune="(\d{4})" d="[^"]+" '
+                        r'fill="(#[0-9a-f]{6})"', dom)
+    assert {code for code, _ in filled} == with_value
+    assert len({fill for _, fill in filled}) >= 3  # a scale, not one colour
+    assert dom.count('class="kommune novalue"') == 357 - len(with_value)
+    assert "© Kartverket, CC BY 4.0" in text(dom)
+    shot = browser.screenshot(url, "map_imdi_bosatte_2025.png")
+    assert shot.stat().st_size > 50_000
+    outside = [u for u in page_requests(netlog) if not u.startswith(catalogue["base"])]
     assert outside == [], outside
 
 

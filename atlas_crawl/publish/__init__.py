@@ -26,6 +26,7 @@ import sqlite_utils
 from atlas_crawl.manifests import Manifest, all_manifests
 from atlas_crawl.publish import compare, dims, metadata, queries, search, sources, views
 from atlas_crawl.publish.profile import TableProfile, profile_table, quote, table_names, view_names
+from atlas_crawl.publish.site import charts
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,10 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
         meta = metadata.build_metadata(database, profiles, present=present, queries=canned,
                                        example_places=examples, annual_views=annual,
                                        chart_filters=filters, other_views=other_views)
+        meta["plugins"] = {charts.CONFIG_KEY: charts.chart_config(
+            {**profiles, **annual},
+            {**examples, **{v: examples.get(p.table[: -len(views.ANNUAL_SUFFIX)])
+                            for v, p in annual.items()}})}
         metadata.write_metadata(metadata_path, meta)
         owners = {**{t: by_table.get(t) for t in profiles}, **other_views,
                   **{v: p.manifest for v, p in annual.items()}}

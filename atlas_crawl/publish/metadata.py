@@ -18,6 +18,7 @@ import yaml
 
 from atlas_crawl.manifests import Manifest
 from atlas_crawl.publish.profile import TableProfile
+from atlas_crawl.publish.site.charts import chart_links_html, table_config
 from atlas_crawl.publish.views import ANNUAL_SUFFIX
 from atlas_crawl.publish.words import STATUS_SYMBOLS, periodicity_words, theme_words
 
@@ -236,8 +237,9 @@ def description_html(m: Manifest, prof: TableProfile, database: str,
         parts.append(f"<details><summary>What the symbols in <code>{_esc(prof.status)}</code> "
                      f"mean</summary>{legend}</details>")
     url = chart_url(database, prof, example_place, chart_filters)
+    parts.append(chart_links_html(database, prof.table, table_config(prof, example_place)))
     if url:
-        parts.append(f'<p><a class="atlas-chart" href="{_esc(url)}">Chart this table</a> '
+        parts.append(f'<p><a class="atlas-vega" href="{_esc(url)}">Chart this page\'s rows</a> '
                      "(datasette-vega; choose other columns under “Show charting options”).</p>")
     return "\n".join(parts)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from atlas_crawl.publish.site import STATIC_MOUNT, front
+from atlas_crawl.publish.site import STATIC_MOUNT, front, pages
 
 
 @hookimpl
@@ -41,3 +41,11 @@ def render_cell(value, column, table, database, datasette):
         return Markup(", ".join(f'<a href="/{escape(database)}/{escape(t)}">{escape(t)}</a>'
                                 for t in value.split(", ")))
     return None
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/-/atlas/chart$", pages.chart_page),
+        (r"^/-/atlas/map$", pages.map_page),
+    ]
