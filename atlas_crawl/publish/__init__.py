@@ -150,7 +150,7 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
                                        example_places=examples, annual_views=annual,
                                        chart_filters=filters, other_views=other_views)
         meta["plugins"] = {charts.CONFIG_KEY: charts.chart_config(
-            {**profiles, **annual},
+            conn, {**profiles, **annual},
             {**examples, **{v: examples.get(p.table[: -len(views.ANNUAL_SUFFIX)])
                             for v, p in annual.items()}})}
         metadata.write_metadata(metadata_path, meta)

@@ -45,7 +45,20 @@ def table_config(prof: TableProfile, example_place: str | None) -> dict | None:
     }
 
 
-def chart_config(profiles: dict[str, TableProfile],
+def kommune_periods(conn, prof: TableProfile) -> list[str]:
+    """The periods with kommune rows, newest first: read once at publish time, so a chart page
+    on millions of rows does not scan for them."""
+    place = prof.place
+    if not place or not place.level_column or not prof.period:
+        return []
+    rows = conn.execute(
+        f"SELECT DISTINCT {quote(prof.period)} FROM {quote(prof.table)} "
+        f"WHERE {quote(place.level_column)} = 'kommune' AND {quote(prof.period)} IS NOT NULL "
+        f"ORDER BY 1 DESC LIMIT {MAX_CHOICES}").fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def chart_config(conn, profiles: dict[str, TableProfile],
                  example_places: dict[str, str | None]) -> dict:
     tables = {}
     for name, prof in sorted(profiles.items()):
@@ -53,6 +66,7 @@ def chart_config(profiles: dict[str, TableProfile],
             continue
         cfg = table_config(prof, example_places.get(name))
         if cfg:
+            cfg["periods"] = kommune_periods(conn, prof)
             tables[name] = cfg
     return {"tables": tables}
 
@@ -135,13 +149,6 @@ async def series(db, sel: Selection, place: str) -> list[tuple[str, float | None
            f"ORDER BY {quote(cfg['period'])}")
     rows = (await db.execute(sql, {**params, "place": place})).rows
     return [(str(r[0]), r[1], r[2]) for r in rows]
-
-
-async def periods(db, table: str, cfg: dict) -> list[str]:
-    rows = (await db.execute(
-        f"SELECT DISTINCT {quote(cfg['period'])} FROM {quote(table)} "
-        f"WHERE {quote(cfg['level'])} = 'kommune' ORDER BY 1 DESC LIMIT {MAX_CHOICES}")).rows
-    return [str(r[0]) for r in rows]
 
 
 async def kommune_values(db, sel: Selection, period: str) -> list[dict]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from datasette.utils.asgi import Response
+
 from atlas_crawl.publish.words import PROVIDERS, STATUS_SYMBOLS, TOPICS
 
 SOURCE_COLUMNS = ("source_id", "title", "provider", "topic", "frequency", "theme", "tables",
@@ -76,3 +78,29 @@ async def front_page(datasette) -> dict | None:
         "crawled": sum(1 for r in rows if r["tables"]),
         "total": len(rows),
     }
+
+
+async def database_summary(datasette, name: str) -> dict:
+    """Tables, views and hidden tables of a database, from sqlite_master and the metadata (the
+    default index page counts every table's rows first, which is slow on large databases)."""
+    db = datasette.get_database(name)
+    rows = (await db.execute("SELECT name, type FROM sqlite_master "
+                             "WHERE type IN ('table', 'view')")).rows
+    hidden_meta = {t for t, meta in (datasette.metadata("tables", database=name) or {}).items()
+                   if meta.get("hidden")}
+    tables = [n for n, kind in rows if kind == "table"]
+    hidden = [t for t in tables if t in hidden_meta or t.startswith("sqlite_") or "_fts" in t]
+    return {"name": name, "tables_count": len(tables) - len(hidden),
+            "views_count": sum(1 for _, kind in rows if kind == "view"),
+            "hidden_tables_count": len(hidden)}
+
+
+async def index_page(datasette, request) -> Response:
+    """The front page, served directly (see database_summary)."""
+    context = {
+        "atlas": await front_page(datasette),
+        "metadata": datasette.metadata(),
+        "databases": [await database_summary(datasette, name) for name in datasette.databases
+                      if name != "_internal"],
+    }
+    return Response.html(await datasette.render_template("index.html", context, request=request))

@@ -20,17 +20,6 @@ def extra_js_urls():
 
 
 @hookimpl
-def extra_template_vars(template, datasette):
-    if template != "index.html":
-        return {}
-
-    async def inner():
-        return {"atlas": await front.front_page(datasette)}
-
-    return inner
-
-
-@hookimpl
 def render_cell(value, column, table, database, datasette):
     # A count stored as REAL reads 9925, not 9925.0 (the JSON keeps the stored number).
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
@@ -46,6 +35,7 @@ def render_cell(value, column, table, database, datasette):
 @hookimpl
 def register_routes():
     return [
+        (r"^/$", front.index_page),
         (r"^/-/atlas/chart$", pages.chart_page),
         (r"^/-/atlas/map$", pages.map_page),
     ]
