@@ -136,7 +136,7 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
         report.sources = sources.write_sources(db, rows)
 
         canned = {"search": search.search_query(database),
-                  **compare.compare_queries(profiles),
+                  **compare.compare_queries(conn, profiles),
                   **queries.canned_queries({**profiles, **annual}, query_specs)}
         report.queries = list(canned)
         examples = {n: example_place(conn, p) for n, p in profiles.items()

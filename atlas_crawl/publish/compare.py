@@ -34,7 +34,7 @@ def kommune_cte(table: str, code: str, current: str, level: str) -> str:
                     WHERE level = 'kommune' AND lower(name) = lower(trim(:kommune))
                     ORDER BY valid_to IS NULL DESC, valid_from DESC LIMIT 1)
 ),
-k AS (
+k AS MATERIALIZED (
   SELECT {cur} AS code, substr({cur}, 1, 2) AS fylke FROM {t}
   WHERE {lv} = 'kommune' AND ({c} IN (SELECT code FROM asked) OR {cur} IN (SELECT code FROM asked))
     AND {cur} IS NOT NULL
@@ -62,17 +62,19 @@ def child_poverty(prof: TableProfile | None) -> dict:
                 "r.indicator)" if label else "NULL")
     sql = f"""{HEADER}WITH {kommune_cte(prof.table, 'region_canonical', 'region_current',
                                        'region_level')},
-picked AS (
+picked AS MATERIALIZED (
   SELECT indicator, enhet,
          CASE WHEN :year = '' THEN max(year) ELSE CAST(:year AS INTEGER) END AS year
   FROM {t} WHERE region_current = (SELECT code FROM k) AND tallformat = 'prosent'
     AND value IS NOT NULL
   GROUP BY indicator, enhet
 ),
-fylke AS (
-  SELECT t.* FROM {t} t JOIN picked p USING (indicator, enhet, year)
+fylke AS MATERIALIZED (
+  -- the fylke's kommuner by a range on today's code (first two digits), so the index is used
+  SELECT t.* FROM {t} t JOIN picked p  -- '+': read the fylke by region_current, not by the key
+    ON +t.indicator = p.indicator AND +t.enhet = p.enhet AND +t.year = p.year
   WHERE t.tallformat = 'prosent' AND t.region_level = 'kommune'
-    AND substr(t.region_current, 1, 2) = (SELECT fylke FROM k)
+    AND t.region_current BETWEEN (SELECT fylke FROM k) || '00' AND (SELECT fylke FROM k) || '99'
 ),
 ranked AS (
   SELECT *, CASE WHEN value IS NOT NULL THEN
@@ -88,12 +90,13 @@ SELECT coalesce({title_of}, r.indicator) AS indicator,
          AS kommune,
        CASE WHEN r.region_current = (SELECT code FROM k) THEN '◀ chosen' ELSE '' END AS chosen,
        r.value AS percent, r.status,
-       (SELECT value FROM {t} f WHERE f.region_level = 'fylke' AND f.tallformat = 'prosent'
-          AND f.region_current = (SELECT fylke FROM k) AND f.indicator = r.indicator
-          AND f.enhet = r.enhet AND f.year = r.year) AS fylke_percent,
-       (SELECT value FROM {t} n WHERE n.region_level = 'land' AND n.tallformat = 'prosent'
-          AND n.indicator = r.indicator AND n.enhet = r.enhet AND n.year = r.year)
-         AS norway_percent
+       (SELECT value FROM {t} f WHERE f.region = (SELECT fylke FROM k)
+          AND f.region_level = 'fylke' AND f.tallformat = 'prosent'
+          AND f.indicator = r.indicator AND f.enhet = r.enhet AND f.year = r.year)
+         AS fylke_percent,
+       (SELECT value FROM {t} n WHERE n.region = '0' AND n.region_level = 'land'
+          AND n.tallformat = 'prosent' AND n.indicator = r.indicator AND n.enhet = r.enhet
+          AND n.year = r.year) AS norway_percent
 FROM ranked r
 ORDER BY r.indicator, r.enhet, r.rank IS NULL, r.rank, kommune"""
     return {"title": title, "description": description, "sql": sql, "params": PARAMS,
@@ -196,8 +199,21 @@ ORDER BY k.period"""
             "hide_sql": True}
 
 
-def profile_part(prof: TableProfile) -> str | None:
-    """One table's part of the kommune profile: each indicator's latest period for the kommune."""
+def land_codes(conn, prof: TableProfile) -> list[str]:
+    """The codes the table's national rows carry ('0', 'EAK', ...), read at publish time so the
+    national figure is found through the place index."""
+    place = prof.place
+    if place is None or not place.level_column:
+        return []
+    return [str(r[0]) for r in conn.execute(
+        f"SELECT DISTINCT {quote(place.code)} FROM {quote(prof.table)} "
+        f"WHERE {quote(place.level_column)} = 'land' AND {quote(place.code)} IS NOT NULL "
+        "LIMIT 5")]
+
+
+def profile_part(prof: TableProfile, national: list[str] | None = None) -> str | None:
+    """One table's part of the kommune profile: each indicator's latest period for the kommune;
+    `national` are the codes of its national rows (none: no national figure)."""
     place = prof.place
     if place is None or not prof.value or not prof.period or not place.level_column:
         return None
@@ -212,12 +228,16 @@ def profile_part(prof: TableProfile) -> str | None:
     by_period = "PARTITION BY " + ", ".join([*keys, f"x.{quote(prof.period)}"])
     unit = f"t.{quote(prof.unit)}" if prof.unit else "NULL"
     status = f"t.{quote(prof.status)}" if prof.status else "NULL"
+    norway = "NULL"
+    if national:
+        codes = ", ".join(literal(c) for c in national)
+        norway = (f"(SELECT n.{value} FROM {t} n WHERE n.{code} IN ({codes}) "
+                  f"AND n.{level} = 'land' AND n.{period} = t.{period} AND {same} LIMIT 1)")
     return f"""SELECT {literal(prof.table)} AS source, {literal(title)} AS source_title,
        {indicator} AS indicator, t.{period} AS period,
        CASE WHEN t.n = 1 THEN t.{value} END AS value, {unit} AS unit,
        CASE WHEN t.n = 1 THEN {status} END AS status,
-       (SELECT n.{value} FROM {t} n WHERE n.{level} = 'land' AND n.{period} = t.{period}
-          AND {same} LIMIT 1) AS norway,
+       {norway} AS norway,
        CASE WHEN t.n > 1 THEN t.n || ' rows for this kommune and period (a finer breakdown, '
             || 'e.g. per school): see the table' END AS note
 FROM (SELECT x.*, rank() OVER ({by} ORDER BY x.{period} DESC) AS newest,
@@ -230,8 +250,11 @@ FROM (SELECT x.*, rank() OVER ({by} ORDER BY x.{period} DESC) AS newest,
 WHERE t.newest = 1 AND t.nth = 1"""
 
 
-def kommune_profile(profiles: dict[str, TableProfile]) -> dict:
-    parts = [p for p in (profile_part(prof) for _, prof in sorted(profiles.items())) if p]
+def kommune_profile(profiles: dict[str, TableProfile],
+                    national: dict[str, list[str]] | None = None) -> dict:
+    national = national or {}
+    parts = [p for p in (profile_part(prof, national.get(name))
+                         for name, prof in sorted(profiles.items())) if p]
     sql = f"""{HEADER}WITH asked AS (
   SELECT trim(:kommune) AS code
   UNION ALL
@@ -253,10 +276,10 @@ k AS (SELECT code FROM asked WHERE code != '')
     }
 
 
-def compare_queries(profiles: dict[str, TableProfile]) -> dict[str, dict]:
+def compare_queries(conn, profiles: dict[str, TableProfile]) -> dict[str, dict]:
+    data = {n: p for n, p in profiles.items() if not n.startswith("dim_")}
     return {
-        "kommune_profile": kommune_profile(
-            {n: p for n, p in profiles.items() if not n.startswith("dim_")}),
+        "kommune_profile": kommune_profile(data, {n: land_codes(conn, p) for n, p in data.items()}),
         "child_poverty_in_fylke": child_poverty(profiles.get("bufdir_barnefattigdom")),
         "refugees_settled": refugees(profiles.get("imdi_bosetting")),
         "unemployment_trend": unemployment(profiles.get("nav_helt_ledige")),
