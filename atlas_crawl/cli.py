@@ -1,9 +1,11 @@
-"""`python -m atlas_crawl <command>`: the demo path and catalogue publishing.
+"""`python -m atlas_crawl <command>`: keeping the catalogue fresh, the demo path and publishing.
 
     update       run the change monitor, crawl what is due or changed, publish (see update.py)
     replay-all   crawl every golden folder's recorded responses into one database
     publish      prepare the database for the catalogue and write metadata.yml from the manifests
     serve        serve the database read-only (immutable) with Datasette
+    status       per source: last successful run, live or replay, rows, freshness, re-crawl
+    check-port   fail if the port the catalogue would be served on is taken
 """
 
 from __future__ import annotations
@@ -14,9 +16,22 @@ import os
 import sys
 from pathlib import Path
 
-from atlas_crawl.golden import GOLDEN_DIR, golden_cases
+from atlas_crawl.golden import GOLDEN_DIR, GoldenCase, golden_cases
 
 log = logging.getLogger("atlas_crawl")
+
+
+def demo_cases(golden: Path = GOLDEN_DIR) -> list[GoldenCase]:
+    """The golden cases of the catalogue's own sources: a case run on test manifests (the
+    monitor's) would put sources that do not exist into the database."""
+    cases = []
+    for case in golden_cases(golden):
+        if "manifests" in case.args:
+            log.info("skipping %s: it runs on the test manifests in %s", case.name,
+                     case.args["manifests"])
+            continue
+        cases.append(case)
+    return cases
 
 
 def replay_all(db: str, golden: Path = GOLDEN_DIR) -> int:
@@ -31,7 +46,7 @@ def replay_all(db: str, golden: Path = GOLDEN_DIR) -> int:
 
     jobs = [CrawlJob(case.name, case.spider, dict(case.args),
                      {"ATLAS_REPLAY": True, "ATLAS_CASSETTE": str(case.folder), **case.settings})
-            for case in golden_cases(golden)]
+            for case in demo_cases(golden)]
     settings = project_settings(ATLAS_DB=str(Path(db).resolve()), LOG_LEVEL="WARNING")
     start, end = print_progress(len(jobs))
     results = run_crawls(jobs, settings, on_start=start, on_end=end)
@@ -69,8 +84,12 @@ def publish(db: str, metadata: str) -> int:
 
 def serve_command(db: str, metadata: str, port: int, host: str = "127.0.0.1") -> list[str]:
     """Datasette, read-only: the database is opened immutable (-i), nothing can write to it."""
+    from atlas_crawl.publish.site import PLUGINS_DIR, STATIC_DIR, STATIC_MOUNT, TEMPLATES_DIR
+
     return [sys.executable, "-m", "datasette", "serve", "-i", db, "-m", metadata,
-            "-h", host, "-p", str(port), "--setting", "default_page_size", "50",
+            "-h", host, "-p", str(port), "--template-dir", str(TEMPLATES_DIR),
+            "--plugins-dir", str(PLUGINS_DIR), "--static", f"{STATIC_MOUNT}:{STATIC_DIR}",
+            "--setting", "default_page_size", "50",
             "--setting", "sql_time_limit_ms", "5000", "--setting", "facet_time_limit_ms", "1000"]
 
 
@@ -86,31 +105,90 @@ def serve(db: str, metadata: str, port: int, host: str = "127.0.0.1") -> int:
     return 0  # pragma: no cover
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    parser = argparse.ArgumentParser(prog="python -m atlas_crawl")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("update", help="run the change monitor, crawl every source that is due "
-                       "or changed (or the ones named), then publish the catalogue")
-    p.add_argument("--db", default="atlas.db")
-    p.add_argument("--metadata", default="metadata.yml")
+def status(db: str, as_json: bool = False) -> int:
+    from atlas_crawl.status import format_json, format_table, source_status
+
+    if not Path(db).exists():
+        log.error("%s does not exist: crawl first (scrapy crawl <spider> -s ATLAS_DB=%s)", db, db)
+        return 1
+    statuses = source_status(db)
+    print(format_json(statuses) if as_json else format_table(statuses))
+    return 0
+
+
+def port_in_use(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def check_port(port: int, host: str = "127.0.0.1") -> int:
+    if port_in_use(host, port):
+        log.error("port %d on %s is already in use: stop what runs there, or choose another "
+                  "port (PORT=8002 ./scripts/demo.sh, or serve --port 8002)", port, host)
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m atlas_crawl",
+        description="Keep the catalogue fresh (update), replay the recorded crawls, publish and "
+                    "serve the Datasette catalogue, and report how fresh each source is. One "
+                    "source by hand is `scrapy crawl <spider>` (`scrapy list` names them).")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=text, description=text)
+
+    p = command("update", "run the change monitor, crawl every source that is due by its "
+                "periodicity or that changed upstream (or the ones named), then publish")
+    p.add_argument("--db", default="atlas.db", help="SQLite database to write (default %(default)s)")
+    p.add_argument("--metadata", default="metadata.yml",
+                   help="Datasette metadata to write (default %(default)s)")
     p.add_argument("--sources", nargs="+", metavar="SOURCE", help="crawl these sources only")
-    p.add_argument("--replay", action="store_true", help="crawl the golden recordings, offline")
+    p.add_argument("--replay", action="store_true",
+                   help="crawl the golden recordings instead of the network (offline)")
     p.add_argument("--scrapyd", metavar="URL", help="run the crawls as jobs of this scrapyd")
     p.add_argument("--providers", nargs="+", metavar="PROVIDER",
                    help="only these providers' sources (one node's share)")
-    p = sub.add_parser("replay-all", help="crawl every golden folder into one database")
-    p.add_argument("--db", default="atlas.db")
-    p = sub.add_parser("publish", help="prepare the database for the catalogue and write "
-                       "metadata.yml from the manifests")
-    p.add_argument("--db", default="atlas.db")
-    p.add_argument("--metadata", default="metadata.yml")
-    p = sub.add_parser("serve", help="serve the database read-only with Datasette")
-    p.add_argument("--db", default="atlas.db")
-    p.add_argument("--metadata", default="metadata.yml")
-    p.add_argument("--port", type=int, default=8001)
-    p.add_argument("--host", default="127.0.0.1")
+    p = command("replay-all", "crawl every golden folder's recorded responses into one database "
+                "(no network)")
+    p.add_argument("--db", default="atlas.db", help="SQLite database to write (default %(default)s)")
+    p = command("publish", "prepare the database for the catalogue (places, periods, views, "
+                "sources, search) and write metadata.yml from the manifests")
+    p.add_argument("--db", default="atlas.db", help="crawled database (default %(default)s)")
+    p.add_argument("--metadata", default="metadata.yml",
+                   help="Datasette metadata to write (default %(default)s)")
+    p = command("serve", "serve the published database read-only with Datasette")
+    p.add_argument("--db", default="atlas.db", help="published database (default %(default)s)")
+    p.add_argument("--metadata", default="metadata.yml",
+                   help="metadata written by publish (default %(default)s)")
+    p.add_argument("--port", type=int, default=8001, help="port (default %(default)s)")
+    p.add_argument("--host", default="127.0.0.1", help="address (default %(default)s)")
+    p = command("status", "per source: last successful run, live / replay / file, rows, "
+                "freshness (live runs only), last error, and whether the change monitor says "
+                "it needs a re-crawl")
+    p.add_argument("--db", default="atlas.db", help="database to read (default %(default)s)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p = command("check-port", "exit 1 with a message if the port is already in use")
+    p.add_argument("--port", type=int, default=8001, help="port (default %(default)s)")
+    p.add_argument("--host", default="127.0.0.1", help="address (default %(default)s)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
     if args.command == "update":
         from atlas_crawl.update import update
 
@@ -120,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
         return replay_all(args.db)
     if args.command == "publish":
         return publish(args.db, args.metadata)
+    if args.command == "status":
+        return status(args.db, args.json)
+    if args.command == "check-port":
+        return check_port(args.port, args.host)
     return serve(args.db, args.metadata, args.port, args.host)
 
 

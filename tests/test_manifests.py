@@ -40,6 +40,13 @@ def test_every_shipped_manifest_loads(path):
     assert get_manifest(manifest.source_id).path == path
 
 
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_every_shipped_manifest_has_keywords_in_both_languages(path):
+    keywords = load_manifest(path).keywords
+    assert set(keywords) == {"nb", "en"}
+    assert keywords["nb"] and keywords["en"]
+
+
 def test_ssb_table_ids_keep_their_leading_zero():
     """YAML reads an unquoted 07459 as text but 01234 as the octal number 668: the table number
     must survive exactly, or the spider asks SSB for the wrong table."""
@@ -121,6 +128,12 @@ BAD = [
     ("empty upstream_id", _set("upstream_id", None), "upstream_id", "non-empty"),
     ("empty methodology_version", _set("methodology_version", ""), "methodology_version",
      "non-empty"),
+    ("keywords in one language", _set("keywords", {"nb": ["befolkning"]}), "keywords",
+     "exactly the keys nb, en"),
+    ("keywords not a list", _set("keywords", {"nb": "befolkning", "en": ["population"]}),
+     "keywords.nb", "non-empty list of words"),
+    ("empty keyword", _set("keywords", {"nb": ["befolkning"], "en": [""]}), "keywords.en",
+     "non-empty list of words"),
 ]
 
 

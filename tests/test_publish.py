@@ -274,7 +274,11 @@ def test_sources_table_with_runs_and_freshness(published):
     assert low["last_successful_run"] == "2026-10-22T10:01:00Z"
     assert low["last_successful_run_mode"] == "replay of recorded responses"
     assert (low["last_run_status"], low["last_run_error"]) == ("failed", "closed: finished; boom")
-    assert (low["freshness"], low["days_since_success"]) == ("fresh", 9)
+    # a replay says nothing about what the source publishes today: never fresh
+    assert (low["freshness"], low["days_since_success"]) == ("not live (replay)", 9)
+    assert low["last_live_run"] is None
+    assert (src["settled"]["freshness"], src["settled"]["last_live_run"]) == (
+        "fresh", "2026-06-01T10:01:00Z")
     assert (src["monthly"]["freshness"], src["monthly"]["presentation_policy"]) == (
         "overdue", "sensitive")
     assert src["never"]["freshness"] == "never crawled" and src["never"]["rows"] is None

@@ -39,6 +39,7 @@ PERIODICITY = re.compile(r"^(P\d+[YMWD]|irregular)$")
 PERIOD_GRAIN = re.compile(r"^(P\d+[YMWD]|event)$")
 PLACE_LEVELS = {"any", "land", "fylke", "kommune", "bydel", "grunnkrets"}
 WRITE_MODES = {"upsert", "replace"}
+KEYWORD_LANGUAGES = ("nb", "en")
 
 REQUIRED = (
     "source_id", "upstream_id", "upstream_url", "upstream_title", "description", "publisher",
@@ -100,6 +101,8 @@ class Manifest:
     tables: tuple[str, ...] = ()
     period_grain: str = ""
     monitors: dict[str, Any] = field(default_factory=dict)  # run monitor thresholds, defaulted
+    # words people search by, per language: {"nb": (...), "en": (...)}
+    keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -140,6 +143,25 @@ def _one_of(path: Path, name: str, value: Any, allowed: set[str]) -> str:
     if value not in allowed:
         raise _fail(path, name, f"{value!r} is not one of {sorted(allowed)}")
     return value
+
+
+def _keywords(path: Path, data: dict) -> dict[str, tuple[str, ...]]:
+    """Optional `keywords: {nb: [...], en: [...]}`: both languages, each a list of words."""
+    value = data.get("keywords")
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or set(value) != set(KEYWORD_LANGUAGES):
+        raise _fail(path, "keywords", f"must have exactly the keys {', '.join(KEYWORD_LANGUAGES)}"
+                    f", found {value!r}")
+    out = {}
+    for lang in KEYWORD_LANGUAGES:
+        words = value[lang]
+        if (not isinstance(words, list) or not words
+                or not all(isinstance(w, str) and w.strip() for w in words)):
+            raise _fail(path, f"keywords.{lang}", f"must be a non-empty list of words, found "
+                        f"{words!r}")
+        out[lang] = tuple(w.strip() for w in words)
+    return out
 
 
 def parse_manifest(path: Path, data: Any) -> Manifest:
@@ -216,7 +238,7 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
 
     known = set(REQUIRED) | {"upstream_landing_page", "watch", "places", "write_mode", "tables",
                              "replace_by", "period_grain",
-                             "monitors"}
+                             "monitors", "keywords"}
     return Manifest(
         path=path,
         source_id=source_id,
@@ -243,6 +265,7 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         tables=tuple(str(t) for t in tables),
         period_grain=period_grain,
         monitors=monitors,
+        keywords=_keywords(path, data),
         extra={k: v for k, v in data.items() if k not in known},
     )
 

@@ -25,15 +25,17 @@ import sqlite_utils
 
 from atlas_crawl.formats.monitor import MONITOR_MANIFEST
 from atlas_crawl.manifests import Manifest, all_manifests
-from atlas_crawl.publish import dims, metadata, queries, sources, views
+from atlas_crawl.publish import compare, dims, metadata, queries, search, sources, views
 from atlas_crawl.publish.profile import TableProfile, profile_table, quote, table_names, view_names
+from atlas_crawl.publish.site import charts
 from atlas_crawl.publish.source_views import make_source_views
 
 log = logging.getLogger(__name__)
 
 #: Tables the catalogue describes itself rather than profiling as data.
 NOT_DATA = {"_runs", "_fetches", "quarantine", "raw_files", sources.SOURCES, dims.DIM_PLACE,
-            dims.DIM_PERIOD, "source_status"}
+            dims.DIM_PERIOD, "source_status",
+            search.SEARCH_TABLE}
 
 
 @dataclass
@@ -49,11 +51,13 @@ class PublishReport:
     periods: int = 0
     places: dict[str, int] = field(default_factory=dict)
     queries: list[str] = field(default_factory=list)
+    search_rows: int = 0
 
 
 def is_data_table(name: str) -> bool:
     return not (name in NOT_DATA
-                or name.startswith(("sqlite_", "_", f"{sources.SOURCES}_fts")))
+                or name.startswith(("sqlite_", "_", f"{sources.SOURCES}_fts",
+                                    f"{search.SEARCH_TABLE}_fts")))
 
 
 def manifest_index(manifests: dict[str, Manifest]) -> dict[str, Manifest]:
@@ -139,19 +143,29 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
         rows = sources.source_rows(conn, manifests, profiles, now=now)
         report.sources = sources.write_sources(db, rows)
 
-        canned = queries.canned_queries({**profiles, **annual}, query_specs)
+        canned = {"search": search.search_query(database),
+                  **compare.compare_queries(conn, profiles),
+                  **queries.canned_queries({**profiles, **annual}, query_specs)}
         report.queries = list(canned)
         examples = {n: example_place(conn, p) for n, p in profiles.items()
                     if not n.startswith("dim_")}
         filters = {n: chart_filters(conn, p) for n, p in profiles.items()
                    if not n.startswith("dim_")}
-        present = set(table_names(conn)) | set(view_names(conn))
+        present = set(table_names(conn)) | set(view_names(conn)) | {search.SEARCH_TABLE}
         other_views = {v: view_manifest(v, manifests) for v in view_names(conn)
                        if v not in annual}
         meta = metadata.build_metadata(database, profiles, present=present, queries=canned,
                                        example_places=examples, annual_views=annual,
                                        chart_filters=filters, other_views=other_views)
+        meta["plugins"] = {charts.CONFIG_KEY: charts.chart_config(
+            conn, {**profiles, **annual},
+            {**examples, **{v: examples.get(p.table[: -len(views.ANNUAL_SUFFIX)])
+                            for v, p in annual.items()}})}
         metadata.write_metadata(metadata_path, meta)
+        owners = {**{t: by_table.get(t) for t in profiles}, **other_views,
+                  **{v: p.manifest for v, p in annual.items()}}
+        report.search_rows = search.write_search(db, search.search_rows(
+            database, meta, manifests, owners, set(view_names(conn))))
 
         # Serving is immutable: everything must be in the main database file.
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -18,7 +18,9 @@ import yaml
 
 from atlas_crawl.manifests import Manifest
 from atlas_crawl.publish.profile import TableProfile
+from atlas_crawl.publish.site.charts import chart_links_html, table_config
 from atlas_crawl.publish.views import ANNUAL_SUFFIX
+from atlas_crawl.publish.words import STATUS_SYMBOLS, periodicity_words, theme_words
 
 TITLE = "atlas_crawl: Norway's public statistics"
 DESCRIPTION = ("Public statistics per kommune, fylke and bydel from SSB, NAV, IMDi, Udir, Bufdir, "
@@ -96,6 +98,28 @@ MONITOR_TABLES = {
     "monitor_documents": ("Monitor documents", ("robots.txt and sitemap documents the monitor "
                           "read, with their status."), {"facets": ["provider", "kind", "status"]}),
 }
+INTERNAL_TABLES["catalogue_search"] = (
+    "Catalogue search index", ("Sources, tables, columns and canned queries with their titles, "
+                               "descriptions and keywords, for the canned query search."), {})
+#: Bookkeeping and reference tables: hidden from the table list (still reachable by URL and under
+#: "hidden tables"), so the list leads with the data.
+HIDDEN_TABLES = {*INTERNAL_TABLES, *MONITOR_TABLES, "geo_changes", "brreg_feed_cursor"}
+
+
+def is_hidden(table: str) -> bool:
+    return table in HIDDEN_TABLES or table.startswith("dim_")
+
+
+def status_legend_html(provider: str) -> str:
+    """What the provider's status symbols mean, as a definition list."""
+    symbols = STATUS_SYMBOLS.get(provider)
+    if not symbols:
+        return ""
+    items = "".join(f"<dt><code>{_esc(sym)}</code></dt><dd>{_esc(meaning)}</dd>"
+                    for sym, meaning in symbols.items())
+    return f'<dl class="atlas-legend">{items}</dl>'
+
+
 SOURCES_META = {
     "title": "Sources",
     "description_html": (
@@ -199,11 +223,12 @@ def description_html(m: Manifest, prof: TableProfile, database: str,
                      "(NULL when a month is suppressed), the number of months and the year's "
                      "last month as published.</p>")
     parts.append(f"<p>{_esc(m.description)}</p>")
-    facts = [f"Publisher: {_esc(m.publisher)}", f"Periodicity: {_esc(m.periodicity)}"]
+    facts = [f"Publisher: {_esc(m.publisher)}",
+             f"Periodicity: {_esc(periodicity_words(m.periodicity))} ({_esc(m.periodicity)})"]
     if prof.period_grain:
         facts.append(f"Periods: {_esc(prof.first_period)} – {_esc(prof.last_period)} "
                      f"(grain {_esc(prof.period_grain)})")
-    facts += [f"EU theme: {_esc(m.eu_theme)}",
+    facts += [f"EU theme: {_esc(theme_words(m.eu_theme))} ({_esc(m.eu_theme)})",
               f"Presentation policy: {_esc(m.presentation_policy)}",
               f"Methodology version: {_esc(m.methodology_version)}",
               f"Attribution: {_esc(m.attribution)}",
@@ -213,9 +238,13 @@ def description_html(m: Manifest, prof: TableProfile, database: str,
     if licence_note := m.extra.get("licence_note"):
         facts.append(f"Licence note: {_esc(licence_note)}")
     parts.append("<ul>" + "".join(f"<li>{f}</li>" for f in facts) + "</ul>")
+    if prof.status and (legend := status_legend_html(m.provider)):
+        parts.append(f"<details><summary>What the symbols in <code>{_esc(prof.status)}</code> "
+                     f"mean</summary>{legend}</details>")
     url = chart_url(database, prof, example_place, chart_filters)
+    parts.append(chart_links_html(database, prof.table, table_config(prof, example_place)))
     if url:
-        parts.append(f'<p><a class="atlas-chart" href="{_esc(url)}">Chart this table</a> '
+        parts.append(f'<p><a class="atlas-vega" href="{_esc(url)}">Chart this page\'s rows</a> '
                      "(datasette-vega; choose other columns under “Show charting options”).</p>")
     return "\n".join(parts)
 
@@ -317,6 +346,9 @@ def build_metadata(database: str, profiles: dict[str, TableProfile], *, present:
                                       annual_of=base, chart_filters=chart_filters.get(base))
     for name, m in sorted((other_views or {}).items()):
         tables[name] = view_metadata(name, m)
+    for name, meta in tables.items():
+        if is_hidden(name):
+            meta["hidden"] = True
     licences = sorted({p.manifest.license for p in profiles.values() if p.manifest})
     return {
         "title": TITLE,

@@ -156,5 +156,6 @@ def canned_queries(profiles: dict[str, TableProfile], specs: dict[str, dict] | N
             "description": description,
             "sql": sql,
             "params": ["kommune", "year"],
+            "hide_sql": True,  # results first; "Show SQL" unfolds it
         }
     return out

@@ -16,9 +16,12 @@ import sqlite_utils
 from atlas_crawl.manifests import Manifest
 from atlas_crawl.publish.dims import atomic
 from atlas_crawl.publish.profile import TableProfile
+from atlas_crawl.publish.words import periodicity_words, theme_words
 
 SOURCES = "sources"
-FTS_COLUMNS = ["title", "description"]
+FTS_COLUMNS = ["source_id", "title", "description", "keywords", "theme"]
+# Trigram tokens match any part of a word, so `fattigdom` finds barnefattigdom (SQLite >= 3.34).
+FTS_TOKENIZER = "trigram"
 
 _DURATION = re.compile(r"^P(\d+)([YMWD])$")
 _DAYS = {"Y": 365.25, "M": 30.44, "W": 7, "D": 1}
@@ -83,6 +86,22 @@ def _status_by_source(conn: sqlite3.Connection) -> dict[str, tuple[int, str | No
     return {source_id: (discontinued, replaced_by) for source_id, discontinued, replaced_by in rows}
 
 
+def is_live(run: dict) -> bool:
+    return _mode(run["arguments"]) == "live"
+
+
+def live_freshness(periodicity: str, ok_runs: list[dict], now: datetime) -> tuple[str, int | None]:
+    """Freshness from the last successful *live* run: a replay of recorded responses or a saved
+    file says nothing about what the source publishes today, so it never counts as fresh."""
+    live = [r for r in ok_runs if is_live(r)]
+    if live:
+        return freshness(periodicity, live[-1]["finished"], now)
+    if ok_runs:
+        mode = _mode(ok_runs[-1]["arguments"])
+        return ("not live (replay)" if mode.startswith("replay") else "not live (file)"), None
+    return "never crawled", None
+
+
 def _mode(arguments: str | None) -> str:
     try:
         args = json.loads(arguments or "{}")
@@ -118,7 +137,9 @@ def source_rows(conn: sqlite3.Connection, manifests: dict[str, Manifest],
         ok = [r for r in its_runs if r["status"] == "ok"]
         last_ok = ok[-1] if ok else None
         last = its_runs[-1] if its_runs else None
-        fresh, age = freshness(m.periodicity, last_ok["finished"] if last_ok else None, now)
+        fresh, _ = live_freshness(m.periodicity, ok, now)
+        age = freshness(m.periodicity, last_ok["finished"] if last_ok else None, now)[1]
+        live = [r for r in ok if is_live(r)]
         levels = [p.level for p in m.places]
         rows.append({
             "source_id": source_id,
@@ -127,8 +148,12 @@ def source_rows(conn: sqlite3.Connection, manifests: dict[str, Manifest],
             "provider": m.provider,
             "publisher": m.publisher,
             "eu_theme": m.eu_theme,
+            "theme": theme_words(m.eu_theme),
             "topic": m.tags.get("topic"),
             "periodicity": m.periodicity,
+            "frequency": periodicity_words(m.periodicity),
+            "keywords": " · ".join([*m.keywords.get("nb", ()), *m.keywords.get("en", ())])
+                        or None,
             "period_grain": main.period_grain if main else None,
             "first_period": main.first_period if main else None,
             "last_period": main.last_period if main else None,
@@ -146,6 +171,7 @@ def source_rows(conn: sqlite3.Connection, manifests: dict[str, Manifest],
             "last_successful_run": last_ok["finished"] if last_ok else None,
             "last_successful_run_id": last_ok["run_id"] if last_ok else None,
             "last_successful_run_mode": _mode(last_ok["arguments"]) if last_ok else None,
+            "last_live_run": live[-1]["finished"] if live else None,
             "last_run_status": last["status"] if last else None,
             "last_run_error": last["error"] if last and last["status"] != "ok" else None,
             "last_run_monitors": _monitors(last),
@@ -168,16 +194,19 @@ def write_sources(db: sqlite_utils.Database, rows: list[dict]) -> int:
     clean = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
     db[SOURCES].create({
         "source_id": str, "title": str, "description": str, "provider": str, "publisher": str,
-        "eu_theme": str, "topic": str, "periodicity": str, "period_grain": str,
+        "eu_theme": str, "theme": str, "topic": str, "periodicity": str, "frequency": str,
+        "keywords": str, "period_grain": str,
         "first_period": str, "last_period": str, "geography": str, "place_columns": str,
         "licence": str, "licence_url": str, "attribution": str, "upstream_url": str,
         "landing_page": str, "presentation_policy": str, "methodology_version": str,
         "tables": str, "rows": int, "last_successful_run": str, "last_successful_run_id": str,
-        "last_successful_run_mode": str, "last_run_status": str, "last_run_error": str,
-        "freshness": str, "days_since_success": int, "discontinued": int, "replaced_by": str,
-        "last_run_monitors": str, "watch": str, "manifest": str,
+        "last_successful_run_mode": str, "last_live_run": str, "last_run_status": str,
+        "last_run_error": str, "freshness": str, "days_since_success": int,
+        "discontinued": int, "replaced_by": str, "last_run_monitors": str, "watch": str,
+        "manifest": str,
     }, pk="source_id")
     with atomic(db.conn):
         db[SOURCES].insert_all(clean)
-    db[SOURCES].enable_fts(FTS_COLUMNS, fts_version="FTS5", create_triggers=False, replace=True)
+    db[SOURCES].enable_fts(FTS_COLUMNS, fts_version="FTS5", create_triggers=False,
+                           tokenize=FTS_TOKENIZER, replace=True)
     return len(clean)

@@ -49,6 +49,7 @@ ROBOTS_MAXSIZE = 5 * 1024 * 1024
 
 class SitemapMonitorSpider(AtlasSpider):
     name = "sitemap_monitor"
+    title = "Change monitor: robots.txt, sitemaps and watched files of every provider"
     source_id = "sitemap_monitor"
     # A browser check on one provider's site makes that provider incomplete (see what_it_is);
     # it must not close the spider and cost every other provider its monitoring run.

@@ -40,6 +40,7 @@ class SsbTableSpider(AtlasSpider):
     """Any PxWebApi v2 table. Named subclasses below fix `table_id` from their manifest."""
 
     name = "ssb_table"
+    title = "Any SSB PxWebApi v2 table by number (-a table=NNNNN)"
     table_id = ""
     file_kind = "a saved JSON-stat answer of an SSB table (2.0, or 1.0 from the v0 API)"
     allowed_domains: ClassVar[list[str]] = ["data.ssb.no"]

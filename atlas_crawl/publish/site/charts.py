@@ -1,0 +1,344 @@
+"""Charts and the kommune map of the catalogue, drawn as SVG on the server from all the rows asked
+for (not a page of 50), so they need no chart library, no JavaScript and no network:
+
+- a time series of one place: every period of the table in time order;
+- the kommuner of one period side by side, sorted by value;
+- a choropleth of the same numbers on today's kommune map (joined on `<place>_current`, so a
+  number published under an older code lands on today's kommune).
+
+What each table's columns are for is written by `publish` into the metadata
+(`plugins: atlas-charts: tables:`), from the same profiles that describe the tables.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from atlas_crawl.publish.profile import TableProfile, quote
+
+CONFIG_KEY = "atlas-charts"
+MAP_FILE = Path(__file__).resolve().parent / "data" / "kommuner_2024.json"
+MAX_CHOICES = 300
+# ColorBrewer YlGnBu, 5 classes (light = low)
+COLOURS = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]
+
+
+# -- configuration, written at publish time -------------------------------------------------------
+
+def table_config(prof: TableProfile, example_place: str | None) -> dict | None:
+    """What the chart pages need to know about one table, or None if it cannot be charted."""
+    place = prof.place
+    if not prof.period or not prof.value or place is None:
+        return None
+    return {
+        "title": prof.manifest.upstream_title if prof.manifest else prof.table,
+        "period": prof.period, "value": prof.value, "unit": prof.unit, "status": prof.status,
+        "code": place.code, "current": place.current or place.code,
+        "level": place.level_column, "indicators": list(prof.indicators),
+        "last_period": None if prof.last_period is None else str(prof.last_period),
+        "example_place": example_place,
+    }
+
+
+def kommune_periods(conn, prof: TableProfile) -> list[str]:
+    """The periods with kommune rows, newest first: read once at publish time, so a chart page
+    on millions of rows does not scan for them."""
+    place = prof.place
+    if not place or not place.level_column or not prof.period:
+        return []
+    rows = conn.execute(
+        f"SELECT DISTINCT {quote(prof.period)} FROM {quote(prof.table)} "
+        f"WHERE {quote(place.level_column)} = 'kommune' AND {quote(prof.period)} IS NOT NULL "
+        f"ORDER BY 1 DESC LIMIT {MAX_CHOICES}").fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def chart_config(conn, profiles: dict[str, TableProfile],
+                 example_places: dict[str, str | None]) -> dict:
+    tables = {}
+    for name, prof in sorted(profiles.items()):
+        if name.startswith("dim_"):
+            continue
+        cfg = table_config(prof, example_places.get(name))
+        if cfg:
+            cfg["periods"] = kommune_periods(conn, prof)
+            tables[name] = cfg
+    return {"tables": tables}
+
+
+def chart_links_html(database: str, table: str, cfg: dict | None) -> str:
+    """The links a table page shows to its charts and map."""
+    if not cfg:
+        return ""
+    from urllib.parse import urlencode
+
+    links = []
+    if cfg["example_place"]:
+        q = urlencode({"table": table, "place": cfg["example_place"]})
+        links.append(f'<a class="atlas-chart" href="/-/atlas/chart?{html.escape(q)}">Time series '
+                     f"for one place</a>")
+    if cfg["level"]:
+        q = urlencode({"table": table, "kind": "ranking"})
+        links.append(f'<a class="atlas-ranking" href="/-/atlas/chart?{html.escape(q)}">The '
+                     "kommuner of one period, ranked</a>")
+        q = urlencode({"table": table})
+        links.append(f'<a class="atlas-map" href="/-/atlas/map?{html.escape(q)}">Map</a>')
+    return "<p>Charts from all rows: " + " · ".join(links) + "</p>" if links else ""
+
+
+# -- data ----------------------------------------------------------------------------------------
+
+@dataclass
+class Selection:
+    """A table and the filters a chart is drawn for."""
+
+    table: str
+    cfg: dict
+    filters: dict[str, str] = field(default_factory=dict)
+    choices: dict[str, list[str]] = field(default_factory=dict)
+
+    def where(self) -> tuple[list[str], dict]:
+        sql, params = [], {}
+        for i, (column, value) in enumerate(self.filters.items()):
+            sql.append(f"{quote(column)} = :f{i}")
+            params[f"f{i}"] = value
+        return sql, params
+
+
+async def resolve_place(db, cfg: dict, table: str, asked: str) -> tuple[str | None, str | None]:
+    """(code, name) for a code or a name; today's kommune wins over a former one of that name."""
+    asked = (asked or "").strip()
+    if not asked:
+        return None, None
+    rows = (await db.execute(
+        "SELECT code, name FROM dim_place WHERE code = :a OR lower(name) = lower(:a) "
+        "ORDER BY code = :a DESC, valid_to IS NULL DESC, level = 'kommune' DESC LIMIT 1",
+        {"a": asked})).rows
+    if rows:
+        return rows[0][0], rows[0][1]
+    return asked, asked
+
+
+async def choose(db, sel: Selection, scope_sql: str, scope: dict, args) -> None:
+    """Fill each indicator's choices (within the scope) and its chosen value (asked or first)."""
+    for column in sel.cfg["indicators"]:
+        rows = (await db.execute(
+            f"SELECT DISTINCT {quote(column)} FROM {quote(sel.table)} WHERE {scope_sql} "
+            f"AND {quote(column)} IS NOT NULL ORDER BY 1 LIMIT {MAX_CHOICES}", scope)).rows
+        values = [str(r[0]) for r in rows]
+        sel.choices[column] = values
+        asked = args.get(column)
+        if asked in values:
+            sel.filters[column] = asked
+        elif values:
+            sel.filters[column] = values[0]
+
+
+async def series(db, sel: Selection, place: str) -> list[tuple[str, float | None, str | None]]:
+    cfg = sel.cfg
+    where, params = sel.where()
+    status = quote(cfg["status"]) if cfg["status"] else "NULL"
+    sql = (f"SELECT {quote(cfg['period'])}, {quote(cfg['value'])}, {status} "
+           f"FROM {quote(sel.table)} WHERE ({quote(cfg['code'])} = :place OR "
+           f"{quote(cfg['current'])} = :place) {''.join(' AND ' + w for w in where)} "
+           f"ORDER BY {quote(cfg['period'])}")
+    rows = (await db.execute(sql, {**params, "place": place})).rows
+    return [(str(r[0]), r[1], r[2]) for r in rows]
+
+
+async def kommune_values(db, sel: Selection, period: str) -> list[dict]:
+    """Every kommune row of the period, today's code first, sorted by value (highest first)."""
+    cfg = sel.cfg
+    where, params = sel.where()
+    status = quote(cfg["status"]) if cfg["status"] else "NULL"
+    current = quote(cfg["current"])
+    sql = (f"SELECT t.{current}, coalesce(p.name, t.{current}), t.{quote(cfg['value'])}, "
+           f"t.{status} FROM {quote(sel.table)} t LEFT JOIN dim_place p ON p.code = t.{current} "
+           f"WHERE t.{quote(cfg['level'])} = 'kommune' AND t.{quote(cfg['period'])} = :period "
+           f"{''.join(' AND t.' + w for w in where)} "
+           f"ORDER BY t.{quote(cfg['value'])} IS NULL, t.{quote(cfg['value'])} DESC, 2")
+    rows = (await db.execute(sql, {**params, "period": period})).rows
+    return [{"code": r[0], "name": r[1], "value": r[2], "status": r[3]} for r in rows]
+
+
+# -- drawing -------------------------------------------------------------------------------------
+
+def fmt(value: float | None) -> str:
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return f"{int(value):,}".replace(",", " ")
+    return f"{value:,.2f}".replace(",", " ").rstrip("0").rstrip(".")
+
+
+def ticks(low: float, high: float, n: int = 5) -> list[float]:
+    if high <= low:
+        high = low + 1
+    step = 10 ** math.floor(math.log10((high - low) / n))
+    for m in (1, 2, 5, 10):
+        if (high - low) / (step * m) <= n:
+            step *= m
+            break
+    first = math.floor(low / step) * step
+    out = [first]
+    while out[-1] < high - step * 1e-9:
+        out.append(first + len(out) * step)
+    return out
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def line_svg(points: list[tuple[str, float | None, str | None]], unit: str = "") -> str:
+    """A line through every period in order; a suppressed period breaks the line and shows its
+    symbol on the axis."""
+    width, height, left, right, top, bottom = 900, 360, 70, 20, 20, 60
+    values = [v for _, v, _ in points if v is not None]
+    if not values:
+        return '<p class="atlas-note">No values to draw for this selection.</p>'
+    low, high = min(0.0, min(values)), max(values)
+    marks = ticks(low, high)
+    low, high = min(low, marks[0]), max(high, marks[-1])
+    span = (high - low) or 1
+    n = len(points)
+
+    def x(i: int) -> float:
+        return left + (width - left - right) * (i / (n - 1) if n > 1 else 0.5)
+
+    def y(v: float) -> float:
+        return top + (height - top - bottom) * (1 - (v - low) / span)
+
+    out = [(f'<svg class="atlas-line" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} '
+           f'{height}" width="{width}" height="{height}" role="img">')]
+    for m in marks:
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(m):.1f}" y2="{y(m):.1f}" '
+                   f'stroke="#ddd"/><text x="{left - 6}" y="{y(m) + 4:.1f}" text-anchor="end" '
+                   f'font-size="12">{_e(fmt(m))}</text>')
+    every = max(1, math.ceil(n / 16))
+    path, segment = [], []
+    for i, (period, value, status) in enumerate(points):
+        if i % every == 0 or i == n - 1:
+            out.append(f'<text x="{x(i):.1f}" y="{height - bottom + 18}" font-size="12" '
+                       f'text-anchor="end" transform="rotate(-40 {x(i):.1f} '
+                       f'{height - bottom + 18})">{_e(period)}</text>')
+        if value is None:
+            if segment:
+                path.append(segment)
+            segment = []
+            out.append(f'<text class="atlas-status" x="{x(i):.1f}" y="{height - bottom - 4}" '
+                       f'font-size="11" text-anchor="middle" fill="#b00">{_e(status or "")}'
+                       f'<title>{_e(period)}: {_e(status or "no value")}</title></text>')
+            continue
+        segment.append((x(i), y(value)))
+        out.append(f'<circle class="atlas-point" cx="{x(i):.1f}" cy="{y(value):.1f}" r="3.5" '
+                   f'fill="#2c7fb8"><title>{_e(period)}: {_e(fmt(value))} {_e(unit)}</title>'
+                   "</circle>")
+    if segment:
+        path.append(segment)
+    for seg in path:
+        d = "M" + "L".join(f"{px:.1f},{py:.1f}" for px, py in seg)
+        out.insert(1, f'<path class="atlas-series" d="{d}" fill="none" stroke="#2c7fb8" '
+                      'stroke-width="2"/>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def bars_svg(rows: list[dict], unit: str = "") -> str:
+    """Horizontal bars, one per kommune, in the order given (highest value first)."""
+    drawn = [r for r in rows if r["value"] is not None]
+    if not drawn:
+        return '<p class="atlas-note">No values to draw for this selection.</p>'
+    width, label, bar_h, top = 900, 190, 14, 24
+    low = min(0.0, min(r["value"] for r in drawn))
+    high = max(r["value"] for r in drawn) or 1
+    span = (high - low) or 1
+    height = top + bar_h * len(rows) + 10
+
+    def x(v: float) -> float:
+        return label + (width - label - 80) * (v - low) / span
+
+    out = [(f'<svg class="atlas-bars" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} '
+           f'{height}" width="{width}" height="{height}" role="img">')]
+    for m in ticks(low, high):
+        if m <= high:
+            out.append(f'<line x1="{x(m):.1f}" x2="{x(m):.1f}" y1="{top - 4}" y2="{height - 10}"'
+                       f' stroke="#eee"/><text x="{x(m):.1f}" y="{top - 8}" font-size="11" '
+                       f'text-anchor="middle">{_e(fmt(m))}</text>')
+    for i, r in enumerate(rows):
+        yy = top + i * bar_h
+        out.append(f'<text x="{label - 6}" y="{yy + 11}" font-size="11" text-anchor="end">'
+                   f'{_e(r["name"])}</text>')
+        if r["value"] is None:
+            out.append(f'<text x="{label + 4}" y="{yy + 11}" font-size="11" fill="#b00">'
+                       f'{_e(r["status"] or "no value")}</text>')
+            continue
+        x0, x1 = x(max(low, 0.0)), x(r["value"])
+        out.append(f'<rect class="atlas-bar" x="{min(x0, x1):.1f}" y="{yy + 1}" '
+                   f'width="{abs(x1 - x0):.1f}" height="{bar_h - 3}" fill="#2c7fb8">'
+                   f'<title>{_e(r["name"])}: {_e(fmt(r["value"]))} {_e(unit)}</title></rect>'
+                   f'<text x="{max(x0, x1) + 4:.1f}" y="{yy + 11}" font-size="10">'
+                   f'{_e(fmt(r["value"]))}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+@cache
+def kommune_map() -> dict:
+    return json.loads(MAP_FILE.read_text(encoding="utf-8"))
+
+
+def classes(values: list[float], n: int = len(COLOURS)) -> list[float]:
+    """Upper bounds of n quantile classes (fewer when there are few distinct values)."""
+    ordered = sorted(values)
+    bounds = sorted({ordered[min(len(ordered) - 1, math.ceil(len(ordered) * (i + 1) / n) - 1)]
+                     for i in range(n)})
+    return bounds
+
+
+def colour(value: float, bounds: list[float]) -> str:
+    for i, bound in enumerate(bounds):
+        if value <= bound:
+            return COLOURS[round(i * (len(COLOURS) - 1) / max(len(bounds) - 1, 1))]
+    return COLOURS[-1]
+
+
+def map_svg(rows: list[dict], unit: str = "") -> tuple[str, int]:
+    """Today's kommuner coloured by value (quantile classes); grey where there is no number.
+    Returns the SVG and how many kommuner were coloured."""
+    geo = kommune_map()
+    by_code = {r["code"]: r for r in rows if r["code"]}
+    values = [r["value"] for r in rows if r["value"] is not None and r["code"] in geo["kommuner"]]
+    bounds = classes(values) if values else []
+    width, height = geo["width"], geo["height"]
+    out = [(f'<svg class="atlas-map-svg" xmlns="http://www.w3.org/2000/svg" viewBox="-5 -5 '
+           f'{width + 10} {height + 10}" width="640" height="{640 * height / width:.0f}" '
+           'role="img">')]
+    coloured = 0
+    for code, k in sorted(geo["kommuner"].items()):
+        r = by_code.get(code)
+        if r is not None and r["value"] is not None:
+            coloured += 1
+            fill = colour(r["value"], bounds)
+            label = f"{k['name']} ({code}): {fmt(r['value'])} {unit}".strip()
+            cls = "kommune"
+        else:
+            fill = "#dddddd"
+            label = f"{k['name']} ({code}): " + ((r and r["status"]) or "no value")
+            cls = "kommune novalue"
+        out.append(f'<path class="{cls}" data-kommune="{code}" d="{k["d"]}" fill="{fill}">'
+                   f"<title>{_e(label)}</title></path>")
+    out.append("</svg>")
+    legend = ['<ul class="atlas-map-legend">']
+    lower = min(values) if values else None
+    for i, bound in enumerate(bounds):
+        legend.append(f'<li><span style="background:{colour(bound, bounds)}"></span>'
+                      f"{_e(fmt(lower))} – {_e(fmt(bound))}</li>")
+        lower = bound
+    legend.append('<li><span style="background:#dddddd"></span>no number</li></ul>')
+    return "".join(out) + "".join(legend), coloured

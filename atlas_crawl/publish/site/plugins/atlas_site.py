@@ -1,0 +1,41 @@
+"""Datasette plugin of the atlas_crawl catalogue, loaded with `--plugins-dir` by
+`python -m atlas_crawl serve`. Thin: the work is in atlas_crawl/publish/site/."""
+
+from __future__ import annotations
+
+from datasette import hookimpl
+from markupsafe import Markup, escape
+
+from atlas_crawl.publish.site import STATIC_MOUNT, front, pages
+
+
+@hookimpl
+def extra_css_urls():
+    return [f"/{STATIC_MOUNT}/atlas.css"]
+
+
+@hookimpl
+def extra_js_urls():
+    return [f"/{STATIC_MOUNT}/atlas.js"]
+
+
+@hookimpl
+def render_cell(value, column, table, database, datasette):
+    # A count stored as REAL reads 9925, not 9925.0 (the JSON keeps the stored number).
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if column == "link" and isinstance(value, str) and value.startswith("/"):
+        return Markup(f'<a href="{escape(value)}">{escape(value)}</a>')
+    if table == "sources" and column == "tables" and isinstance(value, str) and value:
+        return Markup(", ".join(f'<a href="/{escape(database)}/{escape(t)}">{escape(t)}</a>'
+                                for t in value.split(", ")))
+    return None
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/$", front.index_page),
+        (r"^/-/atlas/chart$", pages.chart_page),
+        (r"^/-/atlas/map$", pages.map_page),
+    ]
