@@ -22,7 +22,7 @@ def scrapy(*args, db: Path) -> subprocess.CompletedProcess:
 
 
 def test_scrapy_list_names_the_spiders_with_their_titles():
-    out = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=PROJECT_DIR,
+    out = subprocess.run([sys.executable, "-m", "scrapy", "list", "--titles"], cwd=PROJECT_DIR,
                          capture_output=True, text=True, timeout=60, check=True).stdout
     lines = {line.split()[0]: line.split(None, 1)[1] for line in out.splitlines()}
     for name in ("ssb_table", "ssb_07459", "ssb_08764", "ssb_12944", "ssb_09406"):
@@ -31,6 +31,15 @@ def test_scrapy_list_names_the_spiders_with_their_titles():
     assert lines["imdi_bosetting"] == "Bosettingstall"
     assert lines["ssb_table"].startswith("Any SSB PxWebApi v2 table")
     assert all(lines.values())  # every spider says what it crawls
+
+
+def test_scrapy_list_piped_is_one_name_a_line():
+    # scrapyd's listspiders.json and scripts read `scrapy list` as spider names.
+    out = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=PROJECT_DIR,
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    names = out.split()
+    assert len(names) == len(out.splitlines()) > 30
+    assert "ssb_07459" in names and "imdi_bosetting" in names
 
 
 def test_crawl_a_saved_file_stores_every_cell(tmp_path):

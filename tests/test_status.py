@@ -136,7 +136,8 @@ def test_no_subcommand_prints_usage_and_exits_2():
 def test_every_subcommand_has_help():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert set(sub.choices) == {"replay-all", "publish", "serve", "status", "check-port"}
+    assert set(sub.choices) == {"update", "replay-all", "publish", "serve", "status",
+                                "check-port"}
     for name, command in sub.choices.items():
         assert command.description and len(command.description) > 20, name
         for action in command._actions:
@@ -173,4 +174,4 @@ def test_demo_leaves_out_cases_run_on_test_manifests():
 
 def test_demo_checks_the_port_before_the_replay():
     script = (PROJECT_DIR / "scripts" / "demo.sh").read_text(encoding="utf-8")
-    assert script.index("check-port") < script.index("replay-all")
+    assert script.index("check-port") < script.index("update --replay")
