@@ -50,6 +50,8 @@ class Store:
         self._replace_seen: dict[str, str] = {}
         self._replace_keys: dict[str, tuple[str, ...]] = {}
         self._replace_by: dict[str, tuple[str, ...]] = {}
+        # Replace mode may remove at most this share of a delivered partition (None: no limit).
+        self.max_shrink_share: float | None = None
         self.ensure_ledger()
 
     def close(self) -> None:
@@ -245,9 +247,45 @@ class Store:
                 # year's file leaves the other years alone.
                 parts = ", ".join(map(quote, self._replace_by[table]))
                 where += f" AND ({parts}) IN (SELECT DISTINCT {parts} FROM temp.{quote(seen)})"
+            if self.max_shrink_share is not None:
+                refuse_large_shrink(self.conn, table, seen, key, self._replace_by.get(table, ()),
+                                    self.max_shrink_share)
             cur = self.conn.execute(f"DELETE FROM {quote(table)} WHERE {where}")
             removed += cur.rowcount
             self.conn.execute(f"DROP TABLE temp.{quote(seen)}")
         self._replace_seen.clear()
         self._replace_by.clear()
         return removed
+
+
+class ShrinkRefused(ValueError):
+    """A replace-mode run would remove more of a partition than it may (a short read?)."""
+
+
+def refuse_large_shrink(conn: sqlite3.Connection, table: str, seen: str, key: Sequence[str],
+                        replace_by: Sequence[str], max_share: float) -> None:
+    """Raise ShrinkRefused when replacing would remove more than `max_share` of the rows stored
+    in any partition this run delivered (the whole table when there is no `replace_by`).
+
+    A workbook read short (a stale dimension tag, a truncated delivery) looks exactly like a
+    source that dropped rows; only a large drop is refused, so the ordinary churn of a register
+    passes and a run that lost 36 of 40 kommuner does not replace them away.
+    """
+    cols = ", ".join(map(quote, key))
+    gone = f"SUM(({cols}) NOT IN (SELECT {cols} FROM temp.{quote(seen)}))"
+    if replace_by:
+        parts = ", ".join(map(quote, replace_by))
+        sql = (f"SELECT {parts}, COUNT(*), {gone} FROM {quote(table)} "
+               f"WHERE ({parts}) IN (SELECT DISTINCT {parts} FROM temp.{quote(seen)}) "
+               f"GROUP BY {parts}")
+    else:
+        sql = f"SELECT COUNT(*), {gone} FROM {quote(table)}"
+    for *partition, stored, removed in conn.execute(sql):
+        if removed and removed > max_share * stored:
+            where = (", ".join(f"{c}={v}" for c, v in zip(replace_by, partition))
+                     or "the whole table")
+            raise ShrinkRefused(
+                f"{table}: partition {where}: stored {stored:,}, delivered {stored - removed:,}, "
+                f"would remove {removed:,} ({removed / stored:.0%}, more than "
+                f"{max_share:.0%}); nothing was replaced. If the source really dropped them, "
+                f"run again with -a allow_shrink=1 (or -s ATLAS_MAX_SHRINK_SHARE=1)")

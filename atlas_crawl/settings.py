@@ -74,6 +74,9 @@ ATLAS_GOLDEN_DIR = ""
 ATLAS_FAIL_ON_ERROR = True
 # Downloaded files are kept here (by sha256) as provenance.
 ATLAS_RAW_DIR = "data/raw"
+# A write_mode 'replace' run that would remove more than this share of a partition it delivered
+# fails instead (a short read looks like a source that dropped rows); -a allow_shrink=1 lifts it.
+ATLAS_MAX_SHRINK_SHARE = 0.2
 
 LOG_LEVEL = "INFO"
 LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"

@@ -11,7 +11,7 @@ import time
 
 from scrapy import signals
 
-from atlas_crawl.db import Store
+from atlas_crawl.db import ShrinkRefused, Store
 from atlas_crawl.items import Batch
 from atlas_crawl.manifests import manifest_for_table
 
@@ -30,12 +30,35 @@ class ErrorCollector(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if len(self.messages) >= self.limit:
             return
-        message = record.getMessage().splitlines()[0]
-        if record.exc_info and record.exc_info[1] is not None:
-            # "Spider error processing <GET ...>" alone does not say what went wrong.
-            exc = record.exc_info[1]
-            message = f"{message}: {type(exc).__name__}: {exc}"
-        self.messages.append(message[:1000])
+        self.messages.append(error_cause(record)[:1000])
+
+
+def error_cause(record: logging.LogRecord) -> str:
+    """One line for the ledger that says what went wrong: the exception (its type and first
+    line), after a short context. "Spider error processing <GET ...>" alone does not say what
+    went wrong, and Scrapy's "Error processing Batch(...)" is a dump of the item's rows."""
+    message = record.getMessage().splitlines()[0] if record.msg else ""
+    exc = record.exc_info[1] if record.exc_info else None
+    if exc is None:
+        return message
+    lines = str(exc).strip().splitlines()
+    cause = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    if message.startswith("Error processing "):  # item pipelines: the item is a row dump
+        return cause
+    context = message if len(message) <= 200 else message[:200] + "…"
+    return f"{context}: {cause}" if context else cause
+
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+def max_shrink_share(settings, spider) -> float | None:
+    """The share of a delivered partition a replace-mode run may remove: ATLAS_MAX_SHRINK_SHARE
+    (default 0.2); `-a allow_shrink=1` lifts the limit for one run."""
+    allow = str(getattr(spider, "arguments", {}).get("allow_shrink", "")).strip().lower()
+    if allow in TRUE_WORDS:
+        return None
+    return settings.getfloat("ATLAS_MAX_SHRINK_SHARE", 0.2)
 
 
 class StorePipeline:
@@ -62,6 +85,7 @@ class StorePipeline:
         for flag in ("ATLAS_REPLAY", "ATLAS_RECORD"):
             if self.settings.getbool(flag):
                 arguments[flag.lower()] = True
+        self.store.max_shrink_share = max_shrink_share(self.settings, spider)
         self.run_id = self.store.start_run(spider.name, arguments)
         spider.run_id = self.run_id
         spider.store = self.store
@@ -104,7 +128,14 @@ class StorePipeline:
             status = "failed"
             logger.error("run %s failed and was rolled back: %s", self.run_id, error)
         else:
-            removed = self.store.commit()
+            try:
+                removed = self.store.commit()
+            except ShrinkRefused as exc:
+                self.store.rollback()
+                failed, removed = True, 0
+                error, status = str(exc), "failed"
+                logger.error("run %s failed and was rolled back: %s", self.run_id, error)
+        if not failed:
             if removed:
                 # write_mode 'replace': rows the source no longer delivers are gone; count them
                 # as changes so that rows_written 0 still means "the table did not change".

@@ -1,0 +1,160 @@
+"""Fault suite: hostile files, failing servers, killed and concurrent runs, bad command lines.
+
+Every case here is a fault an unattended crawl meets sooner or later. Each test provokes one and
+asserts the promise: the run fails loudly (one readable line, non-zero exit, the cause in `_runs`)
+or survives, and never loses or silently removes stored rows. Only loopback addresses
+(127.0.0.1) and generated files are used; every case is bounded in time and memory.
+Run them alone with `pytest -m faults`.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+import pytest_twisted
+from openpyxl import load_workbook
+
+from atlas_crawl.testing import crawl, crawl_settings, runs, table_rows
+
+pytestmark = pytest.mark.faults
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+GOLDEN = PROJECT_DIR / "golden"
+HL060 = GOLDEN / "nav_helt_ledige" / "responses" / "202601_HL060_constructed.xlsx"
+KOMMUNE_SHEETS = ("3. Kommune Antall", "4. Kommune Prosent av arbeidsst")
+
+
+def edited(data: bytes, edit) -> bytes:
+    wb = load_workbook(io.BytesIO(data))
+    edit(wb)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def with_dimension(data: bytes, ref: str) -> bytes:
+    """The same workbook with every sheet's <dimension> tag rewritten to `ref` (a stale tag)."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            part = src.read(info)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                part = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="{ref}"/>'.encode(),
+                              part)
+            dst.writestr(info, part)
+    return out.getvalue()
+
+
+def nav_settings(db: Path, **overrides):
+    return crawl_settings(db, replay=False, ATLAS_RAW_DIR="", **overrides)
+
+
+async def crawl_nav_file(db: Path, data: bytes, tmp_path: Path, name: str, **args):
+    path = tmp_path / name
+    path.write_bytes(data)
+    crawler = await crawl("nav_helt_ledige", nav_settings(db), file=str(path), **args)
+    return crawler, runs(db)[-1]
+
+
+# --- 1. short reads -----------------------------------------------------------------------------
+
+@pytest_twisted.ensureDeferred
+async def test_fault_stale_dimension_tag_reads_every_row(tmp_path):
+    db = tmp_path / "atlas.db"
+    _, first = await crawl_nav_file(db, HL060.read_bytes(), tmp_path, "HL060.xlsx")
+    assert (first["status"], first["rows_received"]) == ("ok", 46)
+    stored = table_rows(db, "nav_helt_ledige")
+    stale = with_dimension(HL060.read_bytes(), "A1:C3")
+    _, second = await crawl_nav_file(db, stale, tmp_path, "HL060-stale.xlsx")
+    assert (second["status"], second["rows_received"], second["rows_written"]) == (
+        "ok", first["rows_received"], 0)
+    assert table_rows(db, "nav_helt_ledige") == stored
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_replace_refuses_to_remove_most_of_a_partition(tmp_path):
+    db = tmp_path / "atlas.db"
+    await crawl_nav_file(db, HL060.read_bytes(), tmp_path, "HL060.xlsx")
+    stored = table_rows(db, "nav_helt_ledige")
+
+    def lose_telemark(wb):  # 16 of Telemark's 17 kommuner gone from both kommune sheets
+        for title in KOMMUNE_SHEETS:
+            wb[title].delete_rows(13, 16)
+
+    short = edited(HL060.read_bytes(), lose_telemark)
+    crawler, run = await crawl_nav_file(db, short, tmp_path, "HL060-short.xlsx")
+    assert run["status"] == "failed" and crawler.atlas_run_status == "failed"
+    assert run["error"].startswith("nav_helt_ledige: partition period=2026-01: stored 46, "
+                                   "delivered 14, would remove 32 (70%, more than 20%)")
+    assert table_rows(db, "nav_helt_ledige") == stored  # nothing lost
+
+    _, forced = await crawl_nav_file(db, short, tmp_path, "HL060-short.xlsx", allow_shrink="1")
+    assert forced["status"] == "ok" and len(table_rows(db, "nav_helt_ledige")) == 14
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_header_only_workbook_fails_the_run(tmp_path):
+    db = tmp_path / "atlas.db"
+    await crawl_nav_file(db, HL060.read_bytes(), tmp_path, "HL060.xlsx")
+    stored = table_rows(db, "nav_helt_ledige")
+
+    def header_only(wb):
+        for ws in wb.worksheets[1:]:
+            ws.delete_rows(7, ws.max_row)
+
+    _, run = await crawl_nav_file(db, edited(HL060.read_bytes(), header_only), tmp_path,
+                                  "HL060-empty.xlsx")
+    assert run["status"] == "failed"
+    assert "sheet '3. Kommune Antall': expected data rows under the header" in run["error"]
+    assert table_rows(db, "nav_helt_ledige") == stored
+
+
+def brreg_records(n: int) -> list[dict]:
+    import gzip
+    import json
+
+    template = json.loads(gzip.decompress(
+        (GOLDEN / "brreg_enheter" / "responses" / "enheter_lastned_constructed.json.gz")
+        .read_bytes()))[0]
+    return [{**template, "organisasjonsnummer": f"{920000000 + i}"} for i in range(n)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_empty_bulk_file_is_an_error(tmp_path):
+    import json
+
+    db = tmp_path / "atlas.db"
+    good = tmp_path / "enheter.json"
+    good.write_text(json.dumps(brreg_records(12)))
+    await crawl("brreg_enheter", nav_settings(db), file=str(good))
+    assert len(table_rows(db, "brreg_enheter")) == 12
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    crawler = await crawl("brreg_enheter", nav_settings(db), file=str(empty))
+    run = runs(db)[-1]
+    assert run["status"] == "failed" and crawler.atlas_run_status == "failed"
+    assert "empty.json: the bulk file holds no records (an empty array)" in run["error"]
+    assert len(table_rows(db, "brreg_enheter")) == 12
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_renamed_json_field_names_the_empty_column(tmp_path):
+    import json
+
+    db = tmp_path / "atlas.db"
+    records = brreg_records(12)
+    for rec in records:
+        rec["organisasjonsForm"] = rec.pop("organisasjonsform")  # upstream renamed the field
+    path = tmp_path / "renamed.json"
+    path.write_text(json.dumps(records))
+    await crawl("brreg_enheter", nav_settings(db), file=str(path))
+    run = runs(db)[-1]
+    assert run["status"] == "failed"
+    assert ("declared column 'organisasjonsform_kode' of table 'brreg_enheter' is empty in all "
+            "12 rows") in run["error"]
+    assert table_rows(db, "brreg_enheter") == []
