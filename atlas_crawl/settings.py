@@ -77,6 +77,9 @@ ATLAS_RAW_DIR = "data/raw"
 # A write_mode 'replace' run that would remove more than this share of a partition it delivered
 # fails instead (a short read looks like a source that dropped rows); -a allow_shrink=1 lifts it.
 ATLAS_MAX_SHRINK_SHARE = 0.2
+# What one ZIP entry or .xlsx part, and one archive in all, may expand to (decompression bombs).
+ATLAS_ZIP_ENTRY_MAX_BYTES = 200 * 2**20
+ATLAS_ZIP_TOTAL_MAX_BYTES = 1024 * 2**20
 
 LOG_LEVEL = "INFO"
 LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"

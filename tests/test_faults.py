@@ -158,3 +158,95 @@ async def test_fault_renamed_json_field_names_the_empty_column(tmp_path):
     assert ("declared column 'organisasjonsform_kode' of table 'brreg_enheter' is empty in all "
             "12 rows") in run["error"]
     assert table_rows(db, "brreg_enheter") == []
+
+
+# --- 2. decompression bombs ---------------------------------------------------------------------
+
+BUFDIR_ZIP = GOLDEN / "bufdir_barnevern" / "responses" / "Kommunemonitor_barnevern_constructed.zip"
+
+
+def declaring(archive: bytes, entry: str, size: int) -> bytes:
+    """`archive` with the central directory claiming `entry` expands to `size` bytes (the
+    figure a bomb declares; the bytes are never produced)."""
+    import struct
+
+    name = entry.encode()
+    at = 0
+    while True:
+        at = archive.index(b"PK\x01\x02", at)
+        n = struct.unpack_from("<H", archive, at + 28)[0]
+        if archive[at + 46:at + 46 + n] == name:
+            return archive[:at + 24] + struct.pack("<I", size) + archive[at + 28:]
+        at += 4
+
+
+def with_entry(archive: bytes, entry: str, data: bytes) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(archive))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        dst.writestr(entry, data)
+    return out.getvalue()
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_zip_bomb_is_refused_before_reading(tmp_path):
+    db = tmp_path / "atlas.db"
+    good = tmp_path / "bundle.zip"
+    good.write_bytes(BUFDIR_ZIP.read_bytes())
+    await crawl("bufdir_barnevern", nav_settings(db), file=str(good))
+    stored = table_rows(db, "bufdir_barnevern")
+    assert runs(db)[-1]["status"] == "ok" and stored
+
+    # 3 GiB declared by an entry of a few bytes: refused by its header, nothing inflated.
+    bomb = tmp_path / "bomb.zip"
+    bomb.write_bytes(declaring(with_entry(BUFDIR_ZIP.read_bytes(), "bomb.xlsx", b"0" * 64),
+                               "bomb.xlsx", 3 * 2**30))
+    crawler = await crawl("bufdir_barnevern", nav_settings(db), file=str(bomb))
+    run = runs(db)[-1]
+    assert run["status"] == "failed" and crawler.atlas_run_status == "failed"
+    assert run["error"].endswith(
+        "bomb.zip: entry bomb.xlsx would expand to 3,072.0 MiB (0.0 MiB compressed), more than "
+        "the 200.0 MiB allowed (ATLAS_ZIP_ENTRY_MAX_BYTES); refused")
+    assert table_rows(db, "bufdir_barnevern") == stored
+
+
+def test_fault_honest_bomb_stops_at_the_configured_limit_in_bounded_memory():
+    import tracemalloc
+
+    from atlas_crawl.formats import bufdir, expansion
+
+    zeros = with_entry(BUFDIR_ZIP.read_bytes(), "zeros.xlsx", bytes(64 * 2**20))
+    assert len(zeros) < 2**20  # 64 MiB of zeros deflate to well under a megabyte
+    expansion.configure(entry_max=16 * 2**20)
+    try:
+        tracemalloc.start()
+        with pytest.raises(bufdir.BufdirError, match=r"entry zeros.xlsx would expand to 64.0 "
+                                                     r"MiB .* more than the 16.0 MiB allowed"):
+            bufdir.read_bundle(zeros, bufdir.MONITORS["barnevern"], name="zeros.zip")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        expansion.configure()
+    assert peak < 8 * 2**20
+
+
+def test_fault_lying_entry_header_is_caught_by_its_checksum():
+    from atlas_crawl.formats import bufdir
+
+    # The entry says 64 bytes and holds 8 MiB: zipfile stops at 64 and the CRC does not match.
+    liar = declaring(with_entry(BUFDIR_ZIP.read_bytes(), "liar.xlsx", bytes(8 * 2**20)),
+                     "liar.xlsx", 64)
+    with pytest.raises(bufdir.BufdirError, match=r"liar.zip: not a readable ZIP \(Bad CRC-32"):
+        bufdir.read_bundle(liar, bufdir.MONITORS["barnevern"], name="liar.zip")
+
+
+def test_fault_xlsx_part_bomb_is_refused():
+    from atlas_crawl.formats.excel import open_workbook
+    from atlas_crawl.formats.expansion import ExpansionError
+
+    bomb = declaring(HL060.read_bytes(), "xl/worksheets/sheet3.xml", 2**31)
+    with pytest.raises(ExpansionError, match=r"entry xl/worksheets/sheet3.xml would expand to "
+                                             r"2,048.0 MiB"):
+        open_workbook(bomb)

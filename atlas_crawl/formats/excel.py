@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
@@ -31,6 +32,7 @@ from typing import Any
 from openpyxl import load_workbook as _load_workbook
 from openpyxl.workbook.workbook import Workbook
 
+from atlas_crawl.formats.expansion import check_declared
 from atlas_crawl.formats.numbers import clean_text
 
 # --------------------------------------------------------------------------------------------
@@ -58,14 +60,30 @@ def open_workbook(data: bytes | str | PathLike[str]) -> Workbook:
 
     Read-only mode stops every sheet at the extent its ``<dimension>`` tag declares; a stale tag
     (``A1:F3`` on a sheet of 40 rows) would silently cut the sheet short. The tag is discarded,
-    so every row and column actually written is read.
+    so every row and column actually written is read. Parts that would expand beyond the
+    configured limits are refused before openpyxl reads them (:mod:`.expansion`).
     """
     source: Any = io.BytesIO(data) if isinstance(data, bytes) else data
+    check_parts(source)
     wb = _load_workbook(source, read_only=True, data_only=True)
     for ws in wb.worksheets:
         if hasattr(ws, "reset_dimensions"):
             ws.reset_dimensions()
     return wb
+
+
+def check_parts(source: Any) -> None:
+    """Refuse a workbook whose parts declare more than the expansion limits. (Python's zipfile
+    never returns more of a part than it declares, and fails on a CRC mismatch, so the declared
+    sizes bound what openpyxl can be made to read.)"""
+    try:
+        with zipfile.ZipFile(source) as archive:
+            check_declared(archive, getattr(source, "name", None) or "workbook")
+    except zipfile.BadZipFile:
+        return  # not a ZIP at all: openpyxl says so in its own words
+    finally:
+        if hasattr(source, "seek"):
+            source.seek(0)
 
 
 def normalise_label(value: object) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import scrapy
 
+from atlas_crawl.formats import expansion
 from atlas_crawl.items import BATCH_ROWS, Batch, Provenance
 from atlas_crawl.replay import Cassette, golden_dir, recorded_arguments
 
@@ -30,6 +31,9 @@ class AtlasSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
+        settings = crawler.settings
+        expansion.configure(settings.getint("ATLAS_ZIP_ENTRY_MAX_BYTES") or None,
+                            settings.getint("ATLAS_ZIP_TOTAL_MAX_BYTES") or None)
         if crawler.settings.getbool("ATLAS_REPLAY") and not kwargs:
             # `scrapy crawl imdi_bosetting -s ATLAS_REPLAY=1` replays what was recorded: with no
             # -a arguments, the ones the recording was made with (its golden.json).
