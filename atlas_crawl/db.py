@@ -8,6 +8,7 @@ it was. The `_runs` ledger is written outside that transaction, so failed runs a
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from atlas_crawl import dblock
 from atlas_crawl.items import Batch, Quarantined, utc_now
 
 SQL_TYPES = {int: "INTEGER", float: "REAL", str: "TEXT", bytes: "BLOB"}
@@ -37,14 +39,19 @@ def quote(name: str) -> str:
 
 
 class Store:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, wait: float = dblock.DEFAULT_WAIT):
         self.path = str(path)
+        self.run_id: str | None = None
+        self.wait = wait  # how long a write waits for another crawl's lock (ATLAS_DB_WAIT)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: this class issues BEGIN/COMMIT itself.
-        self.conn = sqlite3.connect(self.path, isolation_level=None)
+        # isolation_level=None: this class issues BEGIN/COMMIT itself. Waiting for another
+        # crawl's lock is done (and logged) by dblock.with_write_wait, not by SQLite alone.
+        self.conn = sqlite3.connect(self.path, isolation_level=None,
+                                    timeout=dblock.ATTEMPT_TIMEOUT)
+        check_is_sqlite(self.conn, self.path)
         for pragma in CONNECTION_PRAGMAS:
-            self.conn.execute(pragma)
+            self._waiting(lambda pragma=pragma: self.conn.execute(pragma))
         self.db = sqlite_utils.Database(self.conn)
         self._upsert_sql: dict[tuple, str] = {}
         self._replace_seen: dict[str, str] = {}
@@ -52,7 +59,13 @@ class Store:
         self._replace_by: dict[str, tuple[str, ...]] = {}
         # Replace mode may remove at most this share of a delivered partition (None: no limit).
         self.max_shrink_share: float | None = None
-        self.ensure_ledger()
+        self.abandoned = self._waiting(
+            lambda: dblock.prepare_ledger(self.conn, self.path, self.ensure_ledger))
+
+    def _waiting(self, action):
+        """Run a write, waiting (logged, bounded) while another crawl holds the lock."""
+        return dblock.with_write_wait(self.conn, action, path=self.path, wait=self.wait,
+                                      own_run=self.run_id)
 
     def close(self) -> None:
         self.conn.close()
@@ -99,23 +112,26 @@ class Store:
             """
         )
 
-    def start_run(self, spider: str, arguments: dict) -> str:
-        run_id = new_run_id(spider)
-        self.conn.execute(
-            "INSERT INTO _runs (run_id, spider, arguments, started, status) "
-            "VALUES (?, ?, ?, ?, 'running')",
-            (run_id, spider, json.dumps(arguments, sort_keys=True, ensure_ascii=False), utc_now()),
-        )
+    def start_run(self, spider: str, arguments: dict, run_id: str | None = None) -> str:
+        run_id = run_id or new_run_id(spider)
+        self.run_id = run_id
+        self._waiting(lambda: self.conn.execute(
+            "INSERT INTO _runs (run_id, spider, arguments, started, status, pid, host) "
+            "VALUES (?, ?, ?, ?, 'running', ?, ?)",
+            (run_id, spider, json.dumps(arguments, sort_keys=True, ensure_ascii=False), utc_now(),
+             os.getpid(), dblock.HOST),
+        ))
         return run_id
 
     def finish_run(self, run_id: str, *, status: str, source_ids: Iterable[str],
                    received: int, written: int, quarantined: int, error: str | None) -> None:
-        self.conn.execute(
+        self._waiting(lambda: self.conn.execute(
             "UPDATE _runs SET finished=?, status=?, source_ids=?, rows_received=?, "
             "rows_written=?, rows_quarantined=?, error=? WHERE run_id=?",
             (utc_now(), status, ",".join(sorted(source_ids)), received, written, quarantined,
              error, run_id),
-        )
+        ))
+        self._waiting(lambda: dblock.settle_refusals(self.conn, self.path))
 
     # -- transaction --------------------------------------------------------------------------
 
@@ -125,7 +141,9 @@ class Store:
 
     def begin(self) -> None:
         if not self.conn.in_transaction:
-            self.conn.execute("BEGIN")
+            # IMMEDIATE: the write lock is taken (or waited for) here, once, not at some write
+            # half-way through the run.
+            self._waiting(lambda: self.conn.execute("BEGIN IMMEDIATE"))
 
     def commit(self) -> int:
         """Commit the run; returns how many rows 'replace' mode removed (see finish_replacements)."""
@@ -289,3 +307,19 @@ def refuse_large_shrink(conn: sqlite3.Connection, table: str, seen: str, key: Se
                 f"would remove {removed:,} ({removed / stored:.0%}, more than "
                 f"{max_share:.0%}); nothing was replaced. If the source really dropped them, "
                 f"run again with -a allow_shrink=1 (or -s ATLAS_MAX_SHRINK_SHARE=1)")
+
+
+class NotADatabase(ValueError):
+    """ATLAS_DB names a file that is not an SQLite database."""
+
+
+def check_is_sqlite(conn: sqlite3.Connection, path: str) -> None:
+    """Fail with one line when ATLAS_DB is some other file (SQLite only notices at first use)."""
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and dblock._is_busy(exc):
+            return
+        conn.close()
+        raise NotADatabase(f"ATLAS_DB={path} is not an SQLite database ({exc}); "
+                           "point ATLAS_DB at an atlas_crawl database or a new file") from None

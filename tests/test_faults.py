@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -250,3 +251,128 @@ def test_fault_xlsx_part_bomb_is_refused():
     with pytest.raises(ExpansionError, match=r"entry xl/worksheets/sheet3.xml would expand to "
                                              r"2,048.0 MiB"):
         open_workbook(bomb)
+
+
+# --- 3. two crawls on one database; a run killed with -9 ----------------------------------------
+
+def hold_write_lock(db: Path, run_id: str = "20260101T000000Z-other-crawl"):
+    """Another crawl, alive in this process, in the middle of its write transaction."""
+    import os
+
+    from atlas_crawl import dblock
+    from atlas_crawl.db import Store
+
+    Store(db).close()  # the ledger exists, as after any earlier run
+    conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    conn.execute("INSERT INTO _runs (run_id, spider, started, status, pid, host) "
+                 "VALUES (?, 'other', '2026-01-01T00:00:00Z', 'running', ?, ?)",
+                 (run_id, os.getpid(), dblock.HOST))
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("UPDATE _runs SET arguments = '{}' WHERE run_id = ?", (run_id,))
+    return conn
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_second_crawl_waits_then_is_refused_and_recorded(tmp_path, caplog):
+    db = tmp_path / "atlas.db"
+    holder = hold_write_lock(db)
+    path = tmp_path / "HL060.xlsx"
+    path.write_bytes(HL060.read_bytes())
+    crawler = await crawl("nav_helt_ledige", nav_settings(db, ATLAS_DB_WAIT=1.5), file=str(path))
+    assert crawler.atlas_run_status == "refused"
+    assert ("is busy: run 20260101T000000Z-other-crawl (pid" in caplog.text
+            and "is writing to it; waiting (at most" in caplog.text)
+    holder.execute("COMMIT")
+    holder.close()
+    # The refusal could not be written while the other crawl held the lock; the next run that
+    # opens the database records it.
+    await crawl("nav_helt_ledige", nav_settings(db), file=str(path))
+    ledger = {r["run_id"]: r for r in runs(db)}
+    refused = ledger[crawler.spider.run_id]
+    assert refused["status"] == "refused" and refused["spider"] == "nav_helt_ledige"
+    assert refused["error"].startswith(
+        f"refused: database {db} is busy: run 20260101T000000Z-other-crawl (pid ")
+    assert refused["error"].endswith("is writing to it; gave up after 2 s (ATLAS_DB_WAIT)")
+    # The other crawl is alive: it is not taken for abandoned.
+    assert ledger["20260101T000000Z-other-crawl"]["status"] == "running"
+    assert [r["status"] for r in ledger.values()].count("ok") == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_second_crawl_waits_for_the_first_and_succeeds(tmp_path):
+    import logging
+    import threading
+
+    db = tmp_path / "atlas.db"
+    holder = hold_write_lock(db)
+    waited = []
+
+    class ReleaseWhenWaiting(logging.Handler):  # the other crawl commits once this one waits
+        def emit(self, record):
+            if "waiting (at most" in record.getMessage() and not waited:
+                waited.append(record.getMessage())
+                threading.Timer(0.5, lambda: (holder.execute("COMMIT"), holder.close())).start()
+
+    handler = ReleaseWhenWaiting()
+    logging.getLogger("atlas_crawl.dblock").addHandler(handler)
+    try:
+        path = tmp_path / "HL060.xlsx"
+        path.write_bytes(HL060.read_bytes())
+        crawler = await crawl("nav_helt_ledige", nav_settings(db, ATLAS_DB_WAIT=30),
+                              file=str(path))
+    finally:
+        logging.getLogger("atlas_crawl.dblock").removeHandler(handler)
+    assert crawler.atlas_run_status == "ok"
+    assert "is busy: run 20260101T000000Z-other-crawl" in waited[0]
+    assert runs(db)[-1]["rows_received"] == 46
+
+
+def test_fault_kill_9_mid_write_keeps_data_and_marks_the_run_abandoned(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from atlas_crawl.db import Store
+
+    db = tmp_path / "atlas.db"
+    script = f"""
+import sys, time
+from atlas_crawl.db import Store
+from atlas_crawl.items import Batch, Provenance
+store = Store({str(db)!r})
+run = store.start_run("writer", {{}})
+prov = Provenance.of("file:///x", sys.argv[1].encode())
+rows = [(f"{{i:04d}}", float(i) * float(sys.argv[1])) for i in range(2000)]
+store.write_batch(Batch("faults_kill", ["k", "v"], rows, ["k"], prov), run)
+if sys.argv[1] == "1":
+    store.commit()
+    store.finish_run(run, status="ok", source_ids=[], received=2000, written=2000,
+                     quarantined=0, error=None)
+    sys.exit(0)
+print(run, flush=True)
+time.sleep(60)
+"""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR)}
+    subprocess.run([sys.executable, "-c", script, "1"], check=True, env=env, timeout=60)
+    writer = subprocess.Popen([sys.executable, "-c", script, "2"], stdout=subprocess.PIPE,
+                              text=True, env=env)
+    try:
+        killed_run = writer.stdout.readline().strip()  # written, not committed
+        assert killed_run
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=30)
+    store = Store(db)  # the next run notices
+    try:
+        assert store.abandoned == [killed_run]
+        status, error = store.conn.execute(
+            "SELECT status, error FROM _runs WHERE run_id = ?", (killed_run,)).fetchone()
+        values = store.conn.execute("SELECT sum(v), count(*) FROM faults_kill").fetchone()
+    finally:
+        store.close()
+    assert status == "abandoned"
+    assert re.fullmatch(r"abandoned: process \d+ on .+ ended without finishing the run "
+                        r"\(killed\?\); noticed \d{4}-\d\d-\d\dT[\d:]+Z; its writes were "
+                        r"rolled back", error)
+    assert values == (sum(range(2000)) * 1.0, 2000)  # the first run's values, all of them

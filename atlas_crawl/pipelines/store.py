@@ -6,13 +6,19 @@ The run commits only if the spider finished and logged no error; otherwise it is
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
 
 from scrapy import signals
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet import reactor
 
-from atlas_crawl.db import ShrinkRefused, Store
-from atlas_crawl.items import Batch
+from atlas_crawl import dblock
+from atlas_crawl.db import NotADatabase, ShrinkRefused, Store, new_run_id
+from atlas_crawl.dblock import DEFAULT_WAIT, DatabaseBusy, record_refusal
+from atlas_crawl.items import Batch, utc_now
 from atlas_crawl.manifests import manifest_for_table
 
 logger = logging.getLogger(__name__)
@@ -66,6 +72,7 @@ class StorePipeline:
         self.crawler = crawler
         self.settings = crawler.settings
         self.store: Store | None = None
+        self.refused: str | None = None
         self.run_id = ""
         self.received = self.written = self.quarantined = 0
         self.source_ids: set[str] = set()
@@ -80,29 +87,67 @@ class StorePipeline:
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
-        self.store = Store(self.settings.get("ATLAS_DB"))
         arguments = dict(getattr(spider, "arguments", {}))
         for flag in ("ATLAS_REPLAY", "ATLAS_RECORD"):
             if self.settings.getbool(flag):
                 arguments[flag.lower()] = True
+        self.run_id = spider.run_id = new_run_id(spider.name)
+        self.arguments = arguments
+        try:
+            self.store = Store(self.settings.get("ATLAS_DB"),
+                               wait=self.settings.getfloat("ATLAS_DB_WAIT", DEFAULT_WAIT))
+            self.store.start_run(spider.name, arguments, run_id=self.run_id)
+        except (DatabaseBusy, NotADatabase) as exc:
+            self.refuse(exc)
+            return
         self.store.max_shrink_share = max_shrink_share(self.settings, spider)
-        self.run_id = self.store.start_run(spider.name, arguments)
-        spider.run_id = self.run_id
         spider.store = self.store
         logging.getLogger().addHandler(self.errors)
         self._started = time.monotonic()
         logger.info("run %s started, writing to %s", self.run_id, self.store.path)
 
+    def refuse(self, exc: Exception) -> None:
+        """This run cannot use the database: say so in one line, record the refusal beside the
+        database (it cannot be written now), and close the spider."""
+        self.refused = str(exc)
+        status = "refused" if isinstance(exc, DatabaseBusy) else "failed"
+        logger.error("run %s %s: %s", self.run_id, status, exc)
+        if isinstance(exc, DatabaseBusy):
+            spider = self.crawler.spider
+            record_refusal(self.settings.get("ATLAS_DB"), {
+                "run_id": self.run_id, "spider": spider.name,
+                "arguments": json.dumps(getattr(self, "arguments", {}), sort_keys=True,
+                                        ensure_ascii=False),
+                "started": utc_now(), "finished": utc_now(), "status": "refused",
+                "error": f"refused: {exc}", "pid": os.getpid(), "host": dblock.HOST})
+        self.crawler.atlas_run_status = status
+        self.crawler.atlas_run_error = str(exc)
+        if self.store is not None:
+            self.store.rollback()
+            self.store.close()
+            self.store = None
+        engine = self.crawler.engine
+        reactor.callLater(0, lambda: deferred_from_coro(
+            engine.close_spider_async(reason=status)))
+
     def process_item(self, item):
         if not isinstance(item, Batch):
+            return item
+        if self.store is None:  # refused: nothing is written
+            item.rows, item.quarantine = [], []
             return item
         manifest = manifest_for_table(item.table)
         replace = manifest is not None and manifest.write_mode == "replace"
         replace_by = manifest.replace_by if replace else ()
         if replace_by and not set(replace_by) <= set(item.columns):
             replace = False  # a lookup table of the source (dim_school): upsert only
-        self.written += self.store.write_batch(item, self.run_id, replace=replace,
-                                               replace_by=replace_by)
+        try:
+            self.written += self.store.write_batch(item, self.run_id, replace=replace,
+                                                   replace_by=replace_by)
+        except DatabaseBusy as exc:
+            self.refuse(exc)
+            item.rows, item.quarantine = [], []
+            return item
         self.received += len(item.rows)
         self.quarantined += len(item.quarantine)
         self.source_ids.add(item.source_id)
