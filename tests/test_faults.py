@@ -376,3 +376,96 @@ time.sleep(60)
                         r"\(killed\?\); noticed \d{4}-\d\d-\d\dT[\d:]+Z; its writes were "
                         r"rolled back", error)
     assert values == (sum(range(2000)) * 1.0, 2000)  # the first run's values, all of them
+
+
+# --- 4. bad command lines: one readable line, no traceback, non-zero exit -----------------------
+
+def scrapy_crawl(*args: str, db: Path, timeout: float = 120):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", *args, "-s", f"ATLAS_DB={db}",
+         "-s", "LOG_LEVEL=WARNING"],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=timeout, check=False,
+        env={**os.environ, "SCRAPY_SETTINGS_MODULE": "atlas_crawl.settings"})
+
+
+BAD_COMMAND_LINES = [
+    (["ssb_table"], ("ERROR: ssb_table needs -a table=<id> (e.g. 07459) or -a file=<saved "
+                    "response>")),
+    (["ssb_table", "-a", "table=05803", "-a", "select=garbage"],
+     ("ERROR: -a select=garbage: 'garbage' is not Dimension=code,code (e.g. "
+     "\"ContentsCode=Personer;Tid=2025,2026\")")),
+    (["ssb_table", "-a", "table=5803"], ("ERROR: -a table=5803: an SSB table id is five digits, "
+                                        "such as 05803 or 07459 (keep the leading zero)")),
+    (["ssb_table", "-a", "table=0580x"], ("ERROR: -a table=0580x: an SSB table id is five "
+                                         "digits")),
+    (["ssb_table", "-a", "tabel=05803"], ("ERROR: ssb_table: unknown argument -a tabel; "
+                                         "ssb_table takes: allow_shrink (")),
+    (["imdi_bosetting", "-a", "years=abc"], ("ERROR: -a years=abc: 'abc' is not a year; "
+                                            "expected years like 2025, 2025,2026 or 2020-2026")),
+    (["lottstift_momskompensasjon", "-a", "year=20x4"], ("ERROR: -a year=20x4: '20x4' is not a "
+                                                        "year")),
+    (["brreg_oppdateringer", "-a", "size=0"], ("ERROR: -a size=0: expected a whole number from "
+                                              "1 to 10000")),
+    (["brreg_frivillige", "-a", "size=many"], ("ERROR: -a size=many: expected a whole number "
+                                              "from 1 to 100")),
+    (["brreg_oppdateringer", "-a", "dato=4.10.2026"], ("ERROR: -a dato=4.10.2026: expected a "
+                                                      "day as YYYY-MM-DD")),
+    (["husbanken_bostotte", "-a", "page_rows=-5"], ("ERROR: -a page_rows=-5: expected a whole "
+                                                   "number from 1 up")),
+    (["nav_aap", "-a", "file=/no/such/file.xlsx"], ("ERROR: -a file=/no/such/file.xlsx: no such "
+                                                   "file")),
+    (["nav_aap", "-a", "yeras=2025"], ("ERROR: nav_aap: unknown argument -a yeras; nav_aap "
+                                      "takes: allow_shrink (")),
+    (["no_such_spider"], "ERROR: Spider not found: no_such_spider; `scrapy list` shows them"),
+]
+
+
+@pytest.mark.parametrize(("argv", "line"), BAD_COMMAND_LINES,
+                         ids=[" ".join(a) for a, _ in BAD_COMMAND_LINES])
+def test_fault_bad_command_line_is_refused_before_crawling(tmp_path, argv, line):
+    """The check `scrapy crawl` runs first (commands/outcome.py), in this process."""
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.project import get_project_settings
+
+    from atlas_crawl.commands.outcome import preflight
+
+    settings = get_project_settings()
+    settings.set("ATLAS_DB", str(tmp_path / "atlas.db"))
+    name, spargs = argv[0], dict(a.split("=", 1) for a in argv[2::2])
+    try:
+        spidercls = SpiderLoader.from_settings(settings).load(name)
+    except KeyError as exc:
+        problem = f"{exc.args[0]}; `scrapy list` shows them"
+    else:
+        problem = preflight(spidercls, settings, spargs)
+    assert problem is not None and f"ERROR: {problem}".startswith(line), problem
+    assert "\n" not in problem
+
+
+# The same through the real command, for a few of them: exit 2, one line, no traceback.
+CLI_SAMPLE = [BAD_COMMAND_LINES[i] for i in (0, 4, 11, 13)]
+
+
+@pytest.mark.parametrize(("argv", "line"), CLI_SAMPLE, ids=[" ".join(a) for a, _ in CLI_SAMPLE])
+def test_fault_bad_command_line_through_scrapy_crawl(tmp_path, argv, line):
+    result = scrapy_crawl(*argv, db=tmp_path / "atlas.db")
+    output = (result.stdout + result.stderr).strip().splitlines()
+    assert result.returncode == 2
+    assert len(output) == 1 and output[0].startswith(line), output
+    assert not (tmp_path / "atlas.db").exists()  # nothing was started
+
+
+@pytest.mark.parametrize("content", [b"not a database at all\n", b"PK\x03\x04" + bytes(200)])
+def test_fault_atlas_db_that_is_not_sqlite(tmp_path, content):
+    db = tmp_path / "atlas.db"
+    db.write_bytes(content)
+    result = scrapy_crawl("ssb_07459", "-s", "ATLAS_REPLAY=1", db=db)
+    assert result.returncode == 2
+    assert (result.stdout + result.stderr).strip().splitlines() == [
+        (f"ERROR: ATLAS_DB={db} is not an SQLite database; point it at an atlas_crawl database "
+        "or a new file")]
+    assert db.read_bytes() == content  # untouched

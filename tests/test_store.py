@@ -29,6 +29,7 @@ class RowsSpider(AtlasSpider):
 
     name = "test_store_rows"
     source_id = SOURCE
+    spider_args = {"source_id": "the test source to write as"}  # noqa: RUF012
 
     def parse_file(self, response):
         spec = json.loads(response.body)

@@ -172,6 +172,7 @@ class StorePipeline:
             error = f"closed: {reason}; {problem}" if reason != "finished" else problem
             status = "failed"
             logger.error("run %s failed and was rolled back: %s", self.run_id, error)
+            self.crawler.atlas_run_error = error
         else:
             try:
                 removed = self.store.commit()
@@ -180,6 +181,7 @@ class StorePipeline:
                 failed, removed = True, 0
                 error, status = str(exc), "failed"
                 logger.error("run %s failed and was rolled back: %s", self.run_id, error)
+                self.crawler.atlas_run_error = error
         if not failed:
             if removed:
                 # write_mode 'replace': rows the source no longer delivers are gone; count them

@@ -29,6 +29,7 @@ from atlas_crawl.items import Batch, Provenance, sha256_of, utc_now
 from atlas_crawl.manifests import get_manifest
 from atlas_crawl.pipelines.raw_files import RawFile
 from atlas_crawl.replay import golden_dir
+from atlas_crawl.spiders import arguments
 from atlas_crawl.spiders.base import AtlasSpider
 
 TYPES = {"year": int, "value": int}
@@ -44,6 +45,12 @@ class HusbankenBostotteSpider(AtlasSpider):
     allowed_domains: ClassVar[list[str]] = ["statistikk.husbanken.no", "qlik.husbanken.no"]
     kommune_view = "husbanken_bostotte_kommune"
 
+    spider_args: ClassVar[dict[str, str]] = {
+        "engine_url": "wss://.../app/<id>: the Qlik engine, skipping discovery",
+        "app_id": "another Qlik app id",
+        "page_rows": "rows per GetHyperCubeData page (default 1000)",
+    }
+
     def __init__(self, *args, engine_url: str = "", app_id: str = "", page_rows: str = "",
                  **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,7 +59,8 @@ class HusbankenBostotteSpider(AtlasSpider):
         self.default_engine_url = cfg["engine_url"]
         self.engine_url = engine_url
         self.app_id = app_id or cfg["app_id"]
-        self.page_rows = int(page_rows or cfg.get("page_rows", qf.PAGE_ROWS))
+        self.page_rows = arguments.parse_int("page_rows",
+                                             page_rows or cfg.get("page_rows", qf.PAGE_ROWS))
         self.dimensions = list(cfg["dimensions"])
         self.measures = [qf.Measure(m["label"], m["expression"], m.get("unit", ""))
                          for m in cfg["measures"]]

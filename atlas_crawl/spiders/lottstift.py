@@ -27,6 +27,7 @@ from atlas_crawl.formats.excel import LayoutError
 from atlas_crawl.items import Batch
 from atlas_crawl.manifests import get_manifest
 from atlas_crawl.pipelines.raw_files import RawFile
+from atlas_crawl.spiders import arguments
 from atlas_crawl.spiders.base import AtlasSpider
 
 MOMS_FILE = r"(moms|mottak|tildel|sokar|soker)"
@@ -38,6 +39,11 @@ class LottstiftMomskompensasjonSpider(AtlasSpider):
     allowed_domains: ClassVar[list[str]] = ["lottstift.no"]
     view_name = "lottstift_momskompensasjon_brreg"
 
+    spider_args: ClassVar[dict[str, str]] = {
+        "years": "years to fetch, like 2024 or 2019-2024 (default: every mapped year)",
+        "year": "with -a file=: the data year of the saved workbook",
+    }
+
     def __init__(self, *args, years: str = "", year: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         manifest = get_manifest(self.source_id)
@@ -46,8 +52,8 @@ class LottstiftMomskompensasjonSpider(AtlasSpider):
         self.deferred = {int(y) for y in (manifest.extra.get("deferred_years") or {})}
         self.listing_url = manifest.upstream_url
         self.brreg_table = str(manifest.extra.get("brreg_table") or "brreg_enheter")
-        self.years = {int(y) for y in years.split(",") if y.strip()} if years else None
-        self.year = int(year) if year else None
+        self.years = arguments.parse_years("years", years) if years else None
+        self.year = min(arguments.parse_years("year", year)) if year else None
 
 
     # -- live ---------------------------------------------------------------------------------

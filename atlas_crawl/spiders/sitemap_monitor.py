@@ -66,6 +66,11 @@ class SitemapMonitorSpider(AtlasSpider):
         middlewares["atlas_crawl.middlewares.challenge.BrowserCheckMiddleware"] = None
         settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
 
+    spider_args: ClassVar[dict[str, str]] = {
+        "provider": "providers to monitor, like imdi,nav (default: every one with watch lists)",
+        "manifests": "a folder of manifests whose watch lists to use",
+    }
+
     def __init__(self, *args, provider: str = "", manifests: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         register_monitor_manifest()

@@ -24,6 +24,7 @@ import scrapy
 from atlas_crawl.formats import udir
 from atlas_crawl.formats.excel import LayoutError
 from atlas_crawl.pipelines.raw_files import RawFile
+from atlas_crawl.spiders import arguments
 from atlas_crawl.spiders.base import AtlasSpider
 
 
@@ -49,10 +50,16 @@ class UdirSpider(AtlasSpider):
     # Sent with every data call, after the period and the call's own filters.
     data_filters: ClassVar[dict[str, int]] = {}
 
+    spider_args: ClassVar[dict[str, str]] = {
+        "years": "latest, all, or school years / period codes like 2024-25,2023-24",
+        "anchors": "region ids to anchor the region tree on (default: Hele landet, Utlandet)",
+    }
+
     def __init__(self, *args, years: str = "", anchors: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.years = years or self.default_years
-        self.anchors = [int(a) for a in split_arg(anchors)] if anchors else [
+        self.anchors = [arguments.parse_int("anchors", a, low=-(2**31))
+                        for a in split_arg(anchors)] if anchors else [
             udir.HELE_LANDET, udir.UTLANDET]
         self.planned = 0
         self.done = 0
@@ -230,6 +237,11 @@ class UdirNasjonaleProverSpider(UdirSpider):
         "KjoennID": udir.ALLE, "EierformID": udir.ALLE, "VisAntallRaderDeltatt": 1,
         "VisMestringsnivaafordeling": 0, "VisDeltakelsestatusfordeling": 0, "VisMaaltall": 0}
 
+    spider_args: ClassVar[dict[str, str]] = {
+        "grades": "grades, like 5,8,9 (default 5,8,9)",
+        "subjects": "subject codes to keep (default: all)",
+    }
+
     def __init__(self, *args, grades: str = "", subjects: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.grades = set(split_arg(grades)) if grades else {"5", "8", "9"}
@@ -271,6 +283,11 @@ class UdirElevundersokelsenSpider(UdirSpider):
     types: ClassVar[dict[str, type]] = {"value": float, "grade": int}
     data_filters: ClassVar[dict[str, int]] = {
         "KjoennID": udir.ALLE, "EierformID": udir.ALLE, "VisAntallBesvart": 0}
+
+    spider_args: ClassVar[dict[str, str]] = {
+        "grades": "grades, like 7,10 (default 7,10)",
+        "regions": "region codes to keep (default: all)",
+    }
 
     def __init__(self, *args, grades: str = "", regions: str = "", **kwargs):
         super().__init__(*args, **kwargs)
