@@ -469,3 +469,28 @@ def test_fault_atlas_db_that_is_not_sqlite(tmp_path, content):
         (f"ERROR: ATLAS_DB={db} is not an SQLite database; point it at an atlas_crawl database "
         "or a new file")]
     assert db.read_bytes() == content  # untouched
+
+
+# --- 5. no network ------------------------------------------------------------------------------
+
+REAL_05803 = GOLDEN / "ssb_table" / "responses" / "v2_data_05803_lang-no_with-status.json"
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_unresolvable_host_is_not_retried_and_said_once(tmp_path):
+    from atlas_crawl.commands.outcome import closing_line
+
+    db = tmp_path / "atlas.db"
+    await crawl("ssb_table", nav_settings(db), table="05803", file=str(REAL_05803))
+    stored = table_rows(db, "ssb_05803")
+    assert len(stored) == 12
+    # `.invalid` never resolves (RFC 6761): the same as a machine without network.
+    crawler = await crawl("ssb_table", nav_settings(db), table="05803",
+                          base_url="http://nonexistent.invalid/api/pxwebapi/v2")
+    run = runs(db)[-1]
+    assert run["status"] == "failed"
+    assert run["error"].startswith("cannot reach nonexistent.invalid: DNS lookup failed")
+    assert crawler.stats.get_value("retry/count") is None  # not retried
+    assert closing_line(crawler) == ("FAILED: cannot reach nonexistent.invalid (no network?); "
+                                     "previous data kept; try -s ATLAS_REPLAY=1")
+    assert table_rows(db, "ssb_05803") == stored
