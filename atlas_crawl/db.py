@@ -7,6 +7,7 @@ it was. The `_runs` ledger is written outside that transaction, so failed runs a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -60,7 +61,8 @@ class Store:
         # Replace mode may remove at most this share of a delivered partition (None: no limit).
         self.max_shrink_share: float | None = None
         self.abandoned = self._waiting(
-            lambda: dblock.prepare_ledger(self.conn, self.path, self.ensure_ledger))
+            lambda: dblock.prepare_ledger(self.conn, self.path, self.ensure_ledger,
+                                          migrate=ensure_quarantine_key))
 
     def _waiting(self, action):
         """Run a write, waiting (logged, bounded) while another crawl holds the lock."""
@@ -224,11 +226,23 @@ class Store:
         return written
 
     def write_quarantine(self, batch: Batch, run_id: str, rows: list[Quarantined]) -> None:
+        """Upsert on the quarantined row's natural key: crawling the same data again leaves
+        the table unchanged; a row is rewritten only when its reason or source changed."""
+        records = []
+        for q in rows:
+            row_json = json.dumps(q.row, ensure_ascii=False, sort_keys=True, default=str)
+            records.append((run_id, batch.source_id, batch.table, q.column, q.raw_value,
+                            q.reason, row_json, batch.provenance.url,
+                            quarantine_key(batch.source_id, batch.table, q.column, row_json)))
         self.conn.executemany(
-            "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(run_id, batch.source_id, batch.table, q.column, q.raw_value, q.reason,
-              json.dumps(q.row, ensure_ascii=False, sort_keys=True, default=str),
-              batch.provenance.url) for q in rows],
+            f"INSERT INTO quarantine (run_id, source_id, table_name, column_name, raw_value, "
+            f"reason, row_json, source_url, {QUARANTINE_KEY}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            f"ON CONFLICT ({QUARANTINE_KEY}) DO UPDATE SET run_id = excluded.run_id, "
+            "raw_value = excluded.raw_value, reason = excluded.reason, "
+            "source_url = excluded.source_url WHERE quarantine.reason IS NOT excluded.reason "
+            "OR quarantine.source_url IS NOT excluded.source_url "
+            "OR quarantine.raw_value IS NOT excluded.raw_value",
+            records,
         )
 
     def _remember_keys(self, batch: Batch, replace_by: tuple[str, ...] = ()) -> None:
@@ -323,3 +337,26 @@ def check_is_sqlite(conn: sqlite3.Connection, path: str) -> None:
         conn.close()
         raise NotADatabase(f"ATLAS_DB={path} is not an SQLite database ({exc}); "
                            "point ATLAS_DB at an atlas_crawl database or a new file") from None
+
+
+QUARANTINE_KEY = "_quarantine_key"
+
+
+def quarantine_key(source_id: str, table: str, column: str, row_json: str) -> str:
+    """The natural key of a quarantined row: which source, table and column, and the row."""
+    return hashlib.sha256(f"{source_id}\x1f{table}\x1f{column}\x1f{row_json}".encode()).hexdigest()
+
+
+def ensure_quarantine_key(conn: sqlite3.Connection) -> None:
+    """Give `quarantine` its natural key (once): the key column, duplicates from earlier
+    re-crawls removed (the latest kept), and a unique index the upsert relies on."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(quarantine)")}
+    if QUARANTINE_KEY in have:
+        return
+    conn.execute(f"ALTER TABLE quarantine ADD COLUMN {QUARANTINE_KEY} TEXT")
+    conn.create_function("atlas_quarantine_key", 4, quarantine_key, deterministic=True)
+    conn.execute(f"UPDATE quarantine SET {QUARANTINE_KEY} = "
+                 "atlas_quarantine_key(source_id, table_name, column_name, row_json)")
+    conn.execute(f"DELETE FROM quarantine WHERE rowid NOT IN "
+                 f"(SELECT max(rowid) FROM quarantine GROUP BY {QUARANTINE_KEY})")
+    conn.execute(f"CREATE UNIQUE INDEX quarantine_natural_key ON quarantine ({QUARANTINE_KEY})")

@@ -163,14 +163,16 @@ def drain_refusals(conn: sqlite3.Connection, db_path: str) -> list[Path]:
     return files
 
 
-def prepare_ledger(conn: sqlite3.Connection, db_path: str, ensure_ledger: Callable[[], None]
-                   ) -> list[str]:
+def prepare_ledger(conn: sqlite3.Connection, db_path: str, ensure_ledger: Callable[[], None],
+                   migrate: Callable[[sqlite3.Connection], None] | None = None) -> list[str]:
     """In one write transaction: the ledger tables, the pid/host columns, refusals recorded
     beside the database, and abandoned runs marked. Returns the abandoned run ids."""
     ensure_ledger()  # executescript: commits by itself, and needs no lock once tables exist
     conn.execute("BEGIN IMMEDIATE")
     try:
         ensure_run_owner_columns(conn)
+        if migrate is not None:
+            migrate(conn)
         files = drain_refusals(conn, db_path)
         abandoned = mark_abandoned(conn)
         conn.execute("COMMIT")

@@ -494,3 +494,69 @@ async def test_fault_unresolvable_host_is_not_retried_and_said_once(tmp_path):
     assert closing_line(crawler) == ("FAILED: cannot reach nonexistent.invalid (no network?); "
                                      "previous data kept; try -s ATLAS_REPLAY=1")
     assert table_rows(db, "ssb_05803") == stored
+
+
+# --- 6. the ledger tells the cause; re-crawls leave quarantine unchanged ------------------------
+
+@pytest_twisted.ensureDeferred
+async def test_fault_pipeline_error_cause_is_in_the_ledger_not_a_row_dump(tmp_path):
+    import json
+
+    db = tmp_path / "atlas.db"
+    records = brreg_records(40)
+    for rec in records:
+        rec["organisasjonsForm"] = rec.pop("organisasjonsform")
+    path = tmp_path / "renamed.json"
+    path.write_text(json.dumps(records))
+    await crawl("brreg_enheter", nav_settings(db), file=str(path))
+    error = runs(db)[-1]["error"]
+    assert error == (f"ContractError: brreg_enheter ({path.as_uri()}): declared column "
+                     "'organisasjonsform_kode' of table 'brreg_enheter' is empty in all 40 rows "
+                     "(a renamed or missing field in the source?)")
+
+
+def dump_quarantine(db: Path) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT * FROM quarantine ORDER BY rowid").fetchall()
+    finally:
+        conn.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_recrawl_leaves_quarantine_unchanged(tmp_path):
+    db = tmp_path / "atlas.db"
+    path = tmp_path / "HL060.xlsx"
+    path.write_bytes(HL060.read_bytes())
+
+    def unplaceable(wb):  # a kommune name no geography knows: quarantined with the reason
+        for title in KOMMUNE_SHEETS:
+            wb[title]["B14"] = "Skienn og omegn"
+
+    path.write_bytes(edited(HL060.read_bytes(), unplaceable))
+    await crawl("nav_helt_ledige", nav_settings(db), file=str(path))
+    first = dump_quarantine(db)
+    assert first and runs(db)[-1]["rows_quarantined"] == len(first)
+    await crawl("nav_helt_ledige", nav_settings(db), file=str(path))
+    assert runs(db)[-1]["status"] == "ok"
+    assert dump_quarantine(db) == first  # byte for byte, run ids included
+
+
+def test_fault_quarantine_duplicates_from_earlier_recrawls_are_merged(tmp_path):
+    from atlas_crawl.db import Store
+
+    db = tmp_path / "atlas.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE quarantine (run_id TEXT NOT NULL, source_id TEXT NOT NULL, "
+                 "table_name TEXT NOT NULL, column_name TEXT NOT NULL, raw_value TEXT, "
+                 "reason TEXT NOT NULL, row_json TEXT NOT NULL, source_url TEXT)")
+    row = ("s", "t", "kommune", "Atlantis", "unknown place", '{"kommune": "Atlantis"}', "u")
+    conn.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     [("run1", *row), ("run2", *row), ("run3", *row),
+                      ("run3", "s", "t", "kommune", "Lemuria", "unknown place",
+                       '{"kommune": "Lemuria"}', "u")])
+    conn.commit()
+    conn.close()
+    Store(db).close()
+    assert [(r[0], r[4]) for r in dump_quarantine(db)] == [("run3", "Atlantis"),
+                                                           ("run3", "Lemuria")]
