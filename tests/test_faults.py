@@ -560,3 +560,100 @@ def test_fault_quarantine_duplicates_from_earlier_recrawls_are_merged(tmp_path):
     Store(db).close()
     assert [(r[0], r[4]) for r in dump_quarantine(db)] == [("run3", "Atlantis"),
                                                            ("run3", "Lemuria")]
+
+
+# --- 7. a dead sitemap host makes only its provider incomplete ----------------------------------
+
+MONITOR_MANIFEST = """\
+source_id: {source_id}
+upstream_id: x
+upstream_url: {root}/stats/
+upstream_landing_page: {root}/stats/
+upstream_title: Fault-suite source
+description: Constructed for the fault suite; not a source.
+publisher: tests
+license: CC0
+license_url: https://example.org/cc0
+periodicity: P1Y
+eu_theme: SOCI
+attribution: tests
+tags: {{provider: {provider}, topic: social, geo: kommune, cadence: annual}}
+presentation_policy: standard
+methodology_version: '1'
+dimensions:
+- {{code: name, meaning: Name}}
+watch:
+- {root}/files/*.xlsx
+"""
+
+
+def sitemap_site(sitemap_status: int):
+    """A provider's site on 127.0.0.1: robots.txt naming a sitemap that answers
+    `sitemap_status` (503: down for good) and lists one watched file."""
+    from http.server import BaseHTTPRequestHandler
+
+    from fakes.local_http import LocalServer
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self):
+            root = f"http://127.0.0.1:{self.server.server_port}"
+            if self.path == "/robots.txt":
+                self._send(200, f"User-agent: *\nAllow: /\nSitemap: {root}/sitemap.xml\n",
+                           "text/plain")
+            elif self.path == "/sitemap.xml" and sitemap_status == 200:
+                self._send(200, '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/'
+                                f'schemas/sitemap/0.9"><url><loc>{root}/files/a.xlsx</loc>'
+                                "<lastmod>2026-09-01</lastmod></url></urlset>",
+                           "application/xml")
+            elif self.path == "/sitemap.xml":
+                self._send(sitemap_status, "<h1>Service Unavailable</h1>", "text/html")
+            elif self.path == "/files/a.xlsx":
+                self._send(200, "not really a workbook", "application/octet-stream")
+            else:
+                self._send(404, "not found", "text/plain")
+
+        def _send(self, status, text, kind):
+            body = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    return LocalServer(Site)
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_sitemap_5xx_makes_only_its_provider_incomplete(tmp_path, caplog):
+    from atlas_crawl.commands.outcome import closing_line
+
+    db = tmp_path / "atlas.db"
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    with sitemap_site(503) as dead, sitemap_site(200) as alive:
+        for source_id, provider, root in (("fault_dead", "fhi", dead.url),
+                                          ("fault_alive", "redcross", alive.url)):
+            (manifests / f"{source_id}.yml").write_text(MONITOR_MANIFEST.format(
+                source_id=source_id, provider=provider, root=root))
+        settings = crawl_settings(db, replay=False, ATLAS_RAW_DIR="", LOG_LEVEL="INFO",
+                                  ATLAS_RETRY_BACKOFF_BASE=0.01, ATLAS_MONITOR_NOW=
+                                  "2026-10-01T06:00:00Z")
+        crawler = await crawl("sitemap_monitor", settings, manifests=str(manifests))
+        dead_sitemap = f"{dead.url}/sitemap.xml"
+        alive_file = f"{alive.url}/files/a.xlsx"
+    run = runs(db)[-1]
+    assert run["status"] == "ok" and crawler.atlas_run_status == "ok"
+    conn = sqlite3.connect(db)
+    try:
+        documents = dict(conn.execute("SELECT url, status FROM monitor_documents").fetchall())
+        listed = [r[0] for r in conn.execute("SELECT url FROM sitemap_urls")]
+    finally:
+        conn.close()
+    assert documents[dead_sitemap] == "http 503"
+    assert listed == [alive_file]  # the other provider was monitored and recorded
+    assert "INCOMPLETE: 1 of 2 providers could not be read in full" in caplog.text
+    assert closing_line(crawler) == ("INCOMPLETE: the run is recorded, but these could not be "
+                                     f"read in full: fhi: {dead_sitemap} answered HTTP 503")

@@ -39,7 +39,7 @@ class Command(ScrapyCrawlCommand):
         if self._bootstrap_error or self.crawler_process.bootstrap_failed:
             self.exitcode = 1
             line = f"FAILED: {self._bootstrap_error or 'the crawl could not start'}"
-        elif getattr(crawler, "atlas_run_status", "ok") != "ok" or line:
+        elif getattr(crawler, "atlas_run_status", "ok") != "ok":
             self.exitcode = 2
         if line:
             print(line, file=sys.stderr)

@@ -48,8 +48,14 @@ def closing_line(crawler) -> str | None:
     """One line for a run that did not end ok, or None when it did."""
     status = getattr(crawler, "atlas_run_status", "ok")
     unreachable = getattr(crawler, "atlas_unreachable", {})
-    if status == "ok" and not unreachable:
-        return None
+    if status == "ok":
+        incomplete = dict(getattr(crawler, "atlas_incomplete", {}))
+        for host in unreachable:
+            incomplete.setdefault(host, "cannot be reached (no network?)")
+        if not incomplete:
+            return None
+        return ("INCOMPLETE: the run is recorded, but these could not be read in full: "
+                + "; ".join(f"{k}: {v}" for k, v in sorted(incomplete.items())))
     if unreachable:
         hosts = ", ".join(sorted(unreachable))
         return (f"FAILED: cannot reach {hosts} (no network?); previous data kept; "

@@ -110,8 +110,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
             unreachable = self.crawler.atlas_unreachable = {}
         if host not in unreachable:
             unreachable[host] = str(exception)
-            logger.error("cannot reach %s: %s (no network?); not retried", host,
-                         str(exception).rstrip("."))
+            level = self.crawler.settings.get("ATLAS_UNREACHABLE_LOG_LEVEL", "ERROR")
+            logger.log(logging.getLevelName(level), "cannot reach %s: %s (no network?); not "
+                       "retried", host, str(exception).rstrip("."))
         self.crawler.stats.inc_value("atlas/unresolved_requests")
         raise IgnoreRequest(f"{host} cannot be resolved")
 
