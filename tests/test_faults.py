@@ -657,3 +657,49 @@ async def test_fault_sitemap_5xx_makes_only_its_provider_incomplete(tmp_path, ca
     assert "INCOMPLETE: 1 of 2 providers could not be read in full" in caplog.text
     assert closing_line(crawler) == ("INCOMPLETE: the run is recorded, but these could not be "
                                      f"read in full: fhi: {dead_sitemap} answered HTTP 503")
+
+
+# --- network faults against a local PxWebApi (these already passed; kept so they stay so) -----
+
+SELECT_05803 = "ContentsCode=Personer,Skilsmisse,Innflyttinger;Tid=1735,1736,2025,2026"
+SURVIVED = [["429-retry-after"], ["429"], ["503", "503"], ["hang"], ["truncated"],
+            ["429", "503", "truncated", "hang"]]
+REFUSED = [["503"] * 5, ["hang"] * 5, ["truncated"] * 5, ["html"]]
+
+
+async def crawl_faulty(db: Path, faults: list[str]):
+    from fakes.faulty_pxweb import FaultyPxWeb
+
+    with FaultyPxWeb(faults, hang_seconds=2.0) as api:
+        settings = nav_settings(db, DOWNLOAD_TIMEOUT=1, ATLAS_RETRY_BACKOFF_BASE=0.05,
+                                ROBOTSTXT_OBEY=False)
+        crawler = await crawl("ssb_table", settings, table="05803", select=SELECT_05803,
+                              base_url=api.base_url)
+        return crawler, api.data_calls
+
+
+@pytest.mark.parametrize("faults", SURVIVED, ids=["+".join(f) for f in SURVIVED])
+@pytest_twisted.ensureDeferred
+async def test_fault_network_fault_is_survived(tmp_path, faults):
+    db = tmp_path / "atlas.db"
+    await crawl("ssb_table", nav_settings(db), table="05803", file=str(REAL_05803))
+    stored = table_rows(db, "ssb_05803")
+    crawler, calls = await crawl_faulty(db, faults)
+    assert calls == [*faults, "ok"]
+    run = runs(db)[-1]
+    assert (run["status"], run["rows_received"], run["rows_written"]) == ("ok", 12, 0)
+    assert table_rows(db, "ssb_05803") == stored
+
+
+@pytest.mark.parametrize("faults", REFUSED, ids=["+".join(f) for f in REFUSED])
+@pytest_twisted.ensureDeferred
+async def test_fault_network_fault_fails_the_run_and_keeps_the_data(tmp_path, faults):
+    db = tmp_path / "atlas.db"
+    await crawl("ssb_table", nav_settings(db), table="05803", file=str(REAL_05803))
+    stored = table_rows(db, "ssb_05803")
+    crawler, calls = await crawl_faulty(db, faults)
+    assert calls == faults
+    run = runs(db)[-1]
+    assert run["status"] == "failed" and crawler.atlas_run_status == "failed"
+    assert run["error"] and "Traceback" not in run["error"]
+    assert table_rows(db, "ssb_05803") == stored
