@@ -684,7 +684,7 @@ async def test_fault_network_fault_is_survived(tmp_path, faults):
     db = tmp_path / "atlas.db"
     await crawl("ssb_table", nav_settings(db), table="05803", file=str(REAL_05803))
     stored = table_rows(db, "ssb_05803")
-    crawler, calls = await crawl_faulty(db, faults)
+    _crawler, calls = await crawl_faulty(db, faults)
     assert calls == [*faults, "ok"]
     run = runs(db)[-1]
     assert (run["status"], run["rows_received"], run["rows_written"]) == ("ok", 12, 0)
@@ -703,3 +703,31 @@ async def test_fault_network_fault_fails_the_run_and_keeps_the_data(tmp_path, fa
     assert run["status"] == "failed" and crawler.atlas_run_status == "failed"
     assert run["error"] and "Traceback" not in run["error"]
     assert table_rows(db, "ssb_05803") == stored
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_lock_taken_mid_run_refuses_at_the_first_write(tmp_path):
+    from scrapy import signals
+    from scrapy.crawler import CrawlerRunner
+
+    db = tmp_path / "atlas.db"
+    path = tmp_path / "HL060.xlsx"
+    path.write_bytes(HL060.read_bytes())
+    holders = []
+    runner = CrawlerRunner(nav_settings(db, ATLAS_DB_WAIT=1.5))
+    crawler = runner.create_crawler("nav_helt_ledige")
+    # Another crawl starts writing after this one opened its run, before its first batch.
+    crawler.signals.connect(lambda spider: holders.append(hold_write_lock(db)),
+                            signal=signals.spider_opened, weak=False)
+    await runner.crawl(crawler, file=str(path))
+    assert crawler.atlas_run_status == "refused"
+    holders[0].execute("COMMIT")
+    holders[0].close()
+    from atlas_crawl.db import Store
+
+    Store(db).close()  # the next run to open the database records the refusal
+    ledger = {r["run_id"]: r for r in runs(db)}
+    mine = ledger[crawler.spider.run_id]
+    assert mine["status"] == "refused" and mine["finished"]
+    assert "gave up after 2 s (ATLAS_DB_WAIT)" in mine["error"]
+    assert table_rows(db, "nav_helt_ledige") == []
