@@ -332,7 +332,7 @@ def check_is_sqlite(conn: sqlite3.Connection, path: str) -> None:
     try:
         conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
     except sqlite3.DatabaseError as exc:
-        if isinstance(exc, sqlite3.OperationalError) and dblock._is_busy(exc):
+        if isinstance(exc, sqlite3.OperationalError) and dblock.is_busy(exc):
             return
         conn.close()
         raise NotADatabase(f"ATLAS_DB={path} is not an SQLite database ({exc}); "

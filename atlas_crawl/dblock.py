@@ -41,7 +41,7 @@ class DatabaseBusy(RuntimeError):
     """Another crawl held the database for longer than this one may wait."""
 
 
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
+def is_busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
 
@@ -70,7 +70,7 @@ def with_write_wait(conn: sqlite3.Connection, action: Callable[[], T], *, path: 
         try:
             return action()
         except sqlite3.OperationalError as exc:
-            if not _is_busy(exc):
+            if not is_busy(exc):
                 raise
             now = time.monotonic()
             who = holder(conn, own_run)

@@ -731,3 +731,33 @@ async def test_fault_lock_taken_mid_run_refuses_at_the_first_write(tmp_path):
     assert mine["status"] == "refused" and mine["finished"]
     assert "gave up after 2 s (ATLAS_DB_WAIT)" in mine["error"]
     assert table_rows(db, "nav_helt_ledige") == []
+
+
+def test_fault_refused_crawl_through_scrapy_crawl_ends_in_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "atlas.db"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"""
+import time
+from atlas_crawl.db import Store
+store = Store({str(db)!r})
+store.start_run("other", {{}})
+store.begin()
+print("holding", flush=True)
+time.sleep(60)
+"""], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)})
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        result = scrapy_crawl("nav_helt_ledige", "-a", f"file={HL060}", "-s", "ATLAS_DB_WAIT=1",
+                              db=db)
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    output = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert output[-1].startswith(f"REFUSED: database {db} is busy: run ")
+    assert output[-1].endswith("is writing to it; gave up after 1 s (ATLAS_DB_WAIT); nothing was "
+                               "written")

@@ -43,7 +43,7 @@ def error_cause(record: logging.LogRecord) -> str:
     """One line for the ledger that says what went wrong: the exception (its type and first
     line), after a short context. "Spider error processing <GET ...>" alone does not say what
     went wrong, and Scrapy's "Error processing Batch(...)" is a dump of the item's rows."""
-    message = record.getMessage().splitlines()[0] if record.msg else ""
+    message = (record.getMessage().splitlines() or [""])[0]
     exc = record.exc_info[1] if record.exc_info else None
     if exc is None:
         return message
@@ -79,7 +79,9 @@ class StorePipeline:
         self.errors = ErrorCollector()
         self._next_progress = PROGRESS_EVERY_ROWS
         self._started = 0.0
+        self._opened = False
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -126,9 +128,18 @@ class StorePipeline:
             self.store.rollback()
             self.store.close()
             self.store = None
+        if self._opened:
+            self._close(status)
+        else:  # refused while opening: close once the spider is open (stats need its start)
+            self.crawler.signals.connect(lambda spider: self._close(status),
+                                         signal=signals.spider_opened, weak=False)
+
+    def _close(self, reason: str) -> None:
         engine = self.crawler.engine
-        reactor.callLater(0, lambda: deferred_from_coro(
-            engine.close_spider_async(reason=status)))
+        reactor.callLater(0, lambda: deferred_from_coro(engine.close_spider_async(reason=reason)))
+
+    def _spider_opened(self, spider) -> None:
+        self._opened = True
 
     def process_item(self, item):
         if not isinstance(item, Batch):
