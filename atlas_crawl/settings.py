@@ -46,6 +46,10 @@ ATLAS_RETRY_BACKOFF_MAX = 120.0
 # A Retry-After longer than this gives the request up (the run fails) instead of waiting.
 ATLAS_RETRY_AFTER_MAX = 900.0
 
+# A parser's refusal (atlas_crawl/formats errors) is logged as one error line, not a traceback.
+SPIDER_MIDDLEWARES = {
+    "atlas_crawl.middlewares.format_errors.FormatErrorsMiddleware": 50,
+}
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "atlas_crawl.middlewares.politeness.BackoffRetryMiddleware": 550,

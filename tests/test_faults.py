@@ -761,3 +761,19 @@ time.sleep(60)
     assert output[-1].startswith(f"REFUSED: database {db} is busy: run ")
     assert output[-1].endswith("is writing to it; gave up after 1 s (ATLAS_DB_WAIT); nothing was "
                                "written")
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_xlsx_part_bomb_in_a_crawl_is_one_line(tmp_path, caplog):
+    db = tmp_path / "atlas.db"
+    _, _first = await crawl_nav_file(db, HL060.read_bytes(), tmp_path, "HL060.xlsx")
+    stored = table_rows(db, "nav_helt_ledige")
+    bomb = declaring(HL060.read_bytes(), "xl/worksheets/sheet3.xml", 2**31)
+    _, run = await crawl_nav_file(db, bomb, tmp_path, "bomb.xlsx")
+    assert run["status"] == "failed"
+    assert run["error"].endswith(
+        "bomb.xlsx: ExpansionError: workbook: entry xl/worksheets/sheet3.xml would expand to "
+        "2,048.0 MiB (0.0 MiB compressed), more than the 200.0 MiB allowed "
+        "(ATLAS_ZIP_ENTRY_MAX_BYTES); refused")
+    assert "Traceback" not in caplog.text
+    assert table_rows(db, "nav_helt_ledige") == stored
