@@ -22,6 +22,7 @@ import socket
 import sqlite3
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -103,21 +104,31 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def _day_ago() -> str:
+    # Rows written before runs recorded pid and host cannot be checked; one still `running` a
+    # day after it started is taken for dead.
+    return (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _process(pid: int | None) -> str:
+    return f"process {pid} on {HOST}" if pid else "its process (not recorded, over a day ago)"
+
+
 def mark_abandoned(conn: sqlite3.Connection, own_run: str | None = None) -> list[str]:
     """Mark `running` rows whose process on this host is gone as `abandoned`; their ids."""
     rows = conn.execute(
-        "SELECT run_id, pid FROM _runs WHERE status = 'running' AND host = ? "
-        "AND run_id IS NOT ?", (HOST, own_run)).fetchall()
+        "SELECT run_id, pid FROM _runs WHERE status = 'running' AND run_id IS NOT ? AND "
+        "(host = ? OR (host IS NULL AND started < ?))",
+        (own_run, HOST, _day_ago())).fetchall()
     gone = [(run_id, pid) for run_id, pid in rows if pid is None or not pid_alive(pid)]
     noticed = utc_now()
     for run_id, pid in gone:
         conn.execute(
             "UPDATE _runs SET status = 'abandoned', finished = ?, error = ? "
             "WHERE run_id = ? AND status = 'running'",
-            (noticed, (f"abandoned: process {pid} on {HOST} ended without finishing the run "
+            (noticed, (f"abandoned: {_process(pid)} ended without finishing the run "
                       f"(killed?); noticed {noticed}; its writes were rolled back"), run_id))
-        logger.warning("run %s was abandoned (process %s on %s is gone); marked so", run_id,
-                       pid, HOST)
+        logger.warning("run %s was abandoned (%s is gone); marked so", run_id, _process(pid))
     return [run_id for run_id, _ in gone]
 
 

@@ -84,6 +84,9 @@ ATLAS_MAX_SHRINK_SHARE = 0.2
 # What one ZIP entry or .xlsx part, and one archive in all, may expand to (decompression bombs).
 ATLAS_ZIP_ENTRY_MAX_BYTES = 200 * 2**20
 ATLAS_ZIP_TOTAL_MAX_BYTES = 1024 * 2**20
+# How long a crawl waits (seconds) for another crawl's write lock on the same database before it
+# gives up and is recorded as refused.
+ATLAS_DB_WAIT = 600.0
 
 LOG_LEVEL = "INFO"
 LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"

@@ -777,3 +777,25 @@ async def test_fault_xlsx_part_bomb_in_a_crawl_is_one_line(tmp_path, caplog):
         "(ATLAS_ZIP_ENTRY_MAX_BYTES); refused")
     assert "Traceback" not in caplog.text
     assert table_rows(db, "nav_helt_ledige") == stored
+
+
+def test_fault_running_rows_from_before_pid_tracking_are_abandoned_after_a_day(tmp_path):
+    from atlas_crawl.db import Store
+
+    db = tmp_path / "atlas.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE _runs (run_id TEXT PRIMARY KEY, spider TEXT NOT NULL, "
+                 "source_ids TEXT, arguments TEXT, started TEXT NOT NULL, finished TEXT, "
+                 "status TEXT NOT NULL, rows_received INTEGER NOT NULL DEFAULT 0, "
+                 "rows_written INTEGER NOT NULL DEFAULT 0, rows_quarantined INTEGER NOT NULL "
+                 "DEFAULT 0, error TEXT)")
+    conn.executemany("INSERT INTO _runs (run_id, spider, started, status) VALUES (?, 'x', ?, "
+                     "'running')", [("old", "2020-01-01T00:00:00Z"),
+                                    ("recent", "2999-01-01T00:00:00Z")])
+    conn.commit()
+    conn.close()
+    store = Store(db)
+    store.close()
+    assert store.abandoned == ["old"]
+    statuses = dict(sqlite3.connect(db).execute("SELECT run_id, status FROM _runs"))
+    assert statuses == {"old": "abandoned", "recent": "running"}
