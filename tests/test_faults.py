@@ -799,3 +799,18 @@ def test_fault_running_rows_from_before_pid_tracking_are_abandoned_after_a_day(t
     assert store.abandoned == ["old"]
     statuses = dict(sqlite3.connect(db).execute("SELECT run_id, status FROM _runs"))
     assert statuses == {"old": "abandoned", "recent": "running"}
+
+
+def test_fault_entries_are_counted_while_read():
+    """Past the header check, reading counts bytes too (per entry and per archive)."""
+    from atlas_crawl.formats.expansion import Budget, ExpansionError, Limits
+
+    archive = zipfile.ZipFile(io.BytesIO(with_entry(with_entry(
+        BUFDIR_ZIP.read_bytes(), "a.bin", bytes(3 * 2**20)), "b.bin", bytes(3 * 2**20))))
+    a, b = archive.getinfo("a.bin"), archive.getinfo("b.bin")
+    with pytest.raises(ExpansionError, match=r"x.zip: entry a.bin expands beyond 2.0 MiB"):
+        Budget("x.zip", Limits(entry_max=2 * 2**20)).read_entry(archive, a)
+    budget = Budget("x.zip", Limits(entry_max=4 * 2**20, total_max=5 * 2**20))
+    assert len(budget.read_entry(archive, a)) == 3 * 2**20
+    with pytest.raises(ExpansionError, match=r"x.zip: entries expand beyond 5.0 MiB together"):
+        budget.read_entry(archive, b)
