@@ -139,7 +139,8 @@ def refusals_path(db_path: str) -> Path:
 
 
 def record_refusal(db_path: str, row: dict) -> None:
-    """Keep a refused run's ledger row beside the database until one can be written."""
+    """Keep a run's ledger row (a refusal, or a final status the database would not take in
+    time) beside the database until it can be written."""
     if db_path == ":memory:":
         return
     line = json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n"

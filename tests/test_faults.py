@@ -814,3 +814,24 @@ def test_fault_entries_are_counted_while_read():
     assert len(budget.read_entry(archive, a)) == 3 * 2**20
     with pytest.raises(ExpansionError, match=r"x.zip: entries expand beyond 5.0 MiB together"):
         budget.read_entry(archive, b)
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_ledger_row_that_cannot_be_written_in_time_is_kept_beside(tmp_path,
+                                                                            monkeypatch):
+    from atlas_crawl.db import Store
+    from atlas_crawl.dblock import DatabaseBusy
+
+    db = tmp_path / "atlas.db"
+
+    def busy(self, *args, **kwargs):
+        raise DatabaseBusy(f"database {db} is busy: run other is writing to it; gave up after "
+                           "600 s (ATLAS_DB_WAIT)")
+
+    monkeypatch.setattr(Store, "finish_run", busy)
+    crawler, run = await crawl_nav_file(db, HL060.read_bytes(), tmp_path, "HL060.xlsx")
+    assert crawler.atlas_run_status == "ok" and run["status"] == "running"
+    assert len(table_rows(db, "nav_helt_ledige")) == 46  # the run itself committed
+    monkeypatch.undo()
+    Store(db).close()
+    assert runs(db)[-1]["status"] == "ok" and runs(db)[-1]["finished"]

@@ -202,11 +202,20 @@ class StorePipeline:
                 self.written += removed
             error, status = None, "ok"
         self.crawler.atlas_run_status = status
-        self.store.finish_run(
-            self.run_id, status=status, source_ids=self.source_ids, received=self.received,
-            written=self.written if status == "ok" else 0, quarantined=self.quarantined,
-            error=error,
-        )
+        try:
+            self.store.finish_run(
+                self.run_id, status=status, source_ids=self.source_ids, received=self.received,
+                written=self.written if status == "ok" else 0, quarantined=self.quarantined,
+                error=error,
+            )
+        except DatabaseBusy as exc:
+            # The run itself is settled (committed or rolled back); only its ledger row waits.
+            logger.warning("run %s: its ledger row is kept beside the database until it can "
+                           "be written (%s)", self.run_id, exc)
+            record_refusal(self.store.path, {
+                "run_id": self.run_id, "spider": spider.name, "started": utc_now(),
+                "finished": utc_now(), "status": status, "error": error,
+                "pid": os.getpid(), "host": dblock.HOST})
         logger.info(
             "run %s %s: %s rows received, %s inserted or changed, %s quarantined",
             self.run_id, status, f"{self.received:,}", f"{self.written:,}",
