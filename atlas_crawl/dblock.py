@@ -9,8 +9,10 @@ it finishes) moves the record into `_runs`.
 
 A run killed with -9 leaves its `_runs` row at `running`. Every run records its pid and host;
 the next run on the same host marks rows whose process is gone as `abandoned`, with the time it
-noticed. A row whose process is alive (a concurrent crawl) is left alone; rows from another
-host cannot be checked from here and are left alone too.
+noticed. A row whose process is alive (a concurrent crawl) is left alone, and so is one whose
+pid was reused by another process meanwhile (the safe side); rows from another host cannot be
+checked from here and are left alone too. Rows written before runs recorded pid and host are
+taken for dead a day after they started.
 """
 
 from __future__ import annotations
