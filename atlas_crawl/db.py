@@ -7,7 +7,9 @@ it was. The `_runs` ledger is written outside that transaction, so failed runs a
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from atlas_crawl import dblock
 from atlas_crawl.items import Batch, Quarantined, utc_now
 
 SQL_TYPES = {int: "INTEGER", float: "REAL", str: "TEXT", bytes: "BLOB"}
@@ -37,20 +40,34 @@ def quote(name: str) -> str:
 
 
 class Store:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, wait: float = dblock.DEFAULT_WAIT):
         self.path = str(path)
+        self.run_id: str | None = None
+        self.wait = wait  # how long a write waits for another crawl's lock (ATLAS_DB_WAIT)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: this class issues BEGIN/COMMIT itself.
-        self.conn = sqlite3.connect(self.path, isolation_level=None)
+        # isolation_level=None: this class issues BEGIN/COMMIT itself. Waiting for another
+        # crawl's lock is done (and logged) by dblock.with_write_wait, not by SQLite alone.
+        self.conn = sqlite3.connect(self.path, isolation_level=None,
+                                    timeout=dblock.ATTEMPT_TIMEOUT)
+        check_is_sqlite(self.conn, self.path)
         for pragma in CONNECTION_PRAGMAS:
-            self.conn.execute(pragma)
+            self._waiting(lambda pragma=pragma: self.conn.execute(pragma))
         self.db = sqlite_utils.Database(self.conn)
         self._upsert_sql: dict[tuple, str] = {}
         self._replace_seen: dict[str, str] = {}
         self._replace_keys: dict[str, tuple[str, ...]] = {}
         self._replace_by: dict[str, tuple[str, ...]] = {}
-        self.ensure_ledger()
+        # Replace mode may remove at most this share of a delivered partition (None: no limit).
+        self.max_shrink_share: float | None = None
+        self.abandoned = self._waiting(
+            lambda: dblock.prepare_ledger(self.conn, self.path, self.ensure_ledger,
+                                          migrate=ensure_quarantine_key))
+
+    def _waiting(self, action):
+        """Run a write, waiting (logged, bounded) while another crawl holds the lock."""
+        return dblock.with_write_wait(self.conn, action, path=self.path, wait=self.wait,
+                                      own_run=self.run_id)
 
     def close(self) -> None:
         self.conn.close()
@@ -97,23 +114,26 @@ class Store:
             """
         )
 
-    def start_run(self, spider: str, arguments: dict) -> str:
-        run_id = new_run_id(spider)
-        self.conn.execute(
-            "INSERT INTO _runs (run_id, spider, arguments, started, status) "
-            "VALUES (?, ?, ?, ?, 'running')",
-            (run_id, spider, json.dumps(arguments, sort_keys=True, ensure_ascii=False), utc_now()),
-        )
+    def start_run(self, spider: str, arguments: dict, run_id: str | None = None) -> str:
+        run_id = run_id or new_run_id(spider)
+        self.run_id = run_id
+        self._waiting(lambda: self.conn.execute(
+            "INSERT INTO _runs (run_id, spider, arguments, started, status, pid, host) "
+            "VALUES (?, ?, ?, ?, 'running', ?, ?)",
+            (run_id, spider, json.dumps(arguments, sort_keys=True, ensure_ascii=False), utc_now(),
+             os.getpid(), dblock.HOST),
+        ))
         return run_id
 
     def finish_run(self, run_id: str, *, status: str, source_ids: Iterable[str],
                    received: int, written: int, quarantined: int, error: str | None) -> None:
-        self.conn.execute(
+        self._waiting(lambda: self.conn.execute(
             "UPDATE _runs SET finished=?, status=?, source_ids=?, rows_received=?, "
             "rows_written=?, rows_quarantined=?, error=? WHERE run_id=?",
             (utc_now(), status, ",".join(sorted(source_ids)), received, written, quarantined,
              error, run_id),
-        )
+        ))
+        self._waiting(lambda: dblock.settle_refusals(self.conn, self.path))
 
     # -- transaction --------------------------------------------------------------------------
 
@@ -123,7 +143,9 @@ class Store:
 
     def begin(self) -> None:
         if not self.conn.in_transaction:
-            self.conn.execute("BEGIN")
+            # IMMEDIATE: the write lock is taken (or waited for) here, once, not at some write
+            # half-way through the run.
+            self._waiting(lambda: self.conn.execute("BEGIN IMMEDIATE"))
 
     def commit(self) -> int:
         """Commit the run; returns how many rows 'replace' mode removed (see finish_replacements)."""
@@ -206,11 +228,23 @@ class Store:
         return written
 
     def write_quarantine(self, batch: Batch, run_id: str, rows: list[Quarantined]) -> None:
+        """Upsert on the quarantined row's natural key: crawling the same data again leaves
+        the table unchanged; a row is rewritten only when its reason or source changed."""
+        records = []
+        for q in rows:
+            row_json = json.dumps(q.row, ensure_ascii=False, sort_keys=True, default=str)
+            records.append((run_id, batch.source_id, batch.table, q.column, q.raw_value,
+                            q.reason, row_json, batch.provenance.url,
+                            quarantine_key(batch.source_id, batch.table, q.column, row_json)))
         self.conn.executemany(
-            "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(run_id, batch.source_id, batch.table, q.column, q.raw_value, q.reason,
-              json.dumps(q.row, ensure_ascii=False, sort_keys=True, default=str),
-              batch.provenance.url) for q in rows],
+            f"INSERT INTO quarantine (run_id, source_id, table_name, column_name, raw_value, "
+            f"reason, row_json, source_url, {QUARANTINE_KEY}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            f"ON CONFLICT ({QUARANTINE_KEY}) DO UPDATE SET run_id = excluded.run_id, "
+            "raw_value = excluded.raw_value, reason = excluded.reason, "
+            "source_url = excluded.source_url WHERE quarantine.reason IS NOT excluded.reason "
+            "OR quarantine.source_url IS NOT excluded.source_url "
+            "OR quarantine.raw_value IS NOT excluded.raw_value",
+            records,
         )
 
     def _remember_keys(self, batch: Batch, replace_by: tuple[str, ...] = ()) -> None:
@@ -247,6 +281,9 @@ class Store:
                 # year's file leaves the other years alone.
                 parts = ", ".join(map(quote, self._replace_by[table]))
                 where += f" AND ({parts}) IN (SELECT DISTINCT {parts} FROM temp.{quote(seen)})"
+            if self.max_shrink_share is not None:
+                refuse_large_shrink(self.conn, table, seen, key, self._replace_by.get(table, ()),
+                                    self.max_shrink_share)
             cur = self.conn.execute(f"DELETE FROM {quote(table)} WHERE {where}")
             removed += cur.rowcount
             self.conn.execute(f"DROP TABLE temp.{quote(seen)}")
@@ -269,3 +306,74 @@ class Store:
             f"(SELECT {picked} FROM json_each(?))",
             (json.dumps(list(values)), delivered))
         return cur.rowcount
+
+class ShrinkRefused(ValueError):
+    """A replace-mode run would remove more of a partition than it may (a short read?)."""
+
+
+def refuse_large_shrink(conn: sqlite3.Connection, table: str, seen: str, key: Sequence[str],
+                        replace_by: Sequence[str], max_share: float) -> None:
+    """Raise ShrinkRefused when replacing would remove more than `max_share` of the rows stored
+    in any partition this run delivered (the whole table when there is no `replace_by`).
+
+    A workbook read short (a stale dimension tag, a truncated delivery) looks exactly like a
+    source that dropped rows; only a large drop is refused, so the ordinary churn of a register
+    passes and a run that lost 36 of 40 kommuner does not replace them away.
+    """
+    cols = ", ".join(map(quote, key))
+    gone = f"SUM(({cols}) NOT IN (SELECT {cols} FROM temp.{quote(seen)}))"
+    if replace_by:
+        parts = ", ".join(map(quote, replace_by))
+        sql = (f"SELECT {parts}, COUNT(*), {gone} FROM {quote(table)} "
+               f"WHERE ({parts}) IN (SELECT DISTINCT {parts} FROM temp.{quote(seen)}) "
+               f"GROUP BY {parts}")
+    else:
+        sql = f"SELECT COUNT(*), {gone} FROM {quote(table)}"
+    for *partition, stored, removed in conn.execute(sql):
+        if removed and removed > max_share * stored:
+            where = (", ".join(f"{c}={v}" for c, v in zip(replace_by, partition))
+                     or "the whole table")
+            raise ShrinkRefused(
+                f"{table}: partition {where}: stored {stored:,}, delivered {stored - removed:,}, "
+                f"would remove {removed:,} ({removed / stored:.0%}, more than "
+                f"{max_share:.0%}); nothing was replaced. If the source really dropped them, "
+                f"run again with -a allow_shrink=1 (or -s ATLAS_MAX_SHRINK_SHARE=1)")
+
+
+class NotADatabase(ValueError):
+    """ATLAS_DB names a file that is not an SQLite database."""
+
+
+def check_is_sqlite(conn: sqlite3.Connection, path: str) -> None:
+    """Fail with one line when ATLAS_DB is some other file (SQLite only notices at first use)."""
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and dblock.is_busy(exc):
+            return
+        conn.close()
+        raise NotADatabase(f"ATLAS_DB={path} is not an SQLite database ({exc}); "
+                           "point ATLAS_DB at an atlas_crawl database or a new file") from None
+
+
+QUARANTINE_KEY = "_quarantine_key"
+
+
+def quarantine_key(source_id: str, table: str, column: str, row_json: str) -> str:
+    """The natural key of a quarantined row: which source, table and column, and the row."""
+    return hashlib.sha256(f"{source_id}\x1f{table}\x1f{column}\x1f{row_json}".encode()).hexdigest()
+
+
+def ensure_quarantine_key(conn: sqlite3.Connection) -> None:
+    """Give `quarantine` its natural key (once): the key column, duplicates from earlier
+    re-crawls removed (the latest kept), and a unique index the upsert relies on."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(quarantine)")}
+    if QUARANTINE_KEY in have:
+        return
+    conn.execute(f"ALTER TABLE quarantine ADD COLUMN {QUARANTINE_KEY} TEXT")
+    conn.create_function("atlas_quarantine_key", 4, quarantine_key, deterministic=True)
+    conn.execute(f"UPDATE quarantine SET {QUARANTINE_KEY} = "
+                 "atlas_quarantine_key(source_id, table_name, column_name, row_json)")
+    conn.execute(f"DELETE FROM quarantine WHERE rowid NOT IN "
+                 f"(SELECT max(rowid) FROM quarantine GROUP BY {QUARANTINE_KEY})")
+    conn.execute(f"CREATE UNIQUE INDEX quarantine_natural_key ON quarantine ({QUARANTINE_KEY})")

@@ -46,6 +46,10 @@ ATLAS_RETRY_BACKOFF_MAX = 120.0
 # A Retry-After longer than this gives the request up (the run fails) instead of waiting.
 ATLAS_RETRY_AFTER_MAX = 900.0
 
+# A parser's refusal (atlas_crawl/formats errors) is logged as one error line, not a traceback.
+SPIDER_MIDDLEWARES = {
+    "atlas_crawl.spiders.format_errors.FormatErrorsMiddleware": 50,
+}
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "atlas_crawl.fetch.politeness.BackoffRetryMiddleware": 550,
@@ -73,6 +77,15 @@ ATLAS_GOLDEN_DIR = ""
 ATLAS_FAIL_ON_ERROR = True
 # Downloaded files are kept here (by sha256) as provenance.
 ATLAS_RAW_DIR = "data/raw"
+# A write_mode 'replace' run that would remove more than this share of a partition it delivered
+# fails instead (a short read looks like a source that dropped rows); -a allow_shrink=1 lifts it.
+ATLAS_MAX_SHRINK_SHARE = 0.2
+# What one ZIP entry or .xlsx part, and one archive in all, may expand to (decompression bombs).
+ATLAS_ZIP_ENTRY_MAX_BYTES = 200 * 2**20
+ATLAS_ZIP_TOTAL_MAX_BYTES = 1024 * 2**20
+# How long a crawl waits (seconds) for another crawl's write lock on the same database before it
+# gives up and is recorded as refused.
+ATLAS_DB_WAIT = 600.0
 
 LOG_LEVEL = "INFO"
 LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"

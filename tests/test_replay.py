@@ -68,6 +68,7 @@ class RowsServer(LocalServer):
 class LiveRowsSpider(AtlasSpider):
     name = "test_replay_rows"
     source_id = SOURCE
+    spider_args = {"base": "the local server's URL"}  # noqa: RUF012
 
     def __init__(self, *args, base: str = "", **kwargs):
         super().__init__(*args, **kwargs)

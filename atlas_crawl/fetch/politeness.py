@@ -17,10 +17,13 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
 from scrapy.utils.response import response_status_message
+from twisted.internet.error import DNSLookupError
 
 logger = logging.getLogger(__name__)
 HOST_WIDE_STATUSES = {429, 503}
+NAME_NOT_RESOLVED = (DNSLookupError, CannotResolveHostError)
 
 
 def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
@@ -54,6 +57,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return min(self.cap, self.base * 2 ** max(attempt - 1, 0)) * random.uniform(0.8, 1.2)
 
     async def process_request(self, request):
+        unreachable = getattr(self.crawler, "atlas_unreachable", {})
+        if unreachable and urlsplit(request.url).hostname in unreachable:
+            # The name did not resolve a moment ago: do not ask again for every request.
+            raise IgnoreRequest(f"{urlsplit(request.url).hostname} cannot be resolved")
         host = urlsplit(request.url).netloc
         not_before = max(self.paused_until.get(host, 0.0), request.meta.get("atlas_not_before", 0))
         wait = not_before - time.monotonic()
@@ -93,6 +100,22 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.crawler.stats.inc_value(f"atlas/retry_wait/{response.status}")
         return retry
 
+    def _unreachable(self, request, exception) -> None:
+        """A name that does not resolve is not retried: without network (or with a misspelt
+        host) five tries with backoff only add half a minute and tracebacks. One error line per
+        host fails the run; the crawl command ends with one closing line saying so."""
+        host = urlsplit(request.url).hostname or request.url
+        unreachable = getattr(self.crawler, "atlas_unreachable", None)
+        if unreachable is None:
+            unreachable = self.crawler.atlas_unreachable = {}
+        if host not in unreachable:
+            unreachable[host] = str(exception)
+            level = self.crawler.settings.get("ATLAS_UNREACHABLE_LOG_LEVEL", "ERROR")
+            logger.log(logging.getLevelName(level), "cannot reach %s: %s (no network?); not "
+                       "retried", host, str(exception).rstrip("."))
+        self.crawler.stats.inc_value("atlas/unresolved_requests")
+        raise IgnoreRequest(f"{host} cannot be resolved")
+
     def _hold_slot(self, request, until: float) -> None:
         """Requests already queued in the host's download slot wait too, not only new ones."""
         try:
@@ -105,6 +128,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
             slot.lastseen = max(slot.lastseen, until - delay)
 
     async def process_exception(self, request, exception):
+        if isinstance(exception, NAME_NOT_RESOLVED):
+            self._unreachable(request, exception)
         if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions_to_retry):
             return None
         retry = self._retry(request, exception)

@@ -191,7 +191,14 @@ def iter_records(source: IO[bytes], spec: RecordSpec, *, name: str = "<file>",
     from ``/enheter/{orgnr}``). The array is streamed; pages are small and read whole."""
     kind, text = peek_kind(open_text(source), name=name)
     if kind == "array":
-        yield from iter_array(text, (), name=name)
+        count = 0
+        for count, record in enumerate(iter_array(text, (), name=name), 1):
+            yield record
+        if not count:
+            # An empty bulk file is a broken delivery, never "Norway has no organisations"
+            # (an API page with no hits is a valid empty answer, below).
+            raise BrregFormatError(f"{name}: the bulk file holds no records (an empty array); "
+                                   "nothing stored, the previous data is kept")
         return
     body = text.read()
     try:

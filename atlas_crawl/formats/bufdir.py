@@ -43,6 +43,7 @@ from atlas_crawl.formats.excel import (
     open_workbook,
     sheet_rows,
 )
+from atlas_crawl.formats.expansion import Budget, ExpansionError, check_declared
 from atlas_crawl.formats.numbers import clean_text, parse_cell
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -240,6 +241,8 @@ def parse_workbook(data: bytes, file: str, monitor: Monitor) -> Workbook:
     indicator = m.group("code")
     try:
         wb = open_workbook(data)
+    except ExpansionError:
+        raise
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise LayoutError(file=file, sheet=None, expected="an .xlsx workbook",
                           found=f"a file openpyxl cannot read ({exc})") from None
@@ -364,40 +367,53 @@ def read_bundle(body: bytes, monitor: Monitor, *, name: str = "<zip>") -> Bundle
         raise BufdirError(f"{name}: not a readable ZIP ({exc})") from None
     bundle = Bundle()
     indicators: dict[str, str] = {}
-    with archive:
-        infos = sorted(archive.infolist(), key=entry_name)
-        for info in infos:
-            path = entry_name(info)
-            base = basename(path.rstrip("/"))
-            if info.is_dir():
-                continue
-            if path.startswith("__MACOSX/") or base.startswith("._"):
-                bundle.not_workbooks.append((path, "macOS resource fork"))
-                continue
-            if base.startswith("~$"):
-                bundle.not_workbooks.append((path, "Excel lock file"))
-                continue
-            if not base.lower().endswith(".xlsx"):
-                bundle.not_workbooks.append((path, "not an .xlsx workbook"))
-                continue
-            bundle.workbooks.append(base)
-            why = next((why for pattern, why in monitor.known_other_layouts
-                        if pattern.search(base)), None)
-            if why:
-                bundle.other_layouts.append((base, why))
-                continue
-            try:
-                book = parse_workbook(archive.read(info), base, monitor)
-            except LayoutError as exc:
-                bundle.failed.append((base, str(exc)))
-                continue
-            if book.indicator in indicators:
-                bundle.failed.append((base, (f"{base}: indicator {book.indicator} again "
-                                            f"(also in {indicators[book.indicator]})")))
-                continue
-            indicators[book.indicator] = base
-            bundle.parsed.append(book)
+    budget = Budget(name)
+    try:
+        with archive:
+            check_declared(archive, name)
+            _read_entries(archive, monitor, bundle, indicators, budget)
+    except ExpansionError as exc:
+        raise BufdirError(str(exc)) from None
+    except zipfile.BadZipFile as exc:  # an entry whose bytes do not match its header
+        raise BufdirError(f"{name}: not a readable ZIP ({exc})") from None
     return bundle
+
+
+def _read_entries(archive: zipfile.ZipFile, monitor: Monitor, bundle: Bundle,
+                  indicators: dict[str, str], budget: Budget) -> None:
+    """Every workbook entry into `bundle`; each read is counted against `budget`."""
+    infos = sorted(archive.infolist(), key=entry_name)
+    for info in infos:
+        path = entry_name(info)
+        base = basename(path.rstrip("/"))
+        if info.is_dir():
+            continue
+        if path.startswith("__MACOSX/") or base.startswith("._"):
+            bundle.not_workbooks.append((path, "macOS resource fork"))
+            continue
+        if base.startswith("~$"):
+            bundle.not_workbooks.append((path, "Excel lock file"))
+            continue
+        if not base.lower().endswith(".xlsx"):
+            bundle.not_workbooks.append((path, "not an .xlsx workbook"))
+            continue
+        bundle.workbooks.append(base)
+        why = next((why for pattern, why in monitor.known_other_layouts
+                    if pattern.search(base)), None)
+        if why:
+            bundle.other_layouts.append((base, why))
+            continue
+        try:
+            book = parse_workbook(budget.read_entry(archive, info), base, monitor)
+        except LayoutError as exc:
+            bundle.failed.append((base, str(exc)))
+            continue
+        if book.indicator in indicators:
+            bundle.failed.append((base, (f"{base}: indicator {book.indicator} again "
+                                        f"(also in {indicators[book.indicator]})")))
+            continue
+        indicators[book.indicator] = base
+        bundle.parsed.append(book)
 
 
 INDICATOR_COLUMNS = ["indicator", "workbook", "title", "sheet", "first_year", "last_year",

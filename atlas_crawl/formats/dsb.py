@@ -176,7 +176,12 @@ def parse_workbook(data: bytes, year: int, layout: Layout, *, file: str | None =
             if found is None:
                 continue
             at, labels = found
+            before = len(rows_out) + len(rejected)
             _sheet_rows(ws.title, rows, at, labels, year, layout, rows_out, rejected)
+            if len(rows_out) + len(rejected) == before:
+                raise LayoutError(file=file, sheet=ws.title,
+                                  expected=f"data rows under the header in row {at + 1}",
+                                  found="none (the sheet holds only its header)")
         if not rows_out and not rejected:
             raise LayoutError(file=file, sheet=None,
                               expected=f"a sheet with a kommune column headed one of "

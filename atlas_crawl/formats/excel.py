@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
@@ -31,6 +32,7 @@ from typing import Any
 from openpyxl import load_workbook as _load_workbook
 from openpyxl.workbook.workbook import Workbook
 
+from atlas_crawl.formats.expansion import check_declared
 from atlas_crawl.formats.numbers import clean_text
 
 # --------------------------------------------------------------------------------------------
@@ -54,9 +56,34 @@ class LayoutError(ValueError):
 
 
 def open_workbook(data: bytes | str | PathLike[str]) -> Workbook:
-    """Open a workbook read-only with cached values (formulas are not evaluated)."""
+    """Open a workbook read-only with cached values (formulas are not evaluated).
+
+    Read-only mode stops every sheet at the extent its ``<dimension>`` tag declares; a stale tag
+    (``A1:F3`` on a sheet of 40 rows) would silently cut the sheet short. The tag is discarded,
+    so every row and column actually written is read. Parts that would expand beyond the
+    configured limits are refused before openpyxl reads them (:mod:`.expansion`).
+    """
     source: Any = io.BytesIO(data) if isinstance(data, bytes) else data
-    return _load_workbook(source, read_only=True, data_only=True)
+    check_parts(source)
+    wb = _load_workbook(source, read_only=True, data_only=True)
+    for ws in wb.worksheets:
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()
+    return wb
+
+
+def check_parts(source: Any) -> None:
+    """Refuse a workbook whose parts declare more than the expansion limits. (Python's zipfile
+    never returns more of a part than it declares, and fails on a CRC mismatch, so the declared
+    sizes bound what openpyxl can be made to read.)"""
+    try:
+        with zipfile.ZipFile(source) as archive:
+            check_declared(archive, getattr(source, "name", None) or "workbook")
+    except zipfile.BadZipFile:
+        return  # not a ZIP at all: openpyxl says so in its own words
+    finally:
+        if hasattr(source, "seek"):
+            source.seek(0)
 
 
 def normalise_label(value: object) -> str:
@@ -130,6 +157,7 @@ def find_header(
         present = set(labels)
         hits = sum(1 for w in wanted if w in present)
         if hits == len(wanted):
+            require_data_rows(rows, i + 1, file=file, sheet=sheet)
             return Header(row=i + 1, blocks=_split_blocks(row, labels, wanted, file, sheet, i))
         if hits > best[1]:
             best = (i, hits, [clean_text(str(v)) for v in row if v not in (None, "")])
@@ -141,6 +169,20 @@ def find_header(
         found = f"none of them in the first {min(max_scan, len(rows))} rows"
     raise LayoutError(file=file, sheet=sheet, expected=f"a header row with {list(required)!r}",
                       found=found)
+
+
+def _is_blank_row(row: Sequence[Any]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+
+
+def require_data_rows(rows: Sequence[Sequence[Any]], header_row: int, *, file: str | None,
+                      sheet: str | None) -> None:
+    """A sheet with its header but nothing under it is an error, never an empty table: stored
+    data must not be replaced by nothing because a delivery came out header-only."""
+    if all(_is_blank_row(r) for r in rows[header_row:]):
+        raise LayoutError(file=file, sheet=sheet,
+                          expected=f"data rows under the header in row {header_row}",
+                          found="none (the sheet holds only its header)")
 
 
 def _split_blocks(
@@ -236,6 +278,7 @@ def read_wide(
     label_col: int | None = None,
     file: str | None = None,
     rows: Sequence[Sequence[Any]] | None = None,
+    sheet: str | None = None,
 ) -> Iterator[WideCell]:
     """Melt a sheet whose column header repeats above each block (NAV's month rows).
 
@@ -244,11 +287,12 @@ def read_wide(
     (0-based) or, by default, in the column just left of the first header label. Rows with a
     label but no value in any header column (fylke titles, blank spacers) yield nothing.
     """
-    sheet = getattr(ws, "title", None)
+    sheet = sheet or getattr(ws, "title", None)
     rows = sheet_rows(ws) if rows is None else rows
     known = {normalise_label(x) for x in header_labels}
     columns: dict[int, str] | None = None
     lab_col = label_col
+    cells_read = 0
     for i, row in enumerate(rows):
         hits = {c: clean_text(str(v)) for c, v in enumerate(row) if normalise_label(v) in known}
         if len(hits) >= max(min_match, 1):
@@ -266,11 +310,15 @@ def read_wide(
             continue
         text = clean_text(str(label))
         for c, v in cells:
+            cells_read += 1
             yield WideCell(row=i + 1, label=text, column=columns[c], raw=v)
     if columns is None:
         raise LayoutError(file=file, sheet=sheet,
                           expected=f"a header row with at least {min_match} of {list(header_labels)!r}",
                           found=f"no such row in {len(rows)} rows")
+    if not cells_read:
+        raise LayoutError(file=file, sheet=sheet, expected="data rows under the header",
+                          found="none (the sheet holds only its header)")
 
 
 def melt(

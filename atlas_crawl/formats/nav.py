@@ -142,7 +142,8 @@ def _parse_sheet(rows: list[tuple], table: NavTable, measure: str, sheet: str,
     year, months = _year_and_months(rows, table, file, sheet)
     seen: dict[tuple[str, str], int] = {}
     months_seen: set[int] = set()
-    for cell in read_wide(None, MONTH_HEADER, min_match=1, file=file, rows=rows):
+    for cell in read_wide(None, MONTH_HEADER, min_match=1, file=file, rows=rows,
+                          sheet=sheet):
         month = MONTH_NUMBER[cell.column.casefold()]
         months_seen.add(month)
         try:

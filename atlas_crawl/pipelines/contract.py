@@ -47,6 +47,32 @@ def check_batch(batch: Batch) -> None:
         if absent:
             raise ContractError(f"{where}: place columns {absent} not in {batch.columns}")
     check_rows(batch, where)
+    check_declared_columns_filled(batch, manifest, where)
+
+
+# A batch this small may honestly leave an optional column empty (one organisation without an
+# address); from this many rows on, a declared column empty in every row is a renamed field.
+EMPTY_COLUMN_MIN_ROWS = 10
+# The symbol of a suppressed cell: NULL in every row of a batch with nothing suppressed.
+ALWAYS_MAY_BE_EMPTY = frozenset({"status"})
+
+
+def check_declared_columns_filled(batch: Batch, manifest, where: str) -> None:
+    """A column the manifest declares (a dimension or a required column) that is NULL in every
+    row of a batch means the source renamed the field it is read from: fail, naming it, rather
+    than store a column of nothing. `may_be_empty: [col, ...]` in the manifest exempts one."""
+    if len(batch.rows) < EMPTY_COLUMN_MIN_ROWS:
+        return
+    required = manifest.extra.get("required_columns", {})
+    wanted = required.get(batch.table, []) if isinstance(required, dict) else list(required)
+    declared = {d.code for d in manifest.dimensions} | set(wanted)
+    exempt = ALWAYS_MAY_BE_EMPTY | set(manifest.extra.get("may_be_empty") or ())
+    for n, column in enumerate(batch.columns):
+        if column in declared and column not in exempt and all(
+                v is None for v in map(itemgetter(n), batch.rows)):
+            raise ContractError(
+                f"{where}: declared column {column!r} of table {batch.table!r} is empty in all "
+                f"{len(batch.rows)} rows (a renamed or missing field in the source?)")
 
 
 def check_rows(batch: Batch, where: str) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import scrapy
 
 from atlas_crawl.fetch.replay import replay_arguments
+from atlas_crawl.formats import expansion
 from atlas_crawl.items import BATCH_ROWS, Batch, Provenance
 from atlas_crawl.manifests import Manifest, get_manifest
+from atlas_crawl.spiders import arguments
 
 
 class AtlasSpider(scrapy.Spider):
@@ -20,6 +23,12 @@ class AtlasSpider(scrapy.Spider):
     """
 
     source_id: str = ""
+    # The -a arguments this spider takes, name -> one line of help; subclasses add their own
+    # (see atlas_crawl/spiders/arguments.py). Anything else is refused with this list.
+    spider_args: ClassVar[dict[str, str]] = {
+        "file": "PATH of one saved response to read instead of crawling",
+        "allow_shrink": "1 lets a replace-mode run remove more than ATLAS_MAX_SHRINK_SHARE",
+    }
 
     def __init__(self, *args, file: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -30,9 +39,12 @@ class AtlasSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
+        settings = crawler.settings
+        expansion.configure(settings.getint("ATLAS_ZIP_ENTRY_MAX_BYTES") or None,
+                            settings.getint("ATLAS_ZIP_TOTAL_MAX_BYTES") or None)
         if crawler.settings.getbool("ATLAS_REPLAY") and not kwargs:
             kwargs = replay_arguments(crawler.settings, cls.name)
-        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider = cls.checked(crawler, *args, **kwargs)
         # Every -a argument, including those a subclass takes as named parameters, is recorded
         # with the run in _runs.
         spider.arguments = {**{k: v for k, v in kwargs.items() if not k.startswith("_")},
@@ -43,6 +55,31 @@ class AtlasSpider(scrapy.Spider):
     def manifest(self) -> Manifest:
         """The source's description (atlas_crawl/manifests/<source_id>.yml)."""
         return get_manifest(self.source_id)
+
+    @classmethod
+    def check_arguments(cls, args: dict, *, replay: bool = False) -> None:
+        """Refuse unknown arguments, a missing -a file and values the spider cannot use, as one
+        ArgumentError line (the crawl command prints it; no crawl starts)."""
+        arguments.check_names(cls, args)
+        arguments.check_file(args)
+        if replay and not args:
+            return  # the recorded arguments are used (see from_crawler)
+        try:
+            cls(**args)
+        except arguments.ArgumentError:
+            raise
+        except (ValueError, TypeError, KeyError) as exc:
+            raise arguments.explain(cls, args, exc) from None
+
+    @classmethod
+    def checked(cls, crawler, *args, **kwargs):
+        arguments.check_names(cls, kwargs)
+        try:
+            return super().from_crawler(crawler, *args, **kwargs)
+        except arguments.ArgumentError:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise arguments.explain(cls, kwargs, exc) from None
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.file:

@@ -17,6 +17,7 @@ entity tables only through the change feeds, as `slettet`/`deleted_at`.
 
 from __future__ import annotations
 
+import re
 from itertools import islice
 from typing import ClassVar
 from urllib.parse import urljoin
@@ -33,6 +34,7 @@ from atlas_crawl.fetch.streaming import (
 )
 from atlas_crawl.formats import brreg
 from atlas_crawl.items import Batch, Provenance, Quarantined, utc_now
+from atlas_crawl.spiders import arguments
 from atlas_crawl.spiders.base import AtlasSpider
 from atlas_crawl.stored import FEED_CURSOR_TABLE, StoredState
 
@@ -96,12 +98,17 @@ class BrregBulkSpider(BrregSpider):
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
     }
 
+    spider_args: ClassVar[dict[str, str]] = {
+        "batch_rows": "records per stored batch (default 5000)",
+        "base_url": "another Enhetsregisteret API root (tests, mirrors)",
+    }
+
     def __init__(self, *args, batch_rows: str | int | None = None, base_url: str = brreg.API,
                  **kwargs):
         super().__init__(*args, **kwargs)
         self.spec = brreg.SPECS[self.register]
         if batch_rows:
-            self.batch_rows = int(batch_rows)
+            self.batch_rows = arguments.parse_int("batch_rows", batch_rows)
         self.base_url = base_url.rstrip("/")
         if base_url != brreg.API:
             self.allowed_domains = []
@@ -165,15 +172,23 @@ class BrregFeedSpider(BrregSpider):
     feed = brreg.FEEDS["enheter"]
     entity_source = "brreg_enheter"
 
+    spider_args: ClassVar[dict[str, str]] = {
+        "dato": "first run: changes since this day (YYYY-MM-DD, e.g. the bulk file's day)",
+        "oppdateringsid": "first run: changes after this update id",
+        "size": "changes per page, 1 to 10000 (default 10000)",
+        "max_changes": "at most this many changes in one run (default 100000)",
+    }
+
     def __init__(self, *args, oppdateringsid: str | None = None, dato: str | None = None,
                  size: str | int = 10_000, max_changes: str | int = 100_000, **kwargs):
         super().__init__(*args, **kwargs)
-        self.start_id = int(oppdateringsid) if oppdateringsid else None
+        self.start_id = (arguments.parse_int("oppdateringsid", oppdateringsid, low=0)
+                         if oppdateringsid else None)
+        if dato and not re.fullmatch(r"\d{4}-\d\d-\d\d", str(dato)):
+            raise arguments.ArgumentError(f"-a dato={dato}: expected a day as YYYY-MM-DD")
         self.dato = dato
-        self.size = int(size)
-        if not 1 <= self.size <= 10_000:
-            raise ValueError(f"{self.name}: -a size must be 1..10000, not {self.size}")
-        self.max_changes = int(max_changes)
+        self.size = arguments.parse_int("size", size, high=10_000)
+        self.max_changes = arguments.parse_int("max_changes", max_changes)
         self.applied = 0
 
     # -- the cursor ---------------------------------------------------------------------------
@@ -312,9 +327,11 @@ class BrregFrivilligeSpider(BrregSpider):
     source_id = "brreg_frivillige"
     icnpo_table = "brreg_frivillige_icnpo"
 
+    spider_args: ClassVar[dict[str, str]] = {"size": "organisations per page, 1 to 100"}
+
     def __init__(self, *args, size: str | int = 100, **kwargs):
         super().__init__(*args, **kwargs)
-        self.size = int(size)
+        self.size = arguments.parse_int("size", size, high=100)
         self.url = brreg.frivillige_url(self.size)  # refuses sizes over 100
         self.pages = 0
         self.seen_pages: set[str] = set()

@@ -28,6 +28,7 @@ from atlas_crawl.fetch.browser_check import BrowserCheckBlocked
 from atlas_crawl.formats import dsb
 from atlas_crawl.formats.excel import LayoutError
 from atlas_crawl.items import Batch, RawFile
+from atlas_crawl.spiders import arguments
 from atlas_crawl.spiders.base import AtlasSpider
 
 
@@ -37,6 +38,12 @@ class DsbKommuneundersokelsenSpider(AtlasSpider):
     file_kind = "a Kommuneundersøkelsen .xlsx workbook (with -a year=)"
     allowed_domains: ClassVar[list[str]] = ["www.dsb.no", "dsb.no"]
 
+    spider_args: ClassVar[dict[str, str]] = {
+        "years": "survey years to fetch, like 2024 or 2021,2024 (default: all listed)",
+        "year": "with -a file=: the survey year of the saved workbook",
+        "url": "another landing page listing the workbooks",
+    }
+
     def __init__(self, *args, years: str = "", year: str = "", url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         manifest = self.manifest
@@ -44,8 +51,8 @@ class DsbKommuneundersokelsenSpider(AtlasSpider):
         self.landing_url = url or manifest.upstream_url
         if url:
             self.allowed_domains = [*self.allowed_domains, urlsplit(url).hostname or ""]
-        self.years = {int(y) for y in years.split(",") if y.strip()} if years else None
-        self.year = int(year) if year else None
+        self.years = arguments.parse_years("years", years) if years else None
+        self.year = min(arguments.parse_years("year", year)) if year else None
 
     @classmethod
     def update_settings(cls, settings):

@@ -26,6 +26,7 @@ import scrapy
 from atlas_crawl.fetch import qlik
 from atlas_crawl.formats import hypercube as qf
 from atlas_crawl.items import Batch, Provenance, RawFile, sha256_of, utc_now
+from atlas_crawl.spiders import arguments
 from atlas_crawl.spiders.base import AtlasSpider
 
 TYPES = {"year": int, "value": int}
@@ -40,6 +41,12 @@ class HusbankenBostotteSpider(AtlasSpider):
     source_id = "husbanken_bostotte"
     allowed_domains: ClassVar[list[str]] = ["statistikk.husbanken.no", "qlik.husbanken.no"]
 
+    spider_args: ClassVar[dict[str, str]] = {
+        "engine_url": "wss://.../app/<id>: the Qlik engine, skipping discovery",
+        "app_id": "another Qlik app id",
+        "page_rows": "rows per GetHyperCubeData page (default 1000)",
+    }
+
     def __init__(self, *args, engine_url: str = "", app_id: str = "", page_rows: str = "",
                  **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,7 +55,8 @@ class HusbankenBostotteSpider(AtlasSpider):
         self.default_engine_url = cfg["engine_url"]
         self.engine_url = engine_url
         self.app_id = app_id or cfg["app_id"]
-        self.page_rows = int(page_rows or cfg.get("page_rows", qf.PAGE_ROWS))
+        self.page_rows = arguments.parse_int("page_rows",
+                                             page_rows or cfg.get("page_rows", qf.PAGE_ROWS))
         self.dimensions = list(cfg["dimensions"])
         self.measures = [qf.Measure(m["label"], m["expression"], m.get("unit", ""))
                          for m in cfg["measures"]]

@@ -14,6 +14,7 @@ import scrapy
 from atlas_crawl.formats import imdi
 from atlas_crawl.geo import resolve
 from atlas_crawl.items import RawFile
+from atlas_crawl.spiders import arguments
 from atlas_crawl.spiders.base import AtlasSpider
 
 COLUMNS = ["year", "level", "name", "listed_under", "place", "metric", "value", "status"]
@@ -35,10 +36,7 @@ def place_of(name: str, year: int, listed_under: str | None, level: str) -> str:
 
 
 def parse_years(text: str) -> set[int]:
-    years = {int(y) for y in (p.strip() for p in text.split(",")) if y}
-    if not years:
-        raise ValueError(f"-a years={text!r}: expected years like 2025,2026")
-    return years
+    return arguments.parse_years("years", text)
 
 
 class ImdiBosettingSpider(AtlasSpider):
@@ -47,10 +45,15 @@ class ImdiBosettingSpider(AtlasSpider):
     allowed_domains: ClassVar[list[str]] = ["www.imdi.no"]
     hub_url = imdi.HUB_URL
 
+    spider_args: ClassVar[dict[str, str]] = {
+        "years": "years of the hub's pages, like 2025,2026 or 2020-2026 (default: all)",
+        "year": "with -a file=: the year the saved page is for",
+    }
+
     def __init__(self, *args, years: str = "", year: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.years = parse_years(years) if years else None
-        self.year = int(year) if year else None
+        self.year = min(arguments.parse_years("year", year)) if year else None
 
 
     async def start_live(self):

@@ -25,6 +25,7 @@ import scrapy
 from atlas_crawl.formats import lottstift as lf
 from atlas_crawl.formats.excel import LayoutError
 from atlas_crawl.items import Batch, RawFile
+from atlas_crawl.spiders import arguments
 from atlas_crawl.spiders.base import AtlasSpider
 
 MOMS_FILE = r"(moms|mottak|tildel|sokar|soker)"
@@ -35,6 +36,11 @@ class LottstiftMomskompensasjonSpider(AtlasSpider):
     source_id = "lottstift_momskompensasjon"
     allowed_domains: ClassVar[list[str]] = ["lottstift.no"]
 
+    spider_args: ClassVar[dict[str, str]] = {
+        "years": "years to fetch, like 2024 or 2019-2024 (default: every mapped year)",
+        "year": "with -a file=: the data year of the saved workbook",
+    }
+
     def __init__(self, *args, years: str = "", year: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         manifest = self.manifest
@@ -42,8 +48,8 @@ class LottstiftMomskompensasjonSpider(AtlasSpider):
                                  where=f"{manifest.path.name}: years")
         self.deferred = {int(y) for y in (manifest.extra.get("deferred_years") or {})}
         self.listing_url = manifest.upstream_url
-        self.years = {int(y) for y in years.split(",") if y.strip()} if years else None
-        self.year = int(year) if year else None
+        self.years = arguments.parse_years("years", years) if years else None
+        self.year = min(arguments.parse_years("year", year)) if year else None
 
 
     # -- live ---------------------------------------------------------------------------------

@@ -57,6 +57,8 @@ class SitemapMonitorSpider(AtlasSpider):
         # A host that stays down after the retries makes its provider incomplete (the errbacks
         # record it); logged as an error it would fail the run for every other provider too.
         "RETRY_GIVE_UP_LOG_LEVEL": "WARNING",
+        # Likewise a host whose name does not resolve (middlewares/politeness.py).
+        "ATLAS_UNREACHABLE_LOG_LEVEL": "WARNING",
     }
 
     @classmethod
@@ -65,6 +67,11 @@ class SitemapMonitorSpider(AtlasSpider):
         middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
         middlewares["atlas_crawl.fetch.browser_check.BrowserCheckMiddleware"] = None
         settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
+
+    spider_args: ClassVar[dict[str, str]] = {
+        "provider": "providers to monitor, like imdi,nav (default: every one with watch lists)",
+        "manifests": "a folder of manifests whose watch lists to use",
+    }
 
     def __init__(self, *args, provider: str = "", manifests: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -349,6 +356,23 @@ class SitemapMonitorSpider(AtlasSpider):
             lines.append("  sources needing a re-crawl: "
                          + (", ".join(f"{s} ({why})" for s, why in recrawl) or "none"))
         self.logger.info("sitemap_monitor summary at %s:\n%s", self.now, "\n".join(lines))
+        self.report_incomplete()
+
+    def report_incomplete(self) -> None:
+        """A provider whose robots.txt, sitemap or watched page could not be read (a dead host,
+        a 5xx after the retries, a challenge page) does not fail the run, which records every
+        other provider; it is said loudly here and by the crawl command's closing line."""
+        incomplete = {}
+        for provider, obs in self.obs.items():
+            if not obs.complete:
+                more = len(obs.failures) - 1
+                incomplete[provider] = obs.failures[0] + (f" (and {more} more)" if more else "")
+        if incomplete:
+            self.crawler.atlas_incomplete = incomplete
+            self.logger.warning(
+                "INCOMPLETE: %d of %d providers could not be read in full, so no removals were "
+                "inferred for them and they are read again next run: %s", len(incomplete),
+                len(self.obs), "; ".join(f"{p}: {why}" for p, why in sorted(incomplete.items())))
 
 
 def resolve_path(text: str) -> Path:

@@ -25,6 +25,7 @@ from atlas_crawl.manifests import (
     all_manifests,
     register,
 )
+from atlas_crawl.spiders.arguments import ssb_table_id
 from atlas_crawl.spiders.base import AtlasSpider
 
 REGION_DIMENSIONS = ("Region", "KOKkommuneregion0000", "Gjerningssted", "Bydel")
@@ -56,13 +57,20 @@ class SsbTableSpider(AtlasSpider):
         "DOWNLOAD_DELAY_JITTER": 0,
     }
 
+    spider_args: ClassVar[dict[str, str]] = {
+        "table": "SSB table id, five digits such as 05803 (ssb_table only)",
+        "select": "codes per dimension, e.g. \"ContentsCode=Personer;Tid=2025,2026\"",
+        "lang": "no or en (default no)",
+        "base_url": "another PxWebApi v2 root (tests, mirrors)",
+    }
+
     def __init__(self, *args, table: str | None = None, base_url: str = pxweb.BASE_URL,
                  lang: str = "no", select: str = "", dataset: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.select = parse_select(select)
         self.dataset = dataset  # the dataset to read from a JSON-stat 1.0 bundle (-a file=)
         if table:
-            self.table_id = table
+            self.table_id = ssb_table_id(table)
         if not self.table_id and not self.file:
             raise ValueError("ssb_table needs -a table=<id> (e.g. 07459) or -a file=<saved response>")
         self.base_url = base_url.rstrip("/")
@@ -249,7 +257,8 @@ def parse_select(text: str) -> dict[str, list[str]]:
     for part in filter(None, (p.strip() for p in text.split(";"))):
         dim_id, sep, codes = part.partition("=")
         if not sep or not codes.strip():
-            raise ValueError(f"-a select: {part!r} is not Dimension=code,code")
+            raise ValueError(f"-a select={text}: {part!r} is not Dimension=code,code (e.g. "
+                             "\"ContentsCode=Personer;Tid=2025,2026\")")
         selection[dim_id.strip()] = [c.strip() for c in codes.split(",") if c.strip()]
     return selection
 

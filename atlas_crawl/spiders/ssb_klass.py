@@ -55,6 +55,21 @@ class SsbKlassSpider(AtlasSpider):
     source_id = "ssb_klass"
     allowed_domains: ClassVar[list[str]] = ["data.ssb.no"]
 
+    spider_args: ClassVar[dict[str, str]] = {
+        "url": "with -a file=: the Klass URL the saved answer came from",
+        "base_url": "another Klass API root (tests, mirrors)",
+        "refresh_snapshot": "1 rewrites the shipped geography snapshot from this crawl",
+        "snapshot_dir": "where -a refresh_snapshot=1 writes (default: the package's)",
+        "include_future": "0 leaves out codes valid only from a future date",
+        "codes": "classifications whose codes to fetch, like 131,104",
+        "at": "codes valid on this day (YYYY-MM-DD) instead of the full history",
+        "changes": "classifications whose changes to fetch, like 131,104",
+        "change_years": "years of changes to fetch",
+        "correspondences": "correspondences to fetch, like 104>131,103>131",
+        "since": "history from this day (YYYY-MM-DD)",
+        "until": "history until this day (YYYY-MM-DD)",
+    }
+
     def __init__(self, *args, url: str | None = None, base_url: str = BASE_URL,
                  refresh_snapshot: str = "0", snapshot_dir: str = "", include_future: str = "1",
                  **kwargs):

@@ -32,6 +32,7 @@ from atlas_crawl.formats import udir
 from atlas_crawl.formats.excel import LayoutError
 from atlas_crawl.geo import resolve
 from atlas_crawl.items import RawFile
+from atlas_crawl.spiders import arguments
 from atlas_crawl.spiders.base import AtlasSpider
 
 
@@ -59,11 +60,17 @@ class UdirSpider(AtlasSpider):
     # What a saved data answer (-a file=) must be told about the selection it answers.
     file_selection: ClassVar[tuple[str, ...]] = ("years",)
 
+    spider_args: ClassVar[dict[str, str]] = {
+        "years": "latest, all, or school years / period codes like 2024-25,2023-24",
+        "anchors": "region ids to anchor the region tree on (default: Hele landet, Utlandet)",
+    }
+
     def __init__(self, *args, years: str = "", anchors: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.selection = {"years": years}  # as given, for -a file=
         self.years = years or self.default_years
-        self.anchors = [int(a) for a in split_arg(anchors)] if anchors else [
+        self.anchors = [arguments.parse_int("anchors", a, low=-(2**31))
+                        for a in split_arg(anchors)] if anchors else [
             udir.HELE_LANDET, udir.UTLANDET]
         self.planned = 0
         self.done = 0
@@ -308,6 +315,10 @@ class UdirNasjonaleProverSpider(UdirSpider):
         "VisMestringsnivaafordeling": 0, "VisDeltakelsestatusfordeling": 0, "VisMaaltall": 0}
 
     file_selection: ClassVar[tuple[str, ...]] = ("years", "grades", "subjects")
+    spider_args: ClassVar[dict[str, str]] = {
+        "grades": "grades, like 5,8,9 (default 5,8,9)",
+        "subjects": "subject codes to keep (default: all)",
+    }
 
     def __init__(self, *args, grades: str = "", subjects: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -360,6 +371,10 @@ class UdirElevundersokelsenSpider(UdirSpider):
         "KjoennID": udir.ALLE, "EierformID": udir.ALLE, "VisAntallBesvart": 0}
 
     file_selection: ClassVar[tuple[str, ...]] = ("years", "grades", "regions")
+    spider_args: ClassVar[dict[str, str]] = {
+        "grades": "grades, like 7,10 (default 7,10)",
+        "regions": "region codes to keep (default: all)",
+    }
 
     def __init__(self, *args, grades: str = "", regions: str = "", **kwargs):
         super().__init__(*args, **kwargs)

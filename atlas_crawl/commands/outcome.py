@@ -1,0 +1,66 @@
+"""What `scrapy crawl` says before and after a run, in one line each.
+
+Before: a command line that cannot work (unknown spider, misspelt or unusable argument, a
+missing -a file, an ATLAS_DB that is not SQLite) is refused with what was wrong and what is
+expected, and no crawl starts. After: a run that failed ends with one closing line saying why
+and that the previous data was kept.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def database_problem(path: str) -> str | None:
+    """ATLAS_DB must be an SQLite file or not exist yet (an empty file is fine too)."""
+    if not path or path == ":memory:":
+        return None
+    p = Path(path).expanduser()
+    if p.is_dir():
+        return f"ATLAS_DB={path} is a folder; expected an SQLite database file"
+    if not p.exists() or p.stat().st_size == 0:
+        return None
+    with open(p, "rb") as f:
+        head = f.read(len(SQLITE_MAGIC))
+    if head != SQLITE_MAGIC:
+        return (f"ATLAS_DB={path} is not an SQLite database; point it at an atlas_crawl "
+                "database or a new file")
+    return None
+
+
+def preflight(spidercls: type, settings, spargs: dict) -> str | None:
+    """The one-line reason this command line cannot run, or None."""
+    problem = database_problem(settings.get("ATLAS_DB", ""))
+    if problem:
+        return problem
+    check = getattr(spidercls, "check_arguments", None)
+    if check is not None:
+        try:
+            check(dict(spargs), replay=settings.getbool("ATLAS_REPLAY"))
+        except ValueError as exc:  # ArgumentError and the spiders' own ValueErrors
+            return str(exc).splitlines()[0]
+    return None
+
+
+def closing_line(crawler) -> str | None:
+    """One line for a run that did not end ok, or None when it did."""
+    status = getattr(crawler, "atlas_run_status", "ok")
+    unreachable = getattr(crawler, "atlas_unreachable", {})
+    if status == "ok":
+        incomplete = dict(getattr(crawler, "atlas_incomplete", {}))
+        for host in unreachable:
+            incomplete.setdefault(host, "cannot be reached (no network?)")
+        if not incomplete:
+            return None
+        return ("INCOMPLETE: the run is recorded, but these could not be read in full: "
+                + "; ".join(f"{k}: {v}" for k, v in sorted(incomplete.items())))
+    if unreachable:
+        hosts = ", ".join(sorted(unreachable))
+        return (f"FAILED: cannot reach {hosts} (no network?); previous data kept; "
+                "try -s ATLAS_REPLAY=1")
+    error = getattr(crawler, "atlas_run_error", None) or f"the run ended {status}"
+    if status == "refused":
+        return f"REFUSED: {error}; nothing was written"
+    return f"FAILED: {error}; previous data kept"
