@@ -156,6 +156,8 @@ class MinRowsMonitor(AtlasMonitor):
 class ShrinkMonitor(AtlasMonitor):
     @monitors.name("max_shrink")
     def test_max_shrink(self):
+        if self.atlas.get("allow_shrink"):
+            self.skipTest("-a allow_shrink=1: the user said the source really dropped rows")
         bad = [f"{table} shrank from {c.before:,} to {c.after:,} rows ({c.shrink:.0%}, more than "
                f"{self.limits(c.source_id)['max_shrink']:.0%})"
                for table, c in sorted(self.atlas["measures"].tables.items())
@@ -222,16 +224,18 @@ class RunMonitorSuite(MonitorSuite):
 
 
 def run_monitor_suite(stats: dict, measures: RunMeasures, main_source: str,
-                      received: int, quarantined: int, file_run: bool = False) -> list[dict]:
+                      received: int, quarantined: int, file_run: bool = False,
+                      allow_shrink: bool = False) -> list[dict]:
     """Run the suite; one result per monitor: name, outcome (passed / failed / warning /
     skipped), detail. `file_run`: the run read one saved file (-a file=), so min_rows is not
-    checked."""
+    checked; `allow_shrink`: -a allow_shrink=1 was given, so max_shrink is not checked."""
     source_ids = set(measures.rows_by_source) | {main_source}
     sources = {s: thresholds_for(s) for s in sorted(source_ids)}
     runner = MonitorRunner()
     result = runner.run(RunMonitorSuite(), stats=stats, atlas={
         "sources": sources, "measures": measures, "main_source": main_source,
-        "received": received, "quarantined": quarantined, "file_run": file_run})
+        "received": received, "quarantined": quarantined, "file_run": file_run,
+        "allow_shrink": allow_shrink})
     warn = set(sources[main_source]["warn"])
     out = []
     for item in result.monitor_results:

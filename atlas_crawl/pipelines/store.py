@@ -282,7 +282,8 @@ class StorePipeline:
         results = run_monitor_suite(stats, self.measures,
                                     getattr(spider, "source_id", "") or spider.name,
                                     self.received, self.quarantined,
-                                    file_run=bool(getattr(spider, "file", None)))
+                                    file_run=bool(getattr(spider, "file", None)),
+                                    allow_shrink=self.store.max_shrink_share is None)
         for result in results:
             if result["outcome"] == "warning":
                 logger.warning("run %s: monitor %s: %s", self.run_id, result["name"],

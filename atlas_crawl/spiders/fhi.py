@@ -36,6 +36,12 @@ class FhiTableSpider(AtlasSpider):
         "DOWNLOAD_DELAY": 1.0,
     }
 
+    spider_args: ClassVar[dict[str, str]] = {
+        "source": "FHI source id, e.g. nokkel (fhi_table only)",
+        "table": "FHI table number (fhi_table only)",
+        "newest": "N: only the newest N periods (FHI's 'bottom' filter)",
+    }
+
     def __init__(self, *args, source: str = "", table: str = "", newest: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fhi_source = source or self.fhi_source

@@ -30,6 +30,10 @@ class HelsedirNkiSpider(AtlasSpider):
         "DOWNLOAD_DELAY": 1.0,
     }
 
+    spider_args: ClassVar[dict[str, str]] = {
+        "indicators": "indicator ids to fetch (default: every national quality indicator)",
+    }
+
     def __init__(self, *args, indicators: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.wanted = {i.strip() for i in indicators.split(",") if i.strip()} or None

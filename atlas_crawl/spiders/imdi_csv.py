@@ -18,6 +18,7 @@ the export's year (manifest `places`).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import unquote, urlparse
 
 from atlas_crawl.formats import imdi_csv
@@ -33,6 +34,10 @@ class ImdiCsvSpider(AtlasSpider):
 
     measure = ""
     column = ""
+
+    spider_args: ClassVar[dict[str, str]] = {
+        "year": "the year the export describes, when its header does not say",
+    }
 
     def __init__(self, *args, year: str = "", **kwargs):
         super().__init__(*args, **kwargs)

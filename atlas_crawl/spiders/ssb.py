@@ -62,7 +62,9 @@ class SsbTableSpider(AtlasSpider):
         "select": "codes per dimension, e.g. \"ContentsCode=Personer;Tid=2025,2026\"",
         "lang": "no or en (default no)",
         "base_url": "another PxWebApi v2 root (tests, mirrors)",
+        "dataset": "with -a file= of a JSON-stat 1.0 bundle: the dataset to read",
     }
+
 
     def __init__(self, *args, table: str | None = None, base_url: str = pxweb.BASE_URL,
                  lang: str = "no", select: str = "", dataset: str | None = None, **kwargs):

@@ -454,6 +454,10 @@ class UdirSluttetVgsSpider(UdirGsiSpider):
     default_years = "all"
     data_filters: ClassVar[dict[str, int]] = {"EierformID": udir.ALLE, "KjoennID": udir.ALLE}
 
+    spider_args: ClassVar[dict[str, str]] = {
+        "report": "another statistikkportalen report page than VGO_sluttet",
+    }
+
     def __init__(self, *args, report: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         if report:

@@ -64,6 +64,13 @@ class ValgresultatSpider(AtlasSpider):
         "DOWNLOAD_DELAY": 1.0,
     }
 
+    spider_args: ClassVar[dict[str, str]] = {
+        "years": "election years, e.g. 2021,2025, or all (default: the latest of each type)",
+        "valgtyper": "st (Storting), k (kommunestyre), f (fylkesting); default all",
+        "fylker": "fylke codes to walk (default: every fylke)",
+        "kommuner": "kommune codes to fetch (default: every kommune)",
+    }
+
     def __init__(self, *args, years: str = "", valgtyper: str = "", fylker: str = "",
                  kommuner: str = "", **kwargs):
         super().__init__(*args, **kwargs)
