@@ -3,6 +3,7 @@
     replay-all   crawl every golden folder's recorded responses into one database
     publish      prepare the database for the catalogue and write metadata.yml from the manifests
     serve        serve the database read-only (immutable) with Datasette
+    migrate      convert a database of the old wide layout to the narrow one, in place
 """
 
 from __future__ import annotations
@@ -93,6 +94,21 @@ def serve(db: str, metadata: str, port: int, host: str = "127.0.0.1") -> int:
     return 0  # pragma: no cover
 
 
+def migrate(db: str, vacuum: bool = True) -> int:
+    from atlas_crawl.migrate import migrate as migrate_database
+
+    try:
+        report = migrate_database(db, vacuum=vacuum)
+    except FileNotFoundError as exc:
+        log.error("%s", exc)
+        return 1
+    if report.migrated:
+        log.info("%s: %d tables migrated, %d dimension tables, %.1f MB -> %.1f MB", db,
+                 len(report.tables), len(report.dimension_tables), report.bytes_before / 1e6,
+                 report.bytes_after / 1e6)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     parser = argparse.ArgumentParser(prog="python -m atlas_crawl")
@@ -108,11 +124,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--metadata", default="metadata.yml")
     p.add_argument("--port", type=int, default=8001)
     p.add_argument("--host", default="127.0.0.1")
+    p = sub.add_parser("migrate", help="convert a database of the old wide layout (labels, "
+                       "run id and sha256 on every row) to the narrow one, in place")
+    p.add_argument("--db", default="atlas.db")
+    p.add_argument("--no-vacuum", action="store_true",
+                   help="skip the final VACUUM (the file keeps its size until one is run)")
     args = parser.parse_args(argv)
     if args.command == "replay-all":
         return replay_all(args.db)
     if args.command == "publish":
         return publish(args.db, args.metadata)
+    if args.command == "migrate":
+        return migrate(args.db, vacuum=not args.no_vacuum)
     return serve(args.db, args.metadata, args.port, args.host)
 
 

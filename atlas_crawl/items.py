@@ -52,7 +52,8 @@ class Batch:
 
     `columns` names the values in every row tuple; `key` is the natural primary key (a subset of
     `columns`); `types` maps columns to int/float/str (str, i.e. TEXT, when absent: codes such as
-    "0301" must stay text).
+    "0301" must stay text); `references` maps a column to the dimension table whose `code` it
+    names (labels, units and other per-code facts are stored there once, not on every row).
     """
 
     source_id: str
@@ -63,6 +64,7 @@ class Batch:
     table: str = ""
     types: dict[str, type] = field(default_factory=dict)
     quarantine: list[Quarantined] = field(default_factory=list)
+    references: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.table:

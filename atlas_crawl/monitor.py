@@ -195,7 +195,8 @@ def _ddl(table: str) -> str:
     columns, key = TABLES[table]
     parts = [f'"{c}" {"INTEGER" if c in INTEGER_COLUMNS else "TEXT"}'
              + (" NOT NULL" if c in key else "") for c in columns]
-    parts += ['"_run_id" TEXT', '"_source_sha256" TEXT',
+    parts += ['"_run" INTEGER REFERENCES "_runs" ("id")',
+              '"_fetch" INTEGER REFERENCES "_fetches" ("id")',
               f"PRIMARY KEY ({', '.join(key)})"]
     return f'CREATE TABLE IF NOT EXISTS "{table}" (\n  ' + ",\n  ".join(parts) + "\n)"
 

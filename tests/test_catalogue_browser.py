@@ -164,7 +164,8 @@ def test_table_page_shows_title_licence_source_and_golden_numbers(catalogue, bro
     assert "Attribution: Kilde: Statistisk sentralbyrå, tabell 07459" in seen
     # Oslo first, with its name next to its code (foreign key to dim_place) and SSB's number
     assert "Oslo 0301" in seen
-    assert re.search(r"K-0301 Oslo .{0,80}?" + re.escape(str(oslo["value"])), seen), seen[:3000]
+    # SSB's own label, from the table's region dimension (ssb_07459__region), next to its code
+    assert re.search(r"Oslo K-0301 .{0,80}?" + re.escape(str(oslo["value"])), seen), seen[:3000]
     browser.screenshot(url, "table_ssb_07459.png")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from operator import itemgetter
 
+from atlas_crawl.dimensions import fact_table_of
 from atlas_crawl.items import Batch
 from atlas_crawl.manifests import ManifestError, get_manifest
 
@@ -22,7 +23,8 @@ def check_batch(batch: Batch) -> None:
     except ManifestError as exc:
         raise ContractError(str(exc)) from None
     where = f"{batch.source_id} ({batch.provenance.url})"
-    if batch.table not in manifest.table_names and not batch.table.startswith("dim_"):
+    if (batch.table not in manifest.table_names and not batch.table.startswith("dim_")
+            and fact_table_of(batch.table) not in manifest.table_names):
         raise ContractError(
             f"{where}: table {batch.table!r} is not declared in {manifest.path.name} "
             f"(declared: {list(manifest.table_names)})"

@@ -12,6 +12,7 @@ import time
 from scrapy import signals
 
 from atlas_crawl.db import Store
+from atlas_crawl.dimensions import is_dimension_table
 from atlas_crawl.items import Batch
 from atlas_crawl.manifests import manifest_for_table
 
@@ -79,7 +80,8 @@ class StorePipeline:
             replace = False  # a lookup table of the source (dim_school): upsert only
         self.written += self.store.write_batch(item, self.run_id, replace=replace,
                                                replace_by=replace_by)
-        self.received += len(item.rows)
+        if not is_dimension_table(item.table):  # labels of the codes, not rows of data
+            self.received += len(item.rows)
         self.quarantined += len(item.quarantine)
         self.source_ids.add(item.source_id)
         if self.received >= self._next_progress:

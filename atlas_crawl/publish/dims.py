@@ -7,9 +7,10 @@
   them, and from the geography snapshot bundled with the package for every other code.
 - Foreign keys from each table's place code columns to `dim_kommune` / `dim_fylke` / `dim_bydel`
   (a column of one declared level, when that table has a unique code) or `dim_place` (mixed
-  levels), and from text period columns to `dim_period`. Adding a foreign key rebuilds the table's
-  schema (sqlite-utils `transform`); the rows are copied unchanged, and a table that already has
-  the right keys is left alone, so publishing twice changes nothing.
+  levels), and from text period columns to `dim_period`. Adding a foreign key rewrites the table's
+  CREATE TABLE in the schema (no rows are copied; sqlite-utils `transform` only for a table with
+  constraints that cannot be rewritten so), and a table that already has the right keys is left
+  alone, so publishing twice changes nothing.
 - Indexes on the place code and period columns, for facets and the canned queries.
 """
 
@@ -23,6 +24,7 @@ import sqlite_utils
 
 from atlas_crawl.publish.periods import parse_period
 from atlas_crawl.publish.profile import TableProfile, quote
+from atlas_crawl.storage_schema import set_foreign_keys
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +241,9 @@ def apply_foreign_keys(db: sqlite_utils.Database, prof: TableProfile,
     keep = [(fk.column, fk.other_table, fk.other_column) for fk in table.foreign_keys
             if fk.column not in managed]
     new = keep + [(c, t, o) for c, (t, o) in sorted(wanted.items())]
-    table.transform(foreign_keys=new)
+    # In the schema only where possible: no copy of the rows, WITHOUT ROWID kept.
+    if not set_foreign_keys(db.conn, prof.table, new):
+        table.transform(foreign_keys=new)
     return True
 
 

@@ -24,7 +24,7 @@ TITLE = "atlas_crawl: Norway's public statistics"
 DESCRIPTION = ("Public statistics per kommune, fylke and bydel from SSB, NAV, IMDi, Udir, Bufdir, "
                "Brønnøysundregistrene, Husbanken, Lottstift and DSB, harvested with Scrapy. "
                "Every table names its source, licence and meaning; every row names the run and "
-               "the response it came from (_run_id, _source_sha256 → _fetches).")
+               "the response it came from (_run → _runs, _fetch → _fetches: URL, sha256, time).")
 SENSITIVE_NOTE = ("Sensitive indicator: its manifest marks it presentation_policy: sensitive. "
                   "Small numbers about vulnerable groups: present them with their context and "
                   "suppression, and do not single out kommuner or people.")
@@ -45,16 +45,18 @@ STANDARD_COLUMNS = {
     "unit": "Unit of value, as the source states it",
     "decimals": "Decimals the source publishes the value with",
     "updated": "When the source last updated the statistic",
-    "_run_id": "The crawl run that last inserted or changed this row (see _runs)",
-    "_source_sha256": "sha256 of the response the row came from (see _fetches for URL and time)",
+    "_run": "The crawl run that last inserted or changed this row (see _runs)",
+    "_fetch": "The response the row came from (see _fetches for URL, sha256 and time)",
+    "code": "The source's code",
 }
 INTERNAL_TABLES = {
     "_runs": ("Crawl runs", ("One row per crawl: spider, arguments, start, end, status, rows "
               "received / inserted or changed / quarantined, and the error of a failed run."),
-              {"sort_desc": "started", "facets": ["spider", "status"]}),
+              {"sort_desc": "started", "facets": ["spider", "status"], "label_column": "run_id"}),
     "_fetches": ("Fetched responses", ("Every response a run stored rows from: URL, sha256, "
-                 "fetched-at and row count, per table. Join a row's _source_sha256 here."),
-                 {"sort_desc": "fetched_at", "facets": ["source_id", "table_name"]}),
+                 "fetched-at and row count, per table. A row's _fetch is its id here."),
+                 {"sort_desc": "fetched_at", "facets": ["source_id", "table_name"],
+                  "label_column": "url"}),
     "quarantine": ("Quarantined rows", ("Rows that could not be placed or read, with the raw "
                    "value and the reason; nothing is dropped silently."),
                    {"facets": ["source_id", "reason"]}),

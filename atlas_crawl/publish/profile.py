@@ -26,7 +26,7 @@ PERIOD_NAMES = ("period", "periode", "tid", "year", "aar", "år", "ar", "month",
                 "dato")
 VALUE_NAMES = ("value", "verdi", "antall", "amount", "belop", "beløp")
 PLACE_SUFFIXES = ("_canonical", "_current", "_level", "_geo_status", "_name", "_code")
-BOOKKEEPING = ("_run_id", "_source_sha256")
+BOOKKEEPING = ("_run", "_fetch")
 SAMPLE = 500  # distinct values looked at when deciding what a column holds
 MAX_FACET_VALUES = 60
 
