@@ -24,14 +24,14 @@ from pathlib import Path
 import sqlite_utils
 
 from atlas_crawl.manifests import Manifest, all_manifests
-from atlas_crawl.publish import dims, metadata, queries, sources, views
+from atlas_crawl.publish import dims, fast, metadata, queries, sources, views
 from atlas_crawl.publish.profile import TableProfile, profile_table, quote, table_names, view_names
 
 log = logging.getLogger(__name__)
 
 #: Tables the catalogue describes itself rather than profiling as data.
 NOT_DATA = {"_runs", "_fetches", "quarantine", "raw_files", sources.SOURCES, dims.DIM_PLACE,
-            dims.DIM_PERIOD}
+            dims.DIM_PERIOD, fast.FACET_COUNTS}
 
 
 @dataclass
@@ -46,6 +46,8 @@ class PublishReport:
     periods: int = 0
     places: dict[str, int] = field(default_factory=dict)
     queries: list[str] = field(default_factory=list)
+    facet_counts: int = 0
+    inspect_path: Path | None = None
 
 
 def is_data_table(name: str) -> bool:
@@ -113,6 +115,7 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
 
         for name, prof in profiles.items():
             prof.lookups = dims.source_lookups(prof, profiles)
+            prof.lookups.update(dims.dimension_lookups(conn, prof))
         for name, prof in profiles.items():
             if name.startswith("dim_"):
                 continue
@@ -145,10 +148,12 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
                                        example_places=examples, annual_views=annual,
                                        chart_filters=filters, other_views=other_views)
         metadata.write_metadata(metadata_path, meta)
+        report.facet_counts = fast.build_facet_counts(conn, profiles)
 
         # Serving is immutable: everything must be in the main database file.
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.execute("PRAGMA journal_mode=DELETE")
+        report.inspect_path = fast.write_inspect_file(conn, db_path)
     finally:
         conn.close()
     log.info("published %s: %d tables (%d with new foreign keys), %d annual views, %d sources, "

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 
 import sqlite_utils
 
+from atlas_crawl.dimensions import is_dimension_table
 from atlas_crawl.publish.periods import parse_period
 from atlas_crawl.publish.profile import TableProfile, quote
 from atlas_crawl.storage_schema import set_foreign_keys
@@ -213,6 +214,23 @@ def source_lookups(prof: TableProfile, profiles: dict[str, TableProfile]
             continue
         label = next((c for c in LABEL_NAMES if c in target.columns), None)
         out[key] = (other, key, label)
+    return out
+
+
+def dimension_lookups(conn: sqlite3.Connection, prof: TableProfile
+                      ) -> dict[str, tuple[str, str, str | None]]:
+    """Columns linked by the store to their `<table>__<column>` dimension table (code -> label),
+    other than places and periods: shown by their label in canned queries."""
+    out = {}
+    taken = prof.place_columns() | {prof.period}
+    for _, _, other, column, other_column, *_ in conn.execute(
+            f"PRAGMA foreign_key_list({quote(prof.table)})").fetchall():
+        if column in taken or not is_dimension_table(other):
+            continue
+        columns = {r[1] for r in conn.execute(f"PRAGMA table_info({quote(other)})")}
+        out[column] = (other, other_column, "label" if "label" in columns else None)
+        if "unit" in columns and prof.unit is None:
+            prof.unit_lookup = (other, other_column, column)
     return out
 
 
