@@ -295,3 +295,24 @@ def test_a_new_column_is_added_to_an_existing_table(tmp_path):
     assert query(tmp_path / "atlas.db",
                  f'SELECT kommune, year, unit FROM "{SOURCE}" ORDER BY year') == [
         ("0301", "2024", None), ("0301", "2025", "personer")]
+
+
+def test_references_link_codes_to_their_dimension_table(tmp_path):
+    db = tmp_path / "atlas.db"
+    store = Store(db)
+    run_id = store.start_run("manual", {})
+    dim = f"{SOURCE}__kommune"
+    store.write_batch(Batch(SOURCE, ["code", "label"], [("0301", "Oslo")], ["code"], PROV,
+                            table=dim), run_id)
+    store.write_batch(Batch(SOURCE, COLUMNS, [tuple(r) for r in V1[:1]], KEY, PROV,
+                            references={"kommune": dim}), run_id)
+    store.commit()
+    store.close()
+    assert sorted((r[3], r[2], r[4]) for r in query(db, f'PRAGMA foreign_key_list("{SOURCE}")')
+                  ) == [("_fetch", "_fetches", "id"), ("_run", "_runs", "id"),
+                        ("kommune", dim, "code")]
+    # Clustered on the natural key: no rowid, no second copy of the key in an index.
+    assert query(db, "SELECT sql LIKE '%WITHOUT ROWID' FROM sqlite_master WHERE name = ?",
+                 SOURCE) == [(1,)]
+    assert query(db, f'SELECT t.kommune, d.label FROM "{SOURCE}" AS t '
+                     f'JOIN "{dim}" AS d ON d.code = t.kommune') == [("0301", "Oslo")]
