@@ -141,6 +141,7 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
                     if not n.startswith("dim_")}
         filters = {n: chart_filters(conn, p) for n, p in profiles.items()
                    if not n.startswith("dim_")}
+        report.facet_counts = fast.build_facet_counts(conn, profiles)
         present = set(table_names(conn)) | set(view_names(conn))
         other_views = {v: view_manifest(v, manifests) for v in view_names(conn)
                        if v not in annual}
@@ -148,7 +149,6 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
                                        example_places=examples, annual_views=annual,
                                        chart_filters=filters, other_views=other_views)
         metadata.write_metadata(metadata_path, meta)
-        report.facet_counts = fast.build_facet_counts(conn, profiles)
 
         # Serving is immutable: everything must be in the main database file.
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

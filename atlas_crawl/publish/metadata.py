@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import yaml
 
+from atlas_crawl.dimensions import SEPARATOR, fact_table_of
 from atlas_crawl.manifests import Manifest
 from atlas_crawl.publish.profile import TableProfile
 from atlas_crawl.publish.views import ANNUAL_SUFFIX
@@ -57,6 +58,9 @@ INTERNAL_TABLES = {
                  "fetched-at and row count, per table. A row's _fetch is its id here."),
                  {"sort_desc": "fetched_at", "facets": ["source_id", "table_name"],
                   "label_column": "url"}),
+    "_facet_counts": ("Precomputed facet counts", ("Counts of the default facets of the large "
+                      "tables, for the whole table and under each facet value, made by publish "
+                      "so their pages need not count millions of rows."), {"hidden": True}),
     "quarantine": ("Quarantined rows", ("Rows that could not be placed or read, with the raw "
                    "value and the reason; nothing is dropped silently."),
                    {"facets": ["source_id", "reason"]}),
@@ -222,6 +226,16 @@ def table_metadata(m: Manifest | None, prof: TableProfile, database: str,
                    chart_filters: dict[str, str] | None = None) -> dict:
     if m is None and prof.table in MONITOR_TABLES:
         meta = known_metadata(prof.table)
+    elif m is None and fact_table_of(prof.table):
+        fact, column = fact_table_of(prof.table), prof.table.rsplit(SEPARATOR, 1)[1]
+        meta = {
+            "title": f"{fact}: codes of {column}",
+            "description_html": (
+                f"<p>The label of every code of <code>{_esc(fact)}.{_esc(column)}</code> (for "
+                "the statistic also its unit, decimals and when the source updated it), stored "
+                f"once per code; <code>{_esc(fact)}</code> links here by foreign key and shows "
+                "the label next to the code.</p>"),
+        }
     elif m is None:
         meta = {
             "title": prof.table,
