@@ -6,6 +6,7 @@
     serve        serve the database read-only (immutable) with Datasette
     status       per source: last successful run, live or replay, rows, freshness, re-crawl
     check-port   fail if the port the catalogue would be served on is taken
+    migrate      convert a database of the old wide layout to the narrow one, in place
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 from atlas_crawl.golden import GOLDEN_DIR, GoldenCase, golden_cases
+from atlas_crawl.publish.site import PLUGINS_DIR, STATIC_DIR, STATIC_MOUNT, TEMPLATES_DIR
 
 log = logging.getLogger("atlas_crawl")
 
@@ -82,15 +84,30 @@ def publish(db: str, metadata: str) -> int:
     return 0
 
 
-def serve_command(db: str, metadata: str, port: int, host: str = "127.0.0.1") -> list[str]:
-    """Datasette, read-only: the database is opened immutable (-i), nothing can write to it."""
-    from atlas_crawl.publish.site import PLUGINS_DIR, STATIC_DIR, STATIC_MOUNT, TEMPLATES_DIR
+# Measured with benchmarks/catalogue_latency.py (3.1 M rows): suggested facets scan every column
+# on every page; a query over millions of rows is cut off after a second rather than holding a
+# thread; a facet of a filtered page gets 200 ms (unfiltered ones are precomputed).
+SERVE_SETTINGS = {"default_page_size": "50", "sql_time_limit_ms": "1000",
+                  "facet_time_limit_ms": "200", "suggest_facets": "off"}
 
-    return [sys.executable, "-m", "datasette", "serve", "-i", db, "-m", metadata,
-            "-h", host, "-p", str(port), "--template-dir", str(TEMPLATES_DIR),
-            "--plugins-dir", str(PLUGINS_DIR), "--static", f"{STATIC_MOUNT}:{STATIC_DIR}",
-            "--setting", "default_page_size", "50",
-            "--setting", "sql_time_limit_ms", "5000", "--setting", "facet_time_limit_ms", "1000"]
+
+def serve_command(db: str, metadata: str, port: int, host: str = "127.0.0.1") -> list[str]:
+    """Datasette, read-only: the database is opened immutable (-i), nothing can write to it.
+    Row counts come from publish's inspect file while it is newer than the database."""
+    from atlas_crawl.publish.fast import inspect_path
+
+    command = [sys.executable, "-m", "datasette", "serve", "-i", db, "-m", metadata,
+               "-h", host, "-p", str(port), "--template-dir", str(TEMPLATES_DIR),
+               "--plugins-dir", str(PLUGINS_DIR), "--static", f"{STATIC_MOUNT}:{STATIC_DIR}"]
+    for name, value in SERVE_SETTINGS.items():
+        command += ["--setting", name, value]
+    inspect = inspect_path(db)
+    if inspect.exists() and inspect.stat().st_mtime >= Path(db).stat().st_mtime:
+        command += ["--inspect-file", str(inspect)]
+    elif Path(db).exists():
+        log.warning("%s is older than %s (or missing): run publish again for instant row "
+                    "counts", inspect, db)
+    return command
 
 
 def serve(db: str, metadata: str, port: int, host: str = "127.0.0.1") -> int:
@@ -135,6 +152,21 @@ def check_port(port: int, host: str = "127.0.0.1") -> int:
     return 0
 
 
+def migrate(db: str, vacuum: bool = True) -> int:
+    from atlas_crawl.migrate import migrate as migrate_database
+
+    try:
+        report = migrate_database(db, vacuum=vacuum)
+    except FileNotFoundError as exc:
+        log.error("%s", exc)
+        return 1
+    if report.migrated:
+        log.info("%s: %d tables migrated, %d dimension tables, %.1f MB -> %.1f MB", db,
+                 len(report.tables), len(report.dimension_tables), report.bytes_before / 1e6,
+                 report.bytes_after / 1e6)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m atlas_crawl",
@@ -176,6 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
                 "it needs a re-crawl")
     p.add_argument("--db", default="atlas.db", help="database to read (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p = command("migrate", "convert a database of the old wide layout (labels, run id and "
+                "sha256 on every row) to the narrow one, in place, checked row by row")
+    p.add_argument("--db", default="atlas.db", help="database to convert (default %(default)s)")
+    p.add_argument("--no-vacuum", action="store_true",
+                   help="skip the final VACUUM (the file keeps its size until one is run)")
     p = command("check-port", "exit 1 with a message if the port is already in use")
     p.add_argument("--port", type=int, default=8001, help="port (default %(default)s)")
     p.add_argument("--host", default="127.0.0.1", help="address (default %(default)s)")
@@ -202,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         return status(args.db, args.json)
     if args.command == "check-port":
         return check_port(args.port, args.host)
+    if args.command == "migrate":
+        return migrate(args.db, vacuum=not args.no_vacuum)
     return serve(args.db, args.metadata, args.port, args.host)
 
 

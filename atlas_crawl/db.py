@@ -21,11 +21,18 @@ from pathlib import Path
 import sqlite_utils
 
 from atlas_crawl import dblock
+from atlas_crawl.dimensions import KEY as DIMENSION_KEY
 from atlas_crawl.items import Batch, Quarantined, utc_now
+from atlas_crawl.storage_schema import (
+    FETCH_COLUMN,
+    FETCH_COLUMNS,
+    LEDGER_SQL,
+    RUN_COLUMN,
+    SQL_TYPES,
+    check_layout,
+    create_table_sql,
+)
 
-SQL_TYPES = {int: "INTEGER", float: "REAL", str: "TEXT", bytes: "BLOB"}
-RUN_COLUMN = "_run_id"
-SOURCE_COLUMN = "_source_sha256"
 # WAL lets Datasette read while a crawl writes; NORMAL is durable at each commit in WAL mode.
 CONNECTION_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
 
@@ -58,6 +65,7 @@ class Store:
         self._replace_seen: dict[str, str] = {}
         self._replace_keys: dict[str, tuple[str, ...]] = {}
         self._replace_by: dict[str, tuple[str, ...]] = {}
+        self._run_keys: dict[str, int] = {}
         # Replace mode may remove at most this share of a delivered partition (None: no limit).
         self.max_shrink_share: float | None = None
         self.abandoned = self._waiting(
@@ -75,31 +83,10 @@ class Store:
     # -- ledger -------------------------------------------------------------------------------
 
     def ensure_ledger(self) -> None:
+        check_layout(self.conn, self.path)
+        self.conn.executescript(LEDGER_SQL)
         self.conn.executescript(
             """
-            CREATE TABLE IF NOT EXISTS _runs (
-                run_id TEXT PRIMARY KEY,
-                spider TEXT NOT NULL,
-                source_ids TEXT,
-                arguments TEXT,
-                started TEXT NOT NULL,
-                finished TEXT,
-                status TEXT NOT NULL,
-                rows_received INTEGER NOT NULL DEFAULT 0,
-                rows_written INTEGER NOT NULL DEFAULT 0,
-                rows_quarantined INTEGER NOT NULL DEFAULT 0,
-                error TEXT
-            );
-            CREATE TABLE IF NOT EXISTS _fetches (
-                run_id TEXT NOT NULL,
-                source_id TEXT NOT NULL,
-                table_name TEXT NOT NULL,
-                url TEXT NOT NULL,
-                sha256 TEXT NOT NULL,
-                fetched_at TEXT NOT NULL,
-                rows INTEGER NOT NULL,
-                PRIMARY KEY (run_id, table_name, url, sha256)
-            );
             CREATE TABLE IF NOT EXISTS quarantine (
                 run_id TEXT NOT NULL,
                 source_id TEXT NOT NULL,
@@ -124,6 +111,16 @@ class Store:
              os.getpid(), dblock.HOST),
         ))
         return run_id
+
+    def run_key(self, run_id: str) -> int:
+        """The small integer rows carry in `_run` for a run."""
+        key = self._run_keys.get(run_id)
+        if key is None:
+            found = self.conn.execute("SELECT id FROM _runs WHERE run_id = ?", (run_id,)).fetchone()
+            if found is None:
+                raise ValueError(f"run {run_id!r} is not in _runs: start it with start_run()")
+            key = self._run_keys[run_id] = found[0]
+        return key
 
     def finish_run(self, run_id: str, *, status: str, source_ids: Iterable[str],
                    received: int, written: int, quarantined: int, error: str | None) -> None:
@@ -162,16 +159,18 @@ class Store:
     # -- schema -------------------------------------------------------------------------------
 
     def ensure_table(self, table: str, columns: Sequence[str], types: dict[str, type],
-                     key: Sequence[str]) -> None:
+                     key: Sequence[str], references: dict[str, str] | None = None) -> None:
         """Create the table (or add new columns) so that a batch of `columns` fits."""
         wanted = {c: types.get(c, str) for c in columns}
-        wanted[RUN_COLUMN] = str
-        wanted[SOURCE_COLUMN] = str
         t = self.db[table]
         if not t.exists():
-            t.create(wanted, pk=tuple(key) if len(key) > 1 else key[0], not_null=set(key))
+            self.conn.execute(create_table_sql(
+                table, {c: SQL_TYPES[kind] for c, kind in wanted.items()}, key,
+                references={c: (other, DIMENSION_KEY) for c, other in (references or {}).items()}))
             self._upsert_sql = {k: v for k, v in self._upsert_sql.items() if k[0] != table}
             return
+        wanted[RUN_COLUMN] = int
+        wanted[FETCH_COLUMN] = int
         existing = set(t.columns_dict)
         for column, kind in wanted.items():
             if column not in existing:
@@ -182,12 +181,12 @@ class Store:
         cache_key = (table, columns, key)
         sql = self._upsert_sql.get(cache_key)
         if sql is None:
-            all_columns = (*columns, RUN_COLUMN, SOURCE_COLUMN)
+            all_columns = (*columns, RUN_COLUMN, FETCH_COLUMN)
             data = [c for c in columns if c not in key]
             update = ", ".join(f"{quote(c)}=excluded.{quote(c)}"
-                               for c in (*data, RUN_COLUMN, SOURCE_COLUMN))
+                               for c in (*data, RUN_COLUMN, FETCH_COLUMN))
             # Only rows whose values changed are rewritten: a re-run of the same data leaves the
-            # table byte-identical, and _run_id names the run that last changed a row.
+            # table byte-identical, and _run names the run that last changed a row.
             changed = " OR ".join(f"{quote(table)}.{quote(c)} IS NOT excluded.{quote(c)}"
                                   for c in data) or "0"
             conflict = f"DO UPDATE SET {update} WHERE {changed}" if data else "DO NOTHING"
@@ -205,8 +204,8 @@ class Store:
                     replace_by: Sequence[str] = ()) -> int:
         """Upsert a batch on its natural key; returns how many rows were inserted or changed."""
         self.begin()
-        self.ensure_table(batch.table, batch.columns, batch.types, batch.key)
-        tail = (run_id, batch.provenance.sha256)
+        self.ensure_table(batch.table, batch.columns, batch.types, batch.key, batch.references)
+        tail = (self.run_key(run_id), self.fetch_key(batch, run_id))
         before = self.conn.total_changes
         if batch.rows:
             sql = self._upsert_statement(batch.table, tuple(batch.columns), tuple(batch.key))
@@ -217,15 +216,20 @@ class Store:
             self._remember_keys(batch, tuple(replace_by))
         if batch.complete_for is not None:
             written += self._remove_missing_within(batch)
-        self.conn.execute(
-            "INSERT INTO _fetches VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
-            "SET rows = rows + excluded.rows",
-            (run_id, batch.source_id, batch.table, batch.provenance.url, batch.provenance.sha256,
-             batch.provenance.fetched_at, len(batch.rows)),
-        )
         if batch.quarantine:
             self.write_quarantine(batch, run_id, batch.quarantine)
         return written
+
+    def fetch_key(self, batch: Batch, run_id: str) -> int:
+        """The `_fetches` row of the batch's response (created or counted up): its id is what
+        rows carry in `_fetch`."""
+        return self.conn.execute(
+            f"INSERT INTO _fetches ({FETCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (run_id, table_name, url, sha256) DO UPDATE "
+            "SET rows = rows + excluded.rows RETURNING id",
+            (run_id, batch.source_id, batch.table, batch.provenance.url, batch.provenance.sha256,
+             batch.provenance.fetched_at, len(batch.rows)),
+        ).fetchone()[0]
 
     def write_quarantine(self, batch: Batch, run_id: str, rows: list[Quarantined]) -> None:
         """Upsert on the quarantined row's natural key: crawling the same data again leaves

@@ -56,6 +56,8 @@ class Batch:
     "0301" must stay text). `complete_for`, when given as (column, values), says the batch holds
     every row the table should have for those values of that key column (an organisation's full
     list of categories): stored rows with those values that the batch lacks are removed.
+    `references` maps a column to the dimension table whose `code` it names (labels, units and
+    other per-code facts are stored there once, not on every row).
     """
 
     source_id: str
@@ -67,6 +69,7 @@ class Batch:
     types: dict[str, type] = field(default_factory=dict)
     quarantine: list[Quarantined] = field(default_factory=list)
     complete_for: tuple[str, tuple] | None = None
+    references: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.table:

@@ -54,6 +54,7 @@ N_REGIONS = 357
 SYMBOLS = ("..", ":", ".", "-")
 TARGET_RATIO = 0.7
 TARGET_PEAK_MB = 1024
+TARGET_BYTES_PER_CELL = 80
 
 MANIFEST = f"""\
 # Written by benchmarks/ingest_jsonstat.py for its synthetic table; never shipped.
@@ -102,7 +103,7 @@ def region_codes(n: int = N_REGIONS) -> tuple[list[str], str]:
     return sorted(codes[:n]), "made-up 4-digit codes"
 
 
-def synthetic_table(seed: int = 7459) -> tuple[bytes, int, str]:
+def synthetic_table(seed: int = 7459, table_id: str = TABLE_ID) -> tuple[bytes, int, str]:
     regions, origin = region_codes()
     sizes = [len(regions), len(SEXES), len(AGES), 1, len(YEARS)]
     cells = 1
@@ -121,7 +122,7 @@ def synthetic_table(seed: int = 7459) -> tuple[bytes, int, str]:
 
     doc = {
         "version": "2.0", "class": "dataset",
-        "label": f"{TABLE_ID}: Synthetic population, by region, sex, age and year",
+        "label": f"{table_id}: Synthetic population, by region, sex, age and year",
         "source": "atlas_crawl benchmark", "updated": "2026-03-01T07:00:00Z",
         "role": {"time": ["Tid"], "metric": ["ContentsCode"], "geo": ["Region"]},
         "id": ["Region", "Kjonn", "Alder", "ContentsCode", "Tid"],
@@ -138,7 +139,7 @@ def synthetic_table(seed: int = 7459) -> tuple[bytes, int, str]:
                 "unit": {"Personer1": {"base": "personer", "decimals": 0}}}},
             "Tid": {"label": "år", "category": category(YEARS, YEARS)},
         },
-        "extension": {"px": {"tableid": TABLE_ID, "decimals": 0}},
+        "extension": {"px": {"tableid": table_id, "decimals": 0}},
         "value": values,
         "status": status,
     }
@@ -192,14 +193,27 @@ def _last_run(db: str) -> dict:
 
 
 def pipeline_batches(body: bytes, url: str):
-    """The spider's own path from bytes to Batch items (SsbTableSpider.dataset_batches)."""
+    """The spider's own path from bytes to Batch items (SsbTableSpider.dataset_batches): the
+    dimension tables (code -> label, unit, ...), then the narrow cells."""
+    from atlas_crawl.dimensions import dimension_table
     from atlas_crawl.formats import jsonstat
     from atlas_crawl.items import Batch, Provenance
 
     dataset = jsonstat.decode(body)
-    return Batch.chunked(dataset.rows(), source_id=SOURCE_ID, columns=dataset.columns,
-                         key=dataset.key, provenance=Provenance.of(url, body),
-                         types={"value": float, "decimals": int})
+    provenance = Provenance.of(url, body)
+    references = {}
+    for dim, columns, rows in dataset.dimension_tables():
+        table = references[dim.column] = dimension_table(SOURCE_ID, dim.column)
+        yield Batch(SOURCE_ID, columns, rows, ["code"], provenance, table=table,
+                    types={"decimals": int})
+    yield from Batch.chunked(dataset.fact_rows(), source_id=SOURCE_ID,
+                             columns=dataset.fact_columns, key=dataset.key,
+                             provenance=provenance, types={"value": float},
+                             references=references)
+
+
+def is_fact(batch) -> bool:
+    return batch.table == SOURCE_ID
 
 
 def child_direct(args) -> dict:
@@ -218,7 +232,7 @@ def child_direct(args) -> dict:
     for batch in pipeline_batches(body, path.as_uri()):
         batch = geography.process_item(contract.process_item(batch))
         written += store.write_batch(batch, run_id)
-        received += len(batch.rows)
+        received += len(batch.rows) if is_fact(batch) else 0
         batch.rows = []
     store.commit()
     store.finish_run(run_id, status="ok", source_ids=[SOURCE_ID], received=received,
@@ -238,24 +252,26 @@ def child_baseline(args) -> dict:
     contract, geography = ContractPipeline(), GeographyPipeline()
     path = Path(args.file)
     body = path.read_bytes()
-    run_id = dbmod.new_run_id("ssb_table")
     rows: list[tuple] = []
-    columns = key = types = None
+    columns = key = types = references = None
+    tail = (1, 1)  # the run and fetch keys (_run, _fetch) of the first run of a new database
     for batch in pipeline_batches(body, path.as_uri()):
+        if not is_fact(batch):
+            continue
         batch = geography.process_item(contract.process_item(batch))
-        tail = (run_id, batch.provenance.sha256)
         rows.extend(row + tail for row in batch.rows)
-        columns, key, types = batch.columns, batch.key, batch.types
+        columns, key, types, references = (batch.columns, batch.key, batch.types,
+                                           batch.references)
     del body
 
     # The table exactly as the store would create it, then a plain connection.
     store = dbmod.Store(args.db)
-    store.ensure_table(SOURCE_ID, columns, types, key)
+    store.ensure_table(SOURCE_ID, columns, types, key, references)
     store.close()
     conn = sqlite3.connect(args.db, isolation_level=None)
     for pragma in dbmod.CONNECTION_PRAGMAS:
         conn.execute(pragma)
-    all_columns = [*columns, dbmod.RUN_COLUMN, dbmod.SOURCE_COLUMN]
+    all_columns = [*columns, dbmod.RUN_COLUMN, dbmod.FETCH_COLUMN]
     sql = (f"INSERT INTO {dbmod.quote(SOURCE_ID)} ({', '.join(map(dbmod.quote, all_columns))}) "
            f"VALUES ({', '.join('?' * len(all_columns))})")
     started = time.perf_counter()
@@ -306,6 +322,21 @@ def stored_rows_equal(a: Path, b: Path) -> tuple[bool, int]:
         return count == other and differing == 0, count
     finally:
         conn.close()
+
+
+def stored_bytes(db: Path) -> tuple[int, int | None]:
+    """(size of the database file, bytes of the cells' table alone when SQLite has dbstat)."""
+    total = sum(Path(f"{db}{s}").stat().st_size for s in ("", "-wal")
+                if Path(f"{db}{s}").exists())
+    conn = sqlite3.connect(db)
+    try:
+        table = conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name = ?",
+                             (SOURCE_ID,)).fetchone()[0]
+    except sqlite3.OperationalError:  # SQLite built without SQLITE_ENABLE_DBSTAT_VTAB
+        table = None
+    finally:
+        conn.close()
+    return total, table
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -379,6 +410,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{per_round:.2f})")
         print(f"peak RSS, pipeline       {peak:>12.0f} MB  target <= {TARGET_PEAK_MB} MB: "
               f"{'met' if peak <= TARGET_PEAK_MB else 'OVER'}")
+        total, table = stored_bytes(pipeline_db)
+        alone = f"; the cells' table alone {table / cells:.1f}" if table else ""
+        print(f"bytes per cell           {total / cells:>12.1f}   target <= "
+              f"{TARGET_BYTES_PER_CELL}: {'met' if total / cells <= TARGET_BYTES_PER_CELL else 'OVER'}"
+              f"  (database file {total / 1e6:.0f} MB{alone})")
         print(f"peak RSS, raw baseline   {max(r['peak_mb'] for r in baseline_runs):>12.0f} MB  "
               f"(all final rows held in memory before the clock)")
         return 0 if same else 1

@@ -162,8 +162,8 @@ async def test_the_feed_continues_from_the_stored_cursor(tmp_path):
     db = tmp_path / "atlas.db"
     conn = sqlite3.connect(str(db))
     conn.execute("CREATE TABLE brreg_feed_cursor (feed TEXT PRIMARY KEY, oppdateringsid INTEGER,"
-                 " dato TEXT, _run_id TEXT, _source_sha256 TEXT)")
-    conn.execute("INSERT INTO brreg_feed_cursor VALUES ('enheter', 16427810, 'x', 'r', 's')")
+                 " dato TEXT, _run INTEGER, _fetch INTEGER)")
+    conn.execute("INSERT INTO brreg_feed_cursor VALUES ('enheter', 16427810, 'x', 1, 1)")
     conn.commit()
     conn.close()
     # -a oppdateringsid is ignored once a cursor exists: the walk starts at 16427811.

@@ -170,9 +170,10 @@ def test_table_page_shows_title_licence_source_and_golden_numbers(catalogue, bro
     assert "Attribution: Kilde: Statistisk sentralbyrå, tabell 07459" in seen
     # Oslo first, with its name next to its code (foreign key to dim_place) and SSB's number
     assert "Oslo 0301" in seen
+    # SSB's own label, from the table's region dimension (ssb_07459__region), next to its code;
     # a count stored as REAL reads as an integer (699827, not 699827.0)
     assert oslo["value"] == int(oslo["value"])
-    assert re.search(rf"K-0301 Oslo .{{0,80}}? {int(oslo['value'])} ", seen), seen[:3000]
+    assert re.search(rf"Oslo K-0301 .{{0,80}}? {int(oslo['value'])} ", seen), seen[:3000]
     assert f"{oslo['value']}" not in seen
     # the column descriptions are folded away, so the rows come first
     assert "What each column means" in seen

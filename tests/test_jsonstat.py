@@ -183,6 +183,34 @@ def test_metric_dimension_gives_unit_and_decimals():
         ("Antall", "Antall label", None, None, 40), ("Antall", "Antall label", None, None, 41)]
 
 
+def test_narrow_rows_hold_codes_and_dimension_tables_the_labels():
+    document = doc(["ContentsCode", "Tid"], {"ContentsCode": ["Andel", "Antall"],
+                                             "Tid": ["2024", "2025"]}, [12.5, None, 40, 41])
+    document["role"] = {"metric": ["ContentsCode"], "time": ["Tid"]}
+    document["status"] = {"1": ".."}
+    document["updated"] = "2026-03-01T07:00:00Z"
+    document["dimension"]["ContentsCode"]["category"]["unit"] = {
+        "Andel": {"base": "prosent", "decimals": 1}}
+    d = decode(document)
+    assert d.fact_columns == ["contentscode", "tid", "value", "status"]
+    assert list(d.fact_rows()) == [("Andel", "2024", 12.5, None), ("Andel", "2025", None, ".."),
+                                   ("Antall", "2024", 40, None), ("Antall", "2025", 41, None)]
+    tables = {dim.column: (columns, rows) for dim, columns, rows in d.dimension_tables()}
+    assert tables["contentscode"] == (
+        ["code", "label", "unit", "decimals", "updated"],
+        [("Andel", "Andel label", "prosent", 1, "2026-03-01T07:00:00Z"),
+         ("Antall", "Antall label", None, None, "2026-03-01T07:00:00Z")])
+    assert tables["tid"] == (["code", "label"], [("2024", "2024 label"), ("2025", "2025 label")])
+
+
+def test_without_a_metric_dimension_updated_stays_on_the_cells():
+    document = doc(["Tid"], {"Tid": ["2024"]}, [7])
+    document["updated"] = "2026-03-01T07:00:00Z"
+    d = decode(document)
+    assert d.fact_columns == ["tid", "value", "status", "updated"]
+    assert list(d.fact_rows()) == [("2024", 7, None, "2026-03-01T07:00:00Z")]
+
+
 def test_size_that_disagrees_with_the_index_is_an_error():
     document = doc(["A", "B"], {"A": ["a1", "a2"], "B": ["b1"]}, [1, 2])
     document["size"] = [3, 1]

@@ -219,6 +219,8 @@ def test_removal_guard_against_a_truncated_sitemap():
 
 
 def write(store, outcome, run):
+    store.conn.execute("INSERT OR IGNORE INTO _runs (run_id, spider, started, status) "
+                       "VALUES (?, 'sitemap_monitor', ?, 'ok')", (run, T0))
     store.begin()
     for batch in outcome.batches(Provenance("https://www.imdi.no/robots.txt", "d" * 64, T0)):
         store.write_batch(batch, run)

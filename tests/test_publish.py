@@ -82,19 +82,19 @@ def build_db(path: Path) -> None:
     CREATE TABLE lowinc (region TEXT NOT NULL, region_label TEXT, region_canonical TEXT,
         region_current TEXT, region_level TEXT, contentscode TEXT NOT NULL,
         contentscode_label TEXT, tid TEXT NOT NULL, unit TEXT, value REAL, status TEXT,
-        _run_id TEXT, _source_sha256 TEXT, PRIMARY KEY (region, contentscode, tid));
+        _run INTEGER, _fetch INTEGER, PRIMARY KEY (region, contentscode, tid));
     CREATE TABLE monthly (region TEXT NOT NULL, region_canonical TEXT, region_current TEXT,
         region_level TEXT, measure TEXT NOT NULL, period TEXT NOT NULL, value REAL, status TEXT,
-        _run_id TEXT, _source_sha256 TEXT, PRIMARY KEY (region, measure, period));
+        _run INTEGER, _fetch INTEGER, PRIMARY KEY (region, measure, period));
     CREATE TABLE settled (year INTEGER NOT NULL, level TEXT NOT NULL, name TEXT NOT NULL,
         metric TEXT NOT NULL, value INTEGER, status TEXT, name_canonical TEXT, name_current TEXT,
-        name_level TEXT, _run_id TEXT, _source_sha256 TEXT,
+        name_level TEXT, _run INTEGER, _fetch INTEGER,
         PRIMARY KEY (year, level, name, metric));
     CREATE TABLE kids (indicator TEXT NOT NULL, region TEXT NOT NULL, region_canonical TEXT,
         region_current TEXT, region_level TEXT, year INTEGER NOT NULL, value REAL, status TEXT,
-        _run_id TEXT, _source_sha256 TEXT, PRIMARY KEY (indicator, region, year));
+        _run INTEGER, _fetch INTEGER, PRIMARY KEY (indicator, region, year));
     CREATE TABLE kids_indikatorer (indicator TEXT PRIMARY KEY NOT NULL, title TEXT,
-        _run_id TEXT, _source_sha256 TEXT);
+        _run INTEGER, _fetch INTEGER);
     INSERT INTO kids VALUES ('4', '0301', '0301', '0301', 'kommune', 2023, 7.4, NULL, 'r4', 'h'),
                             ('17', '0301', '0301', '0301', 'kommune', 2023, 12.0, NULL, 'r4', 'h');
     INSERT INTO kids_indikatorer VALUES ('4', 'Tab. 4: Barn i husholdninger med sosialhjelp',

@@ -146,8 +146,8 @@ async def test_record_then_replay_without_the_server(tmp_path):
 def _hashes(db: Path) -> list:
     conn = sqlite3.connect(db)
     try:
-        return conn.execute(f'SELECT kommune, year, _source_sha256 FROM "{SOURCE}" '
-                            "ORDER BY 1, 2").fetchall()
+        return conn.execute(f'SELECT t.kommune, t.year, f.sha256 FROM "{SOURCE}" AS t '
+                            "JOIN _fetches AS f ON f.id = t._fetch ORDER BY 1, 2").fetchall()
     finally:
         conn.close()
 

@@ -53,16 +53,20 @@ async def test_a_saved_05803_response_is_stored_with_every_status(tmp_path, real
         ("Skilsmisse", "1735"), ("Skilsmisse", "1736"), ("Skilsmisse", "2026")]
     assert all(v is None for v, s in got.values() if s)
 
-    row = next(r for r in table_rows(db, "ssb_05803") if r["contentscode"] == "Personer")
-    assert row["contentscode_label"] == "Befolkning 1. januar"
-    assert (row["unit"], row["decimals"], row["updated"]) == ("personer", 0,
-                                                              "2026-04-15T06:00:00Z")
+    # Labels, unit, decimals and `updated` are stored once per code, in the dimension table.
+    assert "contentscode_label" not in table_rows(db, "ssb_05803")[0]
+    dims = {r["code"]: r for r in table_rows(db, "ssb_05803__contentscode")}
+    personer = dims["Personer"]
+    assert personer["label"] == "Befolkning 1. januar"
+    assert (personer["unit"], personer["decimals"], personer["updated"]) == (
+        "personer", 0, "2026-04-15T06:00:00Z")
     sha = hashlib.sha256(real_file.read_bytes()).hexdigest()
     conn = sqlite3.connect(db)
     try:
-        assert conn.execute("SELECT DISTINCT _source_sha256 FROM ssb_05803").fetchall() == [(sha,)]
-        assert conn.execute("SELECT url, rows FROM _fetches").fetchall() == [
-            (real_file.resolve().as_uri(), 12)]
+        assert conn.execute("SELECT DISTINCT f.sha256 FROM ssb_05803 AS t "
+                            "JOIN _fetches AS f ON f.id = t._fetch").fetchall() == [(sha,)]
+        assert conn.execute("SELECT url, rows FROM _fetches WHERE table_name = 'ssb_05803'"
+                            ).fetchall() == [(real_file.resolve().as_uri(), 12)]
         # Codes and periods stay text.
         assert conn.execute("SELECT typeof(tid), typeof(value) FROM ssb_05803 "
                             "WHERE tid = '2026' AND contentscode = 'Personer'").fetchone() == (

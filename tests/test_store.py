@@ -106,11 +106,15 @@ async def test_same_data_twice_leaves_the_table_identical(tmp_path):
     assert first["error"] is None and first["spider"] == "test_store_rows"
     assert json.loads(first["arguments"]) == {"file": file}
     before = dump(db)
-    assert {row[4] for row in before} == {first["run_id"]}
+    assert {row[4] for row in before} == {first["id"]}
+    # Every row traces to the response it came from: row -> _fetches (URL, sha256, time).
+    assert query(db, f'SELECT DISTINCT f.run_id, f.url, length(f.sha256) FROM "{SOURCE}" AS t '
+                     "JOIN _fetches AS f ON f.id = t._fetch") == [
+        (first["run_id"], Path(file).as_uri(), 64)]
 
     second = await run(db, file)
     assert (second["status"], second["rows_received"], second["rows_written"]) == ("ok", 4, 0)
-    assert dump(db) == before  # _run_id still names the run that wrote the rows
+    assert dump(db) == before  # _run still names the run that wrote the rows
     # Two batches of one response are one fetch of 4 rows, per run.
     assert query(db, "SELECT run_id, rows FROM _fetches ORDER BY rowid") == [
         (first["run_id"], 4), (second["run_id"], 4)]
@@ -122,7 +126,7 @@ async def test_codes_stay_text_and_values_real(tmp_path):
     await run(db, feed(tmp_path, "v1", [V1]))
     types = {r[1]: r[2] for r in query(db, f'PRAGMA table_info("{SOURCE}")')}
     assert types == {"kommune": "TEXT", "year": "TEXT", "value": "REAL", "status": "TEXT",
-                     "_run_id": "TEXT", "_source_sha256": "TEXT"}
+                     "_run": "INTEGER", "_fetch": "INTEGER"}
     assert query(db, f'SELECT typeof(kommune), kommune, typeof(value), value FROM "{SOURCE}" '
                      "ORDER BY kommune, year LIMIT 1") == [("text", "0301", "real", 1.0)]
     assert query(db, f'SELECT value, status FROM "{SOURCE}" WHERE kommune = ? AND year = ?',
@@ -141,8 +145,8 @@ async def test_a_changed_value_rewrites_only_its_row(tmp_path):
     second = await run(db, feed(tmp_path, "v2", [changed]))
     assert second["rows_written"] == 1
     stored = {(r[0], r[1]): (r[2], r[4]) for r in dump(db)}
-    assert stored[("0301", "2025")] == (2.5, second["run_id"])
-    assert stored[("0301", "2024")] == (1.0, first["run_id"])
+    assert stored[("0301", "2025")] == (2.5, second["id"])
+    assert stored[("0301", "2024")] == (1.0, first["id"])
 
 
 @pytest.mark.parametrize(("how", "message", "received"), [
@@ -190,8 +194,8 @@ async def test_write_mode_replace_removes_rows_not_delivered(tmp_path):
     assert second["status"] == "ok"
     assert second["rows_written"] == 1  # the removal is a change
     assert [(r[0], r[1], r[4]) for r in dump(db, REPLACING)] == [
-        ("0301", "2024", first["run_id"]), ("0301", "2025", first["run_id"]),
-        ("1103", "2024", first["run_id"])]
+        ("0301", "2024", first["id"]), ("0301", "2025", first["id"]),
+        ("1103", "2024", first["id"])]
 
     third = await run(db, feed(tmp_path, "v2", [V1[:2], V1[2:3]]), source_id=REPLACING)
     assert third["rows_written"] == 0 and len(dump(db, REPLACING)) == 3
@@ -322,3 +326,24 @@ def test_complete_for_must_name_a_key_column():
     with pytest.raises(ValueError, match="complete_for column 'category' is not a key column"):
         Batch("cats", ["orgnr", "category"], [], ["orgnr"], PROV,
               complete_for=("category", ("a",)))
+
+
+def test_references_link_codes_to_their_dimension_table(tmp_path):
+    db = tmp_path / "atlas.db"
+    store = Store(db)
+    run_id = store.start_run("manual", {})
+    dim = f"{SOURCE}__kommune"
+    store.write_batch(Batch(SOURCE, ["code", "label"], [("0301", "Oslo")], ["code"], PROV,
+                            table=dim), run_id)
+    store.write_batch(Batch(SOURCE, COLUMNS, [tuple(r) for r in V1[:1]], KEY, PROV,
+                            references={"kommune": dim}), run_id)
+    store.commit()
+    store.close()
+    assert sorted((r[3], r[2], r[4]) for r in query(db, f'PRAGMA foreign_key_list("{SOURCE}")')
+                  ) == [("_fetch", "_fetches", "id"), ("_run", "_runs", "id"),
+                        ("kommune", dim, "code")]
+    # Clustered on the natural key: no rowid, no second copy of the key in an index.
+    assert query(db, "SELECT sql LIKE '%WITHOUT ROWID' FROM sqlite_master WHERE name = ?",
+                 SOURCE) == [(1,)]
+    assert query(db, f'SELECT t.kommune, d.label FROM "{SOURCE}" AS t '
+                     f'JOIN "{dim}" AS d ON d.code = t.kommune') == [("0301", "Oslo")]

@@ -5,6 +5,9 @@ Each dimension gives a code and a label column; the metric dimension (role `metr
 ContentsCode) also gives `unit` and `decimals`. Then `value`, `status` and `updated`. A suppressed
 or missing cell keeps value NULL and its symbol in `status` (`..`, `:`, `.`, `-`, `*`): nothing is
 imputed. Cells are in row-major order: the last dimension varies fastest.
+
+For storage, `fact_rows()` gives the narrow form (codes, value, status) and `dimension_tables()`
+the labels, units and `updated` once per code.
 """
 
 from __future__ import annotations
@@ -78,6 +81,39 @@ class Dataset:
             else:
                 per_dim.append([(c, lab, *u) for c, lab, u in
                                 zip(dim.codes, dim.labels, dim.units)])
+        return self._assemble(per_dim, (self.updated,))
+
+    # -- narrow storage: codes in the fact table, per-code facts in dimension tables ----------
+
+    @property
+    def fact_columns(self) -> list[str]:
+        """Codes, `value`, `status` (and `updated` when no dimension carries units to hold it)."""
+        columns = [*self.key, "value", "status"]
+        return columns if self._has_units else [*columns, "updated"]
+
+    def fact_rows(self) -> Iterator[tuple]:
+        """All cells as tuples in `fact_columns` order: codes only, no labels."""
+        per_dim = [[(c,) for c in dim.codes] for dim in self.dimensions]
+        return self._assemble(per_dim, () if self._has_units else (self.updated,))
+
+    def dimension_tables(self) -> list[tuple[Dimension, list[str], list[tuple]]]:
+        """Per dimension: (dimension, columns, rows) of its code -> label table; the metric
+        dimension (units) also holds `unit`, `decimals` and the dataset's `updated`."""
+        tables = []
+        for dim in self.dimensions:
+            if dim.units is None:
+                tables.append((dim, ["code", "label"], list(zip(dim.codes, dim.labels))))
+            else:
+                tables.append((dim, ["code", "label", "unit", "decimals", "updated"],
+                               [(c, lab, *u, self.updated)
+                                for c, lab, u in zip(dim.codes, dim.labels, dim.units)]))
+        return tables
+
+    @property
+    def _has_units(self) -> bool:
+        return any(dim.units is not None for dim in self.dimensions)
+
+    def _assemble(self, per_dim: list[list[tuple]], tail: tuple) -> Iterator[tuple]:
         if not per_dim:
             return iter(())
         if len(self.values) != self.size:
@@ -87,8 +123,7 @@ class Dataset:
                     key=lambda k: max(prod(sizes[:k]), prod(sizes[k:])))
         heads = starmap(add, product(_combinations(per_dim[:split]),
                                      _combinations(per_dim[split:])))
-        cells = zip(self.values, _status_per_cell(self.status, self.size),
-                    repeat(self.updated))
+        cells = zip(self.values, _status_per_cell(self.status, self.size), *map(repeat, tail))
         return map(add, heads, cells)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from operator import itemgetter
 
+from atlas_crawl.dimensions import fact_table_of
 from atlas_crawl.items import Batch
 from atlas_crawl.manifests import ManifestError, get_manifest
 
@@ -27,7 +28,8 @@ def check_batch(batch: Batch) -> None:
         raise ContractError(str(exc)) from None
     where = f"{batch.source_id} ({batch.provenance.url})"
     if (batch.table not in manifest.table_names and not batch.table.startswith("dim_")
-            and batch.table not in SHARED_TABLES):
+            and batch.table not in SHARED_TABLES
+            and fact_table_of(batch.table) not in manifest.table_names):
         raise ContractError(
             f"{where}: table {batch.table!r} is not declared in {manifest.path.name} "
             f"(declared: {list(manifest.table_names)})"

@@ -25,7 +25,7 @@ import sqlite_utils
 
 from atlas_crawl.formats.monitor import MONITOR_MANIFEST
 from atlas_crawl.manifests import Manifest, all_manifests
-from atlas_crawl.publish import compare, dims, metadata, queries, search, sources, views
+from atlas_crawl.publish import compare, dims, fast, metadata, queries, search, sources, views
 from atlas_crawl.publish.profile import TableProfile, profile_table, quote, table_names, view_names
 from atlas_crawl.publish.site import charts
 from atlas_crawl.publish.source_views import make_source_views
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 #: Tables the catalogue describes itself rather than profiling as data.
 NOT_DATA = {"_runs", "_fetches", "quarantine", "raw_files", sources.SOURCES, dims.DIM_PLACE,
             dims.DIM_PERIOD, "source_status",
-            search.SEARCH_TABLE}
+            search.SEARCH_TABLE, fast.FACET_COUNTS}
 
 
 @dataclass
@@ -52,6 +52,8 @@ class PublishReport:
     places: dict[str, int] = field(default_factory=dict)
     queries: list[str] = field(default_factory=list)
     search_rows: int = 0
+    facet_counts: int = 0
+    inspect_path: Path | None = None
 
 
 def is_data_table(name: str) -> bool:
@@ -120,6 +122,7 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
 
         for name, prof in profiles.items():
             prof.lookups = dims.source_lookups(prof, profiles)
+            prof.lookups.update(dims.dimension_lookups(conn, prof))
         for name, prof in profiles.items():
             if name.startswith("dim_"):
                 continue
@@ -151,6 +154,7 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
                     if not n.startswith("dim_")}
         filters = {n: chart_filters(conn, p) for n, p in profiles.items()
                    if not n.startswith("dim_")}
+        report.facet_counts = fast.build_facet_counts(conn, profiles)
         present = set(table_names(conn)) | set(view_names(conn)) | {search.SEARCH_TABLE}
         other_views = {v: view_manifest(v, manifests) for v in view_names(conn)
                        if v not in annual}
@@ -170,6 +174,7 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
         # Serving is immutable: everything must be in the main database file.
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.execute("PRAGMA journal_mode=DELETE")
+        report.inspect_path = fast.write_inspect_file(conn, db_path)
     finally:
         conn.close()
     log.info("published %s: %d tables (%d with new foreign keys), %d annual views, %d sources, "

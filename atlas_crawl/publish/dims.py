@@ -7,9 +7,10 @@
   them, and from the geography snapshot bundled with the package for every other code.
 - Foreign keys from each table's place code columns to `dim_kommune` / `dim_fylke` / `dim_bydel`
   (a column of one declared level, when that table has a unique code) or `dim_place` (mixed
-  levels), and from text period columns to `dim_period`. Adding a foreign key rebuilds the table's
-  schema (sqlite-utils `transform`); the rows are copied unchanged, and a table that already has
-  the right keys is left alone, so publishing twice changes nothing.
+  levels), and from text period columns to `dim_period`. Adding a foreign key rewrites the table's
+  CREATE TABLE in the schema (no rows are copied; sqlite-utils `transform` only for a table with
+  constraints that cannot be rewritten so), and a table that already has the right keys is left
+  alone, so publishing twice changes nothing.
 - Indexes on the place code and period columns, for facets and the canned queries.
 """
 
@@ -21,8 +22,10 @@ from contextlib import contextmanager
 
 import sqlite_utils
 
+from atlas_crawl.dimensions import is_dimension_table
 from atlas_crawl.publish.periods import parse_period
 from atlas_crawl.publish.profile import TableProfile, quote
+from atlas_crawl.storage_schema import set_foreign_keys
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +217,23 @@ def source_lookups(prof: TableProfile, profiles: dict[str, TableProfile]
     return out
 
 
+def dimension_lookups(conn: sqlite3.Connection, prof: TableProfile
+                      ) -> dict[str, tuple[str, str, str | None]]:
+    """Columns linked by the store to their `<table>__<column>` dimension table (code -> label),
+    other than places and periods: shown by their label in canned queries."""
+    out = {}
+    taken = prof.place_columns() | {prof.period}
+    for _, _, other, column, other_column, *_ in conn.execute(
+            f"PRAGMA foreign_key_list({quote(prof.table)})").fetchall():
+        if column in taken or not is_dimension_table(other):
+            continue
+        columns = {r[1] for r in conn.execute(f"PRAGMA table_info({quote(other)})")}
+        out[column] = (other, other_column, "label" if "label" in columns else None)
+        if "unit" in columns and prof.unit is None:
+            prof.unit_lookup = (other, other_column, column)
+    return out
+
+
 def _mostly_codes(conn: sqlite3.Connection, table: str, column: str) -> bool:
     values = [r[0] for r in conn.execute(
         f"SELECT DISTINCT {quote(column)} FROM {quote(table)} WHERE {quote(column)} IS NOT NULL "
@@ -239,7 +259,9 @@ def apply_foreign_keys(db: sqlite_utils.Database, prof: TableProfile,
     keep = [(fk.column, fk.other_table, fk.other_column) for fk in table.foreign_keys
             if fk.column not in managed]
     new = keep + [(c, t, o) for c, (t, o) in sorted(wanted.items())]
-    table.transform(foreign_keys=new)
+    # In the schema only where possible: no copy of the rows, WITHOUT ROWID kept.
+    if not set_foreign_keys(db.conn, prof.table, new):
+        table.transform(foreign_keys=new)
     return True
 
 

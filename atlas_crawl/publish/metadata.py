@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import yaml
 
+from atlas_crawl.dimensions import SEPARATOR, fact_table_of
 from atlas_crawl.manifests import Manifest
 from atlas_crawl.publish.profile import TableProfile
 from atlas_crawl.publish.site.charts import chart_links_html, table_config
@@ -26,7 +27,7 @@ TITLE = "atlas_crawl: Norway's public statistics"
 DESCRIPTION = ("Public statistics per kommune, fylke and bydel from SSB, NAV, IMDi, Udir, Bufdir, "
                "Brønnøysundregistrene, Husbanken, Lottstift and DSB, harvested with Scrapy. "
                "Every table names its source, licence and meaning; every row names the run and "
-               "the response it came from (_run_id, _source_sha256 → _fetches).")
+               "the response it came from (_run → _runs, _fetch → _fetches: URL, sha256, time).")
 SENSITIVE_NOTE = ("Sensitive indicator: its manifest marks it presentation_policy: sensitive. "
                   "Small numbers about vulnerable groups: present them with their context and "
                   "suppression, and do not single out kommuner or people.")
@@ -47,16 +48,21 @@ STANDARD_COLUMNS = {
     "unit": "Unit of value, as the source states it",
     "decimals": "Decimals the source publishes the value with",
     "updated": "When the source last updated the statistic",
-    "_run_id": "The crawl run that last inserted or changed this row (see _runs)",
-    "_source_sha256": "sha256 of the response the row came from (see _fetches for URL and time)",
+    "_run": "The crawl run that last inserted or changed this row (see _runs)",
+    "_fetch": "The response the row came from (see _fetches for URL, sha256 and time)",
+    "code": "The source's code",
 }
 INTERNAL_TABLES = {
     "_runs": ("Crawl runs", ("One row per crawl: spider, arguments, start, end, status, rows "
               "received / inserted or changed / quarantined, and the error of a failed run."),
-              {"sort_desc": "started", "facets": ["spider", "status"]}),
+              {"sort_desc": "started", "facets": ["spider", "status"], "label_column": "run_id"}),
     "_fetches": ("Fetched responses", ("Every response a run stored rows from: URL, sha256, "
-                 "fetched-at and row count, per table. Join a row's _source_sha256 here."),
-                 {"sort_desc": "fetched_at", "facets": ["source_id", "table_name"]}),
+                 "fetched-at and row count, per table. A row's _fetch is its id here."),
+                 {"sort_desc": "fetched_at", "facets": ["source_id", "table_name"],
+                  "label_column": "url"}),
+    "_facet_counts": ("Precomputed facet counts", ("Counts of the default facets of the large "
+                      "tables, for the whole table and under each facet value, made by publish "
+                      "so their pages need not count millions of rows."), {"hidden": True}),
     "quarantine": ("Quarantined rows", ("Rows that could not be placed or read, with the raw "
                    "value and the reason; nothing is dropped silently."),
                    {"facets": ["source_id", "reason"]}),
@@ -254,6 +260,16 @@ def table_metadata(m: Manifest | None, prof: TableProfile, database: str,
                    chart_filters: dict[str, str] | None = None) -> dict:
     if m is None and prof.table in MONITOR_TABLES:
         meta = known_metadata(prof.table)
+    elif m is None and fact_table_of(prof.table):
+        fact, column = fact_table_of(prof.table), prof.table.rsplit(SEPARATOR, 1)[1]
+        meta = {
+            "title": f"{fact}: codes of {column}",
+            "description_html": (
+                f"<p>The label of every code of <code>{_esc(fact)}.{_esc(column)}</code> (for "
+                "the statistic also its unit, decimals and when the source updated it), stored "
+                f"once per code; <code>{_esc(fact)}</code> links here by foreign key and shows "
+                "the label next to the code.</p>"),
+        }
     elif m is None:
         meta = {
             "title": prof.table,

@@ -26,9 +26,13 @@ PERIOD_NAMES = ("period", "periode", "tid", "year", "aar", "år", "ar", "month",
                 "dato")
 VALUE_NAMES = ("value", "verdi", "antall", "amount", "belop", "beløp")
 PLACE_SUFFIXES = ("_canonical", "_current", "_level", "_geo_status", "_name", "_code")
-BOOKKEEPING = ("_run_id", "_source_sha256")
+BOOKKEEPING = ("_run", "_fetch")
 SAMPLE = 500  # distinct values looked at when deciding what a column holds
 MAX_FACET_VALUES = 60
+# From this size on a table's default facets are key columns only (covered by the primary key
+# and its indexes, so a filtered page counts them without reading rows) and their unfiltered
+# counts are precomputed at publish (publish/fast.py).
+LARGE_TABLE_ROWS = 200_000
 
 
 def quote(name: str) -> str:
@@ -42,6 +46,7 @@ class PlaceColumns:
     current: str | None
     level_column: str | None
     level: str  # the manifest's declared level (any, kommune, ...)
+    raw_holds_codes: bool = False  # the raw column is codes ("0301", "K-0301"), not names
 
 
 @dataclass
@@ -66,6 +71,8 @@ class TableProfile:
     # column -> (table, key column, label column): lookups among a source's own tables, e.g. an
     # indicator code and the table describing the indicators
     lookups: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
+    # (table, column) holding the unit per code, when units live in a dimension table
+    unit_lookup: tuple[str, str, str] | None = None
 
     @property
     def options(self) -> dict:
@@ -104,6 +111,11 @@ def _distinct(conn: sqlite3.Connection, table: str, column: str, limit: int = SA
         f"WHERE {quote(column)} IS NOT NULL LIMIT {limit}")]
 
 
+def _mostly_digits(values: list) -> bool:
+    return bool(values) and sum(any(ch.isdigit() for ch in str(v)) for v in values) \
+        >= 0.9 * len(values)
+
+
 def _count_distinct_upto(conn, table: str, column: str, limit: int) -> int:
     return conn.execute(
         f"SELECT count(*) FROM (SELECT DISTINCT {quote(column)} FROM {quote(table)} "
@@ -131,7 +143,8 @@ def profile_table(conn: sqlite3.Connection, table: str,
             raw=place.column, code=code,
             current=place.column + "_current" if place.column + "_current" in columns else None,
             level_column=place.column + "_level" if place.column + "_level" in columns else None,
-            level=place.level))
+            level=place.level,
+            raw_holds_codes=_mostly_digits(_distinct(conn, table, place.column, 50))))
 
     hint = manifest.period_hint if manifest else None
     # period
@@ -199,6 +212,8 @@ def choose_facets(conn: sqlite3.Connection, prof: TableProfile) -> list[str]:
         wanted.append(prof.unit)
     if prof.status:
         wanted.append(prof.status)
+    if prof.rows >= LARGE_TABLE_ROWS:
+        wanted = [c for c in wanted if c in prof.pk]
     facets = []
     for column in dict.fromkeys(wanted):
         if prof.rows and _count_distinct_upto(conn, prof.table, column,

@@ -70,10 +70,12 @@ def part_sql(prof: TableProfile, patterns: list[str] | None, *, annual_of: str |
     else:
         year = "NULL"
     code, current = _col(place.code), _col(place.current)
-    match = [f":kommune IN ({', '.join(c for c in (code, current) if c != 'NULL')})",
+    # Each term can use an index on its column (publish makes them), so on a table of millions
+    # of rows SQLite reads one kommune's rows instead of scanning.
+    match = [*(f"{c} = :kommune" for c in (code, current) if c != "NULL"),
              (f"{code} IN (SELECT code FROM {DIM_PLACE} WHERE lower(name) = lower(:kommune) "
               "AND level IN ('kommune', 'bydel'))")]
-    if place.raw != place.code:
+    if place.raw != place.code and not place.raw_holds_codes:
         # a name also names the fylke of the same name (Oslo): keep kommune rows, by the resolved
         # level or, while the name is unresolved, by the source's own `level` column
         levels = [_col(c) for c in (place.level_column, "level") if c and c in prof.columns]
@@ -102,7 +104,9 @@ def part_sql(prof: TableProfile, patterns: list[str] | None, *, annual_of: str |
         "year": year,
         "indicator": indicator,
         "value": _col(prof.value),
-        "unit": _col(prof.unit),
+        "unit": _col(prof.unit) if prof.unit or not prof.unit_lookup else (
+            f"(SELECT unit FROM {quote(prof.unit_lookup[0])} WHERE "
+            f"{quote(prof.unit_lookup[1])} = t.{quote(prof.unit_lookup[2])})"),
         "status": _col(prof.status),
         "note": note,
     }

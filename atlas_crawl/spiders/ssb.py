@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 
+from atlas_crawl.dimensions import dimension_table
 from atlas_crawl.formats import jsonstat, pxweb
 from atlas_crawl.manifests import (
     Dimension,
@@ -215,8 +216,18 @@ class SsbTableSpider(AtlasSpider):
 
     def dataset_batches(self, response, dataset: jsonstat.Dataset | None = None):
         dataset = dataset or jsonstat.decode(response.body)
-        yield from self.batches(response, dataset.columns, dataset.rows(), dataset.key,
-                                types={"value": float, "decimals": int})
+        # Labels, units and `updated` once per code in `<table>__<dimension>`; the cells carry
+        # only codes, value and status.
+        references = {}
+        for dim, columns, rows in dataset.dimension_tables():
+            table = dimension_table(self.source_id, dim.column)
+            references[dim.column] = table
+            yield from self.batches(response, columns, rows, ["code"], table=table,
+                                    types={"decimals": int})
+        for batch in self.batches(response, dataset.fact_columns, dataset.fact_rows(),
+                                  dataset.key, types={"value": float}):
+            batch.references = references
+            yield batch
 
     # -- pacing -------------------------------------------------------------------------------
 

@@ -3,7 +3,8 @@
 - `templates/`: a front page for people (sources by topic, search, status symbols explained),
   canned queries titled by their title, column descriptions folded on table pages;
 - `plugins/atlas_site.py`: the Datasette plugin (template data, cell rendering, chart and map
-  pages), a thin layer over `front.py`, `charts.py` and `maps.py`;
+  pages), a thin layer over `front.py`, `charts.py` and `maps.py`; `plugins/precomputed_facets.py`
+  answers row counts and facets of large tables from `_facet_counts` (see `publish/fast.py`);
 - `static/`: the page script and style, and the kommune boundaries for the map.
 """
 

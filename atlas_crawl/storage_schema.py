@@ -1,0 +1,154 @@
+"""The narrow storage layout: the ledger with integer keys, and fact tables clustered on their key.
+
+Every stored row carries two small integers instead of a 33-character run id and a 64-character
+hash: `_run` (-> `_runs.id`) and `_fetch` (-> `_fetches.id`: URL, sha256, fetched-at of the
+response the row came from). Data tables are `WITHOUT ROWID`, stored in their natural key's
+order, so the key is not kept twice (table plus index): about half the bytes per row.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+
+RUN_COLUMN = "_run"
+FETCH_COLUMN = "_fetch"
+SQL_TYPES = {int: "INTEGER", float: "REAL", str: "TEXT", bytes: "BLOB"}
+
+LEDGER_SQL = """
+CREATE TABLE IF NOT EXISTS _runs (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL UNIQUE,
+    spider TEXT NOT NULL,
+    source_ids TEXT,
+    arguments TEXT,
+    started TEXT NOT NULL,
+    finished TEXT,
+    status TEXT NOT NULL,
+    rows_received INTEGER NOT NULL DEFAULT 0,
+    rows_written INTEGER NOT NULL DEFAULT 0,
+    rows_quarantined INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS _fetches (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES _runs (run_id),
+    source_id TEXT NOT NULL,
+    table_name TEXT NOT NULL,
+    url TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    UNIQUE (run_id, table_name, url, sha256)
+);
+"""
+FETCH_COLUMNS = "run_id, source_id, table_name, url, sha256, fetched_at, rows"
+
+OLD_RUN_COLUMN = "_run_id"
+OLD_SOURCE_COLUMN = "_source_sha256"
+
+
+class OldLayoutError(RuntimeError):
+    pass
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def columns_of(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [r[1] for r in conn.execute(f"PRAGMA table_info({quote(table)})")]
+
+
+def is_old_layout(conn: sqlite3.Connection) -> bool:
+    """The wide layout: `_runs` keyed by its text run id, rows carrying `_run_id`."""
+    runs = columns_of(conn, "_runs")
+    return bool(runs) and "id" not in runs
+
+
+def check_layout(conn: sqlite3.Connection, path: str) -> None:
+    if is_old_layout(conn):
+        raise OldLayoutError(
+            f"{path}: the database has the old wide layout (labels, run id and sha256 on every "
+            f"row); convert it once with: python -m atlas_crawl migrate --db {path}")
+
+
+def create_table_sql(table: str, columns: Mapping[str, str], key: Sequence[str], *,
+                     references: Mapping[str, tuple[str, str]] | None = None,
+                     bookkeeping: bool = True) -> str:
+    """CREATE TABLE for a data table: `columns` maps name -> SQL type; key columns NOT NULL;
+    `references` maps a column to (table, column); `_run` and `_fetch` last."""
+    references = dict(references or {})
+    if bookkeeping:
+        columns = {**columns, RUN_COLUMN: "INTEGER", FETCH_COLUMN: "INTEGER"}
+        references.setdefault(RUN_COLUMN, ("_runs", "id"))
+        references.setdefault(FETCH_COLUMN, ("_fetches", "id"))
+    parts = []
+    for name, kind in columns.items():
+        part = f"{quote(name)} {kind}".rstrip()
+        if name in key:
+            part += " NOT NULL"
+        if name in references:
+            other, other_column = references[name]
+            part += f" REFERENCES {quote(other)} ({quote(other_column)})"
+        parts.append(part)
+    if key:
+        parts.append(f"PRIMARY KEY ({', '.join(map(quote, key))})")
+    body = ",\n    ".join(parts)
+    # Clustered on the key; a table without one keeps its rowid.
+    return f"CREATE TABLE {quote(table)} (\n    {body}\n){' WITHOUT ROWID' if key else ''}"
+
+
+def set_foreign_keys(conn: sqlite3.Connection, table: str,
+                     foreign_keys: Sequence[tuple[str, str, str]]) -> bool:
+    """Make `foreign_keys` [(column, other table, other column)] the table's foreign keys by
+    rewriting its CREATE TABLE in the schema: a foreign key does not change how rows are
+    stored, so nothing is copied (a copy of a table of millions of rows takes minutes and, with
+    sqlite-utils' transform, would lose WITHOUT ROWID). Returns False, changing nothing, for a
+    table whose definition holds more than columns, types, NOT NULL, defaults and a primary key.
+    """
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                       (table,)).fetchone()
+    if row is None:
+        raise ValueError(f"no table {table!r}")
+    old_sql = row[0]
+    body = old_sql.upper()
+    if any(word in body for word in ("UNIQUE", "CHECK", "AUTOINCREMENT", "GENERATED",
+                                     "COLLATE", " AS ")):
+        return False
+    info = conn.execute(f"PRAGMA table_info({quote(table)})").fetchall()
+    key = [r[1] for r in sorted(info, key=lambda r: r[5]) if r[5]]
+    references = {column: (other, other_column) for column, other, other_column in foreign_keys}
+    parts = []
+    for _, name, kind, notnull, default, _pk in info:
+        part = f"{quote(name)} {kind}".rstrip()
+        if notnull:
+            part += " NOT NULL"
+        if default is not None:
+            part += f" DEFAULT {default}"
+        if name in references:
+            other, other_column = references[name]
+            part += f" REFERENCES {quote(other)} ({quote(other_column)})"
+        parts.append(part)
+    if key:
+        parts.append(f"PRIMARY KEY ({', '.join(map(quote, key))})")
+    tail = " WITHOUT ROWID" if body.rstrip().endswith("WITHOUT ROWID") else ""
+    new_sql = f"CREATE TABLE {quote(table)} (\n    " + ",\n    ".join(parts) + f"\n){tail}"
+    _write_table_sql(conn, table, new_sql)
+    try:
+        conn.execute(f"SELECT * FROM {quote(table)} LIMIT 1").fetchall()
+    except sqlite3.DatabaseError:
+        _write_table_sql(conn, table, old_sql)
+        raise
+    return True
+
+
+def _write_table_sql(conn: sqlite3.Connection, table: str, sql: str) -> None:
+    version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        conn.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
+                     (sql, table))
+        conn.execute(f"PRAGMA schema_version = {version + 1}")
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")

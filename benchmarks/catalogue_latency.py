@@ -1,0 +1,242 @@
+"""Catalogue latency benchmark: Datasette pages on a 3.1-million-row table, served by the project.
+
+    .venv/bin/python benchmarks/catalogue_latency.py --workdir /tmp/atlas-latency
+    .venv/bin/python benchmarks/catalogue_latency.py --workdir /tmp/atlas-latency --reuse
+
+1. **Build** (skipped with `--reuse` when the database is there): the synthetic 3,103,044-cell
+   JSON-stat2 table of `benchmarks/ingest_jsonstat.py`, numbered 07459 (it has 07459's shape), is
+   crawled with the real pipeline: `scrapy crawl ssb_07459 -a file=<json>` into `atlas.db`.
+2. **Publish**: `python -m atlas_crawl publish` (dimensions, foreign keys, indexes, metadata.yml).
+3. **Serve**: `python -m atlas_crawl serve` on 127.0.0.1, then, per page kind, 2 warm-up requests
+   and `--requests` timed ones, one at a time; prints `p95 <N> ms` per kind.
+
+The page kinds: the table page (HTML), the table's JSON with its default facets, the table
+filtered on one kommune, a facet click (a period value of the default facet), the chart view
+(the table's own "Chart this table" link) and the canned query `population` for one kommune and
+year.
+
+With `--compare`, the same published database is also served with the settings `serve` had
+before this benchmark existed (suggested facets on, no precomputed counts, sql_time_limit_ms
+5000, facet_time_limit_ms 1000), in the same run, and the ratio is printed per page kind.
+Target: every p95 <= 300 ms on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from html import unescape
+from pathlib import Path
+from urllib.error import HTTPError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+sys.path.insert(0, str(PROJECT_DIR / "benchmarks"))
+
+from ingest_jsonstat import synthetic_table
+
+TABLE_ID = "07459"
+TABLE = f"ssb_{TABLE_ID}"
+DATABASE = "atlas"
+KOMMUNE = "0301"
+YEAR = "2020"
+TARGET_P95_MS = 300
+# `serve`'s Datasette settings before this benchmark (atlas_crawl/cli.py at the time).
+OLD_SERVE_SETTINGS = {"default_page_size": "50", "sql_time_limit_ms": "5000",
+                      "facet_time_limit_ms": "1000"}
+
+
+def run(command: list[str], log: Path) -> float:
+    started = time.perf_counter()
+    with log.open("a", encoding="utf-8") as out:
+        done = subprocess.run(command, cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT,
+                              env={**os.environ, "SCRAPY_SETTINGS_MODULE": "atlas_crawl.settings"},
+                              check=False)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(command)} failed (exit {done.returncode}); see {log}")
+    return time.perf_counter() - started
+
+
+def build(work: Path, db: Path) -> None:
+    body, cells, _ = synthetic_table(table_id=TABLE_ID)
+    data = work / f"{TABLE}.json"
+    data.write_bytes(body)
+    del body
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    seconds = run([sys.executable, "-m", "scrapy", "crawl", TABLE, "-a", f"file={data}",
+                   "-s", f"ATLAS_DB={db}", "-s", "LOG_LEVEL=INFO"], work / "crawl.log")
+    conn = sqlite3.connect(db)
+    try:
+        status, rows = conn.execute("SELECT status, rows_received FROM _runs "
+                                    "ORDER BY id DESC LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    if status != "ok" or rows != cells:
+        raise SystemExit(f"crawl stored {rows} of {cells} cells, status {status}; "
+                         f"see {work / 'crawl.log'}")
+    print(f"built {TABLE}: {cells:,} cells with the real pipeline in {seconds:.1f} s "
+          f"({db.stat().st_size / cells:.1f} bytes per cell)", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(command: list[str], port: int, log: Path) -> subprocess.Popen:
+    out = log.open("a", encoding="utf-8")
+    server = subprocess.Popen(command, cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"server exited ({server.returncode}); see {log}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/-/versions.json", timeout=2).read()
+            return server
+        except OSError:
+            time.sleep(0.3)
+    server.terminate()
+    raise SystemExit(f"server did not answer within 120 s; see {log}")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def chart_path(metadata: Path) -> str:
+    """The table's own chart link, from the metadata publish wrote."""
+    text = metadata.read_text(encoding="utf-8")
+    found = re.search(r'class="atlas-chart" href="([^"]+)"', text)
+    if not found:
+        raise SystemExit(f"{metadata}: no chart link for {TABLE}")
+    return unescape(found.group(1)).split("#", 1)[0]
+
+
+def pages(metadata: Path) -> dict[str, str]:
+    base = f"/{DATABASE}/{TABLE}"
+    return {
+        "table page (HTML)": base,
+        "table JSON, default facets": f"{base}.json",
+        "filtered on one kommune": f"{base}?region={KOMMUNE}",
+        "facet click": f"{base}?tid={YEAR}",
+        "chart view": chart_path(metadata),
+        "canned query": f"/{DATABASE}/population?kommune={KOMMUNE}&year={YEAR}",
+    }
+
+
+def fetch(url: str) -> tuple[float, bytes]:
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:
+            body = response.read()
+    except HTTPError as exc:
+        raise SystemExit(f"{url}: HTTP {exc.code}") from None
+    return (time.perf_counter() - started) * 1000, body
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[math.ceil(0.95 * len(ordered)) - 1]
+
+
+def measure(port: int, paths: dict[str, str], n: int) -> dict[str, list[float]]:
+    results = {}
+    for kind, path in paths.items():
+        url = f"http://127.0.0.1:{port}{path}"
+        for _ in range(2):
+            _, body = fetch(url)
+        if kind.startswith("table JSON"):
+            doc = json.loads(body)
+            facets = sorted(doc.get("facet_results", {}))
+            timed_out = doc.get("facets_timed_out", [])
+            print(f"  ({kind}: facets {facets}, timed out {timed_out}, "
+                  f"count {doc.get('filtered_table_rows_count')})", flush=True)
+        results[kind] = [fetch(url)[0] for _ in range(n)]
+        ms = results[kind]
+        print(f"{kind:28} p50 {statistics.median(ms):7.0f} ms   p95 {p95(ms):7.0f} ms   "
+              f"({n} requests) {path}", flush=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("--workdir", help="keep the database here (reuse it with --reuse)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="do not rebuild the table if the database exists")
+    parser.add_argument("--requests", type=int, default=30, help="timed requests per page kind")
+    parser.add_argument("--compare", action="store_true",
+                        help="also serve with the old `serve` settings, in the same run")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="atlas-latency-") as tmp:
+        work = Path(args.workdir or tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        db, metadata = work / f"{DATABASE}.db", work / "metadata.yml"
+        if not (args.reuse and db.exists()):
+            build(work, db)
+        seconds = run([sys.executable, "-m", "atlas_crawl", "publish", "--db", str(db),
+                       "--metadata", str(metadata)], work / "publish.log")
+        print(f"published in {seconds:.1f} s; database {db.stat().st_size / 1e6:.0f} MB "
+              f"({db.stat().st_size / 3_103_044:.1f} bytes per cell with the catalogue's "
+              f"indexes)", flush=True)
+        paths = pages(metadata)
+
+        runs = {}
+        port = free_port()
+        print(f"\nserved by `python -m atlas_crawl serve` (machine: {os.cpu_count()} cores, "
+              f"shared with other jobs):", flush=True)
+        server = start_server([sys.executable, "-m", "atlas_crawl", "serve", "--db", str(db),
+                               "--metadata", str(metadata), "--port", str(port)], port,
+                              work / "serve.log")
+        try:
+            runs["serve"] = measure(port, paths, args.requests)
+        finally:
+            stop_server(server)
+
+        if args.compare:
+            port = free_port()
+            print("\nserved with the old `serve` settings (same database, same run):",
+                  flush=True)
+            command = [sys.executable, "-m", "datasette", "serve", "-i", str(db), "-m",
+                       str(metadata), "-h", "127.0.0.1", "-p", str(port)]
+            for name, value in OLD_SERVE_SETTINGS.items():
+                command += ["--setting", name, value]
+            server = start_server(command, port, work / "serve-old.log")
+            try:
+                runs["old"] = measure(port, paths, args.requests)
+            finally:
+                stop_server(server)
+
+        print()
+        worst = max(p95(ms) for ms in runs["serve"].values())
+        for kind, ms in runs["serve"].items():
+            ratio = ""
+            if "old" in runs:
+                ratio = f"   old settings p95 {p95(runs['old'][kind]):7.0f} ms  " \
+                        f"(x{p95(runs['old'][kind]) / p95(ms):.1f})"
+            print(f"{kind:28} p95 {p95(ms):5.0f} ms{ratio}")
+        print(f"worst p95 {worst:.0f} ms; target <= {TARGET_P95_MS} ms: "
+              f"{'met' if worst <= TARGET_P95_MS else 'SHORT'}")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
