@@ -21,8 +21,7 @@ from pathlib import Path
 import sqlite_utils
 
 from atlas_crawl import dblock
-from atlas_crawl.dimensions import KEY as DIMENSION_KEY
-from atlas_crawl.items import Batch, Quarantined, utc_now
+from atlas_crawl.items import DIMENSION_KEY, Batch, Quarantined, utc_now
 from atlas_crawl.storage_schema import (
     FETCH_COLUMN,
     FETCH_COLUMNS,

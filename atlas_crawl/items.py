@@ -134,3 +134,30 @@ def column_index(columns: Sequence[str], name: str) -> int:
         return list(columns).index(name)
     except ValueError:
         raise KeyError(f"column {name!r} not among {list(columns)}") from None
+
+
+# -- dimension tables ---------------------------------------------------------------------------
+# Labels, units and other per-code facts are stored once per code: a fact table holds codes, the
+# value, its status and two small integers (`_run`, `_fetch`); each coded column that has labels
+# references a dimension table named `<table>__<column>` whose primary key is `code` (Datasette
+# links the two by foreign key and shows the label). The same code in two tables may mean
+# different things (SSB's ContentsCode), so dimension tables belong to one table.
+
+DIMENSION_SEPARATOR = "__"
+DIMENSION_KEY = "code"
+DIMENSION_LABEL = "label"
+
+
+def dimension_table(table: str, column: str) -> str:
+    return f"{table}{DIMENSION_SEPARATOR}{column}"
+
+
+def is_dimension_table(name: str) -> bool:
+    return DIMENSION_SEPARATOR in name.strip("_")
+
+
+def fact_table_of(name: str) -> str | None:
+    """`ssb_07459__region` -> `ssb_07459`; None for a table that is not a dimension table."""
+    if not is_dimension_table(name):
+        return None
+    return name.rsplit(DIMENSION_SEPARATOR, 1)[0]

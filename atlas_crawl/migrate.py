@@ -23,7 +23,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from atlas_crawl.dimensions import KEY, dimension_table
+from atlas_crawl.items import DIMENSION_KEY as KEY
+from atlas_crawl.items import dimension_table
 from atlas_crawl.storage_schema import (
     FETCH_COLUMN,
     LEDGER_SQL,

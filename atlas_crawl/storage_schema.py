@@ -8,6 +8,7 @@ order, so the key is not kept twice (table plus index): about half the bytes per
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 
@@ -113,8 +114,9 @@ def set_foreign_keys(conn: sqlite3.Connection, table: str,
         raise ValueError(f"no table {table!r}")
     old_sql = row[0]
     body = old_sql.upper()
-    if any(word in body for word in ("UNIQUE", "CHECK", "AUTOINCREMENT", "GENERATED",
-                                     "COLLATE", " AS ")):
+    # Whole words only: a column named "checked_at" is no CHECK constraint.
+    if re.search(r"\b(UNIQUE|CHECK|AUTOINCREMENT|GENERATED|COLLATE|AS)\b",
+                 re.sub(r'"[^"]*"', '""', body)):
         return False
     info = conn.execute(f"PRAGMA table_info({quote(table)})").fetchall()
     key = [r[1] for r in sorted(info, key=lambda r: r[5]) if r[5]]

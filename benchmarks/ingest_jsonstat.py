@@ -195,9 +195,8 @@ def _last_run(db: str) -> dict:
 def pipeline_batches(body: bytes, url: str):
     """The spider's own path from bytes to Batch items (SsbTableSpider.dataset_batches): the
     dimension tables (code -> label, unit, ...), then the narrow cells."""
-    from atlas_crawl.dimensions import dimension_table
     from atlas_crawl.formats import jsonstat
-    from atlas_crawl.items import Batch, Provenance
+    from atlas_crawl.items import Batch, Provenance, dimension_table
 
     dataset = jsonstat.decode(body)
     provenance = Provenance.of(url, body)

@@ -81,8 +81,10 @@ async def test_v1_file_colon_cells_and_period_labels_on_their_codes(tmp_path):
     assert last["status"] == "failed" and "-a dataset=NAME" in last["error"]
     await crawl("ssb_table", settings, table="11342", file=str(bundle), dataset="dataset1")
     assert runs(db)[-1]["status"] == "ok"
-    assert _q(db, "SELECT region, region_label, tid, value, status, region_canonical, "
-                  "region_current FROM ssb_11342 WHERE region='3001' ORDER BY tid") == [
+    # the label lives in the table's region dimension, once per code
+    assert _q(db, "SELECT t.region, d.label, t.tid, t.value, t.status, t.region_canonical, "
+                  "t.region_current FROM ssb_11342 AS t JOIN ssb_11342__region AS d "
+                  "ON d.code = t.region WHERE t.region='3001' ORDER BY t.tid") == [
         ("3001", "Halden (2020-2023)", "2019", None, ".", "3001", "3101"),
         ("3001", "Halden (2020-2023)", "2022", 31329.0, None, "3001", "3101"),
         ("3001", "Halden (2020-2023)", "2024", None, ":", "3001", "3101"),

@@ -53,6 +53,6 @@ def test_replay_all_runs_every_case_in_one_process_and_a_failure_does_not_stop_t
                     ("ssb_06083", "ok", 19)]
     assert conn.execute("SELECT count(*) FROM nav_aap").fetchone() == (14,)
     assert conn.execute("SELECT count(*) FROM ssb_06083").fetchone() == (18,)
-    assert conn.execute("SELECT count(DISTINCT _run_id) FROM nav_aap").fetchone() == (1,)
+    assert conn.execute("SELECT count(DISTINCT _run) FROM nav_aap").fetchone() == (1,)
     assert not conn.execute(
         "SELECT name FROM sqlite_master WHERE name = 'bufdir_barnefattigdom'").fetchall()

@@ -137,7 +137,7 @@ def test_every_subcommand_has_help():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     assert set(sub.choices) == {"update", "replay-all", "publish", "serve", "status",
-                                "check-port"}
+                                "check-port", "migrate"}
     for name, command in sub.choices.items():
         assert command.description and len(command.description) > 20, name
         for action in command._actions:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from atlas_crawl.dimensions import fact_table_of
-from atlas_crawl.items import Batch
+from atlas_crawl.items import Batch, fact_table_of
 from atlas_crawl.manifests import ManifestError, get_manifest
 
 

@@ -20,8 +20,7 @@ from atlas_crawl import dblock
 from atlas_crawl import signals as atlas_signals
 from atlas_crawl.db import NotADatabase, ShrinkRefused, Store, new_run_id
 from atlas_crawl.dblock import DEFAULT_WAIT, DatabaseBusy, record_refusal
-from atlas_crawl.dimensions import is_dimension_table
-from atlas_crawl.items import Batch, RawFile, utc_now
+from atlas_crawl.items import Batch, RawFile, is_dimension_table, utc_now
 from atlas_crawl.manifests import all_manifests, manifest_for_table
 from atlas_crawl.pipelines import raw_files
 from atlas_crawl.publish.source_views import make_source_views
@@ -173,14 +172,15 @@ class StorePipeline:
             self.measures.rows_by_source[item.source_id] = (
                 self.measures.rows_by_source.get(item.source_id, 0) + len(item.rows))
         try:
-            self.written += self.store.write_batch(item, self.run_id, replace=replace,
-                                                   replace_by=replace_by)
+            written = self.store.write_batch(item, self.run_id, replace=replace,
+                                             replace_by=replace_by)
         except DatabaseBusy as exc:
             self.refuse(exc)
             item.rows, item.quarantine = [], []
             return item
         if not is_dimension_table(item.table):  # labels of the codes, not rows of data
             self.received += len(item.rows)
+            self.written += written
         self.quarantined += len(item.quarantine)
         self.source_ids.add(item.source_id)
         if self.received >= self._next_progress:

@@ -227,6 +227,10 @@ def profile_part(prof: TableProfile, national: list[str] | None = None) -> str |
     by = ("PARTITION BY " + ", ".join(keys)) if keys else ""
     by_period = "PARTITION BY " + ", ".join([*keys, f"x.{quote(prof.period)}"])
     unit = f"t.{quote(prof.unit)}" if prof.unit else "NULL"
+    if not prof.unit and prof.unit_lookup:  # units kept once per code in a dimension table
+        other, other_column, column = prof.unit_lookup
+        unit = (f"(SELECT u.unit FROM {quote(other)} u "
+                f"WHERE u.{quote(other_column)} = t.{quote(column)})")
     status = f"t.{quote(prof.status)}" if prof.status else "NULL"
     norway = "NULL"
     if national:

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 import sqlite_utils
 
-from atlas_crawl.dimensions import is_dimension_table
+from atlas_crawl.items import is_dimension_table
 from atlas_crawl.publish.periods import parse_period
 from atlas_crawl.publish.profile import TableProfile, quote
 from atlas_crawl.storage_schema import set_foreign_keys

@@ -16,7 +16,8 @@ from urllib.parse import urlencode
 
 import yaml
 
-from atlas_crawl.dimensions import SEPARATOR, fact_table_of
+from atlas_crawl.items import DIMENSION_SEPARATOR as SEPARATOR
+from atlas_crawl.items import fact_table_of
 from atlas_crawl.manifests import Manifest
 from atlas_crawl.publish.profile import TableProfile
 from atlas_crawl.publish.site.charts import chart_links_html, table_config

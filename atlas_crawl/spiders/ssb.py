@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import scrapy
 
-from atlas_crawl.dimensions import dimension_table
 from atlas_crawl.formats import jsonstat, pxweb
+from atlas_crawl.items import dimension_table
 from atlas_crawl.manifests import (
     Dimension,
     Manifest,
