@@ -25,8 +25,9 @@ from atlas_crawl.publish.views import ANNUAL_SUFFIX
 from atlas_crawl.publish.words import STATUS_SYMBOLS, periodicity_words, theme_words
 
 TITLE = "atlas_crawl: Norway's public statistics"
-DESCRIPTION = ("Public statistics per kommune, fylke and bydel from SSB, NAV, IMDi, Udir, Bufdir, "
-               "Brønnøysundregistrene, Husbanken, Lottstift and DSB, harvested with Scrapy. "
+DESCRIPTION = ("Public statistics per kommune, fylke and bydel from SSB, FHI, NAV, IMDi, Udir, "
+               "Bufdir, Brønnøysundregistrene, Husbanken, Lottstift, DSB, Valgdirektoratet and "
+               "Helsedirektoratet, harvested with Scrapy. "
                "Every table names its source, licence and meaning; every row names the run and "
                "the response it came from (_run → _runs, _fetch → _fetches: URL, sha256, time).")
 SENSITIVE_NOTE = ("Sensitive indicator: its manifest marks it presentation_policy: sensitive. "
