@@ -74,6 +74,20 @@ def check_layout(conn: sqlite3.Connection, path: str) -> None:
             f"row); convert it once with: python -m atlas_crawl migrate --db {path}")
 
 
+def column_sql(name: str, kind: str, *, not_null: bool = False, default=None,
+               reference: tuple[str, str] | None = None) -> str:
+    """One column of a CREATE TABLE: name, type, NOT NULL, DEFAULT and REFERENCES."""
+    part = f"{quote(name)} {kind}".rstrip()
+    if not_null:
+        part += " NOT NULL"
+    if default is not None:
+        part += f" DEFAULT {default}"
+    if reference is not None:
+        other, other_column = reference
+        part += f" REFERENCES {quote(other)} ({quote(other_column)})"
+    return part
+
+
 def create_table_sql(table: str, columns: Mapping[str, str], key: Sequence[str], *,
                      references: Mapping[str, tuple[str, str]] | None = None,
                      bookkeeping: bool = True) -> str:
@@ -84,15 +98,8 @@ def create_table_sql(table: str, columns: Mapping[str, str], key: Sequence[str],
         columns = {**columns, RUN_COLUMN: "INTEGER", FETCH_COLUMN: "INTEGER"}
         references.setdefault(RUN_COLUMN, ("_runs", "id"))
         references.setdefault(FETCH_COLUMN, ("_fetches", "id"))
-    parts = []
-    for name, kind in columns.items():
-        part = f"{quote(name)} {kind}".rstrip()
-        if name in key:
-            part += " NOT NULL"
-        if name in references:
-            other, other_column = references[name]
-            part += f" REFERENCES {quote(other)} ({quote(other_column)})"
-        parts.append(part)
+    parts = [column_sql(name, kind, not_null=name in key, reference=references.get(name))
+             for name, kind in columns.items()]
     if key:
         parts.append(f"PRIMARY KEY ({', '.join(map(quote, key))})")
     body = ",\n    ".join(parts)
@@ -123,15 +130,8 @@ def set_foreign_keys(conn: sqlite3.Connection, table: str,
     references = {column: (other, other_column) for column, other, other_column in foreign_keys}
     parts = []
     for _, name, kind, notnull, default, _pk in info:
-        part = f"{quote(name)} {kind}".rstrip()
-        if notnull:
-            part += " NOT NULL"
-        if default is not None:
-            part += f" DEFAULT {default}"
-        if name in references:
-            other, other_column = references[name]
-            part += f" REFERENCES {quote(other)} ({quote(other_column)})"
-        parts.append(part)
+        parts.append(column_sql(name, kind, not_null=bool(notnull), default=default,
+                                reference=references.get(name)))
     if key:
         parts.append(f"PRIMARY KEY ({', '.join(map(quote, key))})")
     tail = " WITHOUT ROWID" if body.rstrip().endswith("WITHOUT ROWID") else ""
