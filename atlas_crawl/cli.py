@@ -56,19 +56,6 @@ def replay_all(db: str, golden: Path = GOLDEN_DIR) -> int:
     return 1 if any(not r.ok for r in results) else 0
 
 
-def last_runs(db: str) -> list[dict]:
-    import sqlite3
-
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(
-            "SELECT * FROM _runs WHERE rowid IN (SELECT max(rowid) FROM _runs GROUP BY spider, "
-            "arguments) ORDER BY spider")]
-    finally:
-        conn.close()
-
-
 def publish(db: str, metadata: str) -> int:
     """Prepare the database for serving (dimensions, foreign keys, views, sources) and write
     metadata.yml; see atlas_crawl/publish/."""

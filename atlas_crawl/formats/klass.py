@@ -180,12 +180,6 @@ def dedupe_changes(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def as_tuples(rows: Iterable[dict[str, Any]], columns: Iterable[str]) -> list[tuple]:
-    """Row dicts -> tuples in ``columns`` order (what a Batch carries)."""
-    columns = tuple(columns)
-    return [tuple(row.get(c) for c in columns) for row in rows]
-
-
 # -- what a crawl asks -----------------------------------------------------------------------
 
 BASE_URL = "https://data.ssb.no/api/klass/v1"
