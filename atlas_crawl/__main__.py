@@ -1,5 +1,5 @@
 import sys
 
-from atlas_crawl.cli import main
+from atlas_crawl.run.cli import main
 
 sys.exit(main())

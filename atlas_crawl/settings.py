@@ -9,7 +9,7 @@ import os
 BOT_NAME = "atlas_crawl"
 SPIDER_MODULES = ["atlas_crawl.spiders"]
 NEWSPIDER_MODULE = "atlas_crawl.spiders"
-COMMANDS_MODULE = "atlas_crawl.commands"
+COMMANDS_MODULE = "atlas_crawl.run.commands"
 
 # Who is asking, and how to reach them: set ATLAS_CONTACT (an e-mail address or URL) in the
 # environment so a publisher can get in touch instead of blocking the crawler.

@@ -52,7 +52,7 @@ DATABASE = "atlas"
 KOMMUNE = "0301"
 YEAR = "2020"
 TARGET_P95_MS = 300
-# `serve`'s Datasette settings before this benchmark (atlas_crawl/cli.py at the time).
+# `serve`'s Datasette settings before this benchmark (atlas_crawl/run/cli.py at the time).
 OLD_SERVE_SETTINGS = {"default_page_size": "50", "sql_time_limit_ms": "5000",
                       "facet_time_limit_ms": "1000"}
 

@@ -216,9 +216,9 @@ def is_fact(batch) -> bool:
 
 
 def child_direct(args) -> dict:
-    from atlas_crawl.db import Store
     from atlas_crawl.pipelines.contract import ContractPipeline
     from atlas_crawl.pipelines.geography import GeographyPipeline
+    from atlas_crawl.store.writes import Store
 
     register_manifest(Path(args.manifest))
     contract, geography = ContractPipeline(), GeographyPipeline()

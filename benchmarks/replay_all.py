@@ -24,7 +24,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from atlas_crawl.golden import golden_cases, table_rows
+from atlas_crawl.run.golden import golden_cases, table_rows
 
 ENV = {**os.environ, "SCRAPY_SETTINGS_MODULE": "atlas_crawl.settings"}
 

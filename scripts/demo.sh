@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up, run `update` on the bundled recordings (replay mode: the change monitor, then every
+# Set up, run `update` on the bundled recordings (replay mode: the change watch, then every
 # source that is due, into atlas.db, then the catalogue metadata), show how fresh each source is,
 # and serve it read-only with Datasette at http://127.0.0.1:8001 (PORT=8002 for another port)
 set -euo pipefail

@@ -14,7 +14,7 @@ import pytest
 import pytest_twisted
 from fakes.local_http import LocalServer
 
-from atlas_crawl.golden import GOLDEN_DIR, crawl, crawl_settings, runs, table_rows
+from atlas_crawl.run.golden import GOLDEN_DIR, crawl, crawl_settings, runs, table_rows
 
 BULK_GZ = GOLDEN_DIR / "brreg_enheter/responses/enheter_lastned_constructed.json.gz"
 SEARCH_PAGE = GOLDEN_DIR / "brreg_enheter_search_page/responses/enheter_search_navn-Sesam_size2_page0.json"

@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest_twisted
 
-from atlas_crawl.golden import GOLDEN_DIR, crawl, crawl_settings, runs, table_rows
+from atlas_crawl.run.golden import GOLDEN_DIR, crawl, crawl_settings, runs, table_rows
 
 BARNEVERN = GOLDEN_DIR / "bufdir_barnevern"
 

@@ -27,10 +27,10 @@ import pytest
 import pytest_twisted
 import yaml
 
-from atlas_crawl.cli import serve_command
-from atlas_crawl.golden import GOLDEN_DIR, GoldenCase, crawl_case, runs
 from atlas_crawl.manifests import all_manifests
 from atlas_crawl.publish import publish
+from atlas_crawl.run.cli import serve_command
+from atlas_crawl.run.golden import GOLDEN_DIR, GoldenCase, crawl_case, runs
 
 pytestmark = pytest.mark.browser
 

@@ -17,11 +17,11 @@ import pytest_twisted
 import yaml
 from twisted.internet.defer import Deferred
 
-from atlas_crawl.cli import PLUGINS_DIR, serve_command
-from atlas_crawl.db import Store
 from atlas_crawl.items import Batch, Provenance
 from atlas_crawl.manifests import parse_manifest
 from atlas_crawl.publish import fast, profile, publish
+from atlas_crawl.run.cli import PLUGINS_DIR, serve_command
+from atlas_crawl.store.writes import Store
 
 SOURCE = "ssb_88888"
 BASE = {

@@ -21,8 +21,8 @@ from openpyxl import Workbook
 from atlas_crawl.fetch import browser_check as challenge
 from atlas_crawl.formats import dsb
 from atlas_crawl.formats.excel import LayoutError
-from atlas_crawl.golden import crawl, crawl_settings, runs, table_rows
 from atlas_crawl.manifests import get_manifest
+from atlas_crawl.run.golden import crawl, crawl_settings, runs, table_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "golden" / "dsb_kommuneundersokelsen"

@@ -28,7 +28,7 @@ NAMES = sorted(LOADER.list())
 WITH_FILE = {
     "ssb_klass": {"url": "https://data.ssb.no/api/klass/v1/classifications/131/codes"
                          "?from=2024-01-01"},
-    "sitemap_monitor": {"provider": "nav"},
+    "sitemap_watch": {"provider": "nav"},
 }
 
 # Brreg's change feeds and Frivillighetsregisteret end their walk at a page without `_embedded`:

@@ -19,7 +19,7 @@ import pytest
 import pytest_twisted
 from openpyxl import load_workbook
 
-from atlas_crawl.golden import crawl, crawl_settings, runs, table_rows
+from atlas_crawl.run.golden import crawl, crawl_settings, runs, table_rows
 
 pytestmark = pytest.mark.faults
 
@@ -259,8 +259,8 @@ def hold_write_lock(db: Path, run_id: str = "20260101T000000Z-other-crawl"):
     """Another crawl, alive in this process, in the middle of its write transaction."""
     import os
 
-    from atlas_crawl import dblock
-    from atlas_crawl.db import Store
+    from atlas_crawl.store import lock as dblock
+    from atlas_crawl.store.writes import Store
 
     Store(db).close()  # the ledger exists, as after any earlier run
     conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
@@ -314,14 +314,14 @@ async def test_fault_second_crawl_waits_for_the_first_and_succeeds(tmp_path):
                 threading.Timer(0.5, lambda: (holder.execute("COMMIT"), holder.close())).start()
 
     handler = ReleaseWhenWaiting()
-    logging.getLogger("atlas_crawl.dblock").addHandler(handler)
+    logging.getLogger("atlas_crawl.store.lock").addHandler(handler)
     try:
         path = tmp_path / "HL060.xlsx"
         path.write_bytes(HL060.read_bytes())
         crawler = await crawl("nav_helt_ledige", nav_settings(db, ATLAS_DB_WAIT=30),
                               file=str(path))
     finally:
-        logging.getLogger("atlas_crawl.dblock").removeHandler(handler)
+        logging.getLogger("atlas_crawl.store.lock").removeHandler(handler)
     assert crawler.atlas_run_status == "ok"
     assert "is busy: run 20260101T000000Z-other-crawl" in waited[0]
     assert runs(db)[-1]["rows_received"] == 46
@@ -333,12 +333,12 @@ def test_fault_kill_9_mid_write_keeps_data_and_marks_the_run_abandoned(tmp_path)
     import subprocess
     import sys
 
-    from atlas_crawl.db import Store
+    from atlas_crawl.store.writes import Store
 
     db = tmp_path / "atlas.db"
     script = f"""
 import sys, time
-from atlas_crawl.db import Store
+from atlas_crawl.store.writes import Store
 from atlas_crawl.items import Batch, Provenance
 store = Store({str(db)!r})
 run = store.start_run("writer", {{}})
@@ -431,7 +431,7 @@ def test_fault_bad_command_line_is_refused_before_crawling(tmp_path, argv, line)
     from scrapy.spiderloader import SpiderLoader
     from scrapy.utils.project import get_project_settings
 
-    from atlas_crawl.commands.outcome import preflight
+    from atlas_crawl.run.commands.outcome import preflight
 
     settings = get_project_settings()
     settings.set("ATLAS_DB", str(tmp_path / "atlas.db"))
@@ -478,7 +478,7 @@ REAL_05803 = GOLDEN / "ssb_table" / "responses" / "v2_data_05803_lang-no_with-st
 
 @pytest_twisted.ensureDeferred
 async def test_fault_unresolvable_host_is_not_retried_and_said_once(tmp_path):
-    from atlas_crawl.commands.outcome import closing_line
+    from atlas_crawl.run.commands.outcome import closing_line
 
     db = tmp_path / "atlas.db"
     await crawl("ssb_table", nav_settings(db), table="05803", file=str(REAL_05803))
@@ -543,7 +543,7 @@ async def test_fault_recrawl_leaves_quarantine_unchanged(tmp_path):
 
 
 def test_fault_quarantine_duplicates_from_earlier_recrawls_are_merged(tmp_path):
-    from atlas_crawl.db import Store
+    from atlas_crawl.store.writes import Store
 
     db = tmp_path / "atlas.db"
     conn = sqlite3.connect(db)
@@ -564,7 +564,7 @@ def test_fault_quarantine_duplicates_from_earlier_recrawls_are_merged(tmp_path):
 
 # --- 7. a dead sitemap host makes only its provider incomplete ----------------------------------
 
-MONITOR_MANIFEST = """\
+WATCH_MANIFEST = """\
 source_id: {source_id}
 upstream_id: x
 upstream_url: {root}/stats/
@@ -628,7 +628,7 @@ def sitemap_site(sitemap_status: int):
 
 @pytest_twisted.ensureDeferred
 async def test_fault_sitemap_5xx_makes_only_its_provider_incomplete(tmp_path, caplog):
-    from atlas_crawl.commands.outcome import closing_line
+    from atlas_crawl.run.commands.outcome import closing_line
 
     db = tmp_path / "atlas.db"
     manifests = tmp_path / "manifests"
@@ -636,19 +636,19 @@ async def test_fault_sitemap_5xx_makes_only_its_provider_incomplete(tmp_path, ca
     with sitemap_site(503) as dead, sitemap_site(200) as alive:
         for source_id, provider, root in (("fault_dead", "fhi", dead.url),
                                           ("fault_alive", "redcross", alive.url)):
-            (manifests / f"{source_id}.yml").write_text(MONITOR_MANIFEST.format(
+            (manifests / f"{source_id}.yml").write_text(WATCH_MANIFEST.format(
                 source_id=source_id, provider=provider, root=root))
         settings = crawl_settings(db, replay=False, ATLAS_RAW_DIR="", LOG_LEVEL="INFO",
-                                  ATLAS_RETRY_BACKOFF_BASE=0.01, ATLAS_MONITOR_NOW=
+                                  ATLAS_RETRY_BACKOFF_BASE=0.01, ATLAS_WATCH_NOW=
                                   "2026-10-01T06:00:00Z")
-        crawler = await crawl("sitemap_monitor", settings, manifests=str(manifests))
+        crawler = await crawl("sitemap_watch", settings, manifests=str(manifests))
         dead_sitemap = f"{dead.url}/sitemap.xml"
         alive_file = f"{alive.url}/files/a.xlsx"
     run = runs(db)[-1]
     assert run["status"] == "ok" and crawler.atlas_run_status == "ok"
     conn = sqlite3.connect(db)
     try:
-        documents = dict(conn.execute("SELECT url, status FROM monitor_documents").fetchall())
+        documents = dict(conn.execute("SELECT url, status FROM watch_documents").fetchall())
         listed = [r[0] for r in conn.execute("SELECT url FROM sitemap_urls")]
     finally:
         conn.close()
@@ -724,7 +724,7 @@ async def test_fault_lock_taken_mid_run_refuses_at_the_first_write(tmp_path):
     assert crawler.atlas_run_status == "refused"
     holders[0].execute("COMMIT")
     holders[0].close()
-    from atlas_crawl.db import Store
+    from atlas_crawl.store.writes import Store
 
     Store(db).close()  # the next run to open the database records the refusal
     ledger = {r["run_id"]: r for r in runs(db)}
@@ -743,7 +743,7 @@ def test_fault_refused_crawl_through_scrapy_crawl_ends_in_one_line(tmp_path):
     holder = subprocess.Popen(
         [sys.executable, "-c", f"""
 import time
-from atlas_crawl.db import Store
+from atlas_crawl.store.writes import Store
 store = Store({str(db)!r})
 store.start_run("other", {{}})
 store.begin()
@@ -781,7 +781,7 @@ async def test_fault_xlsx_part_bomb_in_a_crawl_is_one_line(tmp_path, caplog):
 
 
 def test_fault_running_rows_from_before_pid_tracking_are_abandoned_after_a_day(tmp_path):
-    from atlas_crawl.db import Store
+    from atlas_crawl.store.writes import Store
 
     db = tmp_path / "atlas.db"
     conn = sqlite3.connect(db)
@@ -795,7 +795,7 @@ def test_fault_running_rows_from_before_pid_tracking_are_abandoned_after_a_day(t
                                     ("recent", "2999-01-01T00:00:00Z")])
     conn.commit()
     conn.close()
-    from atlas_crawl.migrate import migrate
+    from atlas_crawl.store.migrate import migrate
 
     migrate(db, vacuum=False)  # a ledger of the old layout is converted first, as users do
     store = Store(db)
@@ -823,8 +823,8 @@ def test_fault_entries_are_counted_while_read():
 @pytest_twisted.ensureDeferred
 async def test_fault_ledger_row_that_cannot_be_written_in_time_is_kept_beside(tmp_path,
                                                                             monkeypatch):
-    from atlas_crawl.db import Store
-    from atlas_crawl.dblock import DatabaseBusy
+    from atlas_crawl.store.lock import DatabaseBusy
+    from atlas_crawl.store.writes import Store
 
     db = tmp_path / "atlas.db"
 

@@ -7,7 +7,7 @@ compare the stored rows with golden/<case>/expected/ exactly. Then crawl again: 
 import pytest
 import pytest_twisted
 
-from atlas_crawl.golden import (
+from atlas_crawl.run.golden import (
     crawl_case,
     first_difference,
     golden_cases,

@@ -1,6 +1,6 @@
 """The golden runner's report of where stored rows part from the expected ones."""
 
-from atlas_crawl.golden import first_difference
+from atlas_crawl.run.golden import first_difference
 
 EXPECTED = ('{"kommune": "0301", "value": 1.0, "year": "2024"}\n'
             '{"kommune": "1103", "value": 2.0, "year": "2024"}\n')

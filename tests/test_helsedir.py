@@ -7,7 +7,7 @@ import pytest_twisted
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import helsedir
-from atlas_crawl.golden import crawl, crawl_settings, runs
+from atlas_crawl.run.golden import crawl, crawl_settings, runs
 
 RESPONSES = PROJECT_DIR / "golden" / "helsedir_nki" / "responses"
 

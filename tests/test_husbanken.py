@@ -10,8 +10,8 @@ import pytest
 import pytest_twisted
 
 from atlas_crawl.formats import hypercube as qf
-from atlas_crawl.golden import crawl, crawl_settings, runs, table_rows
 from atlas_crawl.manifests import get_manifest
+from atlas_crawl.run.golden import crawl, crawl_settings, runs, table_rows
 from atlas_crawl.spiders.husbanken import CubeLayoutError, HusbankenBostotteSpider
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "husbanken_bostotte"

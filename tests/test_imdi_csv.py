@@ -10,7 +10,7 @@ import pytest_twisted
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import imdi_csv
-from atlas_crawl.golden import crawl, crawl_settings, runs
+from atlas_crawl.run.golden import crawl, crawl_settings, runs
 
 INNV = (PROJECT_DIR / "golden" / "imdi_innvandringsgrunn" / "responses"
         / "05-befolkning_innvandringsgrunn-kommune-2014.csv")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest_twisted
 
 from atlas_crawl import PROJECT_DIR
-from atlas_crawl.golden import crawl, crawl_settings, runs
+from atlas_crawl.run.golden import crawl, crawl_settings, runs
 
 GOLDEN = PROJECT_DIR / "golden" / "imdi_bosetting"
 HUB = "https://www.imdi.no/bosetting/bosettingstall/"

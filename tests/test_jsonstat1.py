@@ -18,8 +18,8 @@ import pytest_twisted
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import jsonstat, pxweb
-from atlas_crawl.golden import crawl, crawl_settings, runs
 from atlas_crawl.publish import publish
+from atlas_crawl.run.golden import crawl, crawl_settings, runs
 
 GOLDEN = PROJECT_DIR / "golden"
 V1_REAL = GOLDEN / "ssb_v0_jsonstat1" / "responses" / "v0_dataset_29843_lang-en_jsonstat1.json"

@@ -16,8 +16,8 @@ from openpyxl import Workbook
 
 from atlas_crawl.formats import lottstift as lf
 from atlas_crawl.formats.excel import LayoutError
-from atlas_crawl.golden import crawl, crawl_settings, runs, table_rows
 from atlas_crawl.manifests import get_manifest
+from atlas_crawl.run.golden import crawl, crawl_settings, runs, table_rows
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "lottstift_momskompensasjon"
 RESPONSES = GOLDEN / "responses"

@@ -177,9 +177,9 @@ def test_one_bad_manifest_stops_the_folder(tmp_path):
 
 
 def test_every_declared_view_has_its_sql():
-    from atlas_crawl.formats.monitor import MONITOR_MANIFEST
-    from atlas_crawl.publish.source_views import BUILDERS, declared_views
+    from atlas_crawl.store.views import BUILDERS, declared_views
+    from atlas_crawl.watch.changes import WATCH_MANIFEST
 
-    declared = {name for m in [*all_manifests().values(), MONITOR_MANIFEST]
+    declared = {name for m in [*all_manifests().values(), WATCH_MANIFEST]
                 for name in declared_views(m)}
     assert declared == set(BUILDERS)

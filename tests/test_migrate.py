@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from atlas_crawl.cli import main
-from atlas_crawl.db import Store
 from atlas_crawl.items import Batch, Provenance
-from atlas_crawl.migrate import NOT_RECORDED, migrate
-from atlas_crawl.storage_schema import OldLayoutError
+from atlas_crawl.run.cli import main
+from atlas_crawl.store.migrate import NOT_RECORDED, migrate
+from atlas_crawl.store.schema import OldLayoutError
+from atlas_crawl.store.writes import Store
 
 # The ledger and rows exactly as the wide layout wrote them.
 OLD_LEDGER = """

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import nav
 from atlas_crawl.formats.excel import LayoutError, get_sheet, open_workbook, read_records
-from atlas_crawl.golden import crawl, crawl_settings, runs
+from atlas_crawl.run.golden import crawl, crawl_settings, runs
 
 GOLDEN = PROJECT_DIR / "golden"
 HL060 = GOLDEN / "nav_helt_ledige" / "responses" / "202601_HL060_constructed.xlsx"

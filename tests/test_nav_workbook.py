@@ -16,7 +16,7 @@ import pytest_twisted
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import nav_workbook
 from atlas_crawl.formats.excel import LayoutError
-from atlas_crawl.golden import crawl, crawl_settings, runs
+from atlas_crawl.run.golden import crawl, crawl_settings, runs
 
 GOLDEN = PROJECT_DIR / "golden"
 LEDIGHET = (GOLDEN / "nav_workbook_ledighet" / "responses"

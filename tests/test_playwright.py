@@ -21,7 +21,7 @@ from scrapy.crawler import CrawlerRunner
 from scrapy_playwright.page import PageMethod
 
 from atlas_crawl.fetch import browser
-from atlas_crawl.golden import crawl, crawl_settings, runs, table_rows
+from atlas_crawl.run.golden import crawl, crawl_settings, runs, table_rows
 
 pytestmark = pytest.mark.browser
 

@@ -19,7 +19,7 @@ from scrapy.utils.test import get_crawler
 from twisted.internet.defer import Deferred
 
 from atlas_crawl.fetch.politeness import BackoffRetryMiddleware, retry_after_seconds
-from atlas_crawl.golden import crawl, crawl_settings
+from atlas_crawl.run.golden import crawl, crawl_settings
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC).timestamp()
 

@@ -16,7 +16,7 @@ import pytest_twisted
 from twisted.internet.defer import Deferred
 
 from atlas_crawl.fetch import qlik
-from atlas_crawl.golden import crawl, crawl_settings, runs, table_rows
+from atlas_crawl.run.golden import crawl, crawl_settings, runs, table_rows
 
 APP = "test-app-0001"
 MEASURES = ["soknad", "vedtak", "utbetaling", "avslag", "belop"]

@@ -15,8 +15,8 @@ import scrapy
 from fakes.local_http import LocalServer
 
 from atlas_crawl.fetch.replay import INDEX, Cassette, decoded_body, match_key
-from atlas_crawl.golden import crawl, crawl_settings, runs, table_rows
 from atlas_crawl.manifests import all_manifests, parse_manifest, register
+from atlas_crawl.run.golden import crawl, crawl_settings, runs, table_rows
 from atlas_crawl.spiders.base import AtlasSpider
 
 SOURCE = "test_replay_rows"

@@ -10,7 +10,6 @@ import pytest
 import pytest_twisted
 import scrapy
 
-from atlas_crawl.golden import crawl, crawl_settings, runs
 from atlas_crawl.manifests import (
     MANIFEST_DIR,
     ManifestError,
@@ -20,8 +19,14 @@ from atlas_crawl.manifests import (
     register,
 )
 from atlas_crawl.manifests.monitors import DEFAULTS
+from atlas_crawl.pipelines.monitors import (
+    RunMeasures,
+    TableChange,
+    monitor_results,
+    run_monitor_suite,
+)
 from atlas_crawl.publish.sources import source_rows
-from atlas_crawl.run_monitors import RunMeasures, TableChange, monitor_results, run_monitor_suite
+from atlas_crawl.run.golden import crawl, crawl_settings, runs
 from atlas_crawl.spiders.base import AtlasSpider
 
 UPSERT, REPLACE = "test_mon_upsert", "test_mon_replace"

@@ -1,4 +1,4 @@
-"""Many crawls in one process (atlas_crawl/runner.py): `replay-all`, failures that do not stop
+"""Many crawls in one process (atlas_crawl/run/runner.py): `replay-all`, failures that do not stop
 the others, one run and one transaction per crawl."""
 
 import json
@@ -35,7 +35,7 @@ def test_replay_all_runs_every_case_in_one_process_and_a_failure_does_not_stop_t
     db = tmp_path / "atlas.db"
 
     result = run_python(
-        "import sys; from pathlib import Path; from atlas_crawl.cli import replay_all; "
+        "import sys; from pathlib import Path; from atlas_crawl.run.cli import replay_all; "
         f"sys.exit(replay_all({str(db)!r}, Path({str(golden)!r})))")
 
     assert result.returncode == 1, result.stderr[-3000:]

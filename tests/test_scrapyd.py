@@ -92,7 +92,7 @@ def test_deploy_to_scrapyd_and_schedule_replay_crawls(scrapyd, tmp_path):
     spiders = requests.get(f"{scrapyd}/listspiders.json", params={"project": "atlas_crawl"},
                            timeout=60).json()["spiders"]
     assert added["spiders"] == len(spiders) > 30
-    assert {"nav_aap", "ssb_06083", "sitemap_monitor"} <= set(spiders)
+    assert {"nav_aap", "ssb_06083", "sitemap_watch"} <= set(spiders)
 
     db = tmp_path / "atlas.db"
     jobs = []
@@ -131,7 +131,7 @@ def test_deploy_to_scrapyd_and_schedule_replay_crawls(scrapyd, tmp_path):
          "--sources", "nav_helt_ledige"],
         cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert f"scheduled change monitor (sitemap_monitor) on {scrapyd}" in result.stdout
+    assert f"scheduled change watch (sitemap_watch) on {scrapyd}" in result.stdout
     assert "nav_helt_ledige: ok, 46 rows (46 changed)" in result.stdout
     assert "2 crawls, 2 ok, 0 failed" in result.stdout
     conn = sqlite3.connect(db)

@@ -12,7 +12,7 @@ from fakes.pxweb_server import FakePxWebApi
 from fakes.pxweb_tables import FakeDimension, FakeTable, problem
 
 from atlas_crawl.formats import pxweb
-from atlas_crawl.golden import crawl, crawl_settings, runs, table_rows
+from atlas_crawl.run.golden import crawl, crawl_settings, runs, table_rows
 
 REGIONS = [("0", "Hele landet"), ("03", "Oslo"), ("0301", "Oslo"), ("1103", "Stavanger"),
            ("4601", "Bergen"), ("5001", "Trondheim - Tråante"), ("0716u", "Re (-2019)")]

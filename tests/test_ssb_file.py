@@ -14,7 +14,7 @@ import pytest
 import pytest_twisted
 
 from atlas_crawl import PROJECT_DIR
-from atlas_crawl.golden import crawl, crawl_settings, runs, table_rows
+from atlas_crawl.run.golden import crawl, crawl_settings, runs, table_rows
 
 REAL_05803 = (Path(__file__).resolve().parents[2] / "shared" / "realdata" / "ssb_pxwebapi_v2"
               / "v2_data_05803_lang-no_with-status.json")

@@ -14,8 +14,8 @@ import pytest_twisted
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats.jsonstat import column_name
-from atlas_crawl.golden import GOLDEN_DIR, crawl, crawl_settings, runs, table_rows
 from atlas_crawl.manifests import all_manifests
+from atlas_crawl.run.golden import GOLDEN_DIR, crawl, crawl_settings, runs, table_rows
 from atlas_crawl.spiders.ssb import table_selection
 
 _spec = importlib.util.spec_from_file_location("build_ssb_golden",

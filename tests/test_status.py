@@ -1,5 +1,5 @@
 """`python -m atlas_crawl status`: freshness counted from live runs only, rows, the last error and
-the change monitor's verdict, per source; and the command line around it."""
+the change watch's verdict, per source; and the command line around it."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from atlas_crawl import PROJECT_DIR
-from atlas_crawl.cli import build_parser, demo_cases
 from atlas_crawl.manifests import parse_manifest
-from atlas_crawl.status import NO_MONITOR, format_table, source_status
+from atlas_crawl.run.cli import build_parser, demo_cases
+from atlas_crawl.run.status import NO_WATCH, format_table, source_status
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 BASE = {
@@ -108,7 +108,7 @@ def test_last_error_and_recrawl(statuses):
                                          "run")
         assert s["replayed"].recrawl == "no"
     else:
-        assert {x.recrawl for x in s.values()} == {NO_MONITOR}
+        assert {x.recrawl for x in s.values()} == {NO_WATCH}
 
 
 def test_table_has_one_line_per_source(statuses):
@@ -168,7 +168,7 @@ def test_check_port_reports_a_busy_port():
 
 def test_demo_leaves_out_cases_run_on_test_manifests():
     names = {c.name for c in demo_cases()}
-    assert "sitemap_monitor" not in names
+    assert "sitemap_watch" not in names
     assert {"ssb_07459", "imdi_bosetting", "nav_helt_ledige"} <= names
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 
-from atlas_crawl.db import Store
-from atlas_crawl.golden import crawl, crawl_settings, runs
 from atlas_crawl.items import Batch, Provenance, Quarantined
 from atlas_crawl.manifests import all_manifests, parse_manifest, register
+from atlas_crawl.run.golden import crawl, crawl_settings, runs
 from atlas_crawl.spiders.base import AtlasSpider
+from atlas_crawl.store.writes import Store
 
 SOURCE = "test_store_rows"
 REPLACING = "test_store_replace"

@@ -17,7 +17,7 @@ import pytest_twisted
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import udir
-from atlas_crawl.golden import crawl, crawl_settings, runs
+from atlas_crawl.run.golden import crawl, crawl_settings, runs
 
 GOLDEN = PROJECT_DIR / "golden"
 GSI = GOLDEN / "udir_gsi" / "responses" / "udir-gsi_data_202410.json"

@@ -11,7 +11,7 @@ import pytest
 import pytest_twisted
 
 from atlas_crawl import PROJECT_DIR
-from atlas_crawl.golden import crawl, crawl_settings, runs
+from atlas_crawl.run.golden import crawl, crawl_settings, runs
 
 GOLDEN = PROJECT_DIR / "golden"
 EXPORT = (GOLDEN / "udir_statistikkbank" / "responses"

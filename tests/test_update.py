@@ -16,7 +16,7 @@ GOLDEN = PROJECT_DIR / "golden"
 def update(tmp_path, golden, *, now=None, sources=None) -> subprocess.CompletedProcess:
     # update() runs the reactor: a process of its own (pytest-twisted holds this one's).
     code = ("import sys; from datetime import datetime; from pathlib import Path; "
-            "from atlas_crawl.update import update; "
+            "from atlas_crawl.run.update import update; "
             f"sys.exit(update({str(tmp_path / 'atlas.db')!r}, {str(tmp_path / 'metadata.yml')!r},"
             f" {sources!r}, replay=True, golden=Path({str(golden)!r}), "
             f"now={f'datetime.fromisoformat({now!r})' if now else None}))")
@@ -27,7 +27,7 @@ def update(tmp_path, golden, *, now=None, sources=None) -> subprocess.CompletedP
 
 def golden_subset(tmp_path):
     golden = tmp_path / "golden"
-    for name in ("sitemap_monitor", "nav_aap", "ssb_06083"):
+    for name in ("sitemap_watch", "nav_aap", "ssb_06083"):
         shutil.copytree(GOLDEN / name, golden / name)
     # bufdir_barnefattigdom's recording here is a page with two candidate ZIPs: the run fails.
     bad = golden / "bufdir_barnefattigdom"
@@ -43,8 +43,8 @@ def test_update_crawls_what_is_due_changed_or_named_and_publishes(tmp_path):
     first = update(tmp_path, golden)
     out = first.stdout
     assert first.returncode == 1, first.stderr[-3000:]  # bufdir failed
-    assert "[1] change monitor: started (sitemap_monitor" in out
-    assert "[1] change monitor: ok, 26 rows" in out
+    assert "[1] change watch: started (sitemap_watch" in out
+    assert "[1] change watch: ok, 26 rows" in out
     assert "nav_aap: started (nav_aap; never crawled)" in out
     assert "nav_aap: ok, 14 rows (14 changed, 0 quarantined)" in out
     assert "ssb_06083: ok, 19 rows" in out
@@ -87,12 +87,12 @@ def test_update_crawls_what_is_due_changed_or_named_and_publishes(tmp_path):
 
 
 def test_a_node_crawls_and_monitors_only_its_providers():
-    from atlas_crawl.runner import project_settings
-    from atlas_crawl.update import for_providers, monitor_job, source_spiders
+    from atlas_crawl.run.runner import project_settings
+    from atlas_crawl.run.update import for_providers, source_spiders, watch_job
 
     spiders = source_spiders(project_settings())
     assert {"ssb_07459", "ssb_klass", "nav_aap", "brreg_enheter"} <= set(spiders)
-    assert "sitemap_monitor" not in spiders  # the monitor runs first, not as a source
+    assert "sitemap_watch" not in spiders  # the monitor runs first, not as a source
     assert spiders["ssb_07459"].name == "ssb_07459"
     # nav_ledighet_maned is read from delivered workbooks only: listed here, skipped by the plan
     assert set(for_providers(spiders, ["nav"])) == {"nav_aap", "nav_helt_ledige",
@@ -101,7 +101,7 @@ def test_a_node_crawls_and_monitors_only_its_providers():
         "brreg_enheter", "brreg_underenheter", "brreg_oppdateringer",
         "brreg_underenheter_oppdateringer", "brreg_frivillige"}
     # The monitor watches only the node's providers that declare `watch` patterns.
-    assert monitor_job(["nav", "udir"], None).args == {"provider": "nav,udir"}
-    assert monitor_job(None, None).args == {}
-    assert monitor_job(["ssb", "nope"], None).args == {"provider": "ssb"}
-    assert monitor_job(["nope"], None) is None
+    assert watch_job(["nav", "udir"], None).args == {"provider": "nav,udir"}
+    assert watch_job(None, None).args == {}
+    assert watch_job(["ssb", "nope"], None).args == {"provider": "ssb"}
+    assert watch_job(["nope"], None) is None

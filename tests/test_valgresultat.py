@@ -10,9 +10,9 @@ import pytest_twisted
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import valgresultat as vr
-from atlas_crawl.golden import crawl, crawl_settings, runs
 from atlas_crawl.manifests import ManifestError, parse_manifest
 from atlas_crawl.publish.periods import parse_period
+from atlas_crawl.run.golden import crawl, crawl_settings, runs
 from atlas_crawl.spiders.valgresultat import ValgresultatSpider
 
 GOLDEN = PROJECT_DIR / "golden"

@@ -10,7 +10,7 @@ Rows are summed per recipient (an organisation with several cases in a year gets
 source intends); blank amounts (pending cases) are counted, never read as 0. Organisation numbers
 arrive as numbers or text and are normalised to 9-digit text, checked with Brreg's mod-11 rule.
 Geography comes from the recipient's forretningsadresse in Brreg (the view
-lottstift_momskompensasjon_brreg, atlas_crawl/publish/source_views.py).
+lottstift_momskompensasjon_brreg, atlas_crawl/store/views.py).
 
 Pure: bytes in, rows out.
 """

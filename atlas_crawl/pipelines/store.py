@@ -1,7 +1,7 @@
 """Write batches to SQLite: one transaction per run, upserts on the natural key, a run ledger.
 
 The run commits only if the spider finished, logged no error and its run monitors passed
-(atlas_crawl/run_monitors.py, judged just before the commit); otherwise it is rolled back and
+(atlas_crawl/pipelines/monitors.py, judged just before the commit); otherwise it is rolled back and
 `_runs` says why, so a failed or interrupted run never leaves half a table behind.
 """
 
@@ -16,21 +16,21 @@ from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import reactor
 
-from atlas_crawl import dblock
 from atlas_crawl import signals as atlas_signals
-from atlas_crawl.db import NotADatabase, ShrinkRefused, Store, new_run_id
-from atlas_crawl.dblock import DEFAULT_WAIT, DatabaseBusy, record_refusal
 from atlas_crawl.items import Batch, RawFile, is_dimension_table, utc_now
 from atlas_crawl.manifests import all_manifests, manifest_for_table
 from atlas_crawl.pipelines import raw_files
-from atlas_crawl.publish.source_views import make_source_views
-from atlas_crawl.run_monitors import (
+from atlas_crawl.pipelines.monitors import (
     RunMeasures,
     ensure_monitors_column,
     record,
     run_monitor_suite,
     summary,
 )
+from atlas_crawl.store import lock as dblock
+from atlas_crawl.store.lock import DEFAULT_WAIT, DatabaseBusy, record_refusal
+from atlas_crawl.store.views import make_source_views
+from atlas_crawl.store.writes import NotADatabase, ShrinkRefused, Store, new_run_id
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_ROWS = 500_000
@@ -278,7 +278,7 @@ class StorePipeline:
                                             status=status)
 
     def _run_monitors(self, spider, reason: str) -> list[dict]:
-        """The spidermon suite of atlas_crawl/run_monitors.py on this run; warnings are logged
+        """The spidermon suite of atlas_crawl/pipelines/monitors.py on this run; warnings are logged
         here, failures by the caller, which rolls the run back."""
         self.measures.measure(self.store.conn)
         stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}

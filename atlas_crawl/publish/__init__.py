@@ -23,12 +23,12 @@ from pathlib import Path
 
 import sqlite_utils
 
-from atlas_crawl.formats.monitor import MONITOR_MANIFEST
 from atlas_crawl.manifests import Manifest, all_manifests
 from atlas_crawl.publish import compare, dims, fast, metadata, queries, search, sources, views
 from atlas_crawl.publish.profile import TableProfile, profile_table, quote, table_names, view_names
 from atlas_crawl.publish.site import charts
-from atlas_crawl.publish.source_views import make_source_views
+from atlas_crawl.store.views import make_source_views
+from atlas_crawl.watch.changes import WATCH_MANIFEST
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
 
         # The views sources declare (joins to Brreg, the monitor's recrawl_needed, ...), made
         # again now that every table they read may exist.
-        declared = {**manifests, MONITOR_MANIFEST.source_id: MONITOR_MANIFEST}
+        declared = {**manifests, WATCH_MANIFEST.source_id: WATCH_MANIFEST}
         report.source_views = make_source_views(conn, declared.values())
         report.annual_views = views.create_annual_views(
             conn, [p for n, p in profiles.items() if not n.startswith("dim_")])

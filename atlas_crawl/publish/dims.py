@@ -25,7 +25,7 @@ import sqlite_utils
 from atlas_crawl.items import is_dimension_table
 from atlas_crawl.publish.periods import parse_period
 from atlas_crawl.publish.profile import TableProfile, quote
-from atlas_crawl.storage_schema import set_foreign_keys
+from atlas_crawl.store.schema import set_foreign_keys
 
 log = logging.getLogger(__name__)
 

@@ -85,8 +85,8 @@ INTERNAL_TABLES = {
                    {"label_column": "label", "facets": ["period_grain", "year"],
                     "sort_desc": "end_date"}),
 }
-#: Tables and views the change monitor (atlas_crawl/formats/monitor.py) writes; no manifest file.
-MONITOR_TABLES = {
+#: Tables and views the change watch (atlas_crawl/watch/changes.py) writes; no manifest file.
+WATCH_TABLES = {
     "recrawl_needed": ("What needs a re-crawl", ("Each source whose watched URLs (its manifest's "
                        "watch patterns) were added, changed or removed upstream after the start "
                        "of its last successful run, or that never ran successfully."),
@@ -103,7 +103,7 @@ MONITOR_TABLES = {
                      "first seen, last seen and gone since."), {"facets": ["provider"]}),
     "watched_files": ("Watched files", ("Files matched by watch patterns, checked with "
                       "conditional requests and by content hash."), {"facets": ["provider"]}),
-    "monitor_documents": ("Monitor documents", ("robots.txt and sitemap documents the monitor "
+    "watch_documents": ("Monitor documents", ("robots.txt and sitemap documents the monitor "
                           "read, with their status."), {"facets": ["provider", "kind", "status"]}),
 }
 INTERNAL_TABLES["catalogue_search"] = (
@@ -111,7 +111,7 @@ INTERNAL_TABLES["catalogue_search"] = (
                                "descriptions and keywords, for the canned query search."), {})
 #: Bookkeeping and reference tables: hidden from the table list (still reachable by URL and under
 #: "hidden tables"), so the list leads with the data.
-HIDDEN_TABLES = {*INTERNAL_TABLES, *MONITOR_TABLES, "geo_changes", "brreg_feed_cursor"}
+HIDDEN_TABLES = {*INTERNAL_TABLES, *WATCH_TABLES, "geo_changes", "brreg_feed_cursor"}
 
 
 def is_hidden(table: str) -> bool:
@@ -260,7 +260,7 @@ def description_html(m: Manifest, prof: TableProfile, database: str,
 def table_metadata(m: Manifest | None, prof: TableProfile, database: str,
                    example_place: str | None = None, annual_of: str | None = None,
                    chart_filters: dict[str, str] | None = None) -> dict:
-    if m is None and prof.table in MONITOR_TABLES:
+    if m is None and prof.table in WATCH_TABLES:
         meta = known_metadata(prof.table)
     elif m is None and fact_table_of(prof.table):
         fact, column = fact_table_of(prof.table), prof.table.rsplit(SEPARATOR, 1)[1]
@@ -324,7 +324,7 @@ def table_metadata(m: Manifest | None, prof: TableProfile, database: str,
 def view_metadata(name: str, m: Manifest | None) -> dict:
     """A view a spider made over its source's tables (e.g. a join or a rollup)."""
     if m is None:
-        return known_metadata(name) if name in MONITOR_TABLES else {"title": name}
+        return known_metadata(name) if name in WATCH_TABLES else {"title": name}
     return {
         "title": f"{m.upstream_title} — {name[len(m.source_id):].strip('_') or 'view'}",
         "description_html": (f"<p>A view over <code>{_esc(m.source_id)}</code>, made by its "
@@ -337,7 +337,7 @@ def view_metadata(name: str, m: Manifest | None) -> dict:
 
 
 def known_metadata(table: str) -> dict:
-    title, text, extra = {**INTERNAL_TABLES, **MONITOR_TABLES}[table]
+    title, text, extra = {**INTERNAL_TABLES, **WATCH_TABLES}[table]
     return {"title": title, "description_html": f"<p>{_esc(text)}</p>", **extra}
 
 

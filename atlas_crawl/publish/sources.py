@@ -7,7 +7,6 @@ rebuilt every time, so it always matches the manifests and the ledger.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from datetime import UTC, datetime
 
@@ -17,102 +16,19 @@ from atlas_crawl.manifests import Manifest
 from atlas_crawl.publish.dims import atomic
 from atlas_crawl.publish.profile import TableProfile
 from atlas_crawl.publish.words import periodicity_words, theme_words
+from atlas_crawl.store.ledger import (
+    freshness,
+    is_live,
+    live_freshness,
+    run_mode,
+    runs_by_source,
+    status_by_source,
+)
 
 SOURCES = "sources"
 FTS_COLUMNS = ["source_id", "title", "description", "keywords", "theme"]
 # Trigram tokens match any part of a word, so `fattigdom` finds barnefattigdom (SQLite >= 3.34).
 FTS_TOKENIZER = "trigram"
-
-_DURATION = re.compile(r"^P(\d+)([YMWD])$")
-_DAYS = {"Y": 365.25, "M": 30.44, "W": 7, "D": 1}
-
-
-def period_days(periodicity: str) -> float | None:
-    m = _DURATION.match(periodicity or "")
-    return int(m[1]) * _DAYS[m[2]] if m else None
-
-
-def freshness(periodicity: str, last_success: str | None, now: datetime) -> tuple[str, int | None]:
-    """('fresh' | 'due' | 'overdue' | 'never crawled' | 'no schedule', days since last success).
-
-    fresh: crawled within one period of the source's periodicity; due: within two; overdue: later.
-    """
-    if not last_success:
-        return "never crawled", None
-    try:
-        when = datetime.fromisoformat(last_success)
-    except ValueError:
-        return "unknown", None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    age = max((now - when).total_seconds() / 86400, 0)
-    days = period_days(periodicity)
-    if days is None:
-        return "no schedule", int(age)
-    if age <= days:
-        return "fresh", int(age)
-    return ("due" if age <= 2 * days else "overdue"), int(age)
-
-
-def _runs_by_source(conn: sqlite3.Connection) -> dict[str, list[dict]]:
-    # `monitors` (run monitor results, JSON) is missing in ledgers older than the run monitors.
-    has_monitors = any(r[1] == "monitors" for r in conn.execute("PRAGMA table_info(_runs)"))
-    try:
-        rows = conn.execute(
-            "SELECT run_id, spider, source_ids, arguments, started, finished, status, "
-            "rows_received, rows_written, error, "
-            f"{'monitors' if has_monitors else 'NULL'} FROM _runs ORDER BY started, rowid"
-        ).fetchall()
-    except sqlite3.OperationalError:
-        return {}
-    keys = ("run_id", "spider", "source_ids", "arguments", "started", "finished", "status",
-            "rows_received", "rows_written", "error", "monitors")
-    out: dict[str, list[dict]] = {}
-    for row in rows:
-        run = dict(zip(keys, row))
-        ids = {s for s in (run["source_ids"] or "").split(",") if s} | {run["spider"]}
-        for source_id in ids:
-            out.setdefault(source_id, []).append(run)
-    return out
-
-
-def _status_by_source(conn: sqlite3.Connection) -> dict[str, tuple[int, str | None]]:
-    """(discontinued, replaced_by) per source, as the last live crawl of each found it
-    (`source_status`, written by the SSB spiders from the table's metadata)."""
-    try:
-        rows = conn.execute("SELECT source_id, discontinued, replaced_by FROM source_status")
-    except sqlite3.OperationalError:
-        return {}
-    return {source_id: (discontinued, replaced_by) for source_id, discontinued, replaced_by in rows}
-
-
-def is_live(run: dict) -> bool:
-    return _mode(run["arguments"]) == "live"
-
-
-def live_freshness(periodicity: str, ok_runs: list[dict], now: datetime) -> tuple[str, int | None]:
-    """Freshness from the last successful *live* run: a replay of recorded responses or a saved
-    file says nothing about what the source publishes today, so it never counts as fresh."""
-    live = [r for r in ok_runs if is_live(r)]
-    if live:
-        return freshness(periodicity, live[-1]["finished"], now)
-    if ok_runs:
-        mode = _mode(ok_runs[-1]["arguments"])
-        return ("not live (replay)" if mode.startswith("replay") else "not live (file)"), None
-    return "never crawled", None
-
-
-def _mode(arguments: str | None) -> str:
-    try:
-        args = json.loads(arguments or "{}")
-    except ValueError:
-        return "unknown"
-    if args.get("atlas_replay"):
-        return "replay of recorded responses"
-    if args.get("file"):
-        return "file " + str(args["file"]).rsplit("/", 1)[-1]
-    return "live"
-
 
 def _monitors(run: dict | None) -> str | None:
     """The last run's monitors in a few words: 'ok', or which failed or warned and why."""
@@ -127,8 +43,8 @@ def _monitors(run: dict | None) -> str | None:
 def source_rows(conn: sqlite3.Connection, manifests: dict[str, Manifest],
                 profiles: dict[str, TableProfile], now: datetime | None = None) -> list[dict]:
     now = now or datetime.now(UTC)
-    runs = _runs_by_source(conn)
-    closed = _status_by_source(conn)
+    runs = runs_by_source(conn)
+    closed = status_by_source(conn)
     rows = []
     for source_id, m in sorted(manifests.items()):
         tables = [t for t in m.table_names if t in profiles]
@@ -170,7 +86,7 @@ def source_rows(conn: sqlite3.Connection, manifests: dict[str, Manifest],
             "rows": sum(profiles[t].rows for t in tables) if tables else None,
             "last_successful_run": last_ok["finished"] if last_ok else None,
             "last_successful_run_id": last_ok["run_id"] if last_ok else None,
-            "last_successful_run_mode": _mode(last_ok["arguments"]) if last_ok else None,
+            "last_successful_run_mode": run_mode(last_ok["arguments"]) if last_ok else None,
             "last_live_run": live[-1]["finished"] if live else None,
             "last_run_status": last["status"] if last else None,
             "last_run_error": last["error"] if last and last["status"] != "ok" else None,

@@ -36,7 +36,7 @@ from atlas_crawl.formats import brreg
 from atlas_crawl.items import Batch, Provenance, Quarantined, utc_now
 from atlas_crawl.spiders import arguments
 from atlas_crawl.spiders.base import AtlasSpider
-from atlas_crawl.stored import FEED_CURSOR_TABLE, StoredState
+from atlas_crawl.store.earlier import FEED_CURSOR_TABLE, StoredState
 
 VENDOR_ACCEPT = {
     "enheter": "application/vnd.brreg.enhetsregisteret.enhet.v2+gzip",

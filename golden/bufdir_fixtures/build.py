@@ -22,7 +22,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from atlas_crawl.golden import stable_xlsx
+from atlas_crawl.run.golden import stable_xlsx
 
 GOLDEN = Path(__file__).resolve().parent.parent
 STRAPI = "https://ca-statistikk-strapi-prod.whitesea-89be7839.norwayeast.azurecontainerapps.io"

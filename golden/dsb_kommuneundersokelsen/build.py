@@ -19,7 +19,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from atlas_crawl.golden import stable_xlsx
+from atlas_crawl.run.golden import stable_xlsx
 
 HERE = Path(__file__).resolve().parent
 BLOCKED = HERE.parent / "dsb_kommuneundersokelsen_blocked"

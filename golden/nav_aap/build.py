@@ -13,7 +13,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from atlas_crawl.golden import stable_xlsx
+from atlas_crawl.run.golden import stable_xlsx
 
 HERE = Path(__file__).resolve().parent
 FILE = "responses/AAP155_202601_constructed.xlsx"

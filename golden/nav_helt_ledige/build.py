@@ -15,7 +15,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from atlas_crawl.golden import stable_xlsx
+from atlas_crawl.run.golden import stable_xlsx
 
 HERE = Path(__file__).resolve().parent
 NAME = "202601_HL060 Helt ledige. Fylke og kommune. Tidsserie måned.xlsx"

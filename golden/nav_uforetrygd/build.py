@@ -25,7 +25,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from atlas_crawl.golden import stable_xlsx
+from atlas_crawl.run.golden import stable_xlsx
 
 HERE = Path(__file__).resolve().parent
 FILE = "responses/PST302_202602_constructed.xlsx"

@@ -3,7 +3,7 @@
 Per source (every manifest): the last successful run and whether it was live, a replay of
 recorded responses or a saved file; the rows its tables hold; freshness, counted from the last
 successful *live* run only (a replay or a file says nothing about what the source publishes
-today); the error of the last run if it failed; and whether the change monitor's
+today); the error of the last run if it failed; and whether the change watch's
 `recrawl_needed` view lists it.
 """
 
@@ -17,9 +17,9 @@ from pathlib import Path
 
 from atlas_crawl.manifests import Manifest, all_manifests
 from atlas_crawl.publish.profile import quote
-from atlas_crawl.publish.sources import _mode, _runs_by_source, live_freshness
+from atlas_crawl.store.ledger import live_freshness, run_mode, runs_by_source
 
-NO_MONITOR = "unknown (monitor never ran)"
+NO_WATCH = "unknown (the change watch never ran)"
 
 
 @dataclass
@@ -38,7 +38,7 @@ def _tables(conn: sqlite3.Connection) -> set[str]:
 
 
 def _recrawl(conn: sqlite3.Connection) -> dict[str, str] | None:
-    """source_id -> reason, from the monitor's view; None if the monitor never ran here."""
+    """source_id -> reason, from the watch's view; None if the watch never ran here."""
     try:
         return dict(conn.execute("SELECT source_id, reason FROM recrawl_needed"))
     except sqlite3.OperationalError:
@@ -51,7 +51,7 @@ def source_status(db: str | Path, manifests: dict[str, Manifest] | None = None,
     now = now or datetime.now(UTC)
     conn = sqlite3.connect(f"file:{Path(db)}?mode=ro", uri=True)
     try:
-        runs = _runs_by_source(conn)
+        runs = runs_by_source(conn)
         tables = _tables(conn)
         recrawl = _recrawl(conn)
         out = []
@@ -63,7 +63,7 @@ def source_status(db: str | Path, manifests: dict[str, Manifest] | None = None,
             rows = (sum(conn.execute(f"SELECT count(*) FROM {quote(t)}").fetchone()[0]
                         for t in present) if present else None)
             if recrawl is None:
-                needs = NO_MONITOR
+                needs = NO_WATCH
             elif source_id in recrawl:
                 needs = f"yes: {recrawl[source_id]}"
             else:
@@ -71,7 +71,7 @@ def source_status(db: str | Path, manifests: dict[str, Manifest] | None = None,
             out.append(SourceStatus(
                 source_id=source_id,
                 last_success=ok[-1]["finished"] if ok else None,
-                mode=_mode(ok[-1]["arguments"]) if ok else None,
+                mode=run_mode(ok[-1]["arguments"]) if ok else None,
                 rows=rows,
                 freshness=live_freshness(m.periodicity, ok, now)[0],
                 last_error=(last["error"] or "failed") if last and last["status"] != "ok"
@@ -87,7 +87,7 @@ COLUMNS = (("source", 32), ("last success", 20), ("mode", 12), ("rows", 9),
            ("freshness", 17), ("re-crawl", 28), ("last error", 0))
 
 
-def _short_mode(mode: str | None) -> str:
+def _shortrun_mode(mode: str | None) -> str:
     if mode is None:
         return "-"
     return "replay" if mode.startswith("replay") else mode.split(" ", 1)[0]
@@ -96,7 +96,7 @@ def _short_mode(mode: str | None) -> str:
 def format_table(statuses: list[SourceStatus]) -> str:
     lines = ["  ".join(name.ljust(width) for name, width in COLUMNS).rstrip()]
     for s in statuses:
-        cells = [s.source_id, (s.last_success or "never")[:19], _short_mode(s.mode),
+        cells = [s.source_id, (s.last_success or "never")[:19], _shortrun_mode(s.mode),
                  "-" if s.rows is None else str(s.rows), s.freshness, s.recrawl,
                  (s.last_error or "").replace("\n", " ")[:120]]
         lines.append("  ".join(c.ljust(w) for c, (_, w) in zip(cells, COLUMNS)).rstrip())

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from atlas_crawl import dblock
 from atlas_crawl.items import DIMENSION_KEY, Batch, Quarantined, utc_now
-from atlas_crawl.storage_schema import (
+from atlas_crawl.store import lock as dblock
+from atlas_crawl.store.schema import (
     FETCH_COLUMN,
     FETCH_COLUMNS,
     LEDGER_SQL,

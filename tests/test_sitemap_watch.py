@@ -1,4 +1,4 @@
-"""The sitemap_monitor spider in replay, on the constructed cassettes of golden/sitemap_monitor*:
+"""The sitemap_watch spider in replay, on the constructed cassettes of golden/sitemap_watch*:
 
 - two successive runs: pages added, changed and removed, a watched xlsx replaced at the same URL
   (sitemap lastmod unchanged), a literal file answering 304 to a conditional request;
@@ -17,12 +17,12 @@ import pytest_twisted
 from scrapy import signals
 from scrapy.crawler import CrawlerRunner
 
-from atlas_crawl.formats.monitor import TABLES
-from atlas_crawl.golden import GOLDEN_DIR, crawl, crawl_settings, runs, table_rows, to_jsonl
+from atlas_crawl.run.golden import GOLDEN_DIR, crawl, crawl_settings, runs, table_rows, to_jsonl
+from atlas_crawl.watch.changes import TABLES
 
-RUN1 = GOLDEN_DIR / "sitemap_monitor"
-RUN2 = GOLDEN_DIR / "sitemap_monitor_run2"
-HOSTILE = GOLDEN_DIR / "sitemap_monitor_hostile"
+RUN1 = GOLDEN_DIR / "sitemap_watch"
+RUN2 = GOLDEN_DIR / "sitemap_watch_run2"
+HOSTILE = GOLDEN_DIR / "sitemap_watch_hostile"
 MANIFESTS = str(RUN1 / "manifests")
 T1, T2, T3 = "2026-09-01T06:00:00Z", "2026-10-01T06:00:00Z", "2026-10-15T06:00:00Z"
 HUB = "https://www.imdi.no/bosetting/bosettingstall/"
@@ -34,9 +34,9 @@ LOTT_XLSX = ("https://lottstift.no/app/uploads/2026/06/"
 async def monitor(db, cassette, now, requests=None, responses=None, **args):
     """One replayed run; `requests` collects the requests the spider scheduled, `responses` the
     responses that came back (replayed ones included)."""
-    settings = crawl_settings(db, cassette=cassette, ATLAS_MONITOR_NOW=now, LOG_LEVEL="INFO")
+    settings = crawl_settings(db, cassette=cassette, ATLAS_WATCH_NOW=now, LOG_LEVEL="INFO")
     runner = CrawlerRunner(settings)
-    crawler = runner.create_crawler("sitemap_monitor")
+    crawler = runner.create_crawler("sitemap_watch")
     if requests is not None:
         crawler.signals.connect(lambda request, **kw: requests.append(request),
                                 signal=signals.request_scheduled, weak=False)
@@ -157,7 +157,7 @@ async def test_hostile_sitemaps_are_refused(tmp_path, caplog):
     await monitor(db, HOSTILE, T3, provider="imdi")
     assert runs(db)[-1]["status"] == "ok"
 
-    refused = dict(query(db, "SELECT url, detail FROM monitor_documents WHERE status = 'refused'"))
+    refused = dict(query(db, "SELECT url, detail FROM watch_documents WHERE status = 'refused'"))
     assert refused == {
         "https://www.imdi.no/sitemap-pages.xml":
             "https://www.imdi.no/sitemap-pages.xml: declares a DTD or entities (DTDForbidden); "
@@ -216,7 +216,7 @@ async def test_robots_txt_is_obeyed(tmp_path):
     assert asked in {r.url for r in requests}
     assert asked not in {r.url for r in responses}
     assert "https://www.imdi.no/sitemap-pages.xml" in {r.url for r in responses}
-    assert query(db, "SELECT status, detail FROM monitor_documents WHERE url LIKE "
+    assert query(db, "SELECT status, detail FROM watch_documents WHERE url LIKE "
                      "'%sitemap-files.xml.gz'") == [
         ("failed", ("https://www.imdi.no/sitemap-files.xml.gz: IgnoreRequest: Forbidden by "
                    "robots.txt"))]
@@ -227,9 +227,9 @@ async def test_robots_txt_is_obeyed(tmp_path):
 @pytest_twisted.ensureDeferred
 async def test_saved_sitemap_file(tmp_path):
     db = tmp_path / "atlas.db"
-    settings = crawl_settings(db, replay=False, ATLAS_MONITOR_NOW=T1)
+    settings = crawl_settings(db, replay=False, ATLAS_WATCH_NOW=T1)
     saved = RUN1 / "responses" / "imdi_sitemap-files.xml.gz"
-    await crawl("sitemap_monitor", settings, provider="imdi", file=str(saved),
+    await crawl("sitemap_watch", settings, provider="imdi", file=str(saved),
                 manifests=MANIFESTS)
     assert runs(db)[-1]["status"] == "ok"
     assert [(r["url"], r["lastmod"], r["listed_in"]) for r in table_rows(db, "sitemap_urls")] \
@@ -242,10 +242,10 @@ async def test_saved_sitemap_file(tmp_path):
 
 
 def test_unknown_provider_is_refused():
-    from atlas_crawl.spiders.sitemap_monitor import SitemapMonitorSpider
+    from atlas_crawl.spiders.sitemap_watch import SitemapWatchSpider
 
     with pytest.raises(ValueError, match=r"-a provider=imdi,nva: unknown \['nva'\]"):
-        SitemapMonitorSpider(provider="imdi,nva", manifests=MANIFESTS)
+        SitemapWatchSpider(provider="imdi,nva", manifests=MANIFESTS)
 
 
 @pytest_twisted.ensureDeferred
@@ -265,7 +265,7 @@ async def test_cloudflare_challenge_makes_the_provider_incomplete(tmp_path):
 
     await monitor(db, cassette, T2, provider="imdi")
     assert runs(db)[-1]["status"] == "ok"
-    assert query(db, "SELECT status, detail FROM monitor_documents WHERE url = ?",
+    assert query(db, "SELECT status, detail FROM watch_documents WHERE url = ?",
                  "https://www.imdi.no/robots.txt") == [
         ("http 403", ("https://www.imdi.no/robots.txt answered HTTP 403 "
                      "(a Cloudflare challenge page)"))]

@@ -1,13 +1,13 @@
 """Build the constructed cassettes of the sitemap monitor (nothing here is a capture).
 
-    .venv/bin/python golden/sitemap_monitor/build.py
+    .venv/bin/python golden/sitemap_watch/build.py
 
 writes, from the sitemap protocol (https://www.sitemaps.org/protocol.html) and plain HTTP:
 
-- golden/sitemap_monitor/          run 1 (2026-09-01): IMDi and Lottstift, the baseline;
-- golden/sitemap_monitor_run2/     run 2 (2026-10-01): pages added, changed and removed, the
+- golden/sitemap_watch/          run 1 (2026-09-01): IMDi and Lottstift, the baseline;
+- golden/sitemap_watch_run2/     run 2 (2026-10-01): pages added, changed and removed, the
                                    watched xlsx replaced at the same URL, Lottstift's file 304;
-- golden/sitemap_monitor_hostile/  a later IMDi run whose sitemaps are hostile or oversized.
+- golden/sitemap_watch_hostile/  a later IMDi run whose sitemaps are hostile or oversized.
 
 Re-running it rewrites the same bytes (gzip without a timestamp, workbooks with fixed dates).
 """
@@ -147,7 +147,7 @@ def imdi_common(c: Cassette) -> None:
 
 
 def run1() -> None:
-    c = Cassette("sitemap_monitor")
+    c = Cassette("sitemap_watch")
     imdi_common(c)
     c.add(f"{IMDI}/sitemap-pages.xml", urlset([
         (f"{IMDI}/", "2026-08-31T08:00:00+02:00"),
@@ -173,7 +173,7 @@ def run1() -> None:
 
 
 def run2() -> None:
-    c = Cassette("sitemap_monitor_run2")
+    c = Cassette("sitemap_watch_run2")
     imdi_common(c)
     c.add(f"{IMDI}/sitemap-pages.xml", urlset([
         (f"{IMDI}/", "2026-09-30T08:00:00+02:00"),                      # changed, unwatched
@@ -219,7 +219,7 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 
 
 def hostile() -> None:
-    c = Cassette("sitemap_monitor_hostile")
+    c = Cassette("sitemap_watch_hostile")
     c.add(f"{IMDI}/robots.txt", ROBOTS_IMDI.encode(), "imdi_robots.txt", headers=TXT)
     c.add(f"{IMDI}/sitemap.xml", index([
         (f"{IMDI}/sitemap-pages.xml", "2026-10-15"),
@@ -248,6 +248,6 @@ if __name__ == "__main__":
     run1()
     run2()
     hostile()
-    for name in ("sitemap_monitor", "sitemap_monitor_run2", "sitemap_monitor_hostile"):
+    for name in ("sitemap_watch", "sitemap_watch_run2", "sitemap_watch_hostile"):
         folder = GOLDEN / name / "responses"
         print(name, sum(p.stat().st_size for p in folder.iterdir()), "bytes")

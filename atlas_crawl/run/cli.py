@@ -1,6 +1,6 @@
 """`python -m atlas_crawl <command>`: keeping the catalogue fresh, the demo path and publishing.
 
-    update       run the change monitor, crawl what is due or changed, publish (see update.py)
+    update       run the change watch, crawl what is due or changed, publish (see update.py)
     replay-all   crawl every golden folder's recorded responses into one database
     publish      prepare the database for the catalogue and write metadata.yml from the manifests
     serve        serve the database read-only (immutable) with Datasette
@@ -17,15 +17,15 @@ import os
 import sys
 from pathlib import Path
 
-from atlas_crawl.golden import GOLDEN_DIR, GoldenCase, golden_cases
 from atlas_crawl.publish.site import PLUGINS_DIR, STATIC_DIR, STATIC_MOUNT, TEMPLATES_DIR
+from atlas_crawl.run.golden import GOLDEN_DIR, GoldenCase, golden_cases
 
 log = logging.getLogger("atlas_crawl")
 
 
 def demo_cases(golden: Path = GOLDEN_DIR) -> list[GoldenCase]:
     """The golden cases of the catalogue's own sources: a case run on test manifests (the
-    monitor's) would put sources that do not exist into the database."""
+    watch's) would put sources that do not exist into the database."""
     cases = []
     for case in golden_cases(golden):
         if "manifests" in case.args:
@@ -37,8 +37,8 @@ def demo_cases(golden: Path = GOLDEN_DIR) -> list[GoldenCase]:
 
 
 def replay_all(db: str, golden: Path = GOLDEN_DIR) -> int:
-    """Crawl each golden case in replay mode, all in this process (see atlas_crawl/runner.py)."""
-    from atlas_crawl.runner import (
+    """Crawl each golden case in replay mode, all in this process (see atlas_crawl/run/runner.py)."""
+    from atlas_crawl.run.runner import (
         CrawlJob,
         print_progress,
         print_summary,
@@ -110,7 +110,7 @@ def serve(db: str, metadata: str, port: int, host: str = "127.0.0.1") -> int:
 
 
 def status(db: str, as_json: bool = False) -> int:
-    from atlas_crawl.status import format_json, format_table, source_status
+    from atlas_crawl.run.status import format_json, format_table, source_status
 
     if not Path(db).exists():
         log.error("%s does not exist: crawl first (scrapy crawl <spider> -s ATLAS_DB=%s)", db, db)
@@ -140,7 +140,7 @@ def check_port(port: int, host: str = "127.0.0.1") -> int:
 
 
 def migrate(db: str, vacuum: bool = True) -> int:
-    from atlas_crawl.migrate import migrate as migrate_database
+    from atlas_crawl.store.migrate import migrate as migrate_database
 
     try:
         report = migrate_database(db, vacuum=vacuum)
@@ -165,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     def command(name: str, text: str) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=text, description=text)
 
-    p = command("update", "run the change monitor, crawl every source that is due by its "
+    p = command("update", "run the change watch, crawl every source that is due by its "
                 "periodicity or that changed upstream (or the ones named), then publish")
     p.add_argument("--db", default="atlas.db", help="SQLite database to write (default %(default)s)")
     p.add_argument("--metadata", default="metadata.yml",
@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8001, help="port (default %(default)s)")
     p.add_argument("--host", default="127.0.0.1", help="address (default %(default)s)")
     p = command("status", "per source: last successful run, live / replay / file, rows, "
-                "freshness (live runs only), last error, and whether the change monitor says "
+                "freshness (live runs only), last error, and whether the change watch says "
                 "it needs a re-crawl")
     p.add_argument("--db", default="atlas.db", help="database to read (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -213,11 +213,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    if args.command == "update" and args.scrapyd:
+        from atlas_crawl.run.golden import GOLDEN_DIR
+        from atlas_crawl.run.scrapyd import update_via_scrapyd
+
+        return update_via_scrapyd(args.scrapyd, args.db, args.metadata, args.sources,
+                                  args.replay, GOLDEN_DIR, providers=args.providers)
     if args.command == "update":
-        from atlas_crawl.update import update
+        from atlas_crawl.run.update import update
 
         return update(args.db, args.metadata, args.sources, replay=args.replay,
-                      scrapyd=args.scrapyd, providers=args.providers)
+                      providers=args.providers)
     if args.command == "replay-all":
         return replay_all(args.db)
     if args.command == "publish":

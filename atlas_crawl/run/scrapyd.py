@@ -1,7 +1,7 @@
 """`python -m atlas_crawl update --scrapyd URL`: the same update, with the crawls run by scrapyd.
 
-The change monitor is scheduled first (schedule.json) and waited for (listjobs.json); then every
-source that is due, changed or named (atlas_crawl/update.py decides, from the database) is
+The change watch is scheduled first (schedule.json) and waited for (listjobs.json); then every
+source that is due, changed or named (atlas_crawl/run/update.py decides, from the database) is
 scheduled, and when all jobs have finished the catalogue is published here. scrapyd runs the
 jobs one at a time (`max_proc = 1` in deploy/scrapyd.conf: one SQLite writer), each its own run in
 `_runs`, so the database path must be the same file for scrapyd and for this command (same
@@ -19,7 +19,18 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from atlas_crawl.runner import CrawlJob, CrawlResult, summary_table
+from atlas_crawl.run.plan import (
+    crawl_job,
+    for_providers,
+    golden_folder,
+    plan,
+    publish_catalogue,
+    source_spiders,
+    unknown_sources,
+    update_lock,
+    watch_job,
+)
+from atlas_crawl.run.runner import CrawlJob, CrawlResult, project_settings, summary_table
 
 PROJECT = "atlas_crawl"
 
@@ -89,24 +100,16 @@ def _result(job: CrawlJob, run: dict, seconds: float) -> CrawlResult:
 def update_via_scrapyd(url: str, db: str, metadata: str, sources: list[str] | None,
                        replay: bool, golden: Path, timeout: float = 6 * 3600, out=None,
                        providers: list[str] | None = None) -> int:
-    from atlas_crawl.runner import project_settings
-    from atlas_crawl.update import (
-        _golden_folder,
-        _job,
-        _publish,
-        for_providers,
-        monitor_job,
-        plan,
-        source_spiders,
-        update_lock,
-    )
-
     out = out or sys.stdout
     db = str(Path(db).resolve())
     client = Scrapyd(url)
     settings = {"ATLAS_DB": db}
-    replay_folder = _golden_folder(golden) if replay else None
+    replay_folder = golden_folder(golden) if replay else None
     spiders = for_providers(source_spiders(project_settings()), providers)
+    refusal = unknown_sources(sources, spiders)
+    if refusal:
+        print(refusal, file=out)
+        return 2
     results: list[CrawlResult] = []
 
     def run_jobs(jobs: list[CrawlJob]) -> None:
@@ -128,15 +131,15 @@ def update_via_scrapyd(url: str, db: str, metadata: str, sources: list[str] | No
 
     with update_lock(db):
         print(f"update of {db} through scrapyd at {url}", file=out, flush=True)
-        watch = monitor_job(providers, replay_folder)
+        watch = watch_job(providers, replay_folder)
         if watch is not None:
             run_jobs([watch])
         planned, skipped = plan(db, spiders, sources, datetime.now(UTC), replay_folder)
         for source_id, why in skipped:
             print(f"  skipped {source_id}: {why}", file=out, flush=True)
         if planned:
-            run_jobs([_job(p.source_id, p.spider, replay_folder) for p in planned])
-        published = _publish(db, metadata, out)
+            run_jobs([crawl_job(p.source_id, p.spider, replay_folder) for p in planned])
+        published = publish_catalogue(db, metadata, out)
     print(summary_table(results), file=out, flush=True)
     return 1 if any(not r.ok for r in results) or not published else 0
 

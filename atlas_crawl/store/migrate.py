@@ -1,5 +1,5 @@
 """`python -m atlas_crawl migrate --db atlas.db`: convert a database of the old wide layout to the
-narrow one (see atlas_crawl/storage_schema.py), in place, in one transaction.
+narrow one (see atlas_crawl/store/schema.py), in place, in one transaction.
 
 - `_runs` and `_fetches` gain integer keys (`id`, their old rowid, so the order is kept).
 - Every data table's `_run_id` / `_source_sha256` become `_run` / `_fetch`, integers pointing at
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from atlas_crawl.items import DIMENSION_KEY as KEY
 from atlas_crawl.items import dimension_table
-from atlas_crawl.storage_schema import (
+from atlas_crawl.store.schema import (
     FETCH_COLUMN,
     LEDGER_SQL,
     OLD_RUN_COLUMN,

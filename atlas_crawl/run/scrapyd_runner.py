@@ -1,4 +1,4 @@
-"""scrapyd's job runner for atlas_crawl (`runner = atlas_crawl.scrapyd_runner` in scrapyd.conf).
+"""scrapyd's job runner for atlas_crawl (`runner = atlas_crawl.run.scrapyd_runner` in scrapyd.conf).
 
 scrapyd's own runner puts the deployed egg, a zip file, on sys.path. atlas_crawl reads its
 manifests and reference geography as files next to its modules, which cannot be done inside a

@@ -1,4 +1,4 @@
-"""atlas_crawl.formats.monitor: watch patterns, the diff of one run, the tables and the re-crawl view."""
+"""atlas_crawl.watch.changes: watch patterns, the diff of one run, the tables and the re-crawl view."""
 
 import json
 from dataclasses import replace
@@ -6,9 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from atlas_crawl.db import Store
-from atlas_crawl.formats.monitor import (
-    MONITOR_MANIFEST,
+from atlas_crawl.items import Provenance
+from atlas_crawl.manifests import load_manifest
+from atlas_crawl.store.earlier import StoredState
+from atlas_crawl.store.views import make_source_views
+from atlas_crawl.store.writes import Store
+from atlas_crawl.watch.changes import (
+    WATCH_MANIFEST,
     Check,
     FileRow,
     Observation,
@@ -18,10 +22,6 @@ from atlas_crawl.formats.monitor import (
     WatchList,
     reconcile,
 )
-from atlas_crawl.items import Provenance
-from atlas_crawl.manifests import load_manifest
-from atlas_crawl.publish.source_views import make_source_views
-from atlas_crawl.stored import StoredState
 
 T0, T1 = "2026-09-01T06:00:00Z", "2026-10-01T06:00:00Z"
 HUB = "https://www.imdi.no/bosetting/bosettingstall/"
@@ -32,7 +32,7 @@ WATCH = WatchList([
     Watch("imdi_a", "imdi", "https://www.imdi.no/contentassets/*/bosettingstall-*.xlsx"),
     Watch("nav_x", "nav", "https://www.nav.no/_/attachment/*/*PST302*.xlsx"),
 ])
-TEST_MANIFESTS = Path(__file__).resolve().parent.parent / "golden/sitemap_monitor/manifests"
+TEST_MANIFESTS = Path(__file__).resolve().parent.parent / "golden/sitemap_watch/manifests"
 
 
 # -- watch patterns ---------------------------------------------------------------------------
@@ -220,16 +220,16 @@ def test_removal_guard_against_a_truncated_sitemap():
 
 def write(store, outcome, run):
     store.conn.execute("INSERT OR IGNORE INTO _runs (run_id, spider, started, status) "
-                       "VALUES (?, 'sitemap_monitor', ?, 'ok')", (run, T0))
+                       "VALUES (?, 'sitemap_watch', ?, 'ok')", (run, T0))
     store.begin()
     for batch in outcome.batches(Provenance("https://www.imdi.no/robots.txt", "d" * 64, T0)):
         store.write_batch(batch, run)
-    make_source_views(store.conn, [MONITOR_MANIFEST])
+    make_source_views(store.conn, [WATCH_MANIFEST])
     store.commit()
 
 
 def load_state(store, providers):
-    return StoredState(store.path).monitor_state(providers)
+    return StoredState(store.path).watch_state(providers)
 
 
 def add_run(store, run_id, source, started, status="ok"):
@@ -249,7 +249,7 @@ def test_state_round_trip_through_the_store(tmp_path):
     assert state["imdi"].files[XLSX].etag == '"e1"'
     assert state["imdi"].urls[HUB] == url_row(HUB, "2026-08-28")
     assert state["imdi"].files[XLSX].sha256 == "a" * 64
-    assert make_source_views(store.conn, [MONITOR_MANIFEST]) == [
+    assert make_source_views(store.conn, [WATCH_MANIFEST]) == [
         "watched_changes", "recrawl_needed"]  # idempotent
     store.close()
 

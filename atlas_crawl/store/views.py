@@ -51,7 +51,7 @@ def make_source_views(conn: sqlite3.Connection, manifests: Iterable[Manifest]) -
             builder = BUILDERS.get(name)
             if builder is None:
                 raise KeyError(f"{manifest.path}: field 'views': no definition of {name!r} in "
-                               f"atlas_crawl/publish/source_views.py")
+                               f"atlas_crawl/store/views.py")
             statements = builder(conn)
             if statements is None:
                 logger.info("view %s waits for its tables; a later run makes it", name)
@@ -139,7 +139,7 @@ def husbanken_kommune(conn: sqlite3.Connection) -> list[str] | None:
     ]
 
 
-# -- the change monitor -----------------------------------------------------------------------
+# -- the change watch -----------------------------------------------------------------------
 
 
 @view("watched_changes")

@@ -6,7 +6,8 @@ of the manifests' watch patterns.
 
 from __future__ import annotations
 
-from atlas_crawl.formats.monitor import (
+from atlas_crawl.formats.sitemap import parse_sitemap
+from atlas_crawl.watch.changes import (
     Check,
     FileRow,
     Observation,
@@ -16,7 +17,6 @@ from atlas_crawl.formats.monitor import (
     conditional_headers,
     files_to_fetch,
 )
-from atlas_crawl.formats.sitemap import parse_sitemap
 
 NAV = "https://www.nav.no"
 ETAG = '"abc123"'

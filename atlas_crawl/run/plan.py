@@ -1,32 +1,25 @@
-"""`python -m atlas_crawl update`: keep the catalogue fresh in one command.
+"""What an update crawls, and the steps every way of running it shares.
 
-1. The change monitor (`sitemap_monitor`) runs first.
-2. Every source is crawled that is due by its periodicity (the manifest's `periodicity` against
-   its last successful run in `_runs`), that the monitor says changed (the `recrawl_needed` view),
-   or that was named with `--sources`.
-3. The catalogue is published again (atlas_crawl.publish.publish).
-
-All crawls run in one Scrapy process (atlas_crawl/runner.py), one after another, each its own run
-and transaction: a source that fails keeps its previous data and the others still run. Updates of
-one database are serialised by a lock file next to it (`<db>.update.lock`).
-
-`--replay` does the same on the golden recordings (golden/<spider>/), offline.
+`update` (in one process) and `update --scrapyd` (crawls run by scrapyd) both take their plan
+from here: the change watch first, then every source that is due by its periodicity (its
+manifest's against its last successful run in `_runs`), that the watch says changed (the
+`recrawl_needed` view), or that was named; one update of a database at a time; publishing at
+the end.
 """
 
 from __future__ import annotations
 
 import fcntl
 import sqlite3
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from atlas_crawl.runner import CrawlJob, CrawlResult, project_settings, run_crawls, summary_table
+from atlas_crawl.run.runner import CrawlJob
 
-MONITOR_SPIDER = "sitemap_monitor"
+WATCH_SPIDER = "sitemap_watch"
 
 
 @dataclass(frozen=True)
@@ -46,7 +39,7 @@ def source_spiders(settings) -> dict[str, type]:
     for name in loader.list():
         cls = loader.load(name)
         source_id = getattr(cls, "source_id", "") or ""
-        if source_id and source_id != MONITOR_SPIDER:
+        if source_id and source_id != WATCH_SPIDER:
             spiders.setdefault(source_id, cls)
     return spiders
 
@@ -64,7 +57,7 @@ def _recrawl_needed(db: str) -> dict[str, str]:
     try:
         return dict(conn.execute("SELECT source_id, reason FROM recrawl_needed"))
     except sqlite3.Error:
-        return {}  # the monitor never ran on this database
+        return {}  # the watch never ran on this database
     finally:
         conn.close()
 
@@ -72,13 +65,13 @@ def _recrawl_needed(db: str) -> dict[str, str]:
 def _due(db: str, now: datetime) -> dict[str, str]:
     """source id -> why it is due, for every manifest whose periodicity says so."""
     from atlas_crawl.manifests import all_manifests
-    from atlas_crawl.publish.sources import _runs_by_source, freshness
+    from atlas_crawl.store.ledger import freshness, runs_by_source
 
     runs: dict[str, list[dict]] = {}
     if Path(db).exists():
         conn = sqlite3.connect(db)
         try:
-            runs = _runs_by_source(conn)
+            runs = runs_by_source(conn)
         finally:
             conn.close()
     due = {}
@@ -131,34 +124,34 @@ def for_providers(spiders: dict[str, type], providers: list[str] | None) -> dict
             if s in manifests and manifests[s].provider in providers}
 
 
-def monitor_job(providers: list[str] | None, replay_folder) -> CrawlJob | None:
-    """The change monitor's crawl: every watching provider, or those of `providers` that
+def watch_job(providers: list[str] | None, replay_folder) -> CrawlJob | None:
+    """The change watch's crawl: every watching provider, or those of `providers` that
     watch anything (None when none does, or replay has no recording of it)."""
     if replay_folder is not None:
-        return (_job("change monitor", MONITOR_SPIDER, replay_folder)
-                if replay_folder(MONITOR_SPIDER) is not None else None)
+        return (crawl_job("change watch", WATCH_SPIDER, replay_folder)
+                if replay_folder(WATCH_SPIDER) is not None else None)
     if not providers:
-        return CrawlJob("change monitor", MONITOR_SPIDER)
+        return CrawlJob("change watch", WATCH_SPIDER)
     from atlas_crawl.manifests import all_manifests
 
     watching = sorted({m.provider for m in all_manifests().values()
                        if m.watch and m.provider in providers})
-    return CrawlJob("change monitor", MONITOR_SPIDER,
+    return CrawlJob("change watch", WATCH_SPIDER,
                     {"provider": ",".join(watching)}) if watching else None
 
 
-def _golden_folder(golden: Path):
+def golden_folder(golden: Path):
     def folder(spider: str) -> Path | None:
         path = golden / spider
         return path if (path / "golden.json").exists() else None
     return folder
 
 
-def _job(name: str, spider: str, replay_folder) -> CrawlJob:
+def crawl_job(name: str, spider: str, replay_folder) -> CrawlJob:
     if replay_folder is None:
         return CrawlJob(name, spider)
     from atlas_crawl import PROJECT_DIR
-    from atlas_crawl.golden import GoldenCase
+    from atlas_crawl.run.golden import GoldenCase
 
     case = GoldenCase.load(replay_folder(spider))
     settings = {"ATLAS_REPLAY": True, "ATLAS_CASSETTE": str(case.folder), **case.settings}
@@ -186,74 +179,8 @@ def update_lock(db: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def update(db: str, metadata: str = "metadata.yml", sources: list[str] | None = None,
-           replay: bool = False, golden: Path | None = None, monitor: bool = True,
-           now: datetime | None = None, out=None, scrapyd: str | None = None,
-           providers: list[str] | None = None) -> int:
-    """Run the monitor, the due/changed/named sources, then publish. Returns the exit code.
-    With `scrapyd` (a URL), the crawls are scheduled there instead (scrapyd_schedule.py)."""
-    from atlas_crawl.golden import GOLDEN_DIR
 
-    if scrapyd:
-        from atlas_crawl.scrapyd_schedule import update_via_scrapyd
-
-        return update_via_scrapyd(scrapyd, db, metadata, sources, replay, golden or GOLDEN_DIR,
-                                  out=out, providers=providers)
-    out = out or sys.stdout
-    db = str(Path(db).resolve())
-    replay_folder = _golden_folder(golden or GOLDEN_DIR) if replay else None
-    settings = project_settings(ATLAS_DB=db, LOG_LEVEL="WARNING")
-    spiders = for_providers(source_spiders(settings), providers)
-    unknown = [s for s in sources or [] if s not in spiders]
-    if unknown:
-        print(f"unknown sources: {', '.join(unknown)} (known: {', '.join(sorted(spiders))})",
-              file=out)
-        return 2
-    decided: dict[str, Planned] = {}
-    skipped: list[tuple[str, str]] = []
-
-    def jobs() -> Iterator[CrawlJob]:
-        # A generator: the plan is made after the monitor's crawl has finished.
-        watch = monitor_job(providers, replay_folder) if monitor else None
-        if watch is not None:
-            yield watch
-        planned, skip = plan(db, spiders, sources, now or datetime.now(UTC), replay_folder)
-        skipped.extend(skip)
-        for source_id, why in skip:
-            print(f"  skipped {source_id}: {why}", file=out, flush=True)
-        print(f"{len(planned)} source(s) to crawl", file=out, flush=True)
-        for p in planned:
-            decided[p.spider] = p
-            yield _job(p.source_id, p.spider, replay_folder)
-
-    def on_start(n: int, job: CrawlJob) -> None:
-        why = decided[job.spider].reason if job.spider in decided else "what changed upstream"
-        print(f"[{n}] {job.name}: started ({job.spider}; {why})", file=out, flush=True)
-
-    def on_end(n: int, result: CrawlResult) -> None:
-        line = (f"[{n}] {result.job.name}: {result.status}, {result.rows_received:,} rows "
-                f"({result.rows_written:,} changed, {result.rows_quarantined:,} quarantined), "
-                f"{result.seconds:.1f} s")
-        if result.error:
-            line += f": {result.error}"
-        print(line, file=out, flush=True)
-
-    with update_lock(db):
-        print(f"update of {db}{' (replay of golden recordings)' if replay else ''}", file=out,
-              flush=True)
-        results = run_crawls(jobs(), settings, on_start=on_start, on_end=on_end)
-        published = _publish(db, metadata, out)
-    print(summary_table(results), file=out, flush=True)
-    for source_id, why in skipped:
-        print(f"skipped {source_id}: {why}", file=out)
-    failed = [r for r in results if not r.ok]
-    if failed:
-        print(f"FAILED: {', '.join(r.job.name for r in failed)} (their previous data is kept)",
-              file=out, flush=True)
-    return 1 if failed or not published else 0
-
-
-def _publish(db: str, metadata: str, out) -> bool:
+def publish_catalogue(db: str, metadata: str, out) -> bool:
     from atlas_crawl.publish import publish
 
     if not Path(db).exists():
@@ -267,3 +194,18 @@ def _publish(db: str, metadata: str, out) -> bool:
     print(f"published {report.metadata_path}: {len(report.tables)} tables, {report.sources} "
           f"sources", file=out, flush=True)
     return True
+
+
+def unknown_sources(named: list[str] | None, spiders: dict[str, type]) -> str | None:
+    """One line refusing the named sources that no spider crawls, with the nearest known name;
+    None when every named source is known. The same rule for every way of running an update."""
+    import difflib
+
+    unknown = [s for s in named or [] if s not in spiders]
+    if not unknown:
+        return None
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, list(spiders), n=1)
+        hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    return f"unknown sources: {', '.join(hints)}; run `scrapy list` for the known ones"

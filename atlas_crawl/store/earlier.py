@@ -5,7 +5,7 @@ call opens the database read-only (a missing database or table reads as "nothing
 so it sees exactly what earlier runs committed, never the current run's uncommitted writes.
 
 - :meth:`StoredState.feed_cursor`: the last change a Brreg feed applied;
-- :meth:`StoredState.monitor_state`: the change monitor's URLs and files per provider;
+- :meth:`StoredState.watch_state`: the change watch's URLs and files per provider;
 - :meth:`StoredState.recrawl_needed`: the sources the `recrawl_needed` view lists.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
 
-from atlas_crawl.formats.monitor import FILE_COLUMNS, URL_COLUMNS, FileRow, ProviderState, UrlRow
+from atlas_crawl.watch.changes import FILE_COLUMNS, URL_COLUMNS, FileRow, ProviderState, UrlRow
 
 FEED_CURSOR_TABLE = "brreg_feed_cursor"
 
@@ -46,7 +46,7 @@ class StoredState:
                                (feed,)).fetchone()
         return int(row[0]) if row else None
 
-    def monitor_state(self, providers: Iterable[str]) -> dict[str, ProviderState]:
+    def watch_state(self, providers: Iterable[str]) -> dict[str, ProviderState]:
         """The monitor's state for `providers` as the last committed run left it (empty before
         the first run: the tables are created when a run writes)."""
         state = {p: ProviderState() for p in providers}

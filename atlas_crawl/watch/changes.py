@@ -1,10 +1,10 @@
-"""Upstream change monitoring: watch patterns, monitor tables and views, and one run's diff.
+"""Upstream change watching: watch patterns, watch tables and views, and one run's diff.
 
-The sitemap_monitor spider fetches; everything it decides lives here, without Scrapy:
+The sitemap_watch spider fetches; everything it decides lives here, without Scrapy:
 
 - `WatchList`: the manifests' `watch` patterns (syntax below) and each provider's site root;
-- the monitor's tables (`TABLES`) and the rows of its state (`UrlRow`, `FileRow`); the state
-  is read through `atlas_crawl.stored`, the views are declared in its manifest;
+- the watch's tables (`TABLES`) and the rows of its state (`UrlRow`, `FileRow`); the state
+  is read through `atlas_crawl.store.earlier`, the views are declared in its manifest;
 - `files_to_fetch` / `conditional_headers`: which watched files a run fetches, and with which
   validators;
 - `Observation` (what one run saw for one provider) and `reconcile` (the rows it writes:
@@ -35,7 +35,7 @@ from atlas_crawl.items import Batch, Provenance
 from atlas_crawl.manifests import Dimension, Manifest, all_manifests, register
 from atlas_crawl.manifests.monitors import parse_monitors
 
-MONITOR_SOURCE = "sitemap_monitor"
+WATCH_SOURCE = "sitemap_watch"
 
 # Where each provider's robots.txt lives (the site root). A provider not listed here gets the
 # host of its manifests' landing page. Files on other hosts (Bufdir's Strapi CDN, Husbanken's
@@ -99,7 +99,7 @@ class WatchList:
         root = SITE_ROOTS.get(provider) or self.roots.get(provider)
         if not root:
             raise KeyError(f"no site root known for provider {provider!r}: add it to "
-                           f"atlas_crawl.formats.monitor.SITE_ROOTS")
+                           f"atlas_crawl.watch.changes.SITE_ROOTS")
         return root
 
     def matching(self, url: str) -> list[Watch]:
@@ -152,7 +152,7 @@ TABLES = {
     "sitemap_urls": (URL_COLUMNS, ["url"]),
     "watched_files": (FILE_COLUMNS, ["url"]),
     "site_changes": (CHANGE_COLUMNS, ["detected_at", "url"]),
-    "monitor_documents": (DOCUMENT_COLUMNS, ["url"]),
+    "watch_documents": (DOCUMENT_COLUMNS, ["url"]),
 }
 
 # -- state ------------------------------------------------------------------------------------
@@ -324,11 +324,11 @@ class Outcome:
     listed: int = 0
     checked: int = 0
 
-    def batches(self, provenance: Provenance, source_id: str = MONITOR_SOURCE) -> list[Batch]:
+    def batches(self, provenance: Provenance, source_id: str = WATCH_SOURCE) -> list[Batch]:
         out = []
         for table, rows in (("sitemap_urls", self.url_rows), ("watched_files", self.file_rows),
                             ("site_changes", self.change_rows),
-                            ("monitor_documents", self.document_rows)):
+                            ("watch_documents", self.document_rows)):
             if rows:
                 columns, key = TABLES[table]
                 out.append(Batch(source_id=source_id, table=table, columns=list(columns),
@@ -482,11 +482,11 @@ def _file_row(provider: str, sources: list[str], pf: FileRow | None, ck: Check,
                    pf.first_seen if pf else now, now, changed_at, gone)
 
 
-# -- the monitor's own manifest ---------------------------------------------------------------
+# -- the watch's own manifest ---------------------------------------------------------------
 
-MONITOR_MANIFEST = Manifest(
-    path=Path("<atlas_crawl.formats.monitor>"),
-    source_id=MONITOR_SOURCE,
+WATCH_MANIFEST = Manifest(
+    path=Path("<atlas_crawl.watch.changes>"),
+    source_id=WATCH_SOURCE,
     upstream_id="sitemaps",
     upstream_url="https://www.sitemaps.org/protocol.html",
     upstream_title="Upstream changes: sitemaps and watched files",
@@ -494,7 +494,7 @@ MONITOR_MANIFEST = Manifest(
         "What the HTML and Excel-drop providers published, and when it changed: every URL of "
         "their sitemaps (sitemap_urls), every watched URL fetched directly with its ETag, "
         "Last-Modified and sha256 (watched_files), one row per added, changed or removed URL "
-        "and run (site_changes), and the robots.txt and sitemap files read (monitor_documents). "
+        "and run (site_changes), and the robots.txt and sitemap files read (watch_documents). "
         "The view recrawl_needed lists the sources whose watched URLs changed after their last "
         "successful run."
     ),
@@ -520,7 +520,7 @@ MONITOR_MANIFEST = Manifest(
         ("sha256", "sha256 of the body of the last full download"),
         ("event", "added, changed or removed"),
         ("evidence", "sitemap (listing or lastmod), page (link), fetch (content hash, HTTP)"),
-        ("baseline", "1 on a provider's first monitored run: the URL was found, not changed"),
+        ("baseline", "1 on a provider's first watched run: the URL was found, not changed"),
         ("detected_at", "Run that noticed the change (UTC)"),
     )),
     presentation_policy="standard",
@@ -532,17 +532,17 @@ MONITOR_MANIFEST = Manifest(
                           "(or that never ran successfully).",
     }},
     # Run monitors: checked_at / last_seen change on every run (every row "changes"), a quiet
-    # day adds nothing, removals have their own guard (ATLAS_MONITOR_MAX_REMOVED_SHARE), and a
+    # day adds nothing, removals have their own guard (ATLAS_WATCH_MAX_REMOVED_SHARE), and a
     # refused sitemap (4xx) makes a provider incomplete, not the run failed.
     monitors=parse_monitors({"min_rows": 0, "max_changed": 1.0, "max_shrink": 1.0,
                              "unwanted_http_codes": [429, 500, 502, 503, 504]}),
 )
 
 
-def register_monitor_manifest() -> Manifest:
-    """Make the monitor's tables known to the contract check (its batches come from no file)."""
-    known = all_manifests().get(MONITOR_SOURCE)
+def register_watch_manifest() -> Manifest:
+    """Make the watch's tables known to the contract check (its batches come from no file)."""
+    known = all_manifests().get(WATCH_SOURCE)
     if known is None:
-        register(MONITOR_MANIFEST)
-        known = MONITOR_MANIFEST
+        register(WATCH_MANIFEST)
+        known = WATCH_MANIFEST
     return known

@@ -12,7 +12,7 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from atlas_crawl.commands.outcome import closing_line, preflight
+from atlas_crawl.run.commands.outcome import closing_line, preflight
 
 
 class Command(ScrapyCrawlCommand):

@@ -1,11 +1,11 @@
-"""`scrapy crawl sitemap_monitor [-a provider=imdi,nav] [-a manifests=DIR]`: what changed upstream.
+"""`scrapy crawl sitemap_watch [-a provider=imdi,nav] [-a manifests=DIR]`: what changed upstream.
 
 For every provider whose manifests declare `watch` patterns (or the providers named): read
 robots.txt (its `Sitemap:` lines, else /sitemap.xml), every sitemap and sitemap index (plain or
 gzip), and every literal watched page (for links to watched URLs). Then fetch every watched file
 (xlsx, xls, csv, zip, pdf) and every other literal watched URL, conditionally (If-None-Match /
 If-Modified-Since; 304 = unchanged) when its hash is known, and hash what is downloaded. Finally
-write the provider's state and its changes (atlas_crawl.formats.monitor.reconcile) as batches through the
+write the provider's state and its changes (atlas_crawl.watch.changes.reconcile) as batches through the
 normal pipelines, in the run's one transaction: a failed run leaves the state as it was.
 
 `-a manifests=DIR` reads the watch patterns from the manifests in DIR instead of the project's.
@@ -26,7 +26,11 @@ from scrapy.exceptions import DontCloseSpider
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl import signals as atlas_signals
 from atlas_crawl.formats import sitemap
-from atlas_crawl.formats.monitor import (
+from atlas_crawl.items import Provenance, utc_now
+from atlas_crawl.manifests import PROVIDERS
+from atlas_crawl.spiders.base import AtlasSpider
+from atlas_crawl.store.earlier import StoredState
+from atlas_crawl.watch.changes import (
     Check,
     Document,
     Observation,
@@ -36,21 +40,17 @@ from atlas_crawl.formats.monitor import (
     files_to_fetch,
     load_watch_list,
     reconcile,
-    register_monitor_manifest,
+    register_watch_manifest,
 )
-from atlas_crawl.items import Provenance, utc_now
-from atlas_crawl.manifests import PROVIDERS
-from atlas_crawl.spiders.base import AtlasSpider
-from atlas_crawl.stored import StoredState
 
 MAX_DEPTH = 3  # robots.txt -> index -> index -> sitemap
 ROBOTS_MAXSIZE = 5 * 1024 * 1024
 
 
-class SitemapMonitorSpider(AtlasSpider):
-    name = "sitemap_monitor"
-    title = "Change monitor: robots.txt, sitemaps and watched files of every provider"
-    source_id = "sitemap_monitor"
+class SitemapWatchSpider(AtlasSpider):
+    name = "sitemap_watch"
+    title = "Change watch: robots.txt, sitemaps and watched files of every provider"
+    source_id = "sitemap_watch"
     # A browser check on one provider's site makes that provider incomplete (see what_it_is);
     # it must not close the spider and cost every other provider its monitoring run.
     custom_settings: ClassVar[dict] = {
@@ -69,13 +69,13 @@ class SitemapMonitorSpider(AtlasSpider):
         settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
 
     spider_args: ClassVar[dict[str, str]] = {
-        "provider": "providers to monitor, like imdi,nav (default: every one with watch lists)",
+        "provider": "providers to watch, like imdi,nav (default: every one with watch lists)",
         "manifests": "a folder of manifests whose watch lists to use",
     }
 
     def __init__(self, *args, provider: str = "", manifests: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        register_monitor_manifest()
+        register_watch_manifest()
         self.only = [p.strip() for p in provider.split(",") if p.strip()]
         unknown = [p for p in self.only if p not in PROVIDERS]
         if unknown:
@@ -88,7 +88,7 @@ class SitemapMonitorSpider(AtlasSpider):
             except KeyError as exc:
                 raise ValueError(f"-a provider={p}: {exc.args[0]}") from None
         if self.file and len(self.only) != 1:
-            raise ValueError("sitemap_monitor -a file=... needs exactly one -a provider=")
+            raise ValueError("sitemap_watch -a file=... needs exactly one -a provider=")
         self.phase = "discover"
         self.now = ""
         self.obs: dict[str, Observation] = {}
@@ -105,8 +105,8 @@ class SitemapMonitorSpider(AtlasSpider):
             settings.getint("ATLAS_SITEMAP_MAX_BYTES", sitemap.PROTOCOL_MAX_BYTES),
             settings.getint("ATLAS_SITEMAP_MAX_URLS", sitemap.PROTOCOL_MAX_URLS))
         spider.max_documents = settings.getint("ATLAS_SITEMAP_MAX_DOCUMENTS", 1000)
-        spider.max_file_bytes = settings.getint("ATLAS_MONITOR_MAX_FILE_BYTES", 200 * 2**20)
-        spider.max_removed_share = settings.getfloat("ATLAS_MONITOR_MAX_REMOVED_SHARE", 0.5)
+        spider.max_file_bytes = settings.getint("ATLAS_WATCH_MAX_FILE_BYTES", 200 * 2**20)
+        spider.max_removed_share = settings.getfloat("ATLAS_WATCH_MAX_REMOVED_SHARE", 0.5)
         return spider
 
     # -- start --------------------------------------------------------------------------------
@@ -119,16 +119,16 @@ class SitemapMonitorSpider(AtlasSpider):
     def prepare(self) -> None:
         """Read the state as the last committed run left it. The run's write transaction starts
         only in finish(), so other crawls can write to the database while this one fetches."""
-        self.now = self.settings.get("ATLAS_MONITOR_NOW") or utc_now()
+        self.now = self.settings.get("ATLAS_WATCH_NOW") or utc_now()
         providers = self.only or self.watch.providers
-        self.state = StoredState(self.settings.get("ATLAS_DB")).monitor_state(providers)
+        self.state = StoredState(self.settings.get("ATLAS_DB")).watch_state(providers)
         for p in providers:
             if not any(w.provider == p for w in self.watch.watches):
                 self.logger.warning("no manifest of provider %s declares watch patterns: "
                                     "recording its sitemaps only", p)
             self.obs[p] = Observation(p, self.watch.site_root(p))
         if not providers:
-            self.logger.warning("no manifest declares watch patterns: nothing to monitor")
+            self.logger.warning("no manifest declares watch patterns: nothing to watch")
 
     async def start_live(self):
         for obs in self.obs.values():
@@ -342,7 +342,7 @@ class SitemapMonitorSpider(AtlasSpider):
         """After the store committed the run: what changed, and which sources need a re-crawl
         (the recrawl_needed view now includes this run's findings)."""
         if status != "ok" or not self.outcomes:
-            self.logger.info("sitemap_monitor run %s %s: no changes recorded", run_id, status)
+            self.logger.info("sitemap_watch run %s %s: no changes recorded", run_id, status)
             return
         lines = [f"  {o.summary()}" for o in self.outcomes.values()]
         try:
@@ -355,7 +355,7 @@ class SitemapMonitorSpider(AtlasSpider):
         else:
             lines.append("  sources needing a re-crawl: "
                          + (", ".join(f"{s} ({why})" for s, why in recrawl) or "none"))
-        self.logger.info("sitemap_monitor summary at %s:\n%s", self.now, "\n".join(lines))
+        self.logger.info("sitemap_watch summary at %s:\n%s", self.now, "\n".join(lines))
         self.report_incomplete()
 
     def report_incomplete(self) -> None:
