@@ -79,6 +79,30 @@ async def crawl_file(db: Path, spider: str, file, **args) -> dict:
     return runs(db)[-1]
 
 
+def edited_cassette(source: Path, folder: Path, edit) -> Path:
+    """A copy of the recorded cassette `source` in `folder`, with `edit(entry)` applied to every
+    entry of its responses.json (to make one answer fail, or another file answer a URL)."""
+    import json
+    import shutil
+
+    shutil.copytree(source, folder)
+    index = json.loads((folder / "responses.json").read_text())
+    for entry in index["responses"]:
+        edit(entry)
+    (folder / "responses.json").write_text(json.dumps(index))
+    return folder
+
+
+def load_builder(folder: Path):
+    """The fixture builder `build.py` of a golden folder, as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"{folder.name}_build", folder / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", default=False,
                      help="rewrite golden/*/expected/ from what the crawls store now")

@@ -1,11 +1,11 @@
 """Brreg parsing without Scrapy: the streaming array reader and the record/feed/ICNPO mappings."""
 
 import gzip
-import importlib.util
 import io
 import json
 
 import pytest
+from conftest import load_builder
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import brreg
@@ -15,14 +15,7 @@ ROOT = PROJECT_DIR
 SEARCH_PAGE = ROOT / "golden/brreg_enheter_search_page/responses/enheter_search_navn-Sesam_size2_page0.json"
 
 
-def _builder():
-    spec = importlib.util.spec_from_file_location("brreg_build", ROOT / "golden/brreg_fixtures/build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build = _builder()
+build = load_builder(ROOT / "golden/brreg_fixtures")
 
 
 class Trickle(io.RawIOBase):

@@ -1,10 +1,10 @@
 """Bufdir parsing without Scrapy: finding the ZIP, reading both monitors' workbooks."""
 
-import importlib.util
 import io
 import zipfile
 
 import pytest
+from conftest import load_builder
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import bufdir
@@ -17,14 +17,7 @@ STRAPI = "https://ca-statistikk-strapi-prod.whitesea-89be7839.norwayeast.azureco
 PAGE = "https://www.bufdir.no/statistikk-og-analyse/monitor/barnefattigdom/"
 
 
-def _builder():
-    spec = importlib.util.spec_from_file_location("bufdir_build", GOLDEN / "bufdir_fixtures/build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build = _builder()
+build = load_builder(GOLDEN / "bufdir_fixtures")
 
 
 def entries(bundle):

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import pytest
 import pytest_twisted
-from conftest import query
+from conftest import edited_cassette, query
 from fakes.local_http import LocalServer
 
 from atlas_crawl.run.golden import GOLDEN_DIR, crawl, crawl_settings, runs, table_rows
@@ -200,13 +200,11 @@ async def test_a_first_run_needs_a_seed(tmp_path):
 
 @pytest_twisted.ensureDeferred
 async def test_a_failed_entity_fetch_does_not_move_the_cursor(tmp_path):
-    cassette = tmp_path / "feed"
-    shutil.copytree(FEED, cassette)
-    index = json.loads((cassette / "responses.json").read_text())
-    for entry in index["responses"]:
+    def fail_second_search(entry):
         if "organisasjonsnummer=" in entry["url"] and entry["file"].endswith("search_2_constructed.json"):
             entry["status"] = 503
-    (cassette / "responses.json").write_text(json.dumps(index))
+
+    cassette = edited_cassette(FEED, tmp_path / "feed", fail_second_search)
     db = tmp_path / "atlas.db"
     _, last = await run("brreg_oppdateringer", db, cassette=cassette, oppdateringsid="16427801",
                         size="5")

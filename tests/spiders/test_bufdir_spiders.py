@@ -2,11 +2,9 @@
 data, and -a file= with a ZIP or a single workbook."""
 
 import importlib.util
-import json
-import shutil
 
 import pytest_twisted
-from conftest import query
+from conftest import edited_cassette, query
 
 from atlas_crawl.run.golden import GOLDEN_DIR, crawl, crawl_settings, runs, table_rows
 
@@ -60,14 +58,12 @@ async def test_several_unnamed_zips_fail_listing_them(tmp_path):
 
 @pytest_twisted.ensureDeferred
 async def test_an_html_page_at_the_zip_url_is_refused(tmp_path):
-    cassette = tmp_path / "cassette"
-    shutil.copytree(BARNEVERN, cassette)
-    index = json.loads((cassette / "responses.json").read_text())
-    for entry in index["responses"]:
+    def html_at_the_zip_url(entry):
         if entry["url"].endswith(".zip"):
             entry["headers"]["Content-Type"] = "text/html; charset=utf-8"
             entry["file"] = "responses/monitor_page_constructed.html"
-    (cassette / "responses.json").write_text(json.dumps(index))
+
+    cassette = edited_cassette(BARNEVERN, tmp_path / "cassette", html_at_the_zip_url)
     last = await run("bufdir_barnevern", tmp_path / "atlas.db", cassette=cassette)
     assert last["status"] == "failed"
     assert "expected a ZIP, got Content-Type 'text/html; charset=utf-8'" in last["error"]
