@@ -72,8 +72,7 @@ def test_year_comes_from_the_file_name():
 @pytest_twisted.ensureDeferred
 async def test_whole_export_is_placed_with_its_year(tmp_path):
     db = tmp_path / "atlas.db"
-    await crawl_file(db, "imdi_innvandringsgrunn", INNV)
-    run = runs(db)[-1]
+    run = await crawl_file(db, "imdi_innvandringsgrunn", INNV)
     assert (run["status"], run["rows_received"], run["rows_quarantined"]) == ("ok", 6420, 0)
     conn = sqlite3.connect(db)
     try:

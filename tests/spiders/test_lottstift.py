@@ -194,8 +194,7 @@ def test_a_renamed_amount_header_fails_with_the_headers_found():
 @pytest_twisted.ensureDeferred
 async def test_an_unmapped_year_fails_the_run_and_stores_nothing(tmp_path):
     db = tmp_path / "atlas.db"
-    await crawl_file(db, "lottstift_momskompensasjon", RESPONSES / "unmapped_2025.xlsx")
-    run = runs(db)[-1]
+    run = await crawl_file(db, "lottstift_momskompensasjon", RESPONSES / "unmapped_2025.xlsx")
     assert run["status"] == "failed"
     assert "a column map for 2025" in run["error"]
     assert "Orgnr mottaker" in run["error"]

@@ -155,8 +155,7 @@ async def test_names_are_placed_within_the_workbooks_fylke(tmp_path):
 @pytest_twisted.ensureDeferred
 async def test_real_fylke_names_are_fylker_and_nothing_is_quarantined(tmp_path):
     db = tmp_path / "atlas.db"
-    await crawl_file(db, "nav_workbook", NEDSATT)
-    last = runs(db)[-1]
+    last = await crawl_file(db, "nav_workbook", NEDSATT)
     assert (last["status"], last["rows_received"], last["rows_quarantined"]) == ("ok", 396, 0)
     assert query(db, "SELECT DISTINCT place_canonical, place_level FROM nav_nedsatt_arbeidsevne "
                   "WHERE region='Oslo'") == [("03", "fylke")]

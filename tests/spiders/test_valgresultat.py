@@ -128,8 +128,7 @@ async def test_provisional_count_is_replaced_by_the_final_one(tmp_path):
 @pytest_twisted.ensureDeferred
 async def test_precount_answer_stores_nothing(tmp_path):
     db = tmp_path / "atlas.db"
-    await crawl_file(db, "valgresultat", PRECOUNT)
-    run = runs(db)[-1]
+    run = await crawl_file(db, "valgresultat", PRECOUNT)
     assert (run["status"], run["rows_received"]) == ("ok", 0)
 
 
