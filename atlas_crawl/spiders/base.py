@@ -11,7 +11,7 @@ import scrapy
 from atlas_crawl.fetch.replay import replay_arguments
 from atlas_crawl.formats import expansion
 from atlas_crawl.items import BATCH_ROWS, Batch, Provenance
-from atlas_crawl.manifests import Manifest, get_manifest
+from atlas_crawl.manifests import Manifest, all_manifests, get_manifest
 from atlas_crawl.spiders import arguments
 
 
@@ -29,6 +29,23 @@ class AtlasSpider(scrapy.Spider):
         "file": "PATH of one saved response to read instead of crawling",
         "allow_shrink": "1 lets a replace-mode run remove more than ATLAS_MAX_SHRINK_SHARE",
     }
+
+    #: the provider whose manifests' pace a spider with no manifest of its own keeps (fhi_table)
+    provider: str = ""
+
+    @classmethod
+    def update_settings(cls, settings) -> None:
+        """The spider's own settings, then the pace its manifest declares (`pace:`)."""
+        super().update_settings(settings)
+        settings.setdict(cls.pace(), priority="spider")
+
+    @classmethod
+    def pace(cls) -> dict:
+        manifests = all_manifests()
+        if cls.source_id in manifests:
+            return manifests[cls.source_id].pace
+        paces = [m.pace for m in manifests.values() if cls.provider and m.provider == cls.provider]
+        return max(paces, key=lambda pace: pace.get("DOWNLOAD_DELAY", 0), default={})
 
     def __init__(self, *args, file: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)

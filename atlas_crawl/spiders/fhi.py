@@ -27,14 +27,10 @@ class FhiTableSpider(AtlasSpider):
     """Any FHI table. Named subclasses below fix `fhi_source` and `table_id` from their manifest."""
 
     name = "fhi_table"
+    provider = "fhi"
     fhi_source = ""
     table_id = ""
     allowed_domains: ClassVar[list[str]] = ["statistikk-data.fhi.no"]
-    custom_settings: ClassVar[dict] = {
-        # FHI publishes no rate limit; one call at a time, a second apart.
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-        "DOWNLOAD_DELAY": 1.0,
-    }
 
     spider_args: ClassVar[dict[str, str]] = {
         "source": "FHI source id, e.g. nokkel (fhi_table only)",
