@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import ClassVar
 
@@ -148,3 +148,20 @@ class AtlasSpider(scrapy.Spider):
             key=list(key), provenance=self.provenance(response), table=table,
             types=dict(types or {}),
         )
+
+
+def spiders_from_manifests(namespace: dict, family: str, base: type[AtlasSpider],
+                           describe: Callable[[Manifest], tuple[str, dict]]) -> None:
+    """One spider class per manifest that carries the `family` key (`pxweb:`, `fhi:`), named
+    after its source and put into `namespace` (a spider module's globals, where Scrapy finds it).
+
+    `describe(manifest)` checks the family's block and gives the class name and the attributes
+    that set the spider to that source (it raises, naming the manifest's field, when it cannot).
+    """
+    for manifest in all_manifests().values():
+        if family not in manifest.extra:
+            continue
+        class_name, attributes = describe(manifest)
+        namespace[class_name] = type(class_name, (base,), {
+            "name": manifest.source_id, "source_id": manifest.source_id,
+            "__module__": namespace["__name__"], **attributes})
