@@ -93,11 +93,11 @@ def edited_cassette(source: Path, folder: Path, edit) -> Path:
     return folder
 
 
-def load_builder(folder: Path):
-    """The fixture builder `build.py` of a golden folder, as a module."""
+def load_builder(script: Path):
+    """A fixture builder script (tools/build_*_fixtures.py, golden/<case>/build.py), as a module."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(f"{folder.name}_build", folder / "build.py")
+    spec = importlib.util.spec_from_file_location(script.stem, script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

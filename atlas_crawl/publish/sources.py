@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 import sqlite_utils
 
 from atlas_crawl.manifests import Manifest
-from atlas_crawl.publish.dims import atomic
 from atlas_crawl.publish.profile import TableProfile
 from atlas_crawl.publish.words import periodicity_words, theme_words
 from atlas_crawl.store.ledger import (
@@ -24,6 +23,7 @@ from atlas_crawl.store.ledger import (
     runs_by_source,
     status_by_source,
 )
+from atlas_crawl.store.lock import transaction
 
 SOURCES = "sources"
 FTS_COLUMNS = ["source_id", "title", "description", "keywords", "theme"]
@@ -121,7 +121,7 @@ def write_sources(db: sqlite_utils.Database, rows: list[dict]) -> int:
         "discontinued": int, "replaced_by": str, "last_run_monitors": str, "watch": str,
         "manifest": str,
     }, pk="source_id")
-    with atomic(db.conn):
+    with transaction(db.conn):
         db[SOURCES].insert_all(clean)
     db[SOURCES].enable_fts(FTS_COLUMNS, fts_version="FTS5", create_triggers=False,
                            tokenize=FTS_TOKENIZER, replace=True)

@@ -15,7 +15,7 @@ ROOT = PROJECT_DIR
 SEARCH_PAGE = ROOT / "golden/brreg_enheter_search_page/responses/enheter_search_navn-Sesam_size2_page0.json"
 
 
-build = load_builder(ROOT / "golden/brreg_fixtures")
+build = load_builder(PROJECT_DIR / "tools" / "build_brreg_fixtures.py")
 
 
 class Trickle(io.RawIOBase):

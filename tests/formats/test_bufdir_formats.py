@@ -17,7 +17,7 @@ STRAPI = "https://ca-statistikk-strapi-prod.whitesea-89be7839.norwayeast.azureco
 PAGE = "https://www.bufdir.no/statistikk-og-analyse/monitor/barnefattigdom/"
 
 
-build = load_builder(GOLDEN / "bufdir_fixtures")
+build = load_builder(PROJECT_DIR / "tools" / "build_bufdir_fixtures.py")
 
 
 def entries(bundle):

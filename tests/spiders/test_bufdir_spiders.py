@@ -1,25 +1,17 @@
 """Bufdir spiders end to end: failures that must name what went wrong and keep the last good
 data, and -a file= with a ZIP or a single workbook."""
 
-import importlib.util
 
 import pytest_twisted
-from conftest import edited_cassette, query
+from conftest import edited_cassette, load_builder, query
 
+from atlas_crawl import PROJECT_DIR
 from atlas_crawl.run.golden import GOLDEN_DIR, crawl, crawl_settings, runs, table_rows
 
 BARNEVERN = GOLDEN_DIR / "bufdir_barnevern"
 
 
-def _builder():
-    spec = importlib.util.spec_from_file_location(
-        "bufdir_build", GOLDEN_DIR / "bufdir_fixtures/build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build = _builder()
+build = load_builder(PROJECT_DIR / "tools" / "build_bufdir_fixtures.py")
 
 
 async def run(spider, db, *, cassette=None, **args):

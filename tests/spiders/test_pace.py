@@ -4,7 +4,7 @@ import pytest
 from scrapy.crawler import CrawlerRunner
 from scrapy.utils.project import get_project_settings
 
-from atlas_crawl.manifests import ManifestError, parse_manifest
+from atlas_crawl.manifests import ManifestError
 from atlas_crawl.spiders.fhi import FhiTableSpider
 from atlas_crawl.spiders.udir import UdirGsiSpider
 from atlas_crawl.spiders.valgresultat import ValgresultatSpider

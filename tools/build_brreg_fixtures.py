@@ -1,7 +1,7 @@
 """Build the constructed Brreg responses for the golden folders (deterministic; re-run after a
 change and review `git diff golden/`):
 
-    .venv/bin/python golden/brreg_fixtures/build.py
+    .venv/bin/python tools/build_brreg_fixtures.py
 
 Every organisation here is invented (names, numbers, addresses); the *shapes* follow
 SOURCE-FACTS §7 and the real search page in ../shared/realdata/brreg_enhetsregisteret/:
@@ -19,7 +19,7 @@ import gzip
 import json
 from pathlib import Path
 
-GOLDEN = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 API = "https://data.brreg.no/enhetsregisteret/api"
 FRIVILLIG_API = "https://data.brreg.no/frivillighetsregisteret/api"
 VENDOR = {

@@ -1,7 +1,7 @@
 """Build the constructed Bufdir monitor pages, workbooks and ZIPs (deterministic; re-run after a
 change and review `git diff golden/`):
 
-    .venv/bin/python golden/bufdir_fixtures/build.py
+    .venv/bin/python tools/build_bufdir_fixtures.py
     .venv/bin/python -m pytest tests/test_golden.py --update-golden -k bufdir
 
 No real Bufdir file could be captured here (the real workbooks exist only as binary fixtures in
@@ -24,7 +24,7 @@ from openpyxl import Workbook
 
 from atlas_crawl.run.golden import stable_xlsx
 
-GOLDEN = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 STRAPI = "https://ca-statistikk-strapi-prod.whitesea-89be7839.norwayeast.azurecontainerapps.io"
 PAGES = {
     "barnefattigdom": "https://www.bufdir.no/statistikk-og-analyse/monitor/barnefattigdom/",
