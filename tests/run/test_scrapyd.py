@@ -18,6 +18,8 @@ import pytest
 
 from atlas_crawl import PROJECT_DIR
 
+pytestmark = pytest.mark.scrapyd
+
 requests = pytest.importorskip("requests")
 BIN = Path(sys.executable).parent
 
