@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import yaml
 
+from atlas_crawl.geo.columns import MEANINGS as PLACE_COLUMN_MEANINGS
 from atlas_crawl.items import DIMENSION_SEPARATOR as SEPARATOR
 from atlas_crawl.items import fact_table_of
 from atlas_crawl.manifests import Manifest
@@ -36,10 +37,7 @@ SENSITIVE_NOTE = ("Sensitive indicator: its manifest marks it presentation_polic
 
 SUFFIX_MEANING = {
     "_label": "label",
-    "_canonical": "canonical code (zero-padded, prefix removed)",
-    "_current": "today's code, where the change history maps it unambiguously",
-    "_level": "geographic level (land, fylke, kommune, bydel, ...)",
-    "_geo_status": "how the place was resolved (exact, merged, split, aggregate, ...)",
+    **PLACE_COLUMN_MEANINGS,
     "_name": "name",
     "_code": "code",
 }
