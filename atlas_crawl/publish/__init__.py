@@ -27,6 +27,8 @@ from atlas_crawl.manifests import Manifest, all_manifests
 from atlas_crawl.publish import compare, dims, fast, metadata, queries, search, sources, views
 from atlas_crawl.publish.profile import TableProfile, profile_table, quote, table_names, view_names
 from atlas_crawl.publish.site import charts
+from atlas_crawl.store.ledger import fill_legacy_origins
+from atlas_crawl.store.schema import ensure_run_origin_columns
 from atlas_crawl.store.views import make_source_views
 from atlas_crawl.watch.changes import WATCH_MANIFEST
 
@@ -113,6 +115,9 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
     try:
         db = sqlite_utils.Database(conn)
         by_table = manifest_index(manifests)
+        if db["_runs"].exists():  # a ledger from before the origin columns: fill them once
+            ensure_run_origin_columns(conn)
+            fill_legacy_origins(conn)
 
         report.places = dims.build_dim_place(conn)
         data_tables = [t for t in table_names(conn) if is_data_table(t)]
