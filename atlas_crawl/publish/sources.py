@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
+from atlas_crawl.fetch.origin import REAL_ORIGINS
 from atlas_crawl.manifests import Manifest
 from atlas_crawl.publish.dims import atomic
 from atlas_crawl.publish.profile import TableProfile, quote
 from atlas_crawl.publish.words import periodicity_words, theme_words
-from atlas_crawl.fetch.origin import REAL_ORIGINS
 from atlas_crawl.store.ledger import (
     freshness,
     is_live,

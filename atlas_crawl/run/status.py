@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from atlas_crawl.fetch.origin import describe
 from atlas_crawl.manifests import Manifest, all_manifests
 from atlas_crawl.publish.profile import quote
-from atlas_crawl.fetch.origin import describe
 from atlas_crawl.store.ledger import live_freshness, mode_words, runs_by_source
 
 NO_WATCH = "unknown (the change watch never ran)"
