@@ -44,14 +44,14 @@ def _monitors(run: dict | None) -> str | None:
 def real_runs_sql() -> str:
     """The `_runs` ids whose data is a statistic (live or a real capture), for `_run IN (...)`."""
     origins = ", ".join(f"'{o}'" for o in REAL_ORIGINS)
-    return f"SELECT id FROM _runs WHERE data_origin IN ({origins})"
+    return f"SELECT rowid FROM _runs WHERE data_origin IN ({origins})"
 
 
 def count_real_rows(conn: sqlite3.Connection, manifests: dict[str, Manifest],
                     profiles: dict[str, TableProfile]) -> dict[str, int]:
     """source id -> rows of its tables written by runs of live or captured data."""
     try:
-        samples = conn.execute(f"SELECT count(*) FROM _runs WHERE id NOT IN ({real_runs_sql()})"
+        samples = conn.execute(f"SELECT count(*) FROM _runs WHERE rowid NOT IN ({real_runs_sql()})"
                                ).fetchone()[0]
     except sqlite3.OperationalError:  # no ledger: nothing is known to be real
         return {}

@@ -172,7 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Datasette metadata to write (default %(default)s)")
     p.add_argument("--sources", nargs="+", metavar="SOURCE", help="crawl these sources only")
     p.add_argument("--replay", action="store_true",
-                   help="crawl the golden recordings instead of the network (offline)")
+                   help="crawl the golden recordings of real captures instead of the "
+                        "network (offline)")
+    p.add_argument("--samples", action="store_true",
+                   help="with --replay: crawl the constructed golden fixtures too (invented "
+                        "values; their pages say so)")
     p.add_argument("--scrapyd", metavar="URL", help="run the crawls as jobs of this scrapyd")
     p.add_argument("--providers", nargs="+", metavar="PROVIDER",
                    help="only these providers' sources (one node's share)")
@@ -213,17 +217,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    if args.command == "update" and args.samples and not args.replay:
+        print("--samples goes with --replay: a live update crawls the publishers, which have "
+              "no samples", file=sys.stderr)
+        return 2
     if args.command == "update" and args.scrapyd:
         from atlas_crawl.run.golden import GOLDEN_DIR
         from atlas_crawl.run.scrapyd import update_via_scrapyd
 
         return update_via_scrapyd(args.scrapyd, args.db, args.metadata, args.sources,
-                                  args.replay, GOLDEN_DIR, providers=args.providers)
+                                  args.replay, GOLDEN_DIR, providers=args.providers,
+                                  samples=args.samples)
     if args.command == "update":
         from atlas_crawl.run.update import update
 
         return update(args.db, args.metadata, args.sources, replay=args.replay,
-                      providers=args.providers)
+                      providers=args.providers, samples=args.samples)
     if args.command == "replay-all":
         return replay_all(args.db)
     if args.command == "publish":
