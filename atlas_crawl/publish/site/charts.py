@@ -151,10 +151,20 @@ async def series(db, sel: Selection, place: str) -> list[tuple[str, float | None
     return [(str(r[0]), r[1], r[2]) for r in rows]
 
 
-async def kommune_values(db, sel: Selection, period: str) -> list[dict]:
-    """Every kommune row of the period, today's code first, sorted by value (highest first)."""
+# Runs of constructed fixtures or of unknown origin (`_runs.data_origin`): the map leaves their
+# rows out unless samples are asked for.
+SAMPLE_RUNS = ("SELECT rowid FROM _runs "
+               "WHERE coalesce(data_origin, 'unknown') NOT IN ('live', 'capture')")
+
+
+async def kommune_values(db, sel: Selection, period: str,
+                         samples: bool = True) -> list[dict]:
+    """Every kommune row of the period, today's code first, sorted by value (highest first);
+    without `samples`, none of a run of constructed (invented) data."""
     cfg = sel.cfg
     where, params = sel.where()
+    if not samples and cfg.get("has_run"):
+        where = [*where, f"_run NOT IN ({SAMPLE_RUNS})"]
     status = quote(cfg["status"]) if cfg["status"] else "NULL"
     current = quote(cfg["current"])
     sql = (f"SELECT t.{current}, coalesce(p.name, t.{current}), t.{quote(cfg['value'])}, "
