@@ -110,17 +110,18 @@ def sample_tables(profiles: dict[str, TableProfile], origins: dict[str, dict]) -
 
 
 def mark_sample_queries(canned: dict[str, dict], samples: set[str]) -> None:
-    """A canned query over a sample table carries the sample banner. The comparisons and
-    pictures leave rows of constructed fixtures out (compare.py, queries.py); the banner says
-    so and where they are."""
+    """A canned query over a sample table carries the sample banner. The comparisons leave rows
+    of constructed fixtures out unless `samples` is filled in (compare.py), the pictures always
+    (queries.py); the banner says so and where they are."""
     for query in canned.values():
         read = sorted(t for t in samples if quote(t) in query.get("sql", ""))
         if not read:
             continue
+        asked = ("unless you fill in samples (any text)" if "samples" in query.get("params", [])
+                 else "of this answer; their table pages show them, marked as samples")
         query["description_html"] = (
             metadata.sample_banner_html(
-                f" in {', '.join(read)}: rows of constructed fixtures are left out of this "
-                "answer; their table pages show them, marked as samples.")
+                f" in {', '.join(read)}: rows of constructed fixtures are left out {asked}.")
             + f"<p>{html.escape(query.get('description', ''))}</p>")
 
 

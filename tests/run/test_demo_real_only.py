@@ -167,6 +167,8 @@ async def test_every_page_of_a_sample_carries_the_banner(with_samples):
     assert 'value="nav_aap" selected' in sample_map and BANNER in sample_map
 
     profile = await _get(ds, "/atlas/kommune_profile.json?kommune=0301&year=&_shape=objects")
+    asked = await _get(ds, "/atlas/kommune_profile.json?kommune=0301&year=&samples=1&_shape=objects")
+    assert "nav_aap" in {r["source"] for r in asked.json()["rows"]}
     sources = {r["source"] for r in profile.json()["rows"]}
     assert "ssb_07459" in sources and "nav_aap" not in sources
     page = (await _get(ds, "/atlas/kommune_profile?kommune=0301&year=")).text
