@@ -79,3 +79,15 @@ def test_known_cases_have_the_origin_their_readme_states():
     assert spec(GOLDEN_DIR / "nav_helt_ledige")["data_origin"] == "constructed"
     assert spec(GOLDEN_DIR / "ssb_v0_jsonstat1")["data_origin"] == "constructed"
     assert spec(GOLDEN_DIR / "husbanken_bostotte")["data_origin"] == "capture"
+
+
+def test_the_readme_s_demo_table_lists_real_captures_with_their_dates():
+    from atlas_crawl import PROJECT_DIR
+
+    text = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Where the numbers come from"):]
+    rows = re.findall(r"^\| `(\w+)` \| ([\d-]+) \|", section, re.M)
+    assert len(rows) >= 10
+    for name, captured in rows:
+        s = spec(GOLDEN_DIR / name)
+        assert (s["data_origin"], s["captured"]) == ("capture", captured), name
