@@ -86,7 +86,7 @@ def test_the_readme_s_demo_table_lists_real_captures_with_their_dates():
 
     text = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
     section = text[text.index("## Where the numbers come from"):]
-    rows = re.findall(r"^\| `(\w+)` \| ([\d-]+) \|", section, re.M)
+    rows = re.findall(r"^\| `(\w+)` \| ([\d-]+) \|", section, re.MULTILINE)
     assert len(rows) >= 10
     for name, captured in rows:
         s = spec(GOLDEN_DIR / name)
