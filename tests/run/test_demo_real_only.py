@@ -173,3 +173,24 @@ async def test_every_page_of_a_sample_carries_the_banner(with_samples):
     assert "ssb_07459" in sources and "nav_aap" not in sources
     page = (await _get(ds, "/atlas/kommune_profile?kommune=0301&year=")).text
     assert BANNER in page
+
+
+def test_the_plan_update_and_scrapyd_share_leaves_samples_out_unless_asked(tmp_path):
+    from datetime import UTC, datetime
+
+    from atlas_crawl.run.plan import golden_folder, plan, source_spiders, watch_job, watch_skip
+    from atlas_crawl.run.runner import project_settings
+
+    spiders = source_spiders(project_settings())
+    folder = golden_folder(GOLDEN)
+    now = datetime.now(UTC)
+    planned, skipped = plan(str(tmp_path / "none.db"), spiders, ["nav_aap", "ssb_07459"], now,
+                            folder)
+    assert [p.source_id for p in planned] == ["ssb_07459"]
+    assert skipped == [("nav_aap", SAMPLE_SKIP)]
+    assert watch_job(None, folder) is None and watch_skip(folder, False) == SAMPLE_SKIP
+    planned, skipped = plan(str(tmp_path / "none.db"), spiders, ["nav_aap", "ssb_07459"], now,
+                            folder, samples=True)
+    assert [p.source_id for p in planned] == ["nav_aap", "ssb_07459"] and skipped == []
+    assert watch_job(None, folder, samples=True).spider == "sitemap_watch"
+    assert watch_skip(None, False) is None  # a live update has no samples to leave out
