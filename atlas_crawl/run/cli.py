@@ -4,7 +4,7 @@
     replay-all   crawl every golden folder's recorded responses into one database
     publish      prepare the database for the catalogue and write metadata.yml from the manifests
     serve        serve the database read-only (immutable) with Datasette
-    status       per source: last successful run, live or replay, rows, freshness, re-crawl
+    status       per source: last successful run, live or replay, origin, rows, freshness, re-crawl
     check-port   fail if the port the catalogue would be served on is taken
     migrate      convert a database of the old wide layout to the narrow one, in place
 """
@@ -194,8 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="metadata written by publish (default %(default)s)")
     p.add_argument("--port", type=int, default=8001, help="port (default %(default)s)")
     p.add_argument("--host", default="127.0.0.1", help="address (default %(default)s)")
-    p = command("status", "per source: last successful run, live / replay / file, rows, "
-                "freshness (live runs only), last error, and whether the change watch says "
+    p = command("status", "per source: last successful run, live / replay / file, the origin "
+                "of its data (live, a real capture of a date, or a sample of invented values), "
+                "rows, freshness (live runs only), last error, and whether the change watch says "
                 "it needs a re-crawl")
     p.add_argument("--db", default="atlas.db", help="database to read (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")

@@ -85,3 +85,20 @@ def test_the_words_a_reader_sees():
     assert describe("capture", "2025-10-20") == "real capture of 2025-10-20"
     assert describe("constructed", None) == "sample: invented values"
     assert describe("unknown", None) == "origin unknown: not shown as a statistic"
+
+
+def test_the_crawl_command_refuses_unusable_origin_arguments_before_crawling():
+    from atlas_crawl.spiders.arguments import ArgumentError
+    from atlas_crawl.spiders.valgresultat import ValgresultatSpider
+
+    with pytest.raises(ArgumentError, match="a capture needs `captured`"):
+        ValgresultatSpider.check_arguments({"file": str(V0_07459), "origin": "capture"})
+    ValgresultatSpider.check_arguments({"file": str(V0_07459), "origin": "capture",
+                                        "captured": "2022-09-14"})
+
+
+def test_samples_goes_with_replay(capsys):
+    from atlas_crawl.run.cli import main
+
+    assert main(["update", "--samples", "--db", "/nonexistent/atlas.db"]) == 2
+    assert "--samples goes with --replay" in capsys.readouterr().err
