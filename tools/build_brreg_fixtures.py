@@ -177,7 +177,8 @@ def write_cassette(folder: Path, entries: list[tuple[str, int, str, str, bytes]]
 
 
 def write_case(folder: Path, spider: str, tables: list[str], args: dict | None = None) -> None:
-    spec = {"spider": spider, "args": args or {}, "tables": tables}
+    # Everything this builder writes is constructed: a test fixture, never a statistic.
+    spec = {"spider": spider, "data_origin": "constructed", "args": args or {}, "tables": tables}
     (folder / "golden.json").write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
 
 

@@ -241,7 +241,8 @@ def write_cassette(folder: Path, entries: list[tuple[str, str, str, bytes, dict]
 
 
 def write_case(folder: Path, spider: str, tables: list[str]) -> None:
-    spec = {"spider": spider, "args": {}, "tables": tables}
+    # Everything this builder writes is constructed: a test fixture, never a statistic.
+    spec = {"spider": spider, "data_origin": "constructed", "args": {}, "tables": tables}
     (folder / "golden.json").write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
 
 

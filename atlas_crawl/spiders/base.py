@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import scrapy
 
+from atlas_crawl.fetch import origin
 from atlas_crawl.fetch.replay import replay_arguments
 from atlas_crawl.formats import expansion
 from atlas_crawl.items import BATCH_ROWS, Batch, Provenance
@@ -28,6 +29,10 @@ class AtlasSpider(scrapy.Spider):
     spider_args: ClassVar[dict[str, str]] = {
         "file": "PATH of one saved response to read instead of crawling",
         "allow_shrink": "1 lets a replace-mode run remove more than ATLAS_MAX_SHRINK_SHARE",
+        "origin": "with -a file: what the file holds, capture (a real answer of the publisher) "
+                  "or constructed (invented values); unsaid, a file outside the golden cases "
+                  "is of unknown origin",
+        "captured": "with -a origin=capture: when it was captured, YYYY-MM-DD (or YYYY-MM)",
     }
 
     #: the provider whose manifests' pace a spider with no manifest of its own keeps (fhi_table)
@@ -79,6 +84,10 @@ class AtlasSpider(scrapy.Spider):
         ArgumentError line (the crawl command prints it; no crawl starts)."""
         arguments.check_names(cls, args)
         arguments.check_file(args)
+        try:
+            origin.check_arguments(args)
+        except origin.OriginError as exc:
+            raise arguments.ArgumentError(str(exc)) from None
         if replay and not args:
             return  # the recorded arguments are used (see from_crawler)
         try:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from atlas_crawl.items import utc_now
+from atlas_crawl.store.schema import ensure_run_origin_columns
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -152,7 +153,7 @@ def record_refusal(db_path: str, row: dict) -> None:
 
 
 RUN_COLUMNS = ("run_id", "spider", "arguments", "started", "finished", "status", "error", "pid",
-               "host")
+               "host", "mode", "data_origin", "capture_date")
 
 
 def drain_refusals(conn: sqlite3.Connection, db_path: str) -> list[Path]:
@@ -193,11 +194,12 @@ def transaction(conn: sqlite3.Connection, *, immediate: bool = False) -> Iterato
 
 def prepare_ledger(conn: sqlite3.Connection, db_path: str, ensure_ledger: Callable[[], None],
                    migrate: Callable[[sqlite3.Connection], None] | None = None) -> list[str]:
-    """In one write transaction: the ledger tables, the pid/host columns, refusals recorded
+    """In one write transaction: the ledger tables, the pid/host and origin columns, refusals recorded
     beside the database, and abandoned runs marked. Returns the abandoned run ids."""
     ensure_ledger()  # executescript: commits by itself, and needs no lock once tables exist
     with transaction(conn, immediate=True):
         ensure_run_owner_columns(conn)
+        ensure_run_origin_columns(conn)
         if migrate is not None:
             migrate(conn)
         files = drain_refusals(conn, db_path)

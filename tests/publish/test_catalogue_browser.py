@@ -188,7 +188,8 @@ def test_front_page_lists_sources_by_topic_and_explains_symbols(catalogue, brows
     population = seen.index("Population ")
     poverty = seen.index("Income and poverty")
     line = re.search(r"07459: Befolkning, etter region, kjønn, alder og år — SSB \(Statistics "
-                     r"Norway\) · yearly · 2022 · (\d[\d,]*) rows · not live \(replay\)", seen)
+                     r"Norway\) · yearly · 2022 · (\d[\d,]*) rows · real capture of 2022-09-14 · "
+                     r"not live \(file\)", seen)
     assert line and population < line.start() < poverty, seen[:4000]
     assert int(line.group(1).replace(",", "")) == len(golden_rows("ssb_07459", "ssb_07459"))
     assert 'href="/atlas/ssb_07459"' in dom and 'href="/atlas/bufdir_barnefattigdom"' in dom
@@ -275,8 +276,13 @@ def test_compare_child_poverty_and_unemployment(catalogue, browser):
     norway = next(r["value"] for r in rows if r["region_level"] == "land"
                   and r["tallformat"] == "prosent" and r["indicator"] == stavanger["indicator"]
                   and r["year"] == stavanger["year"] and r["enhet"] == stavanger["enhet"])
-    seen = text(browser.dom(catalogue["base"] + "/atlas/child_poverty_in_fylke?" + urlencode(
-        {"kommune": "Stavanger", "year": ""})))
+    # Bufdir's golden case is constructed: its rows are samples, left out unless asked for
+    url = catalogue["base"] + "/atlas/child_poverty_in_fylke?" + urlencode(
+        {"kommune": "Stavanger", "year": ""})
+    seen = text(browser.dom(url))
+    assert "sample: invented values, not statistics" in seen and "0 results" in seen, seen[:3000]
+    seen = text(browser.dom(url + "&samples=1"))
+    assert "sample: invented values, not statistics" in seen
     assert re.search(rf"Tab\. {stavanger['indicator']}: .*? {stavanger['year']} 1 of 1 "
                      rf"Stavanger ◀ chosen {shown(stavanger['value'])} {norway}", seen), seen[:3000]
 
@@ -286,7 +292,8 @@ def test_compare_child_poverty_and_unemployment(catalogue, browser):
     norway_count = sum(r["value"] for r in nav if r["level"] == "fylke" and r["aggregate"] == 1
                        and r["measure"] == "antall")
     url = catalogue["base"] + "/atlas/unemployment_trend?" + urlencode({"kommune": "Oslo",
-                                                                        "year": ""})
+                                                                        "year": "",
+                                                                        "samples": "1"})
     seen = text(browser.dom(url))
     assert re.search(rf"2026-01 Oslo - Oslove {shown(oslo['antall'])} {oslo['prosent']} "
                      rf"Oslo - Oslove {shown(oslo['antall'])} {oslo['prosent']} "
@@ -303,6 +310,10 @@ def test_kommune_profile_puts_norway_beside_the_kommune(catalogue, browser):
                   and r["tallformat"] == oslo["tallformat"])
     url = catalogue["base"] + "/atlas/kommune_profile?" + urlencode({"kommune": "Oslo",
                                                                      "year": ""})
+    real = text(browser.dom(url))  # Bufdir's golden case is constructed: left out
+    assert "sample: invented values, not statistics" in real
+    assert "bufdir_barnefattigdom" not in real.split("Powered by")[0].split("Edit SQL")[-1]
+    url += "&samples=1"
     seen = text(browser.dom(url))
     assert re.search(rf"bufdir_barnefattigdom .*? {latest} {shown(oslo['value'])} "
                      rf"{oslo['enhet']} {shown(norway['value'])}", seen), seen[:3000]

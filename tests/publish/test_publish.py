@@ -137,6 +137,12 @@ def build_db(path: Path) -> None:
         ("r3", "settled", "settled", "{}", "2026-06-01T10:00:00Z", "2026-06-01T10:01:00Z",
          "ok", None),
     ])
+    # r1 replayed a real capture: its rows are statistics (a constructed fixture's are left out
+    # of the canned queries, tests/run/test_demo_real_only.py)
+    conn.execute("ALTER TABLE _runs ADD COLUMN data_origin TEXT")
+    conn.execute("ALTER TABLE _runs ADD COLUMN capture_date TEXT")
+    conn.execute("UPDATE _runs SET data_origin = 'capture', capture_date = '2026-10-01' "
+                 "WHERE run_id = 'r1'")
     conn.commit()
     conn.close()
 
@@ -265,6 +271,7 @@ def test_sources_table_with_runs_and_freshness(published):
     assert low["rows"] == 4 and low["tables"] == "lowinc"
     assert low["last_successful_run"] == "2026-10-22T10:01:00Z"
     assert low["last_successful_run_mode"] == "replay of recorded responses"
+    assert (low["data_origin"], low["capture_date"]) == ("capture", "2026-10-01")
     assert (low["last_run_status"], low["last_run_error"]) == ("failed", "closed: finished; boom")
     # a replay says nothing about what the source publishes today: never fresh
     assert (low["freshness"], low["days_since_success"]) == ("not live (replay)", 9)

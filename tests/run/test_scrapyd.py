@@ -126,10 +126,10 @@ def test_deploy_to_scrapyd_and_schedule_replay_crawls(scrapyd, tmp_path):
     conn.close()  # publishing needs the database to itself (it leaves WAL mode)
 
     # `update --scrapyd`: the monitor, then what is due (here: named), as scrapyd jobs; then
-    # the catalogue is published here.
+    # the catalogue is published here. Both recordings are constructed: `--samples`.
     result = subprocess.run(
         [sys.executable, "-m", "atlas_crawl", "update", "--scrapyd", scrapyd, "--replay",
-         "--db", str(db), "--metadata", str(tmp_path / "metadata.yml"),
+         "--samples", "--db", str(db), "--metadata", str(tmp_path / "metadata.yml"),
          "--sources", "nav_helt_ledige"],
         cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -138,6 +138,6 @@ def test_deploy_to_scrapyd_and_schedule_replay_crawls(scrapyd, tmp_path):
     assert "2 crawls, 2 ok, 0 failed" in result.stdout
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM nav_helt_ledige").fetchone() == (46,)
-    assert conn.execute("SELECT last_run_status FROM sources WHERE source_id = "
-                        "'nav_helt_ledige'").fetchone() == ("ok",)
+    assert conn.execute("SELECT last_run_status, data_origin FROM sources WHERE source_id = "
+                        "'nav_helt_ledige'").fetchone() == ("ok", "constructed")
 

@@ -116,7 +116,7 @@ def test_table_has_one_line_per_source(statuses):
     lines = format_table(list(s.values())).splitlines()
     assert lines[0].split()[:3] == ["source", "last", "success"]
     live = next(line for line in lines if line.startswith("live_one "))
-    assert live.split()[:5] == ["live_one", "2026-10-01T10:05:00", "live", "3", "fresh"]
+    assert live.split()[:6] == ["live_one", "2026-10-01T10:05:00", "live", "live", "3", "fresh"]
 
 
 def python(*args: str) -> subprocess.CompletedProcess:

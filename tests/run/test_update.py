@@ -13,12 +13,13 @@ from atlas_crawl import PROJECT_DIR
 GOLDEN = PROJECT_DIR / "golden"
 
 
-def update(tmp_path, golden, *, now=None, sources=None) -> subprocess.CompletedProcess:
+def update(tmp_path, golden, *, now=None, sources=None,
+           samples=True) -> subprocess.CompletedProcess:
     # update() runs the reactor: a process of its own (pytest-twisted holds this one's).
     code = ("import sys; from datetime import datetime; from pathlib import Path; "
             "from atlas_crawl.run.update import update; "
             f"sys.exit(update({str(tmp_path / 'atlas.db')!r}, {str(tmp_path / 'metadata.yml')!r},"
-            f" {sources!r}, replay=True, golden=Path({str(golden)!r}), "
+            f" {sources!r}, replay=True, golden=Path({str(golden)!r}), samples={samples!r}, "
             f"now={f'datetime.fromisoformat({now!r})' if now else None}))")
     return subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True,
                           text=True, timeout=240, check=False,
