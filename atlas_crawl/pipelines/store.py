@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import time
 
 from scrapy import signals
@@ -34,6 +35,10 @@ from atlas_crawl.store.writes import NotADatabase, ShrinkRefused, Store, new_run
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_ROWS = 500_000
+
+
+class DatabaseUnwritable(Exception):
+    """ATLAS_DB cannot be opened or created for writing."""
 
 
 class ErrorCollector(logging.Handler):
@@ -115,6 +120,11 @@ class StorePipeline:
             self.store.start_run(spider.name, arguments, run_id=self.run_id)
         except (DatabaseBusy, NotADatabase) as exc:
             self.refuse(exc)
+            return
+        except (sqlite3.Error, OSError) as exc:  # a read-only folder or file, a full disk
+            self.refuse(DatabaseUnwritable(
+                f"ATLAS_DB={self.settings.get('ATLAS_DB')} cannot be opened for writing "
+                f"({exc}); check that the file and its folder are writable"))
             return
         self.store.max_shrink_share = max_shrink_share(self.settings, spider)
         logging.getLogger().addHandler(self.errors)

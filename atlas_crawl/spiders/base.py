@@ -9,7 +9,7 @@ from typing import ClassVar
 import scrapy
 
 from atlas_crawl.fetch.replay import replay_arguments
-from atlas_crawl.formats import expansion
+from atlas_crawl.formats import expansion, sniff
 from atlas_crawl.items import BATCH_ROWS, Batch, Provenance
 from atlas_crawl.manifests import Manifest, get_manifest
 from atlas_crawl.spiders import arguments
@@ -114,7 +114,11 @@ class AtlasSpider(scrapy.Spider):
             name = Path(self.file or response.url).name
             expected = f"{self.name} reads {self.file_kind}: " if self.file_kind else ""
             said = str(exc).splitlines()[0] if str(exc) else ""
-            if not isinstance(exc, ValueError) or not said:  # not a parser's own refusal
+            if sniff.is_unreadable(exc):  # another kind of file: say what it is
+                said = f"this file is {sniff.what_is(response.body)}"
+                if not expected:
+                    expected = f"{self.name} cannot read it: "
+            elif not isinstance(exc, ValueError) or not said:  # not a parser's own refusal
                 said = f"{type(exc).__name__}: {said}" if said else type(exc).__name__
             self.logger.error("%s: %s%s", name, expected, said)
             self.logger.debug("while reading %s", response.url, exc_info=True)

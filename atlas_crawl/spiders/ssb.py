@@ -203,6 +203,16 @@ class SsbTableSpider(AtlasSpider):
                 closed if status.discontinued else "not discontinued")
             return
         dataset = jsonstat.decode(doc, name=self.dataset)
+        if self.table_id and dataset.table_id and dataset.table_id != self.table_id:
+            # Stored as table 07459, the cells would miss its columns (or worse, fit them).
+            other = f"ssb_{dataset.table_id}"
+            raise ValueError(
+                f"the file holds SSB table {dataset.table_id}"
+                + (f" ({dataset.label.removeprefix(dataset.table_id + ': ')})"
+                   if dataset.label else "")
+                + f", not table {self.table_id}; read it with `scrapy crawl "
+                + (other if other in all_manifests() else "ssb_table")
+                + f" -a file={Path(self.file or response.url).name}`")
         if not self.table_id:
             self.table_id = dataset.table_id or ""
             if not self.table_id:

@@ -8,6 +8,7 @@ and that the previous data was kept.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -20,6 +21,16 @@ def database_problem(path: str) -> str | None:
     p = Path(path).expanduser()
     if p.is_dir():
         return f"ATLAS_DB={path} is a folder; expected an SQLite database file"
+    folder = p.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"ATLAS_DB={path} cannot be created: {folder} is a file, not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):  # SQLite writes its journal beside the file
+        return (f"ATLAS_DB={path} cannot be written: the folder {folder} is not writable; "
+                "choose another path or fix its permissions")
+    if p.exists() and not os.access(p, os.W_OK):
+        return f"ATLAS_DB={path} is read-only; choose another path or fix its permissions"
     if not p.exists() or p.stat().st_size == 0:
         return None
     with open(p, "rb") as f:
