@@ -16,10 +16,7 @@ _TITLE = re.compile(rb"<title[^>]*>\s*(.*?)\s*</title>", re.IGNORECASE | re.DOTA
 
 
 def _text_start(data: bytes) -> bytes:
-    for bom in (b"\xef\xbb\xbf",):
-        if data.startswith(bom):
-            data = data[len(bom):]
-    return data.lstrip()
+    return data.removeprefix(b"\xef\xbb\xbf").lstrip()
 
 
 def what_is(data: bytes | str | None) -> str:
@@ -29,7 +26,7 @@ def what_is(data: bytes | str | None) -> str:
     if isinstance(data, str):
         data = data.encode("utf-8", "replace")
     head = data[:8]
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         if b"[Content_Types].xml" in data[:4096] or b"xl/" in data[:65536]:
             return "an Excel workbook (.xlsx)"
         return "a ZIP archive"
@@ -49,7 +46,7 @@ def what_is(data: bytes | str | None) -> str:
             name = re.sub(r"\s+", " ", title.group(1).decode("utf-8", "replace"))[:80]
             return f"an HTML page (title {name!r})"
         return "an HTML page"
-    if lowered.startswith(b"<?xml") or lowered.startswith(b"<"):
+    if lowered.startswith(b"<"):
         return "an XML document"
     if start[:1] in (b"{", b"["):
         try:

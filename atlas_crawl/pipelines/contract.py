@@ -14,7 +14,6 @@ from scrapy.exceptions import DropItem
 from atlas_crawl.items import Batch, fact_table_of
 from atlas_crawl.manifests import ManifestError, get_manifest
 
-
 logger = logging.getLogger(__name__)
 
 

@@ -20,7 +20,7 @@ from twisted.internet import reactor
 from atlas_crawl import signals as atlas_signals
 from atlas_crawl.items import Batch, RawFile, is_dimension_table, utc_now
 from atlas_crawl.manifests import all_manifests, manifest_for_table
-from atlas_crawl.pipelines import raw_files
+from atlas_crawl.pipelines import raw_files, settings_check
 from atlas_crawl.pipelines.monitors import (
     RunMeasures,
     ensure_monitors_column,
@@ -103,6 +103,7 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
+        settings_check.check(crawler.settings)  # one line naming the setting; nothing starts
         return cls(crawler)
 
     def open_spider(self) -> None:

@@ -31,6 +31,8 @@ class AtlasSpider(scrapy.Spider):
     }
 
     def __init__(self, *args, file: str | None = None, **kwargs):
+        if "allow_shrink" in kwargs:
+            arguments.parse_flag("allow_shrink", kwargs["allow_shrink"])
         super().__init__(*args, **kwargs)
         self.file = file
         self.arguments = {k: v for k, v in kwargs.items() if not k.startswith("_")}

@@ -26,12 +26,14 @@ from atlas_crawl.manifests import (
     all_manifests,
     register,
 )
-from atlas_crawl.spiders.arguments import ssb_table_id
+from atlas_crawl.spiders.arguments import parse_choice, ssb_table_id
 from atlas_crawl.spiders.base import AtlasSpider
 
 REGION_DIMENSIONS = ("Region", "KOKkommuneregion0000", "Gjerningssted", "Bydel")
 # One row per SSB table crawled live: is it closed, and by what is it replaced (publish reads it).
 SOURCE_STATUS = "source_status"
+# The languages PxWebApi v2 answers SSB's tables in (`?lang=`).
+LANGUAGES = ("no", "en")
 STATUS_COLUMNS = ["source_id", "table_id", "discontinued", "replaced_by", "note"]
 # A query refused as too large is halved at most this many times (1024 pieces): a 403 that is
 # not about cells must not turn into a flood of ever smaller calls.
@@ -80,7 +82,7 @@ class SsbTableSpider(AtlasSpider):
         self.host = urlsplit(self.base_url).hostname or ""
         if base_url != pxweb.BASE_URL:
             self.allowed_domains = [self.host]  # e.g. a local PxWebApi (tests)
-        self.lang = lang
+        self.lang = parse_choice("lang", lang, LANGUAGES)
         self.config: pxweb.ConfigLimits | None = None
         self.policy: tuple[int, float] | None = None
         self.limits = pxweb.ApiLimits()

@@ -43,7 +43,9 @@ def database_problem(path: str) -> str | None:
 
 def preflight(spidercls: type, settings, spargs: dict) -> str | None:
     """The one-line reason this command line cannot run, or None."""
-    problem = database_problem(settings.get("ATLAS_DB", ""))
+    from atlas_crawl.pipelines import settings_check
+
+    problem = settings_check.problem(settings) or database_problem(settings.get("ATLAS_DB", ""))
     if problem:
         return problem
     check = getattr(spidercls, "check_arguments", None)
