@@ -57,6 +57,33 @@ def preflight(spidercls: type, settings, spargs: dict) -> str | None:
     return None
 
 
+def record_refused(settings, spider: str, spargs: dict, problem: str) -> str | None:
+    """A refused command line as a run in `_runs` (status `refused`, the reason as its error),
+    for a job that was scheduled (scrapyd): its log may not be read, the ledger is. Nothing is
+    written when the database itself is what is wrong. Returns the run id, or None."""
+    import logging
+
+    from atlas_crawl.store.writes import Store
+
+    path = settings.get("ATLAS_DB", "")
+    if not path or path == ":memory:" or database_problem(path):
+        return None
+    arguments = {k: v for k, v in spargs.items() if not k.startswith("_")}
+    try:
+        store = Store(path)
+        try:
+            run_id = store.start_run(spider, arguments)
+            store.finish_run(run_id, status="refused", source_ids=(), received=0, written=0,
+                             quarantined=0, error=f"refused: {problem}")
+        finally:
+            store.close()
+    except Exception as exc:  # noqa: BLE001 - the refusal is said in the log in any case
+        logging.getLogger("atlas_crawl").warning("the refusal could not be recorded in %s: %s",
+                                                 path, exc)
+        return None
+    return run_id
+
+
 def closing_line(crawler) -> str | None:
     """One line for a run that did not end ok, or None when it did."""
     status = getattr(crawler, "atlas_run_status", "ok")
