@@ -103,6 +103,9 @@ class AtlasSpider(scrapy.Spider):
 
     #: What `-a file=` expects, for the one-line refusal of a file of another kind.
     file_kind: str = ""
+    #: The same, said only when the file is of another kind (not before a parser's own refusal
+    #: of a file of the right kind); file_kind when empty.
+    reads: str = ""
 
     def read_saved_file(self, response):
         """parse_file, with a file it cannot read refused in one line naming the file and what
@@ -118,8 +121,9 @@ class AtlasSpider(scrapy.Spider):
             said = str(exc).splitlines()[0] if str(exc) else ""
             if sniff.is_unreadable(exc):  # another kind of file: say what it is
                 said = f"this file is {sniff.what_is(response.body)}"
-                if not expected:
-                    expected = f"{self.name} cannot read it: "
+                kind = self.file_kind or self.reads
+                expected = f"{self.name} reads {kind}: " if kind else \
+                    f"{self.name} cannot read it: "
             elif not isinstance(exc, ValueError) or not said:  # not a parser's own refusal
                 said = f"{type(exc).__name__}: {said}" if said else type(exc).__name__
             self.logger.error("%s: %s%s", name, expected, said)
