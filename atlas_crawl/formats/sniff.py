@@ -73,3 +73,12 @@ def is_unreadable(exc: BaseException) -> bool:
         return True
     # openpyxl's "File is not a zip file" / unsupported format, without importing openpyxl here
     return type(exc).__name__ == "InvalidFileException"
+
+
+def expected_by(exc: BaseException) -> str:
+    """What the reader that raised `exc` expected, in words."""
+    if isinstance(exc, json.JSONDecodeError):
+        return "JSON"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"text in {exc.encoding.upper()}"
+    return "a ZIP archive or an Excel workbook"

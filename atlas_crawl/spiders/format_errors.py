@@ -34,8 +34,8 @@ class FormatErrorsMiddleware:
     def process_spider_exception(self, response, exception):
         if sniff.is_unreadable(exception):
             logger.error("%s: expected %s, got %s (HTTP %s)", response.url,
-                         "JSON" if isinstance(exception, ValueError) else "a ZIP or workbook",
-                         sniff.what_is(response.body), response.status)
+                         sniff.expected_by(exception), sniff.what_is(response.body),
+                         response.status)
             return []
         if not is_format_error(exception):
             return None

@@ -535,3 +535,30 @@ def test_fault_scrapyd_job_refused_or_without_recordings_says_why_in_its_log_and
         "folder of an atlas_crawl checkout (on scrapyd: "
         "-d setting=ATLAS_GOLDEN_DIR=/path/to/atlas_crawl/golden)")
     assert table_rows(db, "nav_aap") == []
+
+
+def test_fault_unreadable_body_in_any_callback_is_one_line(caplog):
+    """A callback of any spider that meets bytes of the wrong kind (json.loads, zipfile) is
+    refused in one line by the spider middleware, saying what arrived, not with a traceback."""
+    import logging
+    import zipfile
+
+    from scrapy.http import HtmlResponse, Request
+
+    from atlas_crawl.spiders.format_errors import FormatErrorsMiddleware
+
+    url = "https://example.test/api/data.json"
+    response = HtmlResponse(url, status=200, body=MAINTENANCE, request=Request(url))
+    middleware = FormatErrorsMiddleware()
+    errors = [json.JSONDecodeError("Expecting value", MAINTENANCE.decode(), 0),
+              zipfile.BadZipFile("File is not a zip file"),
+              UnicodeDecodeError("utf-8", b"\xffabc", 0, 1, "invalid start byte")]
+    with caplog.at_level(logging.ERROR):
+        for error in errors:
+            assert middleware.process_spider_exception(response, error) == []
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{url}: expected {what} got an HTML page (title 'Vedlikehold') (HTTP 200)"
+        for what in ("JSON,", "a ZIP archive or an Excel workbook,", "text in UTF-8,")]
+    assert not any(r.exc_info for r in caplog.records)
+    # A bug stays a bug: its traceback is not swallowed.
+    assert middleware.process_spider_exception(response, KeyError("x")) is None
