@@ -37,6 +37,11 @@ logger = logging.getLogger(__name__)
 PROGRESS_EVERY_ROWS = 500_000
 
 
+# SQLite's words for a database that cannot take writes any more (not a bug in the SQL).
+UNWRITABLE = ("attempt to write a readonly database", "database or disk is full",
+              "disk I/O error", "unable to open database file")
+
+
 class DatabaseUnwritable(Exception):
     """ATLAS_DB cannot be opened or created for writing."""
 
@@ -187,6 +192,15 @@ class StorePipeline:
                                              replace_by=replace_by)
         except DatabaseBusy as exc:
             self.refuse(exc)
+            item.rows, item.quarantine = [], []
+            return item
+        except sqlite3.OperationalError as exc:
+            if not str(exc).startswith(UNWRITABLE):
+                raise  # a bug (no such column, ...): its traceback is wanted
+            # The disk filled up or the file turned read-only mid-run: one line, and the run
+            # fails and is rolled back (not "Error processing Batch(<every row>)").
+            logger.error("run %s: cannot write to %s (%s); the run is rolled back", self.run_id,
+                         self.store.path, exc)
             item.rows, item.quarantine = [], []
             return item
         if not is_dimension_table(item.table):  # labels of the codes, not rows of data

@@ -562,3 +562,26 @@ def test_fault_unreadable_body_in_any_callback_is_one_line(caplog):
     assert not any(r.exc_info for r in caplog.records)
     # A bug stays a bug: its traceback is not swallowed.
     assert middleware.process_spider_exception(response, KeyError("x")) is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_disk_full_mid_run_is_one_line_and_keeps_the_data(tmp_path, caplog,
+                                                                      monkeypatch):
+    """The disk fills up after the run started: one line, the run rolled back, data kept."""
+    from atlas_crawl.store.writes import Store
+
+    db = tmp_path / "atlas.db"
+    await crawl("nav_helt_ledige", file_settings(db), file=str(HL060))
+    stored = table_rows(db, "nav_helt_ledige")
+
+    def full(*_args, **_kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(Store, "write_batch", full)
+    crawler = await crawl("nav_helt_ledige", file_settings(db), file=str(HL060))
+    run = runs(db)[-1]
+    assert crawler.atlas_run_status == "failed" and run["status"] == "failed"
+    assert run["error"] == (f"run {run['run_id']}: cannot write to {db} (database or disk is "
+                            "full); the run is rolled back")
+    assert not [r for r in caplog.records if r.exc_info]
+    assert table_rows(db, "nav_helt_ledige") == stored
