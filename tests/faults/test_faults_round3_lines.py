@@ -445,64 +445,30 @@ def test_fault_demo_files_beside_the_database_are_ignored_by_git():
 
 # --- 13, on a real scrapyd: the deployed egg, the job's own log, _runs --------------------------
 
-@pytest.fixture
-def deployed_scrapyd(tmp_path):
-    """scrapyd from deploy/scrapyd.conf on a free port of 127.0.0.1, with the project's egg
-    deployed; stopped at the end. Yields (url, logs folder)."""
-    import signal
-    import time
+def deploy(url: str, folder: Path) -> None:
+    """Build the project's egg as scrapyd-deploy does and upload it to the scrapyd at `url`."""
+    import requests
 
-    requests = pytest.importorskip("requests")
-    bin_dir = Path(sys.executable).parent
-    port = free_port()
-    settings = {"http_port": port, "eggs_dir": tmp_path / "eggs", "logs_dir": tmp_path / "logs",
-                "dbs_dir": tmp_path / "dbs", "poll_interval": 0.5}
-    conf = [f"{line.split('=')[0].strip()} = {settings[line.split('=')[0].strip()]}"
-            if line.split("=")[0].strip() in settings else line
-            for line in (PROJECT_DIR / "deploy" / "scrapyd.conf").read_text().splitlines()]
-    (tmp_path / "scrapyd.conf").write_text("\n".join(conf) + "\n")
-    out = open(tmp_path / "scrapyd.out", "w")  # noqa: SIM115 - closed below
-    daemon = subprocess.Popen([str(bin_dir / "scrapyd")], cwd=tmp_path, stdout=out, stderr=out,
-                              start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{url}/daemonstatus.json", timeout=2).json()["status"] == "ok":
-                    break
-            except requests.RequestException:
-                pass
-            assert daemon.poll() is None, (tmp_path / "scrapyd.out").read_text()
-            assert time.monotonic() < deadline, "scrapyd did not start in 30 s"
-            time.sleep(0.3)
-        egg = tmp_path / "atlas_crawl.egg"
-        built = subprocess.run([str(bin_dir / "scrapyd-deploy"), "--build-egg", str(egg)],
-                               cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
-                               check=False)
-        assert built.returncode == 0 and egg.exists(), built.stderr[-2000:]
-        with open(egg, "rb") as body:
-            added = requests.post(f"{url}/addversion.json", timeout=60, files={"egg": body},
-                                  data={"project": "atlas_crawl", "version": "1"}).json()
-        assert added["status"] == "ok", added
-        yield url, tmp_path / "logs"
-    finally:
-        os.killpg(daemon.pid, signal.SIGTERM)
-        try:
-            daemon.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(daemon.pid, signal.SIGKILL)
-            daemon.wait(timeout=5)
-        out.close()
+    egg = folder / "atlas_crawl.egg"
+    built = subprocess.run([str(Path(sys.executable).parent / "scrapyd-deploy"), "--build-egg",
+                            str(egg)], cwd=PROJECT_DIR, capture_output=True, text=True,
+                           timeout=120, check=False)
+    assert built.returncode == 0 and egg.exists(), built.stderr[-2000:]
+    with open(egg, "rb") as body:
+        added = requests.post(f"{url}/addversion.json", timeout=60, files={"egg": body},
+                              data={"project": "atlas_crawl", "version": "1"}).json()
+    assert added["status"] == "ok", added
 
 
 def test_fault_scrapyd_job_refused_or_without_recordings_says_why_in_its_log_and_runs(
-        deployed_scrapyd, tmp_path):
+        scrapyd, tmp_path):
+    """The `scrapyd` fixture (tests/conftest.py) keeps its job logs in tmp_path / "logs"."""
     import time
 
     import requests
 
-    url, logs = deployed_scrapyd
+    url, logs = scrapyd, tmp_path / "logs"
+    deploy(url, tmp_path)
     db = tmp_path / "atlas.db"
     jobs = {}
     for name, extra in {"bad-argument": [("yeras", "2025")],
