@@ -1,7 +1,8 @@
 """Check that a batch matches its source's manifest before anything is stored.
 
-A drifted layout must fail the run (the previous data stays), so a violation raises
-ContractError, which Scrapy logs as an error; the store pipeline then rolls the run back.
+A drifted layout must fail the run (the previous data stays), so a violation is a ContractError,
+logged as one error line naming the source, file and column (the batch is dropped); the store
+pipeline then rolls the run back.
 """
 
 from __future__ import annotations

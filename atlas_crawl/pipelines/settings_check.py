@@ -53,12 +53,13 @@ RULES: dict[str, Rule] = {
     "ATLAS_RECORD": FLAG,
     "ATLAS_FAIL_ON_ERROR": FLAG,
 }
-FLAG_WORDS = {"1", "0", "true", "false", "yes", "no", "on", "off"}
+# What Scrapy's getbool() reads (it raises on anything else, "yes" included).
+FLAG_WORDS = {"1", "0", "True", "true", "False", "false"}
 
 
 def _fits(rule: Rule, value: object) -> bool:
     if rule.kind == "flag":
-        return isinstance(value, bool) or str(value).strip().lower() in FLAG_WORDS
+        return isinstance(value, bool | int) or str(value).strip() in FLAG_WORDS
     if isinstance(value, bool):
         return False
     try:

@@ -246,6 +246,8 @@ BAD_SETTINGS = [
      "(default 209715200)")),
     (["nav_helt_ledige", "-s", "ATLAS_REPLAY=maybe"],
      "ERROR: -s ATLAS_REPLAY=maybe: expected 1 or 0 (or true/false) (default 0)"),
+    (["nav_helt_ledige", "-s", "ATLAS_FAIL_ON_ERROR=yes"],  # Scrapy's getbool() raises on it
+     "ERROR: -s ATLAS_FAIL_ON_ERROR=yes: expected 1 or 0 (or true/false) (default 1)"),
     (["nav_helt_ledige", "-a", "allow_shrink=perhaps"],
      "ERROR: -a allow_shrink=perhaps: expected 1 or 0 (or true/false, yes/no)"),
     (["ssb_klass", "-a", "include_future=maybe"],
