@@ -1,15 +1,21 @@
 """Check that a batch matches its source's manifest before anything is stored.
 
-A drifted layout must fail the run (the previous data stays), so a violation raises
-ContractError, which Scrapy logs as an error; the store pipeline then rolls the run back.
+A drifted layout must fail the run (the previous data stays), so a violation is a ContractError,
+logged as one error line naming the source, file and column (the batch is dropped); the store
+pipeline then rolls the run back.
 """
 
 from __future__ import annotations
 
+import logging
 from operator import itemgetter
+
+from scrapy.exceptions import DropItem
 
 from atlas_crawl.items import Batch, fact_table_of
 from atlas_crawl.manifests import ManifestError, get_manifest
+
+logger = logging.getLogger(__name__)
 
 
 class ContractError(ValueError):
@@ -105,5 +111,14 @@ def check_rows(batch: Batch, where: str) -> None:
 class ContractPipeline:
     def process_item(self, item):
         if isinstance(item, Batch):
-            check_batch(item)
+            try:
+                check_batch(item)
+            except ContractError as exc:
+                # One ERROR line (it fails and rolls back the run, and is its cause in _runs);
+                # raised on, Scrapy would log "Error processing Batch(<every row>)" and a
+                # traceback. The batch goes no further.
+                logger.error("%s: %s", type(exc).__name__, exc)
+                item.rows, item.quarantine = [], []
+                raise DropItem(f"{item.source_id}: batch refused by its contract",
+                               log_level="DEBUG") from None
         return item

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import time
 
 from scrapy import signals
@@ -21,7 +22,7 @@ from atlas_crawl.fetch.origin import Origin, OriginError, run_origin
 from atlas_crawl.fetch.replay import golden_dir
 from atlas_crawl.items import Batch, RawFile, is_dimension_table, utc_now
 from atlas_crawl.manifests import all_manifests, manifest_for_table
-from atlas_crawl.pipelines import raw_files
+from atlas_crawl.pipelines import raw_files, settings_check
 from atlas_crawl.pipelines.monitors import (
     RunMeasures,
     ensure_monitors_column,
@@ -36,6 +37,15 @@ from atlas_crawl.store.writes import NotADatabase, ShrinkRefused, Store, new_run
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_ROWS = 500_000
+
+
+# SQLite's words for a database that cannot take writes any more (not a bug in the SQL).
+UNWRITABLE = ("attempt to write a readonly database", "database or disk is full",
+              "disk I/O error", "unable to open database file")
+
+
+class DatabaseUnwritable(Exception):
+    """ATLAS_DB cannot be opened or created for writing."""
 
 
 class ErrorCollector(logging.Handler):
@@ -101,6 +111,7 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
+        settings_check.check(crawler.settings)  # one line naming the setting; nothing starts
         return cls(crawler)
 
     def open_spider(self) -> None:
@@ -130,6 +141,11 @@ class StorePipeline:
                                  capture_date=self.origin.capture_date)
         except (DatabaseBusy, NotADatabase) as exc:
             self.refuse(exc)
+            return
+        except (sqlite3.Error, OSError) as exc:  # a read-only folder or file, a full disk
+            self.refuse(DatabaseUnwritable(
+                f"ATLAS_DB={self.settings.get('ATLAS_DB')} cannot be opened for writing "
+                f"({exc}); check that the file and its folder are writable"))
             return
         self.store.max_shrink_share = max_shrink_share(self.settings, spider)
         logging.getLogger().addHandler(self.errors)
@@ -194,6 +210,15 @@ class StorePipeline:
                                              replace_by=replace_by)
         except DatabaseBusy as exc:
             self.refuse(exc)
+            item.rows, item.quarantine = [], []
+            return item
+        except sqlite3.OperationalError as exc:
+            if not str(exc).startswith(UNWRITABLE):
+                raise  # a bug (no such column, ...): its traceback is wanted
+            # The disk filled up or the file turned read-only mid-run: one line, and the run
+            # fails and is rolled back (not "Error processing Batch(<every row>)").
+            logger.error("run %s: cannot write to %s (%s); the run is rolled back", self.run_id,
+                         self.store.path, exc)
             item.rows, item.quarantine = [], []
             return item
         if not is_dimension_table(item.table):  # labels of the codes, not rows of data

@@ -103,6 +103,8 @@ def serve(db: str, metadata: str, port: int, host: str = "127.0.0.1") -> int:
         if not Path(path).exists():
             log.error("%s does not exist: %s", path, hint)
             return 1
+    if check_port(port, host):  # said now, not as a traceback from the server
+        return 1
     command = serve_command(db, metadata, port, host)
     log.info("serving %s at http://%s:%d (read-only)", db, host, port)
     os.execv(sys.executable, command)

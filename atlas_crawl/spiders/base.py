@@ -10,7 +10,7 @@ import scrapy
 
 from atlas_crawl.fetch import origin
 from atlas_crawl.fetch.replay import replay_arguments
-from atlas_crawl.formats import expansion
+from atlas_crawl.formats import expansion, sniff
 from atlas_crawl.items import BATCH_ROWS, Batch, Provenance
 from atlas_crawl.manifests import Manifest, all_manifests, get_manifest
 from atlas_crawl.spiders import arguments
@@ -53,6 +53,8 @@ class AtlasSpider(scrapy.Spider):
         return max(paces, key=lambda pace: pace.get("DOWNLOAD_DELAY", 0), default={})
 
     def __init__(self, *args, file: str | None = None, **kwargs):
+        if "allow_shrink" in kwargs:
+            arguments.parse_flag("allow_shrink", kwargs["allow_shrink"])
         super().__init__(*args, **kwargs)
         self.file = file
         self.arguments = {k: v for k, v in kwargs.items() if not k.startswith("_")}
@@ -127,6 +129,9 @@ class AtlasSpider(scrapy.Spider):
 
     #: What `-a file=` expects, for the one-line refusal of a file of another kind.
     file_kind: str = ""
+    #: The same, said only when the file is of another kind (not before a parser's own refusal
+    #: of a file of the right kind); file_kind when empty.
+    reads: str = ""
 
     def read_saved_file(self, response):
         """parse_file, with a file it cannot read refused in one line naming the file and what
@@ -140,7 +145,12 @@ class AtlasSpider(scrapy.Spider):
             name = Path(self.file or response.url).name
             expected = f"{self.name} reads {self.file_kind}: " if self.file_kind else ""
             said = str(exc).splitlines()[0] if str(exc) else ""
-            if not isinstance(exc, ValueError) or not said:  # not a parser's own refusal
+            if sniff.is_unreadable(exc):  # another kind of file: say what it is
+                said = f"this file is {sniff.what_is(response.body)}"
+                kind = self.file_kind or self.reads
+                expected = f"{self.name} reads {kind}: " if kind else \
+                    f"{self.name} cannot read it: "
+            elif not isinstance(exc, ValueError) or not said:  # not a parser's own refusal
                 said = f"{type(exc).__name__}: {said}" if said else type(exc).__name__
             self.logger.error("%s: %s%s", name, expected, said)
             self.logger.debug("while reading %s", response.url, exc_info=True)

@@ -34,7 +34,7 @@ class NavMonthlySpider(AtlasSpider):
     upstream_id = ""
     landing_url = ""
     allowed_domains: ClassVar[list[str]] = ["www.nav.no"]
-
+    reads = "an Excel workbook (.xlsx) of NAV's monthly statistics, such as HL060"
 
     async def start_live(self):
         yield scrapy.Request(self.landing_url, callback=self.parse_landing)

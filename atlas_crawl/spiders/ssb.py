@@ -26,12 +26,14 @@ from atlas_crawl.manifests import (
     all_manifests,
     register,
 )
-from atlas_crawl.spiders.arguments import ssb_table_id
+from atlas_crawl.spiders.arguments import parse_choice, ssb_table_id
 from atlas_crawl.spiders.base import AtlasSpider, spiders_from_manifests
 
 REGION_DIMENSIONS = ("Region", "KOKkommuneregion0000", "Gjerningssted", "Bydel")
 # One row per SSB table crawled live: is it closed, and by what is it replaced (publish reads it).
 SOURCE_STATUS = "source_status"
+# The languages PxWebApi v2 answers SSB's tables in (`?lang=`).
+LANGUAGES = ("no", "en")
 STATUS_COLUMNS = ["source_id", "table_id", "discontinued", "replaced_by", "note"]
 # A query refused as too large is halved at most this many times (1024 pieces): a 403 that is
 # not about cells must not turn into a flood of ever smaller calls.
@@ -80,7 +82,7 @@ class SsbTableSpider(AtlasSpider):
         self.host = urlsplit(self.base_url).hostname or ""
         if base_url != pxweb.BASE_URL:
             self.allowed_domains = [self.host]  # e.g. a local PxWebApi (tests)
-        self.lang = lang
+        self.lang = parse_choice("lang", lang, LANGUAGES)
         self.config: pxweb.ConfigLimits | None = None
         self.policy: tuple[int, float] | None = None
         self.limits = pxweb.ApiLimits()
@@ -203,6 +205,16 @@ class SsbTableSpider(AtlasSpider):
                 closed if status.discontinued else "not discontinued")
             return
         dataset = jsonstat.decode(doc, name=self.dataset)
+        if self.table_id and dataset.table_id and dataset.table_id != self.table_id:
+            # Stored as table 07459, the cells would miss its columns (or worse, fit them).
+            other = f"ssb_{dataset.table_id}"
+            raise ValueError(
+                f"the file holds SSB table {dataset.table_id}"
+                + (f" ({dataset.label.removeprefix(dataset.table_id + ': ')})"
+                   if dataset.label else "")
+                + f", not table {self.table_id}; read it with `scrapy crawl "
+                + (other if other in all_manifests() else "ssb_table")
+                + f" -a file={Path(self.file or response.url).name}`")
         if not self.table_id:
             self.table_id = dataset.table_id or ""
             if not self.table_id:

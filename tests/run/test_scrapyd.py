@@ -5,9 +5,6 @@ scrapyd runs on 127.0.0.1 on a free port, with its eggs, logs and queue in a tem
 and is stopped at the end; every wait is bounded.
 """
 
-import os
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,49 +19,6 @@ pytestmark = pytest.mark.scrapyd
 
 requests = pytest.importorskip("requests")
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def scrapyd(tmp_path):
-    """A scrapyd configured from deploy/scrapyd.conf (max_proc 1, the project's runner)."""
-    port = free_port()
-    conf = (PROJECT_DIR / "deploy" / "scrapyd.conf").read_text()
-    for key, value in {"http_port": port, "eggs_dir": tmp_path / "eggs",
-                       "logs_dir": tmp_path / "logs", "dbs_dir": tmp_path / "dbs",
-                       "poll_interval": 0.5}.items():
-        conf = "\n".join(f"{key} = {value}" if line.split("=")[0].strip() == key else line
-                         for line in conf.splitlines())
-    (tmp_path / "scrapyd.conf").write_text(conf)
-    log = open(tmp_path / "scrapyd.out", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen([str(BIN / "scrapyd")], cwd=tmp_path, stdout=log, stderr=log,
-                               start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{url}/daemonstatus.json", timeout=2).json()["status"] == "ok":
-                    break
-            except requests.RequestException:
-                pass
-            assert process.poll() is None, (tmp_path / "scrapyd.out").read_text()
-            assert time.monotonic() < deadline, "scrapyd did not start in 30 s"
-            time.sleep(0.3)
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-        log.close()
 
 
 def wait_finished(url: str, jobs: list[str], timeout: float = 150) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from atlas_crawl.publish.site import STATIC_MOUNT, front, pages
+from atlas_crawl.publish.site import STATIC_MOUNT, front, guard, pages
 
 
 @hookimpl
@@ -39,3 +39,13 @@ def register_routes():
         (r"^/-/atlas/chart$", pages.chart_page),
         (r"^/-/atlas/map$", pages.map_page),
     ]
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    return guard.read_only
+
+
+@hookimpl
+def handle_exception(datasette, request, exception):
+    return guard.sort_mistake(request, exception)
