@@ -10,7 +10,7 @@ import scrapy
 
 from atlas_crawl.fetch.replay import replay_arguments
 from atlas_crawl.formats import expansion
-from atlas_crawl.items import BATCH_ROWS, Batch, Provenance
+from atlas_crawl.items import BATCH_ROWS, Batch, Forward, Provenance
 from atlas_crawl.manifests import Manifest, get_manifest
 from atlas_crawl.spiders import arguments
 
@@ -125,9 +125,10 @@ class AtlasSpider(scrapy.Spider):
 
     def batches(self, response, columns: list[str], rows: Iterable[tuple], key: list[str], *,
                 table: str = "", types: dict[str, type] | None = None,
-                source_id: str = "", size: int = BATCH_ROWS) -> Iterator[Batch]:
+                source_id: str = "", size: int = BATCH_ROWS,
+                forward: Forward | None = None) -> Iterator[Batch]:
         yield from Batch.chunked(
             rows, size=size, source_id=source_id or self.source_id, columns=list(columns),
             key=list(key), provenance=self.provenance(response), table=table,
-            types=dict(types or {}),
+            types=dict(types or {}), forward=forward,
         )

@@ -1,0 +1,92 @@
+"""Fault suite, round three, the data classes: input that parses without error must still not
+undo a final count, store garbled text or a status the publisher never declared, and a monitor
+must judge values (not provenance, not suppressed cells).
+
+Run with `pytest -m faults`; every case uses files in the project and loopback addresses only.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+import pytest
+import pytest_twisted
+
+from atlas_crawl import PROJECT_DIR
+from atlas_crawl.items import Batch, Provenance
+from atlas_crawl.run.golden import crawl, crawl_settings, runs, table_rows
+from atlas_crawl.spiders.valgresultat import COUNT_ORDER
+from atlas_crawl.store.writes import Store
+
+pytestmark = pytest.mark.faults
+
+GOLDEN = PROJECT_DIR / "golden"
+FINAL = GOLDEN / "valgresultat" / "responses" / "st2025_kommune_03-0301_2025-10-20T1217.json"
+PARTIAL = (GOLDEN / "valgresultat_paagaar" / "responses"
+           / "st2025_kommune_03-0301_oslo_partialcount_2025-09-08T2003.json")
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+# --- 1. a final count is never undone ---------------------------------------------------------
+
+@pytest_twisted.ensureDeferred
+async def test_fault_provisional_answer_after_the_final_one_changes_nothing(tmp_path, caplog):
+    db = tmp_path / "atlas.db"
+    settings = crawl_settings(db, replay=False, ATLAS_RAW_DIR="")
+    await crawl("valgresultat", settings, file=str(FINAL))
+    stored = (table_rows(db, "valgresultat"), table_rows(db, "valgresultat_partier"))
+    assert _rows(db, "SELECT count_status, stemmer FROM valgresultat") == [("ferdig", 424036)]
+
+    with caplog.at_level(logging.WARNING):
+        await crawl("valgresultat", settings, file=str(PARTIAL))
+    run = runs(db)[-1]
+    assert (run["status"], run["rows_received"], run["rows_written"]) == ("ok", 24, 0)
+    assert (table_rows(db, "valgresultat"), table_rows(db, "valgresultat_partier")) == stored
+    held = [r.getMessage() for r in caplog.records if "kept as stored" in r.getMessage()]
+    assert held[0] == (
+        "valgresultat: 1 row(s) kept as stored, e.g. valgaar=2025, valgtype=st, nr=0301: the "
+        "delivered answer (paagaar, 2025-09-08T22:02:36) is older or less final than the "
+        "stored one (ferdig, 2025-09-17T12:10:25); kept as a fetch, nothing changed")
+    assert held[1].startswith("valgresultat_partier: 23 row(s) kept as stored")
+    # the provisional answer is kept as a fetch of that run
+    assert _rows(db, "SELECT count(*) FROM _fetches WHERE run_id = "
+                     f"'{run['run_id']}' AND table_name = 'valgresultat'") == [(1,)]
+
+
+def _area_batch(status: str, when: str, stemmer: int) -> Batch:
+    return Batch(source_id="valgresultat",
+                 columns=["valgaar", "valgtype", "nr", "count_status", "rapport_generert",
+                          "stemmer"],
+                 rows=[(2025, "st", "0301", status, when, stemmer)],
+                 key=["valgaar", "valgtype", "nr"], types={"valgaar": int, "stemmer": int},
+                 provenance=Provenance.of(f"file:{status}-{when}", str(stemmer).encode()),
+                 forward=COUNT_ORDER)
+
+
+def test_fault_count_moves_only_forward_within_one_run(tmp_path):
+    store = Store(tmp_path / "atlas.db")
+    run = store.start_run("valgresultat", {})
+    order = [("paagaar", "2025-09-08T21:00:00", 200_000),   # stored
+             ("paagaar", "2025-09-08T22:02:36", 300_939),   # later provisional: moves on
+             ("paagaar", "2025-09-08T21:30:00", 250_000),   # earlier provisional: held
+             ("ferdig", "2025-09-10T10:00:00", 400_000),    # final: moves on
+             ("paagaar", "2025-09-11T00:00:00", 300_939),   # provisional, even if later: held
+             ("ferdig", "2025-09-09T10:00:00", 399_000),    # an earlier final: held
+             ("ferdig", "2025-10-20T12:17:12", 424_036)]    # a later final: moves on
+    seen = []
+    for status, when, votes in order:
+        store.write_batch(_area_batch(status, when, votes), run)
+        seen.append(store.conn.execute("SELECT stemmer FROM valgresultat").fetchone()[0])
+    store.commit()
+    assert seen == [200_000, 300_939, 300_939, 400_000, 400_000, 400_000, 424_036]
+    assert store.conn.execute("SELECT count(*) FROM _fetches").fetchone()[0] == 7
+    store.close()
