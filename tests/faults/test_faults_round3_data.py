@@ -90,3 +90,68 @@ def test_fault_count_moves_only_forward_within_one_run(tmp_path):
     assert seen == [200_000, 300_939, 300_939, 400_000, 400_000, 400_000, 424_036]
     assert store.conn.execute("SELECT count(*) FROM _fetches").fetchone()[0] == 7
     store.close()
+
+
+# --- 4. max_changed judges values: not suppressed cells, not provenance ------------------------
+
+HL060 = GOLDEN / "nav_helt_ledige" / "responses" / "202601_HL060_constructed.xlsx"
+KOMMUNE_SHEETS = ("3. Kommune Antall", "4. Kommune Prosent av arbeidsst")
+SUPPRESSED = ("4001 ", "4003 ", "4005 ", "4010 ", "4012 ")
+
+
+def _hl060(change) -> bytes:
+    """HL060 with five kommuner suppressed (`*`) on both kommune sheets, every other number
+    passed through `change`."""
+    import io
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(HL060)
+    for title in KOMMUNE_SHEETS:
+        for label, cell in wb[title].iter_rows(min_col=2, max_col=3):
+            if isinstance(label.value, str) and label.value.startswith(SUPPRESSED):
+                cell.value = "*"
+            elif isinstance(cell.value, (int, float)):
+                cell.value = change(cell.value)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_every_number_changed_fails_max_changed_despite_suppressed_cells(tmp_path):
+    db = tmp_path / "atlas.db"
+    settings = crawl_settings(db, replay=False, ATLAS_RAW_DIR="")
+    base, shifted = tmp_path / "HL060.xlsx", tmp_path / "HL060-shifted.xlsx"
+    base.write_bytes(_hl060(lambda v: v))
+    shifted.write_bytes(_hl060(lambda v: v * 10 + 1))
+    await crawl("nav_helt_ledige", settings, file=str(base))
+    stored = table_rows(db, "nav_helt_ledige")
+    assert sum(r["value"] is None for r in stored) == 12  # of 46: a quarter suppressed
+    await crawl("nav_helt_ledige", settings, file=str(shifted))
+    run = runs(db)[-1]
+    assert run["status"] == "failed"
+    assert run["error"] == (
+        "monitors failed: max_changed: nav_helt_ledige: values of 34 of 34 existing rows with a "
+        "value changed (100%, more than 90%)")
+    assert table_rows(db, "nav_helt_ledige") == stored
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_same_bufdir_zip_as_a_file_after_a_replay_is_not_a_change(tmp_path):
+    from atlas_crawl.run.golden import GoldenCase, crawl_case
+
+    case = GoldenCase.load(GOLDEN / "bufdir_barnevern")
+    db = tmp_path / "atlas.db"
+    await crawl_case(case, db)
+    assert runs(db)[-1]["status"] == "ok"
+    values = table_rows(db, "bufdir_barnevern")
+    zip_path = case.folder / "responses" / "Kommunemonitor_barnevern_constructed.zip"
+    await crawl("bufdir_barnevern", crawl_settings(db, replay=False, ATLAS_RAW_DIR=""),
+                file=str(zip_path))
+    run = runs(db)[-1]
+    assert run["status"] == "ok", run["error"]
+    assert table_rows(db, "bufdir_barnevern") == values
+    # only the provenance of the indicator rows moved: where the zip was read from
+    indicators = table_rows(db, "bufdir_barnevern_indikatorer")
+    assert {r["zip_url"] for r in indicators} == {zip_path.as_uri()}
