@@ -103,6 +103,8 @@ class Manifest:
     monitors: dict[str, Any] = field(default_factory=dict)  # run monitor thresholds, defaulted
     # words people search by, per language: {"nb": (...), "en": (...)}
     keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # what the publisher writes in place of a number (besides the common symbols)
+    status_symbols: frozenset[str] = frozenset()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -236,9 +238,14 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
     except ValueError as exc:
         raise ManifestError(f"{path}: field {exc}") from None
 
+    symbols = data.get("status_symbols") or []
+    if not isinstance(symbols, list) or not all(isinstance(s, str) and s.strip()
+                                                 for s in symbols):
+        raise _fail(path, "status_symbols", "must be a list of the publisher's symbols (text)")
+
     known = set(REQUIRED) | {"upstream_landing_page", "watch", "places", "write_mode", "tables",
                              "replace_by", "period_grain",
-                             "monitors", "keywords"}
+                             "monitors", "keywords", "status_symbols"}
     return Manifest(
         path=path,
         source_id=source_id,
@@ -266,6 +273,7 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         period_grain=period_grain,
         monitors=monitors,
         keywords=_keywords(path, data),
+        status_symbols=frozenset(symbols),
         extra={k: v for k, v in data.items() if k not in known},
     )
 

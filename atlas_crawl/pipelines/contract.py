@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from atlas_crawl.items import Batch, fact_table_of
-from atlas_crawl.manifests import ManifestError, get_manifest
+from atlas_crawl.formats.numbers import SUPPRESSION_SYMBOLS
+from atlas_crawl.items import Batch, Quarantined, fact_table_of, is_dimension_table
+from atlas_crawl.manifests import Manifest, ManifestError, get_manifest
 
 
 class ContractError(ValueError):
@@ -49,6 +50,41 @@ def check_batch(batch: Batch) -> None:
             raise ContractError(f"{where}: place columns {absent} not in {batch.columns}")
     check_rows(batch, where)
     check_declared_columns_filled(batch, manifest, where)
+    quarantine_undeclared_statuses(batch, manifest)
+
+
+def declared_statuses(manifest: Manifest) -> frozenset[str]:
+    """What may stand in place of a number: the symbols statistics publishers share (numbers.
+    SUPPRESSION_SYMBOLS) and the manifest's own `status_symbols` (IMDi's "avventer vedtak")."""
+    return SUPPRESSION_SYMBOLS | manifest.status_symbols
+
+
+def quarantine_undeclared_statuses(batch: Batch, manifest: Manifest) -> None:
+    """A cell whose text is neither a number nor a symbol the publisher declared (`ca. 1800`,
+    `1 800 (foreløpig)`) is not a suppressed value: its row goes to quarantine with the column
+    and the text, where the run monitor's quarantine share can fail the run."""
+    if "status" not in batch.columns or "value" not in batch.columns or \
+            is_dimension_table(batch.table):
+        return
+    at = batch.columns.index("status")
+    declared = declared_statuses(manifest)
+    statuses = set(map(itemgetter(at), batch.rows))
+    statuses.discard(None)
+    if statuses <= declared:
+        return
+    kept = []
+    shown = ", ".join(repr(s) for s in sorted(declared))
+    for n, row in enumerate(batch.rows, start=1):
+        status = row[at]
+        if status is None or status in declared:
+            kept.append(row)
+            continue
+        batch.quarantine.append(Quarantined(
+            column="value", raw_value=str(status),
+            reason=(f"row {n} of the batch, column value: {status!r} is neither a number nor a "
+                    f"symbol {manifest.publisher} declares ({shown})"),
+            row=dict(zip(batch.columns, row))))
+    batch.rows = kept
 
 
 # A batch this small may honestly leave an optional column empty (one organisation without an

@@ -7,6 +7,7 @@ Run with `pytest -m faults`; every case uses files in the project and loopback a
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from pathlib import Path
@@ -155,3 +156,59 @@ async def test_fault_same_bufdir_zip_as_a_file_after_a_replay_is_not_a_change(tm
     # only the provenance of the indicator rows moved: where the zip was read from
     indicators = table_rows(db, "bufdir_barnevern_indikatorer")
     assert {r["zip_url"] for r in indicators} == {zip_path.as_uri()}
+
+
+# --- 3. a status is one of the publisher's declared symbols -----------------------------------
+
+IMDI_2025 = GOLDEN / "imdi_bosetting" / "responses" / "imdi_nokkeltall-bosetting-2025_EXCERPT.html"
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_words_around_a_number_go_to_quarantine_not_to_status(tmp_path):
+    page = IMDI_2025.read_bytes()
+    cell = b'<td style="text-align: center;">1006</td>'  # Akershus, anmodet
+    assert page.count(cell) == 1
+    edited = tmp_path / "bosetting-2025.html"
+    edited.write_bytes(page.replace(cell, cell.replace(b"1006", b"ca. 1006")))
+    db = tmp_path / "atlas.db"
+    await crawl("imdi_bosetting", crawl_settings(db, replay=False, ATLAS_RAW_DIR=""),
+                file=str(edited), year="2025")
+    run = runs(db)[-1]
+    assert run["status"] == "ok" and run["rows_quarantined"] == 1
+    stored = table_rows(db, "imdi_bosetting")
+    assert not [r for r in stored if r["status"] not in (None, ":", "-", "avventer vedtak")]
+    assert not [r for r in stored if r["name"] == "Akershus" and r["value"] is None]
+    (column, raw, reason, row), = _rows(db, "SELECT column_name, raw_value, reason, row_json "
+                                            "FROM quarantine")
+    assert (column, raw) == ("value", "ca. 1006")
+    assert reason == ("row 5 of the batch, column value: 'ca. 1006' is neither a number nor a "
+                      "symbol Integrerings- og mangfoldsdirektoratet (IMDi) declares ('*', '-', "
+                      "'.', '..', ':', 'avventer vedtak', '…')")
+    assert json.loads(row)["name"] == "Akershus"
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_many_undeclared_statuses_fail_the_run(tmp_path):
+    page = IMDI_2025.read_bytes()
+    import re as _re
+
+    # the fylke summary's 60 numbers written with words around them (a quarter of the rows)
+    edited = tmp_path / "bosetting-2025.html"
+    edited.write_bytes(_re.sub(rb'(<td style="text-align: center;">)(\d+)(</td>)',
+                               rb"\1ca. \2\3", page, count=60))
+    fresh = tmp_path / "fresh.db"
+    await crawl("imdi_bosetting", crawl_settings(fresh, replay=False, ATLAS_RAW_DIR=""),
+                file=str(edited), year="2025")
+    run = runs(fresh)[-1]
+    assert run["status"] == "failed"
+    assert run["error"] == ("monitors failed: max_quarantine_share: 60 of 244 rows quarantined "
+                            "(25%, more than 10%)")
+    assert table_rows(fresh, "imdi_bosetting") == []
+    # over stored data the rows held back are also a shrink the store refuses
+    db = tmp_path / "atlas.db"
+    settings = crawl_settings(db, replay=False, ATLAS_RAW_DIR="")
+    await crawl("imdi_bosetting", settings, file=str(IMDI_2025), year="2025")
+    stored = table_rows(db, "imdi_bosetting")
+    await crawl("imdi_bosetting", settings, file=str(edited), year="2025")
+    assert runs(db)[-1]["status"] == "failed"
+    assert table_rows(db, "imdi_bosetting") == stored
