@@ -9,6 +9,7 @@ from __future__ import annotations
 from operator import itemgetter
 
 from atlas_crawl.formats.numbers import SUPPRESSION_SYMBOLS
+from atlas_crawl.formats.text import excerpt, garbled
 from atlas_crawl.items import Batch, Quarantined, fact_table_of, is_dimension_table
 from atlas_crawl.manifests import Manifest, ManifestError, get_manifest
 
@@ -50,7 +51,45 @@ def check_batch(batch: Batch) -> None:
             raise ContractError(f"{where}: place columns {absent} not in {batch.columns}")
     check_rows(batch, where)
     check_declared_columns_filled(batch, manifest, where)
+    quarantine_garbled_text(batch)
     quarantine_undeclared_statuses(batch, manifest)
+
+
+def quarantine_garbled_text(batch: Batch) -> None:
+    """Text that was read in the wrong encoding (`AskÃ¸y`, U+FFFD) is never stored: its row goes
+    to quarantine naming the column. File readers refuse such a file before this (naming its
+    line); this is the net under every source. One regular-expression scan per text column of
+    the batch; rows are looked at one by one only when a column holds garbled text."""
+    rows = batch.rows
+    if not rows:
+        return
+    suspect = []
+    for n, column in enumerate(batch.columns):
+        if batch.types.get(column, str) is not str:
+            continue
+        values = [v for v in map(itemgetter(n), rows) if v is not None]
+        try:
+            joined = "\x1f".join(values)
+        except TypeError:
+            joined = "\x1f".join(map(str, values))
+        if garbled(joined):
+            suspect.append(n)
+    if not suspect:
+        return
+    kept = []
+    for number, row in enumerate(rows, start=1):
+        bad = next(((n, m) for n in suspect if isinstance(row[n], str)
+                    and (m := garbled(row[n]))), None)
+        if bad is None:
+            kept.append(row)
+            continue
+        n, match = bad
+        batch.quarantine.append(Quarantined(
+            column=batch.columns[n], raw_value=row[n],
+            reason=(f"row {number} of the batch, column {batch.columns[n]}: garbled text "
+                    f"{excerpt(row[n], match)!r} (read in the wrong encoding); not stored"),
+            row=dict(zip(batch.columns, row))))
+    batch.rows = kept
 
 
 def declared_statuses(manifest: Manifest) -> frozenset[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 from pathlib import Path
 
@@ -212,3 +213,37 @@ async def test_fault_many_undeclared_statuses_fail_the_run(tmp_path):
     await crawl("imdi_bosetting", settings, file=str(edited), year="2025")
     assert runs(db)[-1]["status"] == "failed"
     assert table_rows(db, "imdi_bosetting") == stored
+
+
+# --- 2. garbled text is never stored ----------------------------------------------------------
+
+INNVANDRINGSGRUNN = (GOLDEN / "imdi_innvandringsgrunn" / "responses"
+                     / "05-befolkning_innvandringsgrunn-kommune-2014.csv")
+
+
+def _half_utf8(latin1: bytes, from_line: int) -> bytes:
+    """The real ISO-8859-1 export with its lines from `from_line` on re-encoded as UTF-8."""
+    lines = latin1.split(b"\n")
+    return b"\n".join(lines[:from_line - 1]
+                      + [line.decode("latin-1").encode("utf-8") for line in lines[from_line - 1:]])
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_csv_half_latin1_half_utf8_is_refused_naming_the_first_bad_line(tmp_path):
+    db = tmp_path / "atlas.db"
+    settings = crawl_settings(db, replay=False, ATLAS_RAW_DIR="")
+    await crawl("imdi_innvandringsgrunn", settings, file=str(INNVANDRINGSGRUNN))
+    stored = table_rows(db, "imdi_innvandringsgrunn")
+    assert {r["kommune_navn"] for r in stored if r["kommune_nr"] == "1247"} == {"Askøy"}
+    mixed = tmp_path / "05-befolkning_innvandringsgrunn-kommune-2014.csv"
+    mixed.write_bytes(_half_utf8(INNVANDRINGSGRUNN.read_bytes(), 200))
+    await crawl("imdi_innvandringsgrunn", settings, file=str(mixed))
+    run = runs(db)[-1]
+    assert run["status"] == "failed"
+    assert "\n" not in run["error"]
+    assert re.search(r"05-befolkning_innvandringsgrunn-kommune-2014\.csv: line 2\d\d: garbled "
+                     r"text '[^']*Ã[^']*' \('Ã.', UTF-8 read in another encoding\): the file read "
+                     r"as cp1252 mixes encodings or was decoded wrongly; refused, nothing stored",
+                     run["error"]), run["error"]
+    assert table_rows(db, "imdi_innvandringsgrunn") == stored
+    assert not [r for r in table_rows(db, "imdi_innvandringsgrunn") if "Ã" in str(r)]
