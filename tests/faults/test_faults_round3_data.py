@@ -247,3 +247,99 @@ async def test_fault_csv_half_latin1_half_utf8_is_refused_naming_the_first_bad_l
                      run["error"]), run["error"]
     assert table_rows(db, "imdi_innvandringsgrunn") == stored
     assert not [r for r in table_rows(db, "imdi_innvandringsgrunn") if "Ã" in str(r)]
+
+
+# --- 5. an incomplete sitemap provider keeps every stored field ---------------------------------
+
+WATCH_MANIFEST = """\
+source_id: fault_watch
+upstream_id: x
+upstream_url: {root}/stats/
+upstream_landing_page: {root}/stats/
+upstream_title: Fault-suite source
+description: Constructed for the fault suite; not a source.
+publisher: tests
+license: CC0
+license_url: https://example.org/cc0
+periodicity: P1Y
+eu_theme: SOCI
+attribution: tests
+tags: {{provider: fhi, topic: social, geo: kommune, cadence: annual}}
+presentation_policy: standard
+methodology_version: '1'
+dimensions:
+- {{code: name, meaning: Name}}
+watch:
+- {root}/stats/
+- {root}/files/*.xlsx
+"""
+FILES = ("a", "b", "c", "d")
+
+
+def provider_site(state: dict):
+    """robots.txt -> sitemap.xml (answers state["sitemap"]) listing four files with a lastmod;
+    the landing page /stats/ links the same four files."""
+    from http.server import BaseHTTPRequestHandler
+
+    from fakes.local_http import LocalServer
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self):
+            root = f"http://127.0.0.1:{self.server.server_port}"
+            if self.path == "/robots.txt":
+                self._send(200, f"User-agent: *\nAllow: /\nSitemap: {root}/sitemap.xml\n",
+                           "text/plain")
+            elif self.path == "/sitemap.xml" and state["sitemap"] == 200:
+                urls = "".join(f"<url><loc>{root}/files/{f}.xlsx</loc><lastmod>2026-09-0{n}"
+                               "</lastmod></url>" for n, f in enumerate(FILES, 1))
+                self._send(200, '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/'
+                                f'schemas/sitemap/0.9">{urls}</urlset>', "application/xml")
+            elif self.path == "/sitemap.xml":
+                self._send(state["sitemap"], "<h1>Service Unavailable</h1>", "text/html")
+            elif self.path == "/stats/":
+                links = "".join(f'<a href="/files/{f}.xlsx">{f}</a>' for f in FILES)
+                self._send(200, f"<html><body>{links}</body></html>", "text/html")
+            elif self.path.startswith("/files/"):
+                self._send(200, f"workbook {self.path}", "application/octet-stream")
+            else:
+                self._send(404, "not found", "text/plain")
+
+        def _send(self, status, text, kind):
+            body = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    return LocalServer(Site)
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_sitemap_503_keeps_every_stored_lastmod_and_listing(tmp_path):
+    db = tmp_path / "atlas.db"
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    state = {"sitemap": 200}
+    with provider_site(state) as site:
+        (manifests / "fault_watch.yml").write_text(WATCH_MANIFEST.format(root=site.url))
+
+        async def watch(now):
+            settings = crawl_settings(db, replay=False, ATLAS_RAW_DIR="",
+                                      ATLAS_RETRY_BACKOFF_BASE=0.01, ATLAS_WATCH_NOW=now)
+            await crawl("sitemap_watch", settings, manifests=str(manifests))
+            return runs(db)[-1]
+
+        first = await watch("2026-10-01T06:00:00Z")
+        urls = table_rows(db, "sitemap_urls")
+        assert [(r["lastmod"], r["via"]) for r in urls] == [
+            (f"2026-09-0{n}", "sitemap") for n in range(1, 5)]
+        state["sitemap"] = 503
+        second = await watch("2026-10-02T06:00:00Z")
+    assert first["status"] == second["status"] == "ok"
+    assert table_rows(db, "sitemap_urls") == urls  # every field as it was
+    events = _rows(db, "SELECT event, url FROM site_changes WHERE detected_at LIKE '2026-10-02%'")
+    assert events == []
