@@ -31,6 +31,8 @@ from atlas_crawl.store.schema import (
     SQL_TYPES,
     check_layout,
     create_table_sql,
+    primary_key,
+    rekey_table,
 )
 
 logger = logging.getLogger(__name__)
@@ -194,6 +196,14 @@ class Store:
             if column not in existing:
                 t.add_column(column, kind)
                 self._upsert_sql = {k: v for k, v in self._upsert_sql.items() if k[0] != table}
+        stored_key = primary_key(self.conn, table)
+        if key and stored_key and set(stored_key) != set(key):
+            # The source is keyed otherwise now (by code, not by name): the stored rows are
+            # kept under the new key, in this run's transaction.
+            logger.info("%s: primary key (%s) becomes (%s)", table, ", ".join(stored_key),
+                        ", ".join(key))
+            rekey_table(self.conn, table, key)
+            self._upsert_sql = {k: v for k, v in self._upsert_sql.items() if k[0] != table}
 
     def _upsert_statement(self, table: str, columns: tuple[str, ...], key: tuple[str, ...],
                           forward: Forward | None = None) -> str:
