@@ -343,3 +343,42 @@ async def test_fault_sitemap_503_keeps_every_stored_lastmod_and_listing(tmp_path
     assert table_rows(db, "sitemap_urls") == urls  # every field as it was
     events = _rows(db, "SELECT event, url FROM site_changes WHERE detected_at LIKE '2026-10-02%'")
     assert events == []
+
+
+# --- 6. NAV workbooks keyed by code --------------------------------------------------------------
+
+NAV_OCTOBER = (PROJECT_DIR / "tests" / "data" / "nav_workbook"
+               / "nav_ledighet_og_stillinger_telemark_2025-10-05.xlsx")
+NAV_FEBRUARY = (GOLDEN / "nav_workbook_ledighet" / "responses"
+                / "nav_ledighet_og_stillinger_telemark_2026-02-05.xlsx")
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_nav_workbook_with_old_and_new_fylke_codes_is_stored_whole(tmp_path):
+    from atlas_crawl.store.schema import primary_key, rekey_table
+
+    db = tmp_path / "atlas.db"
+    settings = crawl_settings(db, replay=False, ATLAS_RAW_DIR="")
+    await crawl("nav_workbook", settings, file=str(NAV_FEBRUARY))
+    # a database from before: the tables keyed by the region's name
+    conn = sqlite3.connect(db)
+    for table in ("nav_ledighet_maned", "nav_arbeidssokere_yrke", "nav_stillinger_yrke"):
+        key = primary_key(conn, table)
+        rekey_table(conn, table, [("region_name" if c == "region" else c) for c in key])
+    conn.commit()
+    conn.close()
+    february = table_rows(db, "nav_stillinger_yrke")
+
+    await crawl("nav_workbook", settings, file=str(NAV_OCTOBER))
+    run = runs(db)[-1]
+    assert (run["status"], run["rows_received"], run["rows_quarantined"]) == ("ok", 1688, 0)
+    assert "region" in primary_key(sqlite3.connect(db), "nav_stillinger_yrke")
+    rows = _rows(db, "SELECT region, place_current, place_geo_status, count(*), sum(value) "
+                     "FROM nav_stillinger_yrke WHERE period = '2025-09' AND area = 'Fylker' AND "
+                     "region_code IN ('01', '31', '38', '54') GROUP BY region ORDER BY region")
+    assert rows == [("01 Østfold", None, "split", 2, 0.0), ("31 Østfold", "31", "exact", 15, 1650.0),
+                    ("38 Telemark og Vestfold", None, "split", 15, 0.0),
+                    ("54 Finnmark og Troms", None, "split", 15, 0.0)]
+    # the February rows, stored under the old key, are all still there
+    kept = [r for r in table_rows(db, "nav_stillinger_yrke") if r["period"] != "2025-09"]
+    assert sorted(map(str, kept)) == sorted(map(str, february))
