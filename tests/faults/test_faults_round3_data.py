@@ -102,19 +102,22 @@ SUPPRESSED = ("4001 ", "4003 ", "4005 ", "4010 ", "4012 ")
 
 
 def _hl060(change) -> bytes:
-    """HL060 with five kommuner suppressed (`*`) on both kommune sheets, every other number
-    passed through `change`."""
+    """HL060 with five kommuner suppressed (`*`) on both kommune sheets, every other number (of
+    every sheet) passed through `change`."""
     import io
 
     from openpyxl import load_workbook
 
     wb = load_workbook(HL060)
-    for title in KOMMUNE_SHEETS:
-        for label, cell in wb[title].iter_rows(min_col=2, max_col=3):
-            if isinstance(label.value, str) and label.value.startswith(SUPPRESSED):
+    for ws in wb.worksheets:
+        for label, cell in ws.iter_rows(min_col=2, max_col=3):
+            if ws.title in KOMMUNE_SHEETS and isinstance(label.value, str) and \
+                    label.value.startswith(SUPPRESSED):
                 cell.value = "*"
-            elif isinstance(cell.value, (int, float)):
-                cell.value = change(cell.value)
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, (int, float)) and cell.value != "*":
+                    cell.value = change(cell.value)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -129,12 +132,12 @@ async def test_fault_every_number_changed_fails_max_changed_despite_suppressed_c
     shifted.write_bytes(_hl060(lambda v: v * 10 + 1))
     await crawl("nav_helt_ledige", settings, file=str(base))
     stored = table_rows(db, "nav_helt_ledige")
-    assert sum(r["value"] is None for r in stored) == 12  # of 46: a quarter suppressed
+    assert sum(r["value"] is None for r in stored) == 12  # of 52: near a quarter suppressed
     await crawl("nav_helt_ledige", settings, file=str(shifted))
     run = runs(db)[-1]
     assert run["status"] == "failed"
     assert run["error"] == (
-        "monitors failed: max_changed: nav_helt_ledige: values of 34 of 34 existing rows with a "
+        "monitors failed: max_changed: nav_helt_ledige: values of 40 of 40 existing rows with a "
         "value changed (100%, more than 90%)")
     assert table_rows(db, "nav_helt_ledige") == stored
 
@@ -382,3 +385,25 @@ async def test_fault_nav_workbook_with_old_and_new_fylke_codes_is_stored_whole(t
     # the February rows, stored under the old key, are all still there
     kept = [r for r in table_rows(db, "nav_stillinger_yrke") if r["period"] != "2025-09"]
     assert sorted(map(str, kept)) == sorted(map(str, february))
+
+
+# --- 7. NAV's public HL060: every sheet, the national total, names in all official forms --------
+
+HL060_2022 = PROJECT_DIR / "tests" / "data" / "nav_hl060" / "202210_HL060_telemark_archive.xlsx"
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_real_hl060_with_sami_fylke_names_quarantines_nothing(tmp_path):
+    db = tmp_path / "atlas.db"
+    await crawl("nav_helt_ledige", crawl_settings(db, replay=False, ATLAS_RAW_DIR=""),
+                file=str(HL060_2022))
+    run = runs(db)[-1]
+    assert (run["status"], run["rows_received"], run["rows_quarantined"]) == ("ok", 7680, 0)
+    rows = _rows(db, "SELECT region, place_current, place_geo_status, value FROM nav_helt_ledige "
+                     "WHERE measure = 'antall' AND period = '2022-01' AND region IN "
+                     "('0', '54', '99', 'I alt Troms og Finnmark - Romsa ja Finnmárku', "
+                     "'I alt Øvrige områder') ORDER BY region")
+    assert rows == [("0", "0", "aggregate", 74143.0), ("54", None, "split", 2699.0),
+                    ("99", "21", "special", 30.0),
+                    ("I alt Troms og Finnmark - Romsa ja Finnmárku", None, "split", 2699.0),
+                    ("I alt Øvrige områder", "21", "special", 30.0)]
