@@ -32,7 +32,8 @@ def garbled(text: str) -> re.Match | None:
 
 def excerpt(text: str, match: re.Match, width: int = 20) -> str:
     """The word around a garbled sign, for a message (`AskÃ¸y`)."""
-    start = max(text.rfind(" ", 0, match.start()) + 1, match.start() - width, 0)
+    start = max(*(text.rfind(c, 0, match.start()) + 1 for c in " ;,\t\""),
+                match.start() - width, 0)
     ends = [i for i in (text.find(c, match.end()) for c in " ;,\t\r\n\"") if i >= 0]
     end = min([*ends, match.end() + width, len(text)])
     return text[start:end]

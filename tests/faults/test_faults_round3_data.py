@@ -407,3 +407,30 @@ async def test_fault_real_hl060_with_sami_fylke_names_quarantines_nothing(tmp_pa
                     ("99", "21", "special", 30.0),
                     ("I alt Troms og Finnmark - Romsa ja Finnmárku", None, "split", 2699.0),
                     ("I alt Øvrige områder", "21", "special", 30.0)]
+
+
+# --- 8. Udir's text export: UTF-16, tab-separated, per fylke ----------------------------------
+
+SLUTTA = PROJECT_DIR / "tests" / "data" / "udir" / "20220505-1453_Slutta_VGO.csv.gz"
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_udir_utf16_per_fylke_export_is_read(tmp_path):
+    import gzip
+
+    export = tmp_path / "20220505-1453_Slutta_VGO.csv"
+    export.write_bytes(gzip.decompress(SLUTTA.read_bytes()))
+    db = tmp_path / "atlas.db"
+    await crawl("udir_statistikkbank", crawl_settings(db, replay=False, ATLAS_RAW_DIR=""),
+                file=str(export))
+    run = runs(db)[-1]
+    assert (run["status"], run["rows_received"], run["rows_quarantined"]) == ("ok", 6645, 0)
+    rows = _rows(db, "SELECT unit_path, level, place_code, name, value FROM udir_statistikkbank "
+                     "WHERE school_year = '2020-21' AND unit_path IN ('0', 'U', '54', "
+                     "'42/974573873') ORDER BY unit_path")
+    assert rows == [("0", "national", "0", "Hele landet", 3.0),
+                    ("42/974573873", "skole", "42", "Arendal videregående skole Avd Tyholmen",
+                     2.3),
+                    ("54", "fylke", "54",
+                     "Troms og Finnmark - Romsa ja Finnmárku - Tromssa ja Finmarkku", 4.1),
+                    ("U", "national", "25", "Utlandet", None)]  # "*" that year
