@@ -434,3 +434,41 @@ async def test_fault_udir_utf16_per_fylke_export_is_read(tmp_path):
                     ("54", "fylke", "54",
                      "Troms og Finnmark - Romsa ja Finnmárku - Tromssa ja Finmarkku", 4.1),
                     ("U", "national", "25", "Utlandet", None)]  # "*" that year
+
+
+# --- 9. PxWebApi table info of a discontinued table; JSON-stat 1.0 with another key ------------
+
+TABLE_INFO = (PROJECT_DIR / "tests" / "data" / "ssb_pxwebapi_v2"
+              / "v2_table_13138_discontinued_constructed.json")
+V1_29843 = GOLDEN / "ssb_v0_jsonstat1" / "responses" / "v0_dataset_29843_lang-en_jsonstat1.json"
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_table_info_of_a_discontinued_table_is_recorded_not_refused(tmp_path,
+                                                                                 caplog):
+    db = tmp_path / "atlas.db"
+    with caplog.at_level(logging.WARNING):
+        await crawl("ssb_table", crawl_settings(db, replay=False, ATLAS_RAW_DIR=""),
+                    file=str(TABLE_INFO))
+    run = runs(db)[-1]
+    assert (run["status"], run["error"]) == ("ok", None)
+    assert _rows(db, "SELECT source_id, table_id, discontinued FROM source_status") == [
+        ("ssb_13138", "13138", 1)]
+    assert ("v2_table_13138_discontinued_constructed.json: PxWebApi table info (/tables/13138), "
+            "no figures: SSB has discontinued table 13138 (last period 2021); recorded in "
+            "source_status") in caplog.messages
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_jsonstat1_with_another_key_beside_dataset_is_read(tmp_path):
+    doc = json.loads(V1_29843.read_bytes())
+    path = tmp_path / "v0_29843_with_note.json"
+    path.write_text(json.dumps({**doc, "note": "Statistisk sentralbyrå"}), encoding="utf-8")
+    db, plain_db = tmp_path / "atlas.db", tmp_path / "plain.db"
+    await crawl("ssb_table", crawl_settings(db, replay=False, ATLAS_RAW_DIR=""), table="29843",
+                file=str(path))
+    await crawl("ssb_table", crawl_settings(plain_db, replay=False, ATLAS_RAW_DIR=""),
+                table="29843", file=str(V1_29843))
+    assert runs(db)[-1]["status"] == runs(plain_db)[-1]["status"] == "ok"
+    assert table_rows(db, "ssb_29843") == table_rows(plain_db, "ssb_29843")
+    assert len(table_rows(db, "ssb_29843")) > 0
