@@ -282,43 +282,26 @@ FILES = ("a", "b", "c", "d")
 def provider_site(state: dict):
     """robots.txt -> sitemap.xml (answers state["sitemap"]) listing four files with a lastmod;
     the landing page /stats/ links the same four files."""
-    from http.server import BaseHTTPRequestHandler
+    from fakes.local_http import text_site
 
-    from fakes.local_http import LocalServer
+    def answer(path: str, root: str) -> tuple[int, str, str]:
+        if path == "/robots.txt":
+            return 200, f"User-agent: *\nAllow: /\nSitemap: {root}/sitemap.xml\n", "text/plain"
+        if path == "/sitemap.xml" and state["sitemap"] == 200:
+            urls = "".join(f"<url><loc>{root}/files/{f}.xlsx</loc><lastmod>2026-09-0{n}"
+                           "</lastmod></url>" for n, f in enumerate(FILES, 1))
+            return 200, ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
+                         f'sitemap/0.9">{urls}</urlset>'), "application/xml"
+        if path == "/sitemap.xml":
+            return state["sitemap"], "<h1>Service Unavailable</h1>", "text/html"
+        if path == "/stats/":
+            links = "".join(f'<a href="/files/{f}.xlsx">{f}</a>' for f in FILES)
+            return 200, f"<html><body>{links}</body></html>", "text/html"
+        if path.startswith("/files/"):
+            return 200, f"workbook {path}", "application/octet-stream"
+        return 404, "not found", "text/plain"
 
-    class Site(BaseHTTPRequestHandler):
-        def do_GET(self):
-            root = f"http://127.0.0.1:{self.server.server_port}"
-            if self.path == "/robots.txt":
-                self._send(200, f"User-agent: *\nAllow: /\nSitemap: {root}/sitemap.xml\n",
-                           "text/plain")
-            elif self.path == "/sitemap.xml" and state["sitemap"] == 200:
-                urls = "".join(f"<url><loc>{root}/files/{f}.xlsx</loc><lastmod>2026-09-0{n}"
-                               "</lastmod></url>" for n, f in enumerate(FILES, 1))
-                self._send(200, '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/'
-                                f'schemas/sitemap/0.9">{urls}</urlset>', "application/xml")
-            elif self.path == "/sitemap.xml":
-                self._send(state["sitemap"], "<h1>Service Unavailable</h1>", "text/html")
-            elif self.path == "/stats/":
-                links = "".join(f'<a href="/files/{f}.xlsx">{f}</a>' for f in FILES)
-                self._send(200, f"<html><body>{links}</body></html>", "text/html")
-            elif self.path.startswith("/files/"):
-                self._send(200, f"workbook {self.path}", "application/octet-stream")
-            else:
-                self._send(404, "not found", "text/plain")
-
-        def _send(self, status, text, kind):
-            body = text.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    return LocalServer(Site)
+    return text_site(answer)
 
 
 @pytest_twisted.ensureDeferred
