@@ -25,8 +25,15 @@ class GarbledText(ValueError):
     """Text that was read in the wrong encoding; the message names file and line."""
 
 
+# Every sign starts with one of these; looking for them first (a plain substring search) keeps
+# the scan of a clean batch fast.
+_LEADS = ("Ã", "Â", "\u251c", "\ufffd")
+
+
 def garbled(text: str) -> re.Match | None:
     """The first sign of mis-decoded text in `text`, if any."""
+    if not any(lead in text for lead in _LEADS):
+        return None
     return MOJIBAKE.search(text)
 
 

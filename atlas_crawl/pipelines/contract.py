@@ -67,11 +67,10 @@ def quarantine_garbled_text(batch: Batch) -> None:
     for n, column in enumerate(batch.columns):
         if batch.types.get(column, str) is not str:
             continue
-        values = [v for v in map(itemgetter(n), rows) if v is not None]
         try:
-            joined = "\x1f".join(values)
-        except TypeError:
-            joined = "\x1f".join(map(str, values))
+            joined = "\x1f".join(filter(None, map(itemgetter(n), rows)))
+        except TypeError:  # a number in a text column
+            joined = "\x1f".join(str(v) for v in map(itemgetter(n), rows) if v is not None)
         if garbled(joined):
             suspect.append(n)
     if not suspect:
