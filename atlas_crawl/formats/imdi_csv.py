@@ -7,6 +7,8 @@ golden/imdi_innvandringsgrunn/ and golden/imdi_landbakgrunn/):
   landbakgrunn export of the same delivery is a DOS code page (cp865: "B\\x86tsfjord" is
   Båtsfjord). The encoding is detected (UTF-8 first, then the 8-bit candidates scored by the
   Norwegian letters they produce), never assumed;
+- a file whose lines are in two encodings (ISO-8859-1 lines, then UTF-8 lines) is refused,
+  naming the first garbled line, never stored with names such as `AskÃ¸y`;
 - `;`-separated, CRLF; a header block of several rows before the first kommune row, and a line
   break inside a quoted header cell (`"Kommune\\nnavn"`);
 - columns: "Kommune nr & navn" ("0101 Halden"), `kommune_nr` without the leading zero (`101`),
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from atlas_crawl.formats.numbers import parse_cell
+from atlas_crawl.formats.text import GarbledText, check_text
 
 # 8-bit encodings IMDi's exports have been seen in, tried after UTF-8.
 CANDIDATES = ("cp1252", "latin-1", "cp865")
@@ -93,6 +96,10 @@ def _tokens(cell: str) -> tuple[str, str] | None:
 
 def parse_export(data: bytes, where: str = "<export>") -> CsvExport:
     text, encoding = decode(data)
+    try:  # half ISO-8859-1, half UTF-8 decodes as 8-bit without error: AskÃ¸y
+        check_text(text, where, encoding=encoding)
+    except GarbledText as exc:
+        raise ImdiCsvError(str(exc)) from None
     records = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
     if not records:
         raise ImdiCsvError(f"{where}: empty file")

@@ -105,6 +105,8 @@ class Manifest:
     keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # how fast its publisher may be asked: Scrapy settings the source's spider runs with
     pace: dict[str, Any] = field(default_factory=dict)
+    # what the publisher writes in place of a number (besides the common symbols)
+    status_symbols: frozenset[str] = frozenset()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -259,9 +261,14 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         raise ManifestError(f"{path}: field {exc}") from None
 
     pace = _pace(path, data.get("pace"))
+    symbols = data.get("status_symbols") or []
+    if not isinstance(symbols, list) or not all(isinstance(s, str) and s.strip()
+                                                 for s in symbols):
+        raise _fail(path, "status_symbols", "must be a list of the publisher's symbols (text)")
+
     known = set(REQUIRED) | {"upstream_landing_page", "watch", "places", "write_mode", "tables",
                              "replace_by", "period_grain",
-                             "monitors", "keywords", "pace"}
+                             "monitors", "keywords", "pace", "status_symbols"}
     return Manifest(
         path=path,
         source_id=source_id,
@@ -290,6 +297,7 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         monitors=monitors,
         pace=pace,
         keywords=_keywords(path, data),
+        status_symbols=frozenset(symbols),
         extra={k: v for k, v in data.items() if k not in known},
     )
 

@@ -11,7 +11,7 @@ import scrapy
 from atlas_crawl.fetch import origin
 from atlas_crawl.fetch.replay import replay_arguments
 from atlas_crawl.formats import expansion, sniff
-from atlas_crawl.items import BATCH_ROWS, Batch, Provenance
+from atlas_crawl.items import BATCH_ROWS, Batch, Forward, Provenance
 from atlas_crawl.manifests import Manifest, all_manifests, get_manifest
 from atlas_crawl.spiders import arguments
 
@@ -161,11 +161,12 @@ class AtlasSpider(scrapy.Spider):
 
     def batches(self, response, columns: list[str], rows: Iterable[tuple], key: list[str], *,
                 table: str = "", types: dict[str, type] | None = None,
-                source_id: str = "", size: int = BATCH_ROWS) -> Iterator[Batch]:
+                source_id: str = "", size: int = BATCH_ROWS,
+                forward: Forward | None = None) -> Iterator[Batch]:
         yield from Batch.chunked(
             rows, size=size, source_id=source_id or self.source_id, columns=list(columns),
             key=list(key), provenance=self.provenance(response), table=table,
-            types=dict(types or {}),
+            types=dict(types or {}), forward=forward,
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import ClassVar
 from urllib.parse import urlsplit
 
@@ -171,10 +172,10 @@ class SsbTableSpider(AtlasSpider):
 
     # -- one saved response -------------------------------------------------------------------
 
-    def status_batch(self, response, status: pxweb.TableStatus):
+    def status_batch(self, response, status: pxweb.TableStatus, *, announce: bool = True):
         """Whether SSB has closed the table (and its replacement), for the catalogue's sources;
         a closed table is still stored as far as it goes."""
-        if status.discontinued:
+        if status.discontinued and announce:
             self.logger.warning(
                 "table %s is discontinued by SSB%s; storing what it holds", self.table_id,
                 f" (replaced by table {status.replaced_by})" if status.replaced_by else "")
@@ -193,6 +194,9 @@ class SsbTableSpider(AtlasSpider):
             self.logger.error("%s: a PxWebApi v2 table catalogue page (/tables), not data: "
                               "it lists tables, it holds no figures",
                               Path(self.file or response.url).name)
+            return
+        if pxweb.is_table_info(doc):
+            yield from self.table_info(response, doc)
             return
         if pxweb.is_table_metadata(doc):
             status = pxweb.table_status(doc, self.table_id)
@@ -225,6 +229,31 @@ class SsbTableSpider(AtlasSpider):
             # A v2 data answer says whether the table is closed, as its metadata does.
             yield from self.status_batch(response, pxweb.table_status(doc, self.table_id))
         yield from self.dataset_batches(response, dataset)
+
+    def table_info(self, response, doc: dict):
+        """A saved `/tables/{id}` answer: no figures, but it says whether SSB has closed the
+        table; that is recorded in source_status as a live crawl records it from /metadata."""
+        name = Path(self.file or response.url).name
+        table = str(doc["id"])
+        if self.table_id and ssb_table_id(self.table_id) != table:
+            self.logger.error("%s: PxWebApi table info of table %s, not of -a table=%s", name,
+                              table, self.table_id)
+            return
+        self.table_id = table
+        self.source_id = f"ssb_{table}"
+        ensure_manifest(self.source_id, table, SimpleNamespace(
+            label=str(doc.get("label") or ""), dimensions=[]))
+        status = pxweb.table_status(doc, table)
+        if status.discontinued:
+            self.logger.warning(
+                "%s: PxWebApi table info (/tables/%s), no figures: SSB has discontinued table "
+                "%s%s (last period %s); recorded in source_status", name, table, table,
+                f", replaced by table {status.replaced_by}" if status.replaced_by else "",
+                doc.get("lastPeriod") or "not given")
+        else:
+            self.logger.info("%s: PxWebApi table info (/tables/%s), no figures: the table is "
+                             "not discontinued; recorded in source_status", name, table)
+        yield from self.status_batch(response, status, announce=False)
 
     def dataset_batches(self, response, dataset: jsonstat.Dataset | None = None):
         dataset = dataset or jsonstat.decode(response.body)

@@ -414,11 +414,12 @@ class UdirElevundersokelsenSpider(UdirSpider):
 
 
 class UdirStatistikkbankSpider(AtlasSpider):
-    """A statistikkbank Excel export saved by hand: `-a file=EXPORT.xlsx` (no live crawl)."""
+    """A statistikkbank export saved by hand: `-a file=EXPORT.xlsx` or the text export
+    (UTF-16, tab-separated) `-a file=EXPORT.csv` (no live crawl)."""
 
     name = "udir_statistikkbank"
     source_id = "udir_statistikkbank"
-    file_kind = "a statistikkbank Excel export (.xlsx)"
+    file_kind = "a statistikkbank export (.xlsx, or UTF-16 tab-separated text)"
 
     def parse_file(self, response):
         yield RawFile.from_response(response, self.source_id)

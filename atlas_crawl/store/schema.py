@@ -123,6 +123,43 @@ def create_table_sql(table: str, columns: Mapping[str, str], key: Sequence[str],
     return f"CREATE TABLE {quote(table)} (\n    {body}\n){' WITHOUT ROWID' if key else ''}"
 
 
+def primary_key(conn: sqlite3.Connection, table: str) -> list[str]:
+    info = conn.execute(f"PRAGMA table_info({quote(table)})").fetchall()
+    return [r[1] for r in sorted(info, key=lambda r: r[5]) if r[5]]
+
+
+def rekey_table(conn: sqlite3.Connection, table: str, key: Sequence[str]) -> None:
+    """Give a data table another primary key (its columns already in the table), keeping every
+    row, column, foreign key and index: a source now keyed by code rather than by name. Runs
+    inside the caller's transaction; rows the new key cannot tell apart raise IntegrityError
+    and the transaction is rolled back by the caller, so nothing is lost."""
+    info = conn.execute(f"PRAGMA table_info({quote(table)})").fetchall()
+    references = {r[3]: (r[2], r[4]) for r in
+                  conn.execute(f"PRAGMA foreign_key_list({quote(table)})")}
+    indexes = [sql for (sql,) in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+        (table,))]
+    parts = [column_sql(name, kind, not_null=bool(notnull) or name in key, default=default,
+                        reference=references.get(name))
+             for _, name, kind, notnull, default, _pk in info]
+    parts.append(f"PRIMARY KEY ({', '.join(map(quote, key))})")
+    new = f"_rekey_{table}"
+    columns = ", ".join(quote(r[1]) for r in info)
+    conn.execute(f"DROP TABLE IF EXISTS {quote(new)}")
+    conn.execute(f"CREATE TABLE {quote(new)} (\n    " + ",\n    ".join(parts)
+                 + "\n) WITHOUT ROWID")
+    conn.execute(f"INSERT INTO {quote(new)} ({columns}) SELECT {columns} FROM {quote(table)}")
+    conn.execute(f"DROP TABLE {quote(table)}")
+    # Views that read the table are left as they are (they name it, not its key).
+    conn.execute("PRAGMA legacy_alter_table = ON")
+    try:
+        conn.execute(f"ALTER TABLE {quote(new)} RENAME TO {quote(table)}")
+    finally:
+        conn.execute("PRAGMA legacy_alter_table = OFF")
+    for sql in indexes:
+        conn.execute(sql)
+
+
 def set_foreign_keys(conn: sqlite3.Connection, table: str,
                      foreign_keys: Sequence[tuple[str, str, str]]) -> bool:
     """Make `foreign_keys` [(column, other table, other column)] the table's foreign keys by

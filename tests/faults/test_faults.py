@@ -68,7 +68,7 @@ async def crawl_nav_file(db: Path, data: bytes, tmp_path: Path, name: str, **arg
 async def test_fault_stale_dimension_tag_reads_every_row(tmp_path):
     db = tmp_path / "atlas.db"
     _, first = await crawl_nav_file(db, HL060.read_bytes(), tmp_path, "HL060.xlsx")
-    assert (first["status"], first["rows_received"]) == ("ok", 46)
+    assert (first["status"], first["rows_received"]) == ("ok", 52)
     stored = table_rows(db, "nav_helt_ledige")
     stale = with_dimension(HL060.read_bytes(), "A1:C3")
     _, second = await crawl_nav_file(db, stale, tmp_path, "HL060-stale.xlsx")
@@ -90,12 +90,12 @@ async def test_fault_replace_refuses_to_remove_most_of_a_partition(tmp_path):
     short = edited(HL060.read_bytes(), lose_telemark)
     crawler, run = await crawl_nav_file(db, short, tmp_path, "HL060-short.xlsx")
     assert run["status"] == "failed" and crawler.atlas_run_status == "failed"
-    assert run["error"].startswith("nav_helt_ledige: partition period=2026-01: stored 46, "
-                                   "delivered 14, would remove 32 (70%, more than 20%)")
+    assert run["error"].startswith("nav_helt_ledige: partition period=2026-01: stored 52, "
+                                   "delivered 20, would remove 32 (62%, more than 20%)")
     assert table_rows(db, "nav_helt_ledige") == stored  # nothing lost
 
     _, forced = await crawl_nav_file(db, short, tmp_path, "HL060-short.xlsx", allow_shrink="1")
-    assert forced["status"] == "ok" and len(table_rows(db, "nav_helt_ledige")) == 14
+    assert forced["status"] == "ok" and len(table_rows(db, "nav_helt_ledige")) == 20
 
 
 @pytest_twisted.ensureDeferred
@@ -324,7 +324,7 @@ async def test_fault_second_crawl_waits_for_the_first_and_succeeds(tmp_path):
         logging.getLogger("atlas_crawl.store.lock").removeHandler(handler)
     assert crawler.atlas_run_status == "ok"
     assert "is busy: run 20260101T000000Z-other-crawl" in waited[0]
-    assert runs(db)[-1]["rows_received"] == 46
+    assert runs(db)[-1]["rows_received"] == 52
 
 
 def test_fault_kill_9_mid_write_keeps_data_and_marks_the_run_abandoned(tmp_path):
@@ -835,7 +835,7 @@ async def test_fault_ledger_row_that_cannot_be_written_in_time_is_kept_beside(tm
     monkeypatch.setattr(Store, "finish_run", busy)
     crawler, run = await crawl_nav_file(db, HL060.read_bytes(), tmp_path, "HL060.xlsx")
     assert crawler.atlas_run_status == "ok" and run["status"] == "running"
-    assert len(table_rows(db, "nav_helt_ledige")) == 46  # the run itself committed
+    assert len(table_rows(db, "nav_helt_ledige")) == 52  # the run itself committed
     monkeypatch.undo()
     Store(db).close()
     assert runs(db)[-1]["status"] == "ok" and runs(db)[-1]["finished"]

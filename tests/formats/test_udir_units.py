@@ -150,7 +150,8 @@ def test_export_row_carries_every_value_in_column_order():
         "unit_path": "18/1856", "level": "kommune", "place_code": "1856", "fylke_code": "18",
         "kommune_code": "1856", "organisasjonsnummer": None, "name": "Røst",
         "school_year": "2017-18", "eierform": "Alle eierformer", "kjonn": "Alle kjønn",
-        "measure": "Grunnskolepoeng", "value": None, "status": "*", "brudd": "Ny skala"}
+        "measure": "Grunnskolepoeng", "value": None, "status": "*", "brudd": "Ny skala",
+        "trinn": None}
     assert set(udir.EXPORT_KEY) <= set(row)
 
 

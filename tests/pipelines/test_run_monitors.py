@@ -158,7 +158,8 @@ async def test_a_table_whose_values_all_change_fails(tmp_path, sources):
     bad = await run(tmp_path, shifted)
     assert bad["status"] == "failed"
     assert bad["monitors"]["max_changed"]["detail"] == (
-        "test_mon_upsert: values of 10 of 10 existing rows changed (100%, more than 90%)")
+        "test_mon_upsert: values of 10 of 10 existing rows with a value changed (100%, "
+        "more than 90%)")
     assert table(tmp_path, UPSERT) == before
     # New rows are not changes: a run that adds a year passes.
     grown = await run(tmp_path, TEN + [[k, "2026", 1.0] for k in KOMMUNER])

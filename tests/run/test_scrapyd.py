@@ -88,10 +88,10 @@ def test_deploy_to_scrapyd_and_schedule_replay_crawls(scrapyd, tmp_path):
         cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert f"scheduled change watch (sitemap_watch) on {scrapyd}" in result.stdout
-    assert "nav_helt_ledige: ok, 46 rows (46 changed)" in result.stdout
+    assert "nav_helt_ledige: ok, 52 rows (52 changed)" in result.stdout
     assert "2 crawls, 2 ok, 0 failed" in result.stdout
     conn = sqlite3.connect(db)
-    assert conn.execute("SELECT count(*) FROM nav_helt_ledige").fetchone() == (46,)
+    assert conn.execute("SELECT count(*) FROM nav_helt_ledige").fetchone() == (52,)
     assert conn.execute("SELECT last_run_status, data_origin FROM sources WHERE source_id = "
                         "'nav_helt_ledige'").fetchone() == ("ok", "constructed")
 
