@@ -26,6 +26,7 @@ import sqlite_utils
 from atlas_crawl.manifests import Manifest, all_manifests
 from atlas_crawl.publish import compare, dims, fast, metadata, queries, search, sources, views
 from atlas_crawl.publish.profile import TableProfile, profile_table, quote, table_names, view_names
+from atlas_crawl.publish.report import REPORT_KEY, report_config
 from atlas_crawl.publish.site import charts
 from atlas_crawl.store.views import make_source_views
 from atlas_crawl.watch.changes import WATCH_MANIFEST
@@ -164,7 +165,8 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
         meta["plugins"] = {charts.CONFIG_KEY: charts.chart_config(
             conn, {**profiles, **annual},
             {**examples, **{v: examples.get(p.table[: -len(views.ANNUAL_SUFFIX)])
-                            for v, p in annual.items()}})}
+                            for v, p in annual.items()}}),
+                           REPORT_KEY: report_config(conn, profiles)}
         metadata.write_metadata(metadata_path, meta)
         owners = {**{t: by_table.get(t) for t in profiles}, **other_views,
                   **{v: p.manifest for v, p in annual.items()}}
