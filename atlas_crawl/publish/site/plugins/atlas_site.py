@@ -6,7 +6,9 @@ from __future__ import annotations
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from atlas_crawl.publish.site import STATIC_MOUNT, front, pages
+from atlas_crawl.publish.site import STATIC_MOUNT, front, kommune, pages
+
+PROVENANCE = {"_run": "_runs", "_fetch": "_fetches"}
 
 
 @hookimpl
@@ -24,6 +26,9 @@ def render_cell(value, column, table, database, datasette):
     # A count stored as REAL reads 9925, not 9925.0 (the JSON keeps the stored number).
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
+    # a row names the run and the response it came from: link them
+    if column in PROVENANCE and isinstance(value, int) and table not in PROVENANCE.values():
+        return Markup(f'<a href="/{escape(database)}/{PROVENANCE[column]}/{value}">{value}</a>')
     if column == "link" and isinstance(value, str) and value.startswith("/"):
         return Markup(f'<a href="{escape(value)}">{escape(value)}</a>')
     if table == "sources" and column == "tables" and isinstance(value, str) and value:
@@ -38,4 +43,6 @@ def register_routes():
         (r"^/$", front.index_page),
         (r"^/-/atlas/chart$", pages.chart_page),
         (r"^/-/atlas/map$", pages.map_page),
+        (r"^/kommune/?$", kommune.picker_page),
+        (r"^/kommune/(?P<q>[^/]+)$", kommune.kommune_page),
     ]
