@@ -18,9 +18,8 @@ import html
 import math
 import re
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, unquote, urlencode
 from urllib.parse import quote as urlquote
-from urllib.parse import unquote
-from urllib.parse import urlencode
 
 from datasette.utils import path_from_row_pks
 from datasette.utils.asgi import Response
@@ -207,14 +206,14 @@ def _key(cfg: dict, row: dict) -> tuple[str, ...]:
 def _choose(cfg: dict, series: dict[tuple, list[dict]], latest: dict[tuple, list[dict]]
             ) -> list[tuple]:
     """The indicators shown as key figures: one row in their latest period, a declared
-    direction first, then totals, then those with a number and the longest series."""
+    direction first, then totals, then the longest series (a suppressed latest value is shown,
+    in words: that it is hidden is itself worth knowing)."""
     def score(key: tuple) -> tuple:
         row = latest[key][0]
         words = [*key, *(cfg.get("labels", {}).get(c, {}).get(v, "")
                          for c, v in zip(cfg["indicators"], key))]
         totals = sum(1 for w in words if w and TOTAL.match(w.strip()))
-        return (direction(cfg, key, _unit(cfg, row)) is None, -totals,
-                row.get(cfg["value"]) is None, -len(series[key]), key)
+        return (direction(cfg, key, _unit(cfg, row)) is None, -totals, -len(series[key]), key)
     single = [k for k in latest if len(latest[k]) == 1]
     return sorted(single, key=score)[:MAX_FIGURES]
 
@@ -430,7 +429,7 @@ async def _render(datasette, request, context: dict, status: int = 200) -> Respo
 
 
 def _other_lang_url(request, lang: str) -> str:
-    args = {k: request.args.get(k) for k in request.args.keys() if k != "lang"}
+    args = {k: v for k, v in parse_qsl(request.query_string) if k != "lang"}
     if lang == "nb":
         args["lang"] = "en"
     return request.path + (f"?{urlencode(args)}" if args else "")
