@@ -7,7 +7,8 @@ reads only the rows of a few kommuner and never profiles a table while a reader 
   row link), the labels and units of its indicator codes, the codes of its national rows, which
   direction is better (the manifest's `better:`), whether its numbers add up over kommuner (the
   manifest's `additive: true`), and where the kommune's series on today's borders is read
-  (`<table>_today` when that view exists with the same columns, else the table);
+  (`<table>_today` when that view exists with the same columns, else the table), and the
+  fylker whose kommuner it covers;
 - the population of every kommune in the latest period of the table whose manifest marks it
   `catalogue: population: {<indicator column>: <code>}`, for "kommuner of the same size".
 """
@@ -61,6 +62,16 @@ def land_codes(conn: sqlite3.Connection, prof: TableProfile) -> list[str]:
         "LIMIT 5")]
 
 
+def fylker(conn: sqlite3.Connection, prof: TableProfile) -> list[str]:
+    """The fylker whose kommuner the table has rows for (a question can then say "this table
+    covers Telemark's kommuner only")."""
+    place = prof.place
+    return [r[0] for r in conn.execute(
+        f"SELECT DISTINCT substr({quote(place.current)}, 1, 2) FROM {quote(prof.table)} "
+        f"WHERE {quote(place.level_column)} = 'kommune' AND {quote(place.current)} IS NOT NULL "
+        "ORDER BY 1")]
+
+
 def series_source(conn: sqlite3.Connection, prof: TableProfile, needed: list[str]) -> str:
     """`<table>_today` (the series on today's borders) when it exists and has the columns the
     sparkline reads, else the table itself."""
@@ -95,6 +106,7 @@ def table_entry(conn: sqlite3.Connection, prof: TableProfile) -> dict | None:
         "unit_lookup": units(conn, prof),
         "land": land_codes(conn, prof),
         "series": series_source(conn, prof, columns),
+        "fylker": fylker(conn, prof),
     }
 
 

@@ -39,7 +39,7 @@ def shown(value: float | None, lang: str = "nb") -> str:
 
 def text(dom: str) -> str:
     """The page as a person reads it: tags dropped, entities decoded, spaces collapsed."""
-    dom = re.sub(r"<(script|style)\b.*?</\1>", " ", dom, flags=re.DOTALL)
+    dom = re.sub(r"<(script|style|datalist)\b.*?</\1>", " ", dom, flags=re.DOTALL)
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", dom))).strip()
 
 
@@ -219,6 +219,30 @@ async def test_constructed_sources_are_left_out_unless_asked(published, tmp_path
     assert "fra et arkivert uttrekk av kilden" in text(figure(dom, "ssb_07459", "Personer"))
     shown = (await get(ds, "/kommune/4601?constructed=1")).text
     assert "konstruert for test: ikke ekte tall" in text(figure(shown, "ssb_12944", "Under 18"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_questions_are_forms_that_say_why_there_is_no_answer(ds):
+    asked = await get(ds, "/atlas/refugees_settled?kommune=Bykle&year=")
+    seen = text(asked.text)
+    assert "Kommune (navn eller nummer)" in seen and "Vis svaret" in asked.text
+    assert "Custom SQL query" not in seen and "Run SQL" not in asked.text
+    assert "<pre id=\"sql-query\">" not in asked.text  # the SQL is one link away
+    assert 'list="atlas-kommuner"' in asked.text and '<option value="Bykle">' in asked.text
+    settled = [r for r in golden_rows("imdi_bosetting", "imdi_bosetting")
+               if r["place_current"] == "4222" and r["level"] == "kommune"]
+    assert str(max(r["year"] for r in settled)) in seen
+    assert 'href="/kommune/4222"' in asked.text
+    # a misspelt kommune: did you mean; a kommune the table does not cover: which it covers
+    typo = text((await get(ds, "/atlas/refugees_settled?kommune=Byklee&year=")).text)
+    assert "Fant ingen kommune som heter «Byklee»" in typo and "Bykle (4222)" in typo
+    covered = sorted({r["place_current"][:2] for r in golden_rows("imdi_bosetting",
+                                                                   "imdi_bosetting")
+                      if r["level"] == "kommune" and r["place_current"]})
+    assert "40" not in covered  # the capture has no kommune of Telemark
+    tinn = text((await get(ds, "/atlas/refugees_settled?kommune=Tinn&year=")).text)
+    assert "Ingen svar · no answer for Tinn." in tinn
+    assert "tabellen dekker bare kommunene i Agder, Akershus, Buskerud, Oslo, Rogaland" in tinn
 
 
 # -- the parts on their own --------------------------------------------------------------------

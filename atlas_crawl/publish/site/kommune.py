@@ -182,7 +182,7 @@ def sparkline(points: list[tuple[str, float | None]], title: str) -> str:
             f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="#2c7fb8"/></svg>')
 
 
-async def _origins(db) -> dict[str, str]:
+async def data_origins(db) -> dict[str, str]:
     """source_id -> data_origin (live, capture, constructed), when the sources table has it."""
     try:
         columns = {r[1] for r in (await db.execute("PRAGMA table_info(sources)")).rows}
@@ -380,7 +380,7 @@ async def _provenance(db, blocks: list[TableBlock]) -> None:
 async def report(datasette, kommune: finder.Kommune, show_constructed: bool) -> dict:
     cfg = _config(datasette)
     db = datasette.get_database()
-    origins = await _origins(db)
+    origins = await data_origins(db)
     fylke_codes = [k.code for k in finder.kommuner().values() if k.fylke == kommune.fylke]
     similar = similar_kommuner(cfg.get("population") or {}, kommune.code)
     topics: dict[str, list[TableBlock]] = {}

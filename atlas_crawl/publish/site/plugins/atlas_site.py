@@ -6,7 +6,7 @@ from __future__ import annotations
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from atlas_crawl.publish.site import STATIC_MOUNT, front, kommune, pages
+from atlas_crawl.publish.site import STATIC_MOUNT, front, kommune, pages, questions
 
 PROVENANCE = {"_run": "_runs", "_fetch": "_fetches"}
 
@@ -34,6 +34,15 @@ def render_cell(value, column, table, database, datasette):
     if table == "sources" and column == "tables" and isinstance(value, str) and value:
         return Markup(", ".join(f'<a href="/{escape(database)}/{escape(t)}">{escape(t)}</a>'
                                 for t in value.split(", ")))
+    return None
+
+
+@hookimpl
+def extra_template_vars(template, database, request, datasette):
+    if template == "query.html" and database and request is not None:
+        async def inner():
+            return await questions.question_vars(datasette, database, request)
+        return inner
     return None
 
 
