@@ -39,6 +39,7 @@ from atlas_crawl.publish.site.report_words import (
 MAX_FIGURES = 3  # key figures per table; the rest are one link away
 SIMILAR = 5  # kommuner of the same size shown beside each figure
 ABOUT_SAME = 0.03  # within 3 % of Norway's value: "about as Norway"
+SOURCE_NOTE = re.compile(r"\s+[—–-]\s+Kilde:.*$", re.IGNORECASE)
 SIZE_BANDS = (0, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 # indicator codes and labels that mean "all of them" (a total), preferred as key figures
 TOTAL = re.compile(r"^(0|00|000|tot\w*|i alt|alle\b.*|.*\bi alt|.*samlet|begge kjønn|"
@@ -95,7 +96,8 @@ def _indicator_words(cfg: dict, key: tuple[str, ...]) -> str:
     words = []
     for column, code in zip(cfg["indicators"], key):
         label = labels.get(column, {}).get(code)
-        words.append(label or code)
+        # "Tab. 17: Barn … — Kilde: SSB, …": the source is cited under every figure already
+        words.append(SOURCE_NOTE.sub("", label) if label else code)
     return " · ".join(w for w in words if w) or cfg["title"]
 
 
