@@ -24,6 +24,17 @@ TODAY_SUFFIX = "_today"
 MAX_LABELS = 3000  # indicator codes labelled per column (more: the code is shown)
 
 
+def adds_up(m) -> bool:
+    """The manifest says its numbers add up over kommuner (`additive: true`), so a fylke's or
+    Norway's missing figure may be computed from them."""
+    if m is None:
+        return False
+    declared = getattr(m, "additive", None)
+    if declared is None:
+        declared = m.extra.get("additive")
+    return declared is True
+
+
 def _has_kommune_rows(conn: sqlite3.Connection, prof: TableProfile) -> bool:
     place = prof.place
     return bool(conn.execute(
@@ -96,7 +107,7 @@ def table_entry(conn: sqlite3.Connection, prof: TableProfile) -> dict | None:
         "provider": m.provider if m else "",
         "sensitive": bool(m and m.presentation_policy == "sensitive"),
         "better": [list(rule) for rule in m.better] if m else [],
-        "additive": bool(m and m.extra.get("additive") is True),
+        "additive": adds_up(m),
         "current": place.current, "level": place.level_column, "period": prof.period,
         "value": prof.value, "unit": prof.unit, "status": prof.status,
         "indicators": list(prof.indicators),

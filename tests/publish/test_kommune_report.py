@@ -5,6 +5,7 @@ crawled into a database, published, and the page is read through Datasette in-pr
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import json
 import re
@@ -17,7 +18,7 @@ import pytest_twisted
 import yaml
 from twisted.internet.defer import Deferred
 
-from atlas_crawl.manifests import ManifestError, parse_manifest
+from atlas_crawl.manifests import ManifestError, all_manifests, parse_manifest
 from atlas_crawl.publish import publish
 from atlas_crawl.publish.site import PLUGINS_DIR, STATIC_DIR, STATIC_MOUNT, TEMPLATES_DIR, finder
 from atlas_crawl.publish.site.kommune import similar_kommuner, size_band, sparkline, verdict
@@ -219,6 +220,29 @@ async def test_constructed_sources_are_left_out_unless_asked(published, tmp_path
     assert "fra et arkivert uttrekk av kilden" in text(figure(dom, "ssb_07459", "Personer"))
     shown = (await get(ds, "/kommune/4601?constructed=1")).text
     assert "konstruert for test: ikke ekte tall" in text(figure(shown, "ssb_12944", "Under 18"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_measure_that_adds_up_gets_a_computed_fylke_and_norway(published, tmp_path):
+    folder, db = published
+    copy = tmp_path / "atlas.db"
+    shutil.copy(db, copy)
+    manifests = dict(all_manifests())
+    m = manifests["ssb_07459"]
+    manifests["ssb_07459"] = dataclasses.replace(m, extra={**m.extra, "additive": True})
+    publish(copy, tmp_path / "metadata.yml", manifests=manifests)
+    ds = datasette_for(copy, tmp_path / "metadata.yml")
+    item = text(figure((await get(ds, "/kommune/4601")).text, "ssb_07459", "Personer"))
+    people = [r for r in golden_rows("ssb_07459", "ssb_07459") if r["region_level"] == "kommune"]
+    assert all(r["value"] is not None for r in people)  # nothing suppressed: a sum is honest
+    vestland = sum(r["value"] for r in people if (r["region_current"] or "").startswith("46"))
+    norway = sum(r["value"] for r in people)
+    assert f"Vestland: {shown(vestland)} (beregnet fra kommunene)." in item
+    assert f"Norge: {shown(norway)} (beregnet fra kommunene)." in item
+    # without the manifest's word, nothing is summed
+    plain = datasette_for(db, folder / "metadata.yml")
+    item = text(figure((await get(plain, "/kommune/4601")).text, "ssb_07459", "Personer"))
+    assert "beregnet" not in item and "Norge:" not in item
 
 
 @pytest_twisted.ensureDeferred

@@ -38,6 +38,7 @@ from atlas_crawl.publish.site.report_words import (
 
 MAX_FIGURES = 3  # key figures per table; the rest are one link away
 SIMILAR = 5  # kommuner of the same size shown beside each figure
+COMPLETE = 0.95  # share of today's kommuner a computed Norway needs
 ABOUT_SAME = 0.03  # within 3 % of Norway's value: "about as Norway"
 SOURCE_NOTE = re.compile(r"\s+[—–-]\s+Kilde:.*$", re.IGNORECASE)
 SIZE_BANDS = (0, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
@@ -280,8 +281,9 @@ async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommu
         fylke_value = next((r["_value"] for r in group if r["_level"] == "fylke"
                             and r["_code"] == kommune.fylke), None)
         fylke_computed = False
-        if fylke_value is None and cfg.get("additive") and fylke_rows and all(
-                r["_value"] is not None for r in fylke_rows):
+        # computed only from every kommune of the fylke, none of them suppressed
+        if fylke_value is None and cfg.get("additive") and len(fylke_rows) == len(
+                fylke_codes) and all(r["_value"] is not None for r in fylke_rows):
             fylke_value, fylke_computed = sum(r["_value"] for r in fylke_rows), True
         norway = next((r["_value"] for r in group if r["_level"] == "land"), None)
         norway_computed = False
@@ -359,7 +361,9 @@ async def _norway_sums(db, name: str, cfg: dict, chosen: list[tuple], latest: di
             f"WHERE {quote(cfg['level'])} = 'kommune' AND {quote(cfg['period'])} = :p"
             f"{' AND ' + where if where else ''}",
             {"p": p, **{f"i{i}": v for i, v in enumerate(key)}})).rows[0]
-        if row[1] and row[1] == row[2]:
+        # every kommune row has a number, and (nearly) every kommune of today has a row: a
+        # reform since the period may have changed the count by a few
+        if row[1] and row[1] == row[2] and row[1] >= COMPLETE * len(finder.kommuner()):
             out[(key, p)] = row[0]
     return out
 
