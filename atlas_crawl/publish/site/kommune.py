@@ -15,12 +15,14 @@ run and the fetch. A suppressed number is said in words. Rows of sources whose `
 from __future__ import annotations
 
 import html
+import logging
 import math
 import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlencode
 from urllib.parse import quote as urlquote
 
+from datasette.database import QueryInterrupted
 from datasette.utils import path_from_row_pks
 from datasette.utils.asgi import Response
 
@@ -35,6 +37,8 @@ from atlas_crawl.publish.site.report_words import (
     status_words,
     topic_heading,
 )
+
+log = logging.getLogger(__name__)
 
 MAX_FIGURES = 3  # key figures per table; the rest are one link away
 SIMILAR = 5  # kommuner of the same size shown beside each figure
@@ -56,7 +60,6 @@ class Figure:
     value: float | None
     unit: str
     status: str | None
-    suppressed: str | None = None  # the status symbol in words
     fylke: float | None = None
     fylke_computed: bool = False
     norway: float | None = None
@@ -238,8 +241,6 @@ async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommu
                             f"AND {level} = 'kommune' ORDER BY {period}", {"k": kommune.code})
     if not rows:
         return None
-    for r in rows:
-        r[cfg["value"]] = r["_value"]
     series: dict[tuple, list[dict]] = {}
     for r in rows:
         series.setdefault(_key(cfg, r), []).append(r)
@@ -306,7 +307,7 @@ async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommu
                           "me": True})
         alike.sort(key=lambda s: -s["value"])
         better = direction(cfg, key, unit)
-        points = [(str(r["_period"]), r["_value"]) for r in series[key]] \
+        points = _points(series[key], cfg.get("additive", False)) \
             if cfg.get("series", name) == name else await _series(db, cfg, kommune.code, key)
         words = _indicator_words(cfg, key)
         figures.append(Figure(
@@ -324,6 +325,23 @@ async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommu
     return TableBlock(name, cfg["title"], cfg["source"], cfg.get("provider", ""),
                       cfg.get("sensitive", False), figures,
                       len(series) - len(figures), table_url)
+
+
+def _points(rows: list[dict], additive: bool) -> list[tuple[str, float | None]]:
+    """One point per period. Before a merger, several former kommuner share today's code in a
+    period: their sum where the measure adds up and none is suppressed, else a gap (the
+    `<table>_today` view, where it exists, says how to put them on today's borders)."""
+    by: dict[str, list] = {}
+    for r in rows:
+        by.setdefault(str(r["_period"]), []).append(r["_value"])
+    out = []
+    for period, values in by.items():
+        if len(values) == 1:
+            out.append((period, values[0]))
+        else:
+            whole = additive and all(v is not None for v in values)
+            out.append((period, sum(values) if whole else None))
+    return out
 
 
 def _window(ranked: list[dict], around: int = 2) -> list[dict]:
@@ -391,13 +409,19 @@ async def report(datasette, kommune: finder.Kommune, show_constructed: bool) -> 
     similar = similar_kommuner(cfg.get("population") or {}, kommune.code)
     topics: dict[str, list[TableBlock]] = {}
     hidden: list[str] = []
+    slow: list[str] = []
     for name, tcfg in cfg.get("tables", {}).items():
         origin = origins.get(tcfg["source"])
         if origin == "constructed" and not show_constructed:
             hidden.append(tcfg["title"])
             continue
-        block = await table_block(datasette, db, name, tcfg, kommune, fylke_codes, similar,
-                                  origin)
+        try:
+            block = await table_block(datasette, db, name, tcfg, kommune, fylke_codes, similar,
+                                      origin)
+        except QueryInterrupted:  # over serve's time limit: the rest of the page still shows
+            log.warning("kommune report: %s took too long for %s", name, kommune.code)
+            slow.append(tcfg["title"])
+            continue
         if block:
             topics.setdefault(tcfg["topic"], []).append(block)
     blocks = [b for bs in topics.values() for b in bs]
@@ -407,6 +431,7 @@ async def report(datasette, kommune: finder.Kommune, show_constructed: bool) -> 
     return {
         "topics": [(t, topics[t]) for t in sorted(topics, key=lambda t: (order.get(t, 99), t))],
         "hidden": sorted(set(hidden)),
+        "slow": slow,
         "similar": [finder.kommuner()[c] for c in similar if c in finder.kommuner()],
         "people": people, "people_period": (cfg.get("population") or {}).get("period"),
         "band": size_band(people),

@@ -76,6 +76,7 @@ TEXT = {
         "no_data": "Denne katalogen har ingen tall for {name} ennå.",
         "constructed_hidden": "Utelatt: {n} kilder med konstruerte tall (ikke ekte statistikk):",
         "show_constructed": "vis dem likevel",
+        "slow": "Tok for lang tid å lese nå, se tabellene direkte:",
         "sensitive": "Sensitiv indikator: små tall om sårbare grupper. Les dem i sammenheng.",
         "intro": "Nøkkeltall for {name} i {fylke}, sammenlignet med fylket, kommuner av samme "
                  "størrelse og hele landet. Hvert tall lenker til raden det står i og til "
@@ -113,6 +114,7 @@ TEXT = {
         "constructed_hidden": "Left out: {n} sources with constructed numbers (not real "
                               "statistics):",
         "show_constructed": "show them anyway",
+        "slow": "Took too long to read just now; see the tables themselves:",
         "sensitive": "Sensitive indicator: small numbers about vulnerable groups. Read them in "
                      "context.",
         "intro": "Key figures for {name} in {fylke}, compared with the fylke, kommuner of the "
