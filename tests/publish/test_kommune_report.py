@@ -269,6 +269,33 @@ async def test_questions_are_forms_that_say_why_there_is_no_answer(ds):
     assert "tabellen dekker bare kommunene i Agder, Akershus, Buskerud, Oslo, Rogaland" in tinn
 
 
+@pytest_twisted.ensureDeferred
+async def test_the_map_names_indicators_and_opens_reports(ds):
+    page = (await get(ds, "/-/atlas/map?table=ssb_12944")).text
+    label = next(r["label"] for r in golden_rows("ssb_12944", "ssb_12944__contentscode")
+                 if r["code"] == "AndelVedvarende")
+    assert f'<option value="AndelVedvarende" selected>{html.escape(label)}</option>' in page
+    assert '<a href="/kommune/4601"><path class="kommune" data-kommune="4601"' in page
+
+
+@pytest_twisted.ensureDeferred
+async def test_search_finds_questions_by_norwegian_words_and_groups_columns(ds):
+    async def search(q: str) -> list[dict]:
+        return (await get(ds, f"/atlas/search.json?q={q}&_shape=objects")).json()["rows"]
+
+    for word, question in (("flyktninger", "/atlas/refugees_settled"),
+                           ("arbeidsledighet", "/atlas/unemployment_trend"),
+                           ("fattigdom", "/atlas/child_poverty_in_fylke")):
+        assert question in [r["link"] for r in await search(word) if r["kind"] == "query"], word
+    assert [r["link"] for r in await search("kommunerapport")] == ["/kommune"]
+    hits = await search("region")
+    assert not [r for r in hits if r["kind"] == "column"]
+    grouped = [r["link"] for r in hits if r["kind"] == "columns"]
+    assert "/atlas/ssb_07459" in grouped and len(grouped) == len(set(grouped))
+    line = next(r for r in hits if r["kind"] == "columns" and r["link"] == "/atlas/ssb_07459")
+    assert re.match(r"\d+ matching: region", line["about"])
+
+
 # -- the parts on their own --------------------------------------------------------------------
 
 def test_find_a_kommune():
