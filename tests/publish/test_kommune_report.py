@@ -163,7 +163,11 @@ async def test_names_in_every_official_form_and_without_diacritics(ds):
     ambiguous = text((await get(ds, "/kommune/V%C3%A5ler")).text)
     assert "Flere kommuner heter «Våler». Velg en: Våler (Østfold) (3114, Østfold) Våler " \
            "(Innlandet) (3419, Innlandet)" in ambiguous
+    listed = await get(ds, "/kommune")
+    assert "<h2>Vestland</h2>" in listed.text and 'href="/kommune/4601">Bergen</a>' in listed.text
     # the front page's box
+    front = (await get(ds, "/")).text
+    assert '<form class="atlas-find" action="/kommune" method="get">' in front
     found = await get(ds, "/kommune?q=Bergen")
     assert found.status_code == 302 and found.headers["location"] == "/kommune/Bergen"
 

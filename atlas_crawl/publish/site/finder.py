@@ -86,6 +86,11 @@ def _name_index() -> dict[str, set[tuple[str, str]]]:
     return index
 
 
+def warm() -> None:
+    """Build the indexes now (at server start) rather than on the first reader's request."""
+    _name_index()
+
+
 def _today_codes(code: str) -> tuple[str, ...]:
     place = resolve(code, level="kommune")
     if place.current:

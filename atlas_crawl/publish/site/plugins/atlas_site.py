@@ -6,9 +6,15 @@ from __future__ import annotations
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from atlas_crawl.publish.site import STATIC_MOUNT, front, kommune, pages, questions
+from atlas_crawl.publish.site import STATIC_MOUNT, finder, front, kommune, pages, questions
 
 PROVENANCE = {"_run": "_runs", "_fetch": "_fetches"}
+
+
+@hookimpl
+def startup(datasette):
+    # the kommune finder's name index (every name and form of every kommune), built once
+    finder.warm()
 
 
 @hookimpl
