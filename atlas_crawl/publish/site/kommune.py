@@ -202,26 +202,40 @@ async def data_origins(db) -> dict[str, str]:
 
 async def _dicts(db, sql: str, params: dict) -> list[dict]:
     result = await db.execute(sql, params)
-    return [dict(zip(result.columns, r)) for r in result.rows]
+    columns = result.columns
+    return [dict(zip(columns, r)) for r in result.rows]
 
 
 def _key(cfg: dict, row: dict) -> tuple[str, ...]:
     return tuple("" if row.get(c) is None else str(row[c]) for c in cfg["indicators"])
 
 
-def _choose(cfg: dict, series: dict[tuple, list[dict]], latest: dict[tuple, list[dict]]
-            ) -> list[tuple]:
-    """The indicators shown as key figures: one row in their latest period, a declared
+def _matching(cfg: dict, raws: list[tuple]) -> tuple[str, dict]:
+    """SQL for "one of these indicators" (IS, so a NULL code matches NULL)."""
+    if not cfg["indicators"] or not raws:
+        return "1", {}
+    ors, params = [], {}
+    for i, raw in enumerate(raws):
+        ands = []
+        for j, (column, v) in enumerate(zip(cfg["indicators"], raw)):
+            params[f"i{i}_{j}"] = v
+            ands.append(f"{quote(column)} IS :i{i}_{j}")
+        ors.append("(" + " AND ".join(ands) + ")")
+    return "(" + " OR ".join(ors) + ")", params
+
+
+def _candidates(cfg: dict, summary: list[dict]) -> list[dict]:
+    """The kommune's indicators in the order they are shown as key figures: a declared
     direction first, then totals, then the longest series (a suppressed latest value is shown,
     in words: that it is hidden is itself worth knowing)."""
-    def score(key: tuple) -> tuple:
-        row = latest[key][0]
-        words = [*key, *(cfg.get("labels", {}).get(c, {}).get(v, "")
-                         for c, v in zip(cfg["indicators"], key))]
+    labels = cfg.get("labels", {})
+
+    def score(row: dict) -> tuple:
+        key = _key(cfg, row)
+        words = [*key, *(labels.get(c, {}).get(v, "") for c, v in zip(cfg["indicators"], key))]
         totals = sum(1 for w in words if w and TOTAL.match(w.strip()))
-        return (direction(cfg, key, _unit(cfg, row)) is None, -totals, -len(series[key]), key)
-    single = [k for k in latest if len(latest[k]) == 1]
-    return sorted(single, key=score)[:MAX_FIGURES]
+        return (direction(cfg, key, _unit(cfg, row)) is None, -totals, -row["_n"], key)
+    return sorted(summary, key=score)
 
 
 async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommune,
@@ -231,16 +245,29 @@ async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommu
     cur, level, period, value = (quote(cfg[k]) for k in ("current", "level", "period", "value"))
     status = quote(cfg["status"]) if cfg.get("status") else "NULL"
     pk = cfg.get("pk") or []
+    indicators = [quote(c) for c in cfg["indicators"]]
+    unit = quote(cfg["unit"]) if cfg.get("unit") else None
+    mine = f"{cur} = :k AND {level} = 'kommune'"
+    # the kommune's indicators, counted in SQLite (a large table has hundreds per kommune)
+    select = ", ".join([*indicators, *([f"max({unit}) AS {unit}"] if unit else []),
+                        "count(*) AS _n"])
+    group = f" GROUP BY {', '.join(indicators)}" if indicators else ""
+    summary = [r for r in await _dicts(db, f"SELECT {select} FROM {t} WHERE {mine}{group}",
+                                       {"k": kommune.code}) if r["_n"]]
+    if not summary:
+        return None
+    candidates = _candidates(cfg, summary)[: 2 * MAX_FIGURES]
+
+    # their rows, every period: the figure, its row link and provenance, the sparkline
     wanted = dict.fromkeys([*cfg["indicators"], *pk, *cfg.get("provenance", []),
                             *([cfg["unit"]] if cfg.get("unit") else []),
                             *([cfg["unit_lookup"]["column"]] if cfg.get("unit_lookup") else [])])
     extra = "".join(f", {quote(c)}" for c in wanted)
     rowid = "" if pk else "rowid AS rowid, "
+    which, params = _matching(cfg, [tuple(r[c] for c in cfg["indicators"]) for r in candidates])
     rows = await _dicts(db, f"SELECT {rowid}{period} AS _period, {value} AS _value, "
-                            f"{status} AS _status{extra} FROM {t} WHERE {cur} = :k "
-                            f"AND {level} = 'kommune' ORDER BY {period}", {"k": kommune.code})
-    if not rows:
-        return None
+                            f"{status} AS _status{extra} FROM {t} WHERE {mine} AND {which} "
+                            f"ORDER BY {period}", {"k": kommune.code, **params})
     series: dict[tuple, list[dict]] = {}
     for r in rows:
         series.setdefault(_key(cfg, r), []).append(r)
@@ -248,7 +275,9 @@ async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommu
     for key, rs in series.items():
         last = rs[-1]["_period"]
         latest[key] = [r for r in rs if r["_period"] == last]
-    chosen = _choose(cfg, series, latest)
+    # one row in its latest period (more: a finer breakdown, such as per school, in the table)
+    chosen = [k for k in (_key(cfg, r) for r in candidates)
+              if len(latest.get(k, ())) == 1][:MAX_FIGURES]
     if not chosen:
         return None
 
@@ -257,13 +286,15 @@ async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommu
     codes = list(dict.fromkeys([*fylke_codes, *similar, kommune.fylke, *cfg.get("land", [])]))
     marks = ", ".join(f":c{i}" for i in range(len(codes)))
     pmarks = ", ".join(f":p{i}" for i in range(len(periods)))
-    params = {**{f"c{i}": c for i, c in enumerate(codes)},
-              **{f"p{i}": p for i, p in enumerate(periods)}}
-    indicator_columns = "".join(f", {quote(c)}" for c in cfg["indicators"])
+    which, params = _matching(cfg, [tuple(latest[k][0][c] for c in cfg["indicators"])
+                                    for k in chosen])
+    params.update({f"c{i}": c for i, c in enumerate(codes)})
+    params.update({f"p{i}": p for i, p in enumerate(periods)})
+    indicator_columns = "".join(f", {c}" for c in indicators)
     others = await _dicts(
         db, f"SELECT {cur} AS _code, {level} AS _level, {period} AS _period, {value} AS _value"
-            f"{indicator_columns} FROM {t} WHERE {cur} IN ({marks}) AND {period} IN ({pmarks})",
-        params)
+            f"{indicator_columns} FROM {t} WHERE {cur} IN ({marks}) AND {period} IN ({pmarks}) "
+            f"AND {which}", params)
     by: dict[tuple, list[dict]] = {}
     for r in others:
         by.setdefault((_key(cfg, r), r["_period"]), []).append(r)
@@ -324,7 +355,7 @@ async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommu
     table_url = f"/{db.name}/{urlquote(name)}?" + urlencode({cfg["current"]: kommune.code})
     return TableBlock(name, cfg["title"], cfg["source"], cfg.get("provider", ""),
                       cfg.get("sensitive", False), figures,
-                      len(series) - len(figures), table_url)
+                      len(summary) - len(figures), table_url)
 
 
 def _points(rows: list[dict], additive: bool) -> list[tuple[str, float | None]]:
