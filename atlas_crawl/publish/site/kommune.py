@@ -41,6 +41,7 @@ from atlas_crawl.publish.site.report_words import (
 log = logging.getLogger(__name__)
 
 MAX_FIGURES = 3  # key figures per table; the rest are one link away
+MANY_ROWS = 2000  # a kommune with more rows in a table: its indicators of the latest period
 SIMILAR = 5  # kommuner of the same size shown beside each figure
 COMPLETE = 0.95  # share of today's kommuner a computed Norway needs
 ABOUT_SAME = 0.03  # within 3 % of Norway's value: "about as Norway"
@@ -248,12 +249,18 @@ async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommu
     indicators = [quote(c) for c in cfg["indicators"]]
     unit = quote(cfg["unit"]) if cfg.get("unit") else None
     mine = f"{cur} = :k AND {level} = 'kommune'"
-    # the kommune's indicators, counted in SQLite (a large table has hundreds per kommune)
+    # the kommune's indicators, counted in SQLite; where the kommune has thousands of rows (a
+    # table of millions), those of its latest period (read from the index on code and period)
+    size, newest = (await db.execute(f"SELECT count(*), max({period}) FROM {t} WHERE {cur} = :k",
+                                     {"k": kommune.code})).rows[0]
+    if not size:
+        return None
+    where = mine + (f" AND {period} = :newest" if size > MANY_ROWS else "")
     select = ", ".join([*indicators, *([f"max({unit}) AS {unit}"] if unit else []),
                         "count(*) AS _n"])
     group = f" GROUP BY {', '.join(indicators)}" if indicators else ""
-    summary = [r for r in await _dicts(db, f"SELECT {select} FROM {t} WHERE {mine}{group}",
-                                       {"k": kommune.code}) if r["_n"]]
+    summary = [r for r in await _dicts(db, f"SELECT {select} FROM {t} WHERE {where}{group}",
+                                       {"k": kommune.code, "newest": newest}) if r["_n"]]
     if not summary:
         return None
     candidates = _candidates(cfg, summary)[: 2 * MAX_FIGURES]
