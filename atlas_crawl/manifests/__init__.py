@@ -106,6 +106,8 @@ class Manifest:
     monitors: dict[str, Any] = field(default_factory=dict)  # run monitor thresholds, defaulted
     # words people search by, per language: {"nb": (...), "en": (...)}
     keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # how fast its publisher may be asked: Scrapy settings the source's spider runs with
+    pace: dict[str, Any] = field(default_factory=dict)
     # (words an indicator's codes or labels contain, or "*", "higher" | "lower"), in order
     better: tuple[tuple[str, str], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
@@ -167,6 +169,26 @@ def _keywords(path: Path, data: dict) -> dict[str, tuple[str, ...]]:
                         f"{words!r}")
         out[lang] = tuple(w.strip() for w in words)
     return out
+
+
+#: manifest `pace:` key -> the Scrapy setting it sets
+PACE_SETTINGS = {"concurrent_requests": "CONCURRENT_REQUESTS_PER_DOMAIN",
+                 "delay_seconds": "DOWNLOAD_DELAY"}
+
+
+def _pace(path: Path, value: Any) -> dict[str, Any]:
+    """`pace: {concurrent_requests: 1, delay_seconds: 1.0}` -> Scrapy settings."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not set(value) <= set(PACE_SETTINGS):
+        raise _fail(path, "pace", f"must map {sorted(PACE_SETTINGS)} to numbers, found {value!r}")
+    settings: dict[str, Any] = {}
+    for key, number in value.items():
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or number < 0 \
+                or (key == "concurrent_requests" and (number < 1 or number != int(number))):
+            raise _fail(path, f"pace.{key}", f"must be a {'whole number from 1' if key == 'concurrent_requests' else 'number of seconds'}, found {number!r}")
+        settings[PACE_SETTINGS[key]] = int(number) if key == "concurrent_requests" else float(number)
+    return settings
 
 
 def _better(path: Path, data: dict) -> tuple[tuple[str, str], ...]:
@@ -260,9 +282,10 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
     except ValueError as exc:
         raise ManifestError(f"{path}: field {exc}") from None
 
+    pace = _pace(path, data.get("pace"))
     known = set(REQUIRED) | {"upstream_landing_page", "watch", "places", "write_mode", "tables",
                              "replace_by", "period_grain",
-                             "monitors", "keywords", "better"}
+                             "monitors", "keywords", "pace", "better"}
     return Manifest(
         path=path,
         source_id=source_id,
@@ -289,6 +312,7 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         tables=tuple(str(t) for t in tables),
         period_grain=period_grain,
         monitors=monitors,
+        pace=pace,
         keywords=_keywords(path, data),
         better=_better(path, data),
         extra={k: v for k, v in data.items() if k not in known},

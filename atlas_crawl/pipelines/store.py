@@ -17,6 +17,8 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import reactor
 
 from atlas_crawl import signals as atlas_signals
+from atlas_crawl.fetch.origin import Origin, OriginError, run_origin
+from atlas_crawl.fetch.replay import golden_dir
 from atlas_crawl.items import Batch, RawFile, is_dimension_table, utc_now
 from atlas_crawl.manifests import all_manifests, manifest_for_table
 from atlas_crawl.pipelines import raw_files
@@ -86,6 +88,7 @@ class StorePipeline:
         self.store: Store | None = None
         self.refused: str | None = None
         self.run_id = ""
+        self.origin = Origin("unknown", "unknown")
         self.received = self.written = self.quarantined = 0
         self.source_ids: set[str] = set()
         self.errors = ErrorCollector()
@@ -109,17 +112,30 @@ class StorePipeline:
         self.run_id = spider.run_id = new_run_id(spider.name)
         self.arguments = arguments
         try:
+            # How and from what this run gets its data, decided once, before anything is read.
+            replay = self.settings.getbool("ATLAS_REPLAY")
+            self.origin = run_origin(
+                replay=replay, arguments=arguments,
+                cassette=golden_dir(self.settings, spider.name) if replay else None)
+        except OriginError as exc:
+            self.origin = Origin("unknown", "unknown")
+            self.refuse(exc)
+            return
+        try:
             self.store = Store(self.settings.get("ATLAS_DB"),
                                wait=self.settings.getfloat("ATLAS_DB_WAIT", DEFAULT_WAIT))
             ensure_monitors_column(self.store.conn)
-            self.store.start_run(spider.name, arguments, run_id=self.run_id)
+            self.store.start_run(spider.name, arguments, run_id=self.run_id,
+                                 mode=self.origin.mode, data_origin=self.origin.data_origin,
+                                 capture_date=self.origin.capture_date)
         except (DatabaseBusy, NotADatabase) as exc:
             self.refuse(exc)
             return
         self.store.max_shrink_share = max_shrink_share(self.settings, spider)
         logging.getLogger().addHandler(self.errors)
         self._started = time.monotonic()
-        logger.info("run %s started, writing to %s", self.run_id, self.store.path)
+        logger.info("run %s started (%s, data: %s), writing to %s", self.run_id,
+                    self.origin.mode, self.origin.data_origin, self.store.path)
 
     def refuse(self, exc: Exception) -> None:
         """This run cannot use the database: say so in one line, record the refusal beside the
@@ -134,7 +150,9 @@ class StorePipeline:
                 "arguments": json.dumps(getattr(self, "arguments", {}), sort_keys=True,
                                         ensure_ascii=False),
                 "started": utc_now(), "finished": utc_now(), "status": "refused",
-                "error": f"refused: {exc}", "pid": os.getpid(), "host": dblock.HOST})
+                "error": f"refused: {exc}", "pid": os.getpid(), "host": dblock.HOST,
+                "mode": self.origin.mode, "data_origin": self.origin.data_origin,
+                "capture_date": self.origin.capture_date})
         self.crawler.atlas_run_status = status
         self.crawler.atlas_run_error = str(exc)
         if self.store is not None:
@@ -285,7 +303,7 @@ class StorePipeline:
         results = run_monitor_suite(stats, self.measures,
                                     getattr(spider, "source_id", "") or spider.name,
                                     self.received, self.quarantined,
-                                    file_run=bool(getattr(spider, "file", None)),
+                                    file_run=self.origin.mode == "file",
                                     allow_shrink=self.store.max_shrink_share is None)
         for result in results:
             if result["outcome"] == "warning":

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from contextlib import contextmanager
 
 import sqlite_utils
 
 from atlas_crawl.items import is_dimension_table
 from atlas_crawl.publish.periods import parse_period
 from atlas_crawl.publish.profile import TableProfile, quote
+from atlas_crawl.store.lock import transaction
 from atlas_crawl.store.schema import set_foreign_keys
 
 log = logging.getLogger(__name__)
@@ -36,16 +36,6 @@ DIM_PERIOD = "dim_period"
 DIM_PLACE = "dim_place"
 
 
-@contextmanager
-def atomic(conn: sqlite3.Connection):
-    """One transaction (the publish connection is in autocommit mode)."""
-    conn.execute("BEGIN")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 # -- dim_period ---------------------------------------------------------------------------------
@@ -65,7 +55,7 @@ def build_dim_period(conn: sqlite3.Connection, profiles: list[TableProfile]) -> 
             p = parse_period(value, hint)
             if p is not None and p.period not in rows:
                 rows[p.period] = (p.period, p.label, p.grain, p.year, p.start, p.end)
-    with atomic(conn):
+    with transaction(conn):
         conn.execute(f"DELETE FROM {DIM_PERIOD}")
         conn.executemany(f"INSERT INTO {DIM_PERIOD} VALUES (?, ?, ?, ?, ?, ?)",
                          sorted(rows.values()))
@@ -163,7 +153,7 @@ def build_dim_place(conn: sqlite3.Connection) -> dict[str, int]:
     rows += [(r["code"], r.get("level") or "special", r.get("name"), None, None, None,
               "atlas_crawl/geo/data (special codes)") for r in special]
     counts["special"] = len(special)
-    with atomic(conn):
+    with transaction(conn):
         conn.execute(f"DELETE FROM {DIM_PLACE}")
         conn.executemany(f"INSERT OR IGNORE INTO {DIM_PLACE} VALUES (?, ?, ?, ?, ?, ?, ?)",
                          rows)

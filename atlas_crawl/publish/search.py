@@ -16,8 +16,8 @@ import re
 import sqlite_utils
 
 from atlas_crawl.manifests import Manifest
-from atlas_crawl.publish.dims import atomic
 from atlas_crawl.publish.words import periodicity_words, theme_words
+from atlas_crawl.store.lock import transaction
 
 SEARCH_TABLE = "catalogue_search"
 KIND_ORDER = ("source", "report", "query", "table", "view", "columns")
@@ -102,7 +102,7 @@ def write_search(db: sqlite_utils.Database, rows: list[dict]) -> int:
     db.execute(f"DROP TABLE IF EXISTS {SEARCH_TABLE}")
     db[SEARCH_TABLE].create({"id": int, "kind": str, "name": str, "title": str, "text": str,
                              "link": str}, pk="id")
-    with atomic(db.conn):
+    with transaction(db.conn):
         db[SEARCH_TABLE].insert_all({"id": i, **r} for i, r in enumerate(rows, 1))
     db[SEARCH_TABLE].enable_fts(["title", "text"], fts_version="FTS5", create_triggers=False,
                                 tokenize="trigram", replace=True)

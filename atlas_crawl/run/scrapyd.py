@@ -29,6 +29,7 @@ from atlas_crawl.run.plan import (
     unknown_sources,
     update_lock,
     watch_job,
+    watch_skip,
 )
 from atlas_crawl.run.runner import CrawlJob, CrawlResult, project_settings, summary_table
 
@@ -99,7 +100,7 @@ def _result(job: CrawlJob, run: dict, seconds: float) -> CrawlResult:
 
 def update_via_scrapyd(url: str, db: str, metadata: str, sources: list[str] | None,
                        replay: bool, golden: Path, timeout: float = 6 * 3600, out=None,
-                       providers: list[str] | None = None) -> int:
+                       providers: list[str] | None = None, samples: bool = False) -> int:
     out = out or sys.stdout
     db = str(Path(db).resolve())
     client = Scrapyd(url)
@@ -131,10 +132,12 @@ def update_via_scrapyd(url: str, db: str, metadata: str, sources: list[str] | No
 
     with update_lock(db):
         print(f"update of {db} through scrapyd at {url}", file=out, flush=True)
-        watch = watch_job(providers, replay_folder)
+        watch = watch_job(providers, replay_folder, samples)
         if watch is not None:
             run_jobs([watch])
-        planned, skipped = plan(db, spiders, sources, datetime.now(UTC), replay_folder)
+        elif why := watch_skip(replay_folder, samples):
+            print(f"  skipped change watch: {why}", file=out, flush=True)
+        planned, skipped = plan(db, spiders, sources, datetime.now(UTC), replay_folder, samples)
         for source_id, why in skipped:
             print(f"  skipped {source_id}: {why}", file=out, flush=True)
         if planned:

@@ -25,10 +25,6 @@ class HelsedirNkiSpider(AtlasSpider):
     source_id = "helsedir_nki"
     # No allowed_domains: an attachment's fileUri is the API's to choose (its host is not
     # documented), and requests only go where the index points.
-    custom_settings: ClassVar[dict] = {
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-        "DOWNLOAD_DELAY": 1.0,
-    }
 
     spider_args: ClassVar[dict[str, str]] = {
         "indicators": "indicator ids to fetch (default: every national quality indicator)",

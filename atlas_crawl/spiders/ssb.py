@@ -27,7 +27,7 @@ from atlas_crawl.manifests import (
     register,
 )
 from atlas_crawl.spiders.arguments import ssb_table_id
-from atlas_crawl.spiders.base import AtlasSpider
+from atlas_crawl.spiders.base import AtlasSpider, spiders_from_manifests
 
 REGION_DIMENSIONS = ("Region", "KOKkommuneregion0000", "Gjerningssted", "Bydel")
 # One row per SSB table crawled live: is it closed, and by what is it replaced (publish reads it).
@@ -311,19 +311,14 @@ def ensure_manifest(source_id: str, table_id: str, described) -> Manifest:
     return manifest
 
 
-def _named_spider(manifest: Manifest) -> type[SsbTableSpider]:
+def _named_table(manifest: Manifest) -> tuple[str, dict]:
     table_id = (manifest.extra["pxweb"] or {}).get("table")
     if not isinstance(table_id, str) or not table_id.isdigit():
         # YAML reads 01234 as the octal number 668: a table number must be quoted.
         raise ManifestError(f"{manifest.path}: field 'pxweb.table': {table_id!r} must be a "
                             f"quoted table number such as '07459'")
-    return type(
-        f"Ssb{table_id}Spider", (SsbTableSpider,),
-        {"name": manifest.source_id, "table_id": table_id, "source_id": manifest.source_id,
-         "__module__": __name__, "__doc__": f"SSB table {table_id}: {manifest.upstream_title}"},
-    )
+    return f"Ssb{table_id}Spider", {
+        "table_id": table_id, "__doc__": f"SSB table {table_id}: {manifest.upstream_title}"}
 
 
-for _manifest in all_manifests().values():
-    if "pxweb" in _manifest.extra:
-        globals()[f"Ssb{_manifest.extra['pxweb']['table']}Spider"] = _named_spider(_manifest)
+spiders_from_manifests(globals(), "pxweb", SsbTableSpider, _named_table)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
-from typing import Any, ClassVar
+from typing import ClassVar
 from urllib.parse import unquote, urlsplit
 
 import scrapy
@@ -44,11 +44,6 @@ class UdirSpider(AtlasSpider):
     """Shared flow; subclasses name their reports and turn data cells into rows."""
 
     allowed_domains: ClassVar[list[str]] = ["statistikkportalen.udir.no"]
-    custom_settings: ClassVar[dict[str, Any]] = {
-        # The API says it is not meant for external use: one call at a time, spaced out.
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-        "DOWNLOAD_DELAY": 0.3,
-    }
     reports: ClassVar[tuple[str, ...]] = ()
     period_kind = ""
     default_years = "latest"

@@ -58,11 +58,6 @@ class ValgresultatSpider(AtlasSpider):
     source_id = "valgresultat"
     parties_source = "valgresultat_partier"
     allowed_domains: ClassVar[list[str]] = ["valgresultat.no"]
-    custom_settings: ClassVar[dict] = {
-        # The API serves the election-night site; one request at a time, a second apart.
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-        "DOWNLOAD_DELAY": 1.0,
-    }
 
     spider_args: ClassVar[dict[str, str]] = {
         "years": "election years, e.g. 2021,2025, or all (default: the latest of each type)",

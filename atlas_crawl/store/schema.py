@@ -29,7 +29,10 @@ CREATE TABLE IF NOT EXISTS _runs (
     rows_received INTEGER NOT NULL DEFAULT 0,
     rows_written INTEGER NOT NULL DEFAULT 0,
     rows_quarantined INTEGER NOT NULL DEFAULT 0,
-    error TEXT
+    error TEXT,
+    mode TEXT,
+    data_origin TEXT,
+    capture_date TEXT
 );
 CREATE TABLE IF NOT EXISTS _fetches (
     id INTEGER PRIMARY KEY,
@@ -44,6 +47,9 @@ CREATE TABLE IF NOT EXISTS _fetches (
 );
 """
 FETCH_COLUMNS = "run_id, source_id, table_name, url, sha256, fetched_at, rows"
+# How each run got its data and what that data is (atlas_crawl/fetch/origin.py); a ledger from
+# before these columns gets them, empty, from ensure_run_origin_columns.
+RUN_ORIGIN_COLUMNS = (("mode", "TEXT"), ("data_origin", "TEXT"), ("capture_date", "TEXT"))
 
 OLD_RUN_COLUMN = "_run_id"
 OLD_SOURCE_COLUMN = "_source_sha256"
@@ -51,6 +57,16 @@ OLD_SOURCE_COLUMN = "_source_sha256"
 
 class OldLayoutError(RuntimeError):
     pass
+
+
+def ensure_run_origin_columns(conn: sqlite3.Connection) -> None:
+    """`_runs.mode`, `_runs.data_origin` and `_runs.capture_date` in a ledger made before them."""
+    have = set(columns_of(conn, "_runs"))
+    if not have:
+        return
+    for column, kind in RUN_ORIGIN_COLUMNS:
+        if column not in have:
+            conn.execute(f"ALTER TABLE _runs ADD COLUMN {column} {kind}")
 
 
 def quote(name: str) -> str:

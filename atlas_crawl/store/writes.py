@@ -100,14 +100,18 @@ class Store:
             """
         )
 
-    def start_run(self, spider: str, arguments: dict, run_id: str | None = None) -> str:
+    def start_run(self, spider: str, arguments: dict, run_id: str | None = None, *,
+                  mode: str | None = None, data_origin: str | None = None,
+                  capture_date: str | None = None) -> str:
+        """Record a run as `running`; `mode`, `data_origin` and `capture_date` say how and from
+        what it gets its data (atlas_crawl/fetch/origin.py)."""
         run_id = run_id or new_run_id(spider)
         self.run_id = run_id
         self._waiting(lambda: self.conn.execute(
-            "INSERT INTO _runs (run_id, spider, arguments, started, status, pid, host) "
-            "VALUES (?, ?, ?, ?, 'running', ?, ?)",
+            "INSERT INTO _runs (run_id, spider, arguments, started, status, pid, host, mode, "
+            "data_origin, capture_date) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
             (run_id, spider, json.dumps(arguments, sort_keys=True, ensure_ascii=False), utc_now(),
-             os.getpid(), dblock.HOST),
+             os.getpid(), dblock.HOST, mode, data_origin, capture_date),
         ))
         return run_id
 

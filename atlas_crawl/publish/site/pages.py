@@ -66,14 +66,18 @@ async def chart_page(datasette, request) -> Response:
 
 
 async def map_page(datasette, request) -> Response:
-    """?table=T&period=P&<indicator>=...: a choropleth of today's kommuner."""
-    tables = {n: c for n, c in _tables(datasette).items() if c["level"]}
+    """?table=T&period=P&<indicator>=...: a choropleth of today's kommuner. Tables and rows of
+    constructed fixtures (invented values) only with ?samples=1, and then under the banner."""
     args = request.args
+    samples = bool(args.get("samples"))
+    tables = {n: c for n, c in _tables(datasette).items()
+              if c["level"] and (samples or not c.get("sample"))}
     table = args.get("table") if args.get("table") in tables else next(iter(tables), None)
-    context = {"page": "map", "tables": tables, "table": table,
+    context = {"page": "map", "tables": tables, "table": table, "samples": samples,
                "attribution": charts.kommune_map()["attribution"]}
     if table is None:
-        context["error"] = "No table in this database has kommune rows to map."
+        context["error"] = ("No table in this database has real kommune numbers to map"
+                            + ("." if samples else " (?samples=1 shows constructed samples)."))
         return await _render(datasette, request, context)
     cfg = tables[table]
     db = datasette.get_database()
@@ -82,7 +86,7 @@ async def map_page(datasette, request) -> Response:
     period = args.get("period") if args.get("period") in choices else (
         choices[0] if choices else None)
     await charts.choose(db, sel, f'"{cfg["period"]}" = :period', {"period": period}, args)
-    rows = await charts.kommune_values(db, sel, period) if period else []
+    rows = await charts.kommune_values(db, sel, period, samples) if period else []
     svg, coloured = charts.map_svg(rows, _unit_hint(sel))
     context.update(cfg=cfg, sel=sel, period=period, periods=choices, rows=rows, svg=svg,
                    coloured=coloured, database=db.name,
