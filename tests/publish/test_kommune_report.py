@@ -25,7 +25,9 @@ from atlas_crawl.publish.site.kommune import similar_kommuner, size_band, sparkl
 from atlas_crawl.publish.site.report_words import number
 from atlas_crawl.run.golden import GOLDEN_DIR, GoldenCase, crawl_case, runs
 
-CASES = ["ssb_klass", "ssb_07459", "ssb_12944", "udir_nasjonale_prover", "imdi_bosetting"]
+# Real captures, and one constructed case (ssb_12944: invented values) that must stay out
+CASES = ["ssb_klass", "ssb_07459", "udir_nasjonale_prover", "imdi_bosetting", "valgresultat",
+         "ssb_12944"]
 
 
 def golden_rows(case: str, table: str) -> list[dict]:
@@ -102,20 +104,39 @@ async def test_bergen_in_words_with_fylke_rank_norway_and_better(ds):
     assert f"{vestland.index(bergen['value']) + 1}. høyest av {len(vestland)} kommuner i " \
            "Vestland" in item
     assert "\u00a0" in number(bergen["value"])  # 286 930: Norwegian thousands
-    # persistent low income for children: Bergen against Norway, lower is better (manifest)
-    low = golden_rows("ssb_12944", "ssb_12944")
-    latest = max(r["tid"] for r in low)
-    mine = next(r for r in low if r["region_current"] == "4601" and r["alder"] == "00-17"
-                and r["tid"] == latest)
-    norway = next(r for r in low if r["region_level"] == "land" and r["alder"] == "00-17"
-                  and r["tid"] == latest)
-    item = text(figure(dom, "ssb_12944", "Under 18 år"))
-    assert f"{shown(mine['value'])} prosent ({latest})" in item
-    assert f"Norge: {shown(norway['value'])}" in item
-    expected = "bedre enn landet" if mine["value"] < norway["value"] else "dårligere enn landet"
-    assert expected in item
-    assert "Befolkning" in seen and "Inntekt og fattigdom" in seen  # topics, in Norwegian
-    assert '<svg class="atlas-spark"' in figure(dom, "ssb_12944", "Under 18 år")
+    # national tests: Bergen's scale points, Vestland's, and Bergen's rank among its kommuner
+    tests = [r for r in golden_rows("udir_nasjonale_prover", "udir_nasjonale_prover")
+             if r["measure"] == "Skalapoeng" and r["grade"] == 5 and r["subject"] == "NPLES"]
+    mine = next(r for r in tests if r["region_code_current"] == "4601")
+    fylke = next(r for r in tests if r["region_code_level"] == "fylke"
+                 and r["region_code_current"] == "46")
+    others = [r["value"] for r in tests if r["region_code_level"] == "kommune"
+              and (r["region_code_current"] or "").startswith("46") and r["value"] is not None]
+    rank = 1 + sum(1 for v in others if v > mine["value"])
+    item = text(figure(dom, "udir_nasjonale_prover", "Skalapoeng"))
+    assert f"Skalapoeng : {shown(mine['value'])} ({mine['school_year']}). Vestland: " \
+           f"{shown(fylke['value'])}. {rank}. høyest av {len(others)} kommuner i Vestland." in item
+    assert "Norge" not in item  # Udir's capture has no national row: nothing is made up
+    assert '<svg class="atlas-spark"' not in figure(dom, "udir_nasjonale_prover", "Skalapoeng")
+    assert "Befolkning" in seen and "Skole og utdanning" in seen  # topics, in Norwegian
+
+
+@pytest_twisted.ensureDeferred
+async def test_better_worse_or_about_as_norway_where_the_manifest_says(ds):
+    turnout = {r["nr_level"]: r for r in golden_rows("valgresultat", "valgresultat")}
+    oslo, norway = turnout["kommune"], turnout["land"]
+    assert oslo["nr_current"] == "0301"
+    dom = (await get(ds, "/kommune/oslo")).text
+    item = text(figure(dom, "valgresultat", f"({oslo['valgaar']})"))
+    assert f"{shown(oslo['frammote_prosent'])} ({oslo['valgaar']})" in item
+    assert f"Norge: {shown(norway['frammote_prosent'])}." in item
+    # valgresultat.yml: better: higher; 81.7 against 80.0 is within 3 %
+    assert abs(oslo["frammote_prosent"] - norway["frammote_prosent"]) \
+        <= 0.03 * norway["frammote_prosent"]
+    assert "omtrent som landet" in item
+    english = text(figure((await get(ds, "/kommune/oslo?lang=en")).text, "valgresultat",
+                          f"({oslo['valgaar']})"))
+    assert "about as Norway" in english
 
 
 @pytest_twisted.ensureDeferred
@@ -126,7 +147,7 @@ async def test_english_with_lang_en(ds):
     assert seen.startswith("Bergen: Kommune report")
     assert f"{int(bergen['value']):,} inhabitants" in seen
     assert "highest of" in seen and "Vestland" in seen
-    assert re.search(r"(better|worse) than Norway", seen)
+    assert "Key figures for Bergen in Vestland" in seen
     assert "Nøkkeltall" not in seen
 
 
@@ -207,23 +228,20 @@ async def test_every_figure_links_to_its_row_run_and_fetch(ds, published):
 
 
 @pytest_twisted.ensureDeferred
-async def test_constructed_sources_are_left_out_unless_asked(published, tmp_path):
-    folder, db = published
-    copy = tmp_path / "atlas.db"
-    shutil.copy(db, copy)
-    conn = sqlite3.connect(copy)
-    conn.execute("ALTER TABLE sources ADD COLUMN data_origin TEXT")
-    conn.execute("UPDATE sources SET data_origin = CASE source_id WHEN 'ssb_12944' THEN "
-                 "'constructed' ELSE 'capture' END")
-    conn.commit()
-    conn.close()
-    ds = datasette_for(copy, folder / "metadata.yml")
+async def test_sample_rows_are_left_out_and_named_unless_asked(ds):
+    # golden/ssb_12944 is constructed (invented values): its run says so in `_runs`
+    assert json.loads((GOLDEN_DIR / "ssb_12944" / "golden.json").read_text())["data_origin"] \
+        == "constructed"
     dom = (await get(ds, "/kommune/4601")).text
     assert 'data-table="ssb_12944"' not in dom
-    assert "Utelatt: 1 kilder med konstruerte tall" in text(dom)
-    assert "fra et arkivert uttrekk av kilden" in text(figure(dom, "ssb_07459", "Personer"))
-    shown = (await get(ds, "/kommune/4601?constructed=1")).text
-    assert "konstruert for test: ikke ekte tall" in text(figure(shown, "ssb_12944", "Under 18"))
+    seen = text(dom)
+    assert "Utelatt: 1 tabeller som for kommunen bare har eksempeltall" in seen
+    assert "12944: Vedvarende lavinntekt" in seen
+    captured = json.loads((GOLDEN_DIR / "ssb_07459" / "golden.json").read_text())["captured"]
+    assert f"ekte uttrekk av kilden ({captured})" in text(figure(dom, "ssb_07459", "Personer"))
+    shown_too = (await get(ds, "/kommune/4601?samples=1")).text
+    assert "eksempel: oppdiktede tall" in text(figure(shown_too, "ssb_12944", "Under 18"))
+    assert 'class="atlas-origin atlas-sample"' in shown_too
 
 
 @pytest_twisted.ensureDeferred
@@ -275,10 +293,10 @@ async def test_questions_are_forms_that_say_why_there_is_no_answer(ds):
 
 @pytest_twisted.ensureDeferred
 async def test_the_map_names_indicators_and_opens_reports(ds):
-    page = (await get(ds, "/-/atlas/map?table=ssb_12944")).text
-    label = next(r["label"] for r in golden_rows("ssb_12944", "ssb_12944__contentscode")
-                 if r["code"] == "AndelVedvarende")
-    assert f'<option value="AndelVedvarende" selected>{html.escape(label)}</option>' in page
+    page = (await get(ds, "/-/atlas/map?table=ssb_07459")).text
+    label = next(r["label"] for r in golden_rows("ssb_07459", "ssb_07459__contentscode")
+                 if r["code"] == "Personer1")
+    assert f'<option value="Personer1" selected>{html.escape(label)}</option>' in page
     assert '<a href="/kommune/4601"><path class="kommune" data-kommune="4601"' in page
 
 

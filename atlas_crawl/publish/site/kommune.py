@@ -8,8 +8,10 @@ Norway's value of the same indicator and period (published, or summed from the k
 the manifest says the measure adds up: marked "computed"), the rank in the fylke, better / worse
 / about as Norway where the manifest declares a direction, a sparkline of the series (from
 `<table>_today` when that view exists), the kommuner of the same size, and links to the row, the
-run and the fetch. A suppressed number is said in words. Rows of sources whose `data_origin` is
-`constructed` are left out unless asked for (`?constructed=1`).
+run and the fetch. A suppressed number is said in words. Rows written by runs that are not of
+real data (`_runs.data_origin` constructed or unknown: samples) are left out, and the tables that
+had only such rows for the kommune are named, unless asked for (`?samples=1`); each figure says
+its origin (live, or a real capture and its date).
 """
 
 from __future__ import annotations
@@ -30,10 +32,10 @@ from atlas_crawl.publish.profile import quote
 from atlas_crawl.publish.report import REPORT_KEY
 from atlas_crawl.publish.site import finder
 from atlas_crawl.publish.site.report_words import (
-    ORIGIN,
     TEXT,
     TOPIC_ORDER,
     number,
+    origin_words,
     status_words,
     topic_heading,
 )
@@ -75,7 +77,7 @@ class Figure:
     fetch_id: int | None = None
     source_url: str = ""
     fetched_at: str = ""
-    origin: str | None = None
+    origin: tuple[str | None, str | None] | None = None  # (data_origin, capture_date)
     neighbours: list[dict] = field(default_factory=list)
     similar: list[dict] = field(default_factory=list)
 
@@ -189,6 +191,23 @@ def sparkline(points: list[tuple[str, float | None]], title: str) -> str:
             f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="#2c7fb8"/></svg>')
 
 
+REAL_ORIGINS = ("live", "capture")
+
+
+async def run_origins(db) -> dict[int, tuple[str | None, str | None]]:
+    """_runs id -> (data_origin, capture_date), when the ledger records them (else empty:
+    nothing is known, nothing is left out)."""
+    try:
+        columns = {r[1] for r in (await db.execute("PRAGMA table_info(_runs)")).rows}
+        if "data_origin" not in columns:
+            return {}
+        date = "capture_date" if "capture_date" in columns else "NULL"
+        rows = (await db.execute(f"SELECT id, data_origin, {date} FROM _runs")).rows
+    except QueryInterrupted:
+        return {}
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
 async def data_origins(db) -> dict[str, str]:
     """source_id -> data_origin (live, capture, constructed), when the sources table has it."""
     try:
@@ -241,19 +260,27 @@ def _candidates(cfg: dict, summary: list[dict]) -> list[dict]:
 
 async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommune,
                       fylke_codes: list[str], similar: list[str],
-                      origin: str | None) -> TableBlock | None:
+                      runs: dict[int, tuple], samples: list[int]) -> TableBlock | str | None:
+    """The table's key figures for the kommune; "samples" when it has only rows of sample runs
+    for the kommune (left out); None when it has none."""
     t = quote(name)
     cur, level, period, value = (quote(cfg[k]) for k in ("current", "level", "period", "value"))
     status = quote(cfg["status"]) if cfg.get("status") else "NULL"
     pk = cfg.get("pk") or []
     indicators = [quote(c) for c in cfg["indicators"]]
     unit = quote(cfg["unit"]) if cfg.get("unit") else None
-    mine = f"{cur} = :k AND {level} = 'kommune'"
+    real = ""
+    if samples and "_run" in cfg.get("provenance", []):
+        real = f" AND _run NOT IN ({', '.join(str(int(r)) for r in samples)})"
+    mine = f"{cur} = :k AND {level} = 'kommune'{real}"
     # the kommune's indicators, counted in SQLite; where the kommune has thousands of rows (a
     # table of millions), those of its latest period (read from the index on code and period)
-    size, newest = (await db.execute(f"SELECT count(*), max({period}) FROM {t} WHERE {cur} = :k",
-                                     {"k": kommune.code})).rows[0]
+    size, newest = (await db.execute(f"SELECT count(*), max({period}) FROM {t} WHERE {cur} = :k"
+                                     f"{real}", {"k": kommune.code})).rows[0]
     if not size:
+        if real and (await db.execute(f"SELECT 1 FROM {t} WHERE {mine.replace(real, '')} "
+                                      "LIMIT 1", {"k": kommune.code})).rows:
+            return "samples"
         return None
     where = mine + (f" AND {period} = :newest" if size > MANY_ROWS else "")
     select = ", ".join([*indicators, *([f"max({unit}) AS {unit}"] if unit else []),
@@ -301,7 +328,7 @@ async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommu
     others = await _dicts(
         db, f"SELECT {cur} AS _code, {level} AS _level, {period} AS _period, {value} AS _value"
             f"{indicator_columns} FROM {t} WHERE {cur} IN ({marks}) AND {period} IN ({pmarks}) "
-            f"AND {which}", params)
+            f"AND {which}{real}", params)
     by: dict[tuple, list[dict]] = {}
     for r in others:
         by.setdefault((_key(cfg, r), r["_period"]), []).append(r)
@@ -357,7 +384,7 @@ async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommu
             spark=sparkline(points, f"{words}: {points[0][0]}–{points[-1][0]}"),
             row_url=datasette.urls.row(db.name, name, path_from_row_pks(row, pk, not pk)),
             run_url=(f"/{db.name}/_runs/{row['_run']}" if row.get("_run") is not None else ""),
-            fetch_id=row.get("_fetch"), origin=origin,
+            fetch_id=row.get("_fetch"), origin=runs.get(row.get("_run")),
             neighbours=_window(neighbours), similar=alike))
     table_url = f"/{db.name}/{urlquote(name)}?" + urlencode({cfg["current"]: kommune.code})
     return TableBlock(name, cfg["title"], cfg["source"], cfg.get("provider", ""),
@@ -439,28 +466,28 @@ async def _provenance(db, blocks: list[TableBlock]) -> None:
                 f.source_url, f.fetched_at = fetches[f.fetch_id]
 
 
-async def report(datasette, kommune: finder.Kommune, show_constructed: bool) -> dict:
+async def report(datasette, kommune: finder.Kommune, show_samples: bool) -> dict:
     cfg = _config(datasette)
     db = datasette.get_database()
-    origins = await data_origins(db)
+    runs = await run_origins(db)
+    samples = [] if show_samples else sorted(r for r, (origin, _) in runs.items()
+                                             if origin not in REAL_ORIGINS)
     fylke_codes = [k.code for k in finder.kommuner().values() if k.fylke == kommune.fylke]
     similar = similar_kommuner(cfg.get("population") or {}, kommune.code)
     topics: dict[str, list[TableBlock]] = {}
     hidden: list[str] = []
     slow: list[str] = []
     for name, tcfg in cfg.get("tables", {}).items():
-        origin = origins.get(tcfg["source"])
-        if origin == "constructed" and not show_constructed:
-            hidden.append(tcfg["title"])
-            continue
         try:
             block = await table_block(datasette, db, name, tcfg, kommune, fylke_codes, similar,
-                                      origin)
+                                      runs, samples)
         except QueryInterrupted:  # over serve's time limit: the rest of the page still shows
             log.warning("kommune report: %s took too long for %s", name, kommune.code)
             slow.append(tcfg["title"])
             continue
-        if block:
+        if block == "samples":
+            hidden.append(tcfg["title"])
+        elif block:
             topics.setdefault(tcfg["topic"], []).append(block)
     blocks = [b for bs in topics.values() for b in bs]
     await _provenance(db, blocks)
@@ -491,7 +518,7 @@ async def _render(datasette, request, context: dict, status: int = 200) -> Respo
     context.update(t=TEXT[lang], number=lambda v: number(v, lang), kommune_url=kommune_url,
                    topic_heading=lambda key: topic_heading(key, lang),
                    status_words=lambda provider, symbol: status_words(provider, symbol, lang),
-                   origin_words=lambda o: ORIGIN[lang].get(o, o),
+                   origin_words=lambda o: origin_words(o, lang),
                    other_lang=_other_lang_url(request, lang))
     body = await datasette.render_template("kommune.html", context, request=request)
     return Response.html(body, status=status)
@@ -524,7 +551,7 @@ async def kommune_page(datasette, request) -> Response:
     context = {"lang": lang, "page": "report", "found": found, "asked": asked}
     if found.kommune is None:
         return await _render(datasette, request, context, status=404)
-    show = request.args.get("constructed") == "1"
-    context.update(kommune=found.kommune, show_constructed=show,
+    show = request.args.get("samples") == "1"
+    context.update(kommune=found.kommune, show_samples=show,
                    **await report(datasette, found.kommune, show))
     return await _render(datasette, request, context)

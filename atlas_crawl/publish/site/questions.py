@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, unquote, urlencode
 
 from atlas_crawl.publish.report import REPORT_KEY
 from atlas_crawl.publish.site import finder
-from atlas_crawl.publish.site.kommune import data_origins
+from atlas_crawl.publish.site.kommune import REAL_ORIGINS, data_origins
 
 PARAMETER_WORDS = {
     "kommune": "Kommune (navn eller nummer) · kommune (name or number)",
@@ -51,7 +51,7 @@ async def question_vars(datasette, database: str, request) -> dict:
     reasons = []
     for name in read:
         cfg = tables[name]
-        if origins.get(cfg["source"]) == "constructed":
+        if origins.get(cfg["source"]) not in (None, *REAL_ORIGINS):
             reasons.append(f"{cfg['title']}: ingen ekte tall for denne kilden i denne katalogen "
                            "(no real data for this source in this catalogue).")
         elif cfg.get("fylker") and kommune.fylke not in cfg["fylker"]:

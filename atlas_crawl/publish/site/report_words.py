@@ -40,11 +40,21 @@ GENERIC = {"nb": "ingen verdi publisert (symbol «{symbol}»)",
            "en": "no value published (symbol “{symbol}”)"}
 
 ORIGIN = {
-    "nb": {"live": "hentet direkte fra kilden", "capture": "fra et arkivert uttrekk av kilden",
-           "constructed": "konstruert for test: ikke ekte tall"},
-    "en": {"live": "fetched from the source", "capture": "from an archived capture of the source",
-           "constructed": "constructed for a test: not real numbers"},
+    "nb": {"live": "hentet direkte fra kilden", "capture": "ekte uttrekk av kilden",
+           "constructed": "eksempel: oppdiktede tall", None: "ukjent opphav: ikke statistikk"},
+    "en": {"live": "fetched live from the source", "capture": "real capture of the source",
+           "constructed": "sample: invented values", None: "origin unknown: not a statistic"},
 }
+
+
+def origin_words(origin: tuple[str | None, str | None] | None, lang: str) -> str:
+    """(data_origin, capture_date) of a row's run in words: "ekte uttrekk av kilden (2026-03)"."""
+    if origin is None:
+        return ""
+    kind, date = origin
+    words = ORIGIN[lang].get(kind, ORIGIN[lang][None])
+    return f"{words} ({date})" if kind == "capture" and date else words
+
 
 TEXT = {
     "nb": {
@@ -74,8 +84,9 @@ TEXT = {
         "none": "Fant ingen kommune for «{asked}». Skriv et kommunenavn eller et nummer "
                 "som 4601.",
         "no_data": "Denne katalogen har ingen tall for {name} ennå.",
-        "constructed_hidden": "Utelatt: {n} kilder med konstruerte tall (ikke ekte statistikk):",
-        "show_constructed": "vis dem likevel",
+        "constructed_hidden": "Utelatt: {n} tabeller som for kommunen bare har eksempeltall "
+                              "(oppdiktede tall eller ukjent opphav, ikke statistikk):",
+        "show_constructed": "vis dem likevel, merket",
         "slow": "Tok for lang tid å lese nå, se tabellene direkte:",
         "sensitive": "Sensitiv indikator: små tall om sårbare grupper. Les dem i sammenheng.",
         "intro": "Nøkkeltall for {name} i {fylke}, sammenlignet med fylket, kommuner av samme "
@@ -111,9 +122,9 @@ TEXT = {
         "suggest": "No kommune is called “{asked}”. Did you mean",
         "none": "No kommune found for “{asked}”. Type a kommune name or a number such as 4601.",
         "no_data": "This catalogue has no figures for {name} yet.",
-        "constructed_hidden": "Left out: {n} sources with constructed numbers (not real "
-                              "statistics):",
-        "show_constructed": "show them anyway",
+        "constructed_hidden": "Left out: {n} tables that have only sample numbers for the "
+                              "kommune (invented or of unknown origin, not statistics):",
+        "show_constructed": "show them anyway, marked",
         "slow": "Took too long to read just now; see the tables themselves:",
         "sensitive": "Sensitive indicator: small numbers about vulnerable groups. Read them in "
                      "context.",
