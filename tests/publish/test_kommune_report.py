@@ -287,7 +287,7 @@ async def test_questions_are_forms_that_say_why_there_is_no_answer(ds):
                       if r["level"] == "kommune" and r["place_current"]})
     assert "40" not in covered  # the capture has no kommune of Telemark
     tinn = text((await get(ds, "/atlas/refugees_settled?kommune=Tinn&year=")).text)
-    assert "Ingen svar · no answer for Tinn." in tinn
+    assert "Ingen svar · no answer for Tinn (0 results)." in tinn
     assert "tabellen dekker bare kommunene i Agder, Akershus, Buskerud, Oslo, Rogaland" in tinn
 
 

@@ -16,6 +16,7 @@ PARAMETER_WORDS = {
     "kommune": "Kommune (navn eller nummer) · kommune (name or number)",
     "year": "År (tomt: det siste) · year (empty: the latest)",
     "q": "Søkeord · words",
+    "samples": "Eksempeltall (tomt: bare ekte tall) · samples (empty: real numbers only)",
 }
 
 
