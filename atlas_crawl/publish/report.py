@@ -15,11 +15,13 @@ reads only the rows of a few kommuner and never profiles a table while a reader 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from atlas_crawl.publish.profile import TableProfile, quote, view_names
 
 REPORT_KEY = "atlas-report"
+GENERIC_VALUES = {"value", "verdi", "antall", "value_mean"}
 TODAY_SUFFIX = "_today"
 MAX_LABELS = 3000  # indicator codes labelled per column (more: the code is shown)
 
@@ -42,12 +44,28 @@ def _has_kommune_rows(conn: sqlite3.Connection, prof: TableProfile) -> bool:
         "LIMIT 1").fetchone())
 
 
+CODE_WORDS = re.compile(r"(?:^|[\s,|])([\w-]+) \(([^()]+)\)")
+
+
+def meaning_of(prof: TableProfile, column: str) -> str | None:
+    """The manifest's `dimensions` meaning of a column."""
+    if prof.manifest is None:
+        return None
+    return next((d.meaning for d in prof.manifest.dimensions
+                 if d.code.lower() == column.lower()), None)
+
+
 def labels(conn: sqlite3.Connection, prof: TableProfile) -> dict[str, dict[str, str]]:
-    """Per indicator column: code -> label, from the table the source describes its codes in."""
+    """Per indicator column: code -> label, from the table the source describes its codes in,
+    else from the manifest's meaning of the column when it names its codes ("NPLES (lesing) |
+    NPREG (regning)", "st (stortingsvalg), k (kommunestyrevalg)")."""
     out = {}
     for column in prof.indicators:
         table, key, label = prof.lookups.get(column, (None, None, None))
         if not label:
+            named = dict(CODE_WORDS.findall(meaning_of(prof, column) or ""))
+            if len(named) >= 2:  # a list of codes, not one remark in brackets
+                out[column] = named
             continue
         out[column] = {str(code): str(text) for code, text in conn.execute(
             f"SELECT {quote(key)}, {quote(label)} FROM {quote(table)} WHERE {quote(label)} "
@@ -114,6 +132,9 @@ def table_entry(conn: sqlite3.Connection, prof: TableProfile) -> dict | None:
         "pk": list(prof.pk),
         "provenance": [c for c in ("_run", "_fetch") if c in prof.columns],
         "labels": labels(conn, prof),
+        # what the number is, when its column says more than "value" (Turnout, percent of …)
+        "value_meaning": (meaning_of(prof, prof.value)
+                          if prof.value.lower() not in GENERIC_VALUES else None),
         "unit_lookup": units(conn, prof),
         "land": land_codes(conn, prof),
         "series": series_source(conn, prof, columns),

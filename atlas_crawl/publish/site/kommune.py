@@ -105,6 +105,8 @@ def _indicator_words(cfg: dict, key: tuple[str, ...]) -> str:
         label = labels.get(column, {}).get(code)
         # "Tab. 17: Barn … — Kilde: SSB, …": the source is cited under every figure already
         words.append(SOURCE_NOTE.sub("", label) if label else code)
+    if cfg.get("value_meaning"):
+        words.insert(0, cfg["value_meaning"])
     return " · ".join(w for w in words if w) or cfg["title"]
 
 
