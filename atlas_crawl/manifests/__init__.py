@@ -40,6 +40,9 @@ PERIOD_GRAIN = re.compile(r"^(P\d+[YMWD]|event)$")
 PLACE_LEVELS = {"any", "land", "fylke", "kommune", "bydel", "grunnkrets"}
 WRITE_MODES = {"upsert", "replace"}
 KEYWORD_LANGUAGES = ("nb", "en")
+#: `better:` says which direction of a measure is good for the people of a kommune: one word for
+#: every indicator of the source, or {words of the indicator: direction}, first match wins.
+BETTER = {"higher", "lower"}
 
 REQUIRED = (
     "source_id", "upstream_id", "upstream_url", "upstream_title", "description", "publisher",
@@ -107,6 +110,8 @@ class Manifest:
     pace: dict[str, Any] = field(default_factory=dict)
     # what the publisher writes in place of a number (besides the common symbols)
     status_symbols: frozenset[str] = frozenset()
+    # (words an indicator's codes or labels contain, or "*", "higher" | "lower"), in order
+    better: tuple[tuple[str, str], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -186,6 +191,25 @@ def _pace(path: Path, value: Any) -> dict[str, Any]:
             raise _fail(path, f"pace.{key}", f"must be a {'whole number from 1' if key == 'concurrent_requests' else 'number of seconds'}, found {number!r}")
         settings[PACE_SETTINGS[key]] = int(number) if key == "concurrent_requests" else float(number)
     return settings
+
+
+def _better(path: Path, data: dict) -> tuple[tuple[str, str], ...]:
+    """Optional `better: higher | lower`, or `better: {<words of an indicator>: higher | lower}`
+    for sources whose indicators point different ways (neutral ones are simply not named)."""
+    value = data.get("better")
+    if value is None:
+        return ()
+    rules = {"*": value} if isinstance(value, str) else value
+    if not isinstance(rules, dict) or not rules:
+        raise _fail(path, "better", f"must be higher, lower or a mapping of indicator words to "
+                    f"one of them, found {value!r}")
+    out = []
+    for words, direction in rules.items():
+        if not isinstance(words, str) or not words.strip():
+            raise _fail(path, "better", f"indicator words must be non-empty text, found {words!r}")
+        _one_of(path, f"better.{words}" if words != "*" else "better", direction, BETTER)
+        out.append((words.strip(), direction))
+    return tuple(out)
 
 
 def parse_manifest(path: Path, data: Any) -> Manifest:
@@ -268,7 +292,7 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
 
     known = set(REQUIRED) | {"upstream_landing_page", "watch", "places", "write_mode", "tables",
                              "replace_by", "period_grain",
-                             "monitors", "keywords", "pace", "status_symbols"}
+                             "monitors", "keywords", "pace", "status_symbols", "better"}
     return Manifest(
         path=path,
         source_id=source_id,
@@ -298,6 +322,7 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         pace=pace,
         keywords=_keywords(path, data),
         status_symbols=frozenset(symbols),
+        better=_better(path, data),
         extra={k: v for k, v in data.items() if k not in known},
     )
 

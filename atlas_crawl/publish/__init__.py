@@ -27,6 +27,7 @@ import sqlite_utils
 from atlas_crawl.manifests import Manifest, all_manifests
 from atlas_crawl.publish import compare, dims, fast, metadata, queries, search, sources, views
 from atlas_crawl.publish.profile import TableProfile, profile_table, quote, table_names, view_names
+from atlas_crawl.publish.report import REPORT_KEY, report_config
 from atlas_crawl.publish.site import charts
 from atlas_crawl.store.ledger import fill_legacy_origins
 from atlas_crawl.store.schema import ensure_run_origin_columns
@@ -201,7 +202,8 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
         for name, cfg in chart_tables["tables"].items():
             cfg["sample"] = name in samples
             cfg["has_run"] = "_run" in {**profiles, **annual}[name].columns
-        meta["plugins"] = {charts.CONFIG_KEY: chart_tables}
+        meta["plugins"] = {charts.CONFIG_KEY: chart_tables,
+                           REPORT_KEY: report_config(conn, profiles)}
         metadata.write_metadata(metadata_path, meta)
         owners = {**{t: by_table.get(t) for t in profiles}, **other_views,
                   **{v: p.manifest for v, p in annual.items()}}

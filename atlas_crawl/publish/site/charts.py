@@ -337,8 +337,8 @@ def map_svg(rows: list[dict], unit: str = "") -> tuple[str, int]:
             fill = "#dddddd"
             label = f"{k['name']} ({code}): " + ((r and r["status"]) or "no value")
             cls = "kommune novalue"
-        out.append(f'<path class="{cls}" data-kommune="{code}" d="{k["d"]}" fill="{fill}">'
-                   f"<title>{_e(label)}</title></path>")
+        out.append(f'<a href="/kommune/{code}"><path class="{cls}" data-kommune="{code}" '
+                   f'd="{k["d"]}" fill="{fill}"><title>{_e(label)}</title></path></a>')
     out.append("</svg>")
     legend = ['<ul class="atlas-map-legend">']
     lower = min(values) if values else None

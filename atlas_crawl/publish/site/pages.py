@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datasette.utils.asgi import Response
 
+from atlas_crawl.publish.report import REPORT_KEY
 from atlas_crawl.publish.site import charts
 
 
@@ -12,8 +13,16 @@ def _tables(datasette) -> dict[str, dict]:
     return config.get("tables", {})
 
 
+def _labels(datasette, table: str | None) -> dict[str, dict[str, str]]:
+    """Per indicator column of the table: code -> its name (the map lists "Tab. 17: Barn 0-5 år
+    i husholdninger som leier bolig", not "17")."""
+    tables = (datasette.plugin_config(REPORT_KEY) or {}).get("tables", {})
+    return tables.get(table, {}).get("labels", {}) if table else {}
+
+
 async def _render(datasette, request, context: dict) -> Response:
     context["fmt"] = charts.fmt
+    context["labels"] = _labels(datasette, context.get("table"))
     return Response.html(await datasette.render_template("atlas_chart.html", context,
                                                          request=request))
 
