@@ -103,6 +103,23 @@ def load_builder(script: Path):
     return module
 
 
+def command_line_problem(spidercls, settings, spargs: dict) -> str | None:
+    """What `scrapy crawl` refuses a command line for, in this process: its settings, then the
+    spider built from the arguments as the command builds it; None when it would crawl."""
+    from scrapy.crawler import Crawler
+
+    from atlas_crawl.run.commands.outcome import preflight
+
+    problem = preflight(settings)
+    if problem:
+        return problem
+    try:
+        spidercls.from_crawler(Crawler(spidercls, settings), **spargs)
+    except ValueError as exc:  # ArgumentError, and what a spider's __init__ refuses
+        return str(exc).splitlines()[0]
+    return None
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", default=False,
                      help="rewrite golden/*/expected/ from what the crawls store now")

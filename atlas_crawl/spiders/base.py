@@ -81,39 +81,31 @@ class AtlasSpider(scrapy.Spider):
         return get_manifest(self.source_id)
 
     @classmethod
-    def check_arguments(cls, args: dict, *, replay: bool = False) -> None:
-        """Refuse unknown arguments, a missing -a file and values the spider cannot use, as one
-        ArgumentError line (the crawl command prints it; no crawl starts)."""
+    def check_arguments(cls, args: dict) -> None:
+        """Refuse unknown arguments, a missing -a file and an origin that cannot be, as one
+        ArgumentError line. Values the spider cannot use are refused when it is built (checked)."""
         arguments.check_names(cls, args)
         arguments.check_file(args)
         try:
             origin.check_arguments(args)
         except origin.OriginError as exc:
             raise arguments.ArgumentError(str(exc)) from None
-        if replay and not args:
-            return  # the recorded arguments are used (see from_crawler)
-        try:
-            cls(**args)
-        except arguments.ArgumentError:
-            raise
-        except (ValueError, TypeError, KeyError) as exc:
-            raise arguments.explain(cls, args, exc) from None
 
     @classmethod
     def checked(cls, crawler, *args, **kwargs):
-        arguments.check_names(cls, kwargs)
+        """The spider, built once from checked arguments; whatever is wrong with them is one
+        ArgumentError line (the crawl command prints it and exits 2; no crawl starts)."""
+        cls.check_arguments(kwargs)
         try:
             return super().from_crawler(crawler, *args, **kwargs)
         except arguments.ArgumentError:
             raise
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, KeyError) as exc:
             raise arguments.explain(cls, kwargs, exc) from None
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        if self.file:
+        if self.file:  # checked when the spider was built (check_arguments)
             path = Path(self.file).expanduser().resolve()
-            if not path.is_file():
-                raise FileNotFoundError(f"{self.name}: -a file={self.file}: no such file")
             self.logger.info("reading saved response %s", path)
             yield scrapy.Request(path.as_uri(), callback=self.read_saved_file, dont_filter=True)
             return

@@ -428,10 +428,9 @@ BAD_COMMAND_LINES = [
                          ids=[" ".join(a) for a, _ in BAD_COMMAND_LINES])
 def test_fault_bad_command_line_is_refused_before_crawling(tmp_path, argv, line):
     """The check `scrapy crawl` runs first (commands/outcome.py), in this process."""
+    from conftest import command_line_problem
     from scrapy.spiderloader import SpiderLoader
     from scrapy.utils.project import get_project_settings
-
-    from atlas_crawl.run.commands.outcome import preflight
 
     settings = get_project_settings()
     settings.set("ATLAS_DB", str(tmp_path / "atlas.db"))
@@ -441,7 +440,7 @@ def test_fault_bad_command_line_is_refused_before_crawling(tmp_path, argv, line)
     except KeyError as exc:
         problem = f"{exc.args[0]}; `scrapy list` shows them"
     else:
-        problem = preflight(spidercls, settings, spargs)
+        problem = command_line_problem(spidercls, settings, spargs)
     assert problem is not None and f"ERROR: {problem}".startswith(line), problem
     assert "\n" not in problem
 

@@ -260,11 +260,10 @@ BAD_SETTINGS = [
                          ids=[" ".join(a[1:]) for a, _ in BAD_SETTINGS])
 def test_fault_bad_setting_or_argument_is_refused_before_crawling(tmp_path, argv, line):
     """The check `scrapy crawl` runs first (commands/outcome.py), in this process."""
+    from conftest import command_line_problem
     from scrapy.settings import Settings
     from scrapy.spiderloader import SpiderLoader
     from scrapy.utils.project import get_project_settings
-
-    from atlas_crawl.run.commands.outcome import preflight
 
     settings: Settings = get_project_settings()
     settings.set("ATLAS_DB", str(tmp_path / "atlas.db"))
@@ -274,7 +273,7 @@ def test_fault_bad_setting_or_argument_is_refused_before_crawling(tmp_path, argv
             settings.set(*pair.split("=", 1), priority="cmdline")
     spargs = dict(p.split("=", 1) for f, p in pairs if f == "-a")
     spidercls = SpiderLoader.from_settings(settings).load(argv[0])
-    assert f"ERROR: {preflight(spidercls, settings, spargs)}" == line
+    assert f"ERROR: {command_line_problem(spidercls, settings, spargs)}" == line
 
 
 @pytest.mark.parametrize(("argv", "line"), [BAD_SETTINGS[i] for i in (0, 1, 5)],

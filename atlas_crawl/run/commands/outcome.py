@@ -41,20 +41,12 @@ def database_problem(path: str) -> str | None:
     return None
 
 
-def preflight(spidercls: type, settings, spargs: dict) -> str | None:
-    """The one-line reason this command line cannot run, or None."""
+def preflight(settings) -> str | None:
+    """The one-line reason the settings of this command line cannot work, or None. The spider's
+    arguments are checked once, when it is built (AtlasSpider.checked)."""
     from atlas_crawl.pipelines import settings_check
 
-    problem = settings_check.problem(settings) or database_problem(settings.get("ATLAS_DB", ""))
-    if problem:
-        return problem
-    check = getattr(spidercls, "check_arguments", None)
-    if check is not None:
-        try:
-            check(dict(spargs), replay=settings.getbool("ATLAS_REPLAY"))
-        except ValueError as exc:  # ArgumentError and the spiders' own ValueErrors
-            return str(exc).splitlines()[0]
-    return None
+    return settings_check.problem(settings) or database_problem(settings.get("ATLAS_DB", ""))
 
 
 def record_refused(settings, spider: str, spargs: dict, problem: str) -> str | None:
