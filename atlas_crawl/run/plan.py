@@ -147,13 +147,46 @@ def golden_folder(golden: Path):
     return folder
 
 
+def extra_replay_cases(main: Path) -> list[Path]:
+    """The other recordings a replayed update crawls after a spider's own (golden/<spider>/):
+    folders beside it whose golden.json names the same spider and says `"update_replay": true`,
+    by name (the Valgresultat archive, one election a folder)."""
+    import json
+
+    extra = []
+    for spec in sorted(main.parent.glob("*/golden.json")):
+        if spec.parent == main:
+            continue
+        try:
+            data = json.loads(spec.read_text(encoding="utf-8"))
+        except ValueError:
+            continue  # the golden test names a broken golden.json
+        if data.get("update_replay") is True and data.get("spider") == main.name:
+            extra.append(spec.parent)
+    return extra
+
+
+def crawl_jobs(name: str, spider: str, replay_folder) -> list[CrawlJob]:
+    """A planned source's crawls: one live, or in replay its recording and the extra ones."""
+    if replay_folder is None:
+        return [CrawlJob(name, spider)]
+    main = replay_folder(spider)
+    return [crawl_job(name, spider, replay_folder)] + [
+        _replay_job(f"{name} ({folder.name})", spider, folder)
+        for folder in extra_replay_cases(main)]
+
+
 def crawl_job(name: str, spider: str, replay_folder) -> CrawlJob:
     if replay_folder is None:
         return CrawlJob(name, spider)
+    return _replay_job(name, spider, replay_folder(spider))
+
+
+def _replay_job(name: str, spider: str, folder: Path) -> CrawlJob:
     from atlas_crawl import PROJECT_DIR
     from atlas_crawl.run.golden import GoldenCase
 
-    case = GoldenCase.load(replay_folder(spider))
+    case = GoldenCase.load(folder)
     settings = {"ATLAS_REPLAY": True, "ATLAS_CASSETTE": str(case.folder), **case.settings}
     # Paths in golden.json are relative to the project (`-a manifests=golden/...`); a job run
     # elsewhere (scrapyd, from its unpacked egg) needs them absolute.

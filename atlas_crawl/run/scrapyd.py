@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from atlas_crawl.run.plan import (
-    crawl_job,
+    crawl_jobs,
     for_providers,
     golden_folder,
     plan,
@@ -138,7 +138,8 @@ def update_via_scrapyd(url: str, db: str, metadata: str, sources: list[str] | No
         for source_id, why in skipped:
             print(f"  skipped {source_id}: {why}", file=out, flush=True)
         if planned:
-            run_jobs([crawl_job(p.source_id, p.spider, replay_folder) for p in planned])
+            run_jobs([job for p in planned
+                      for job in crawl_jobs(p.source_id, p.spider, replay_folder)])
         published = publish_catalogue(db, metadata, out)
     print(summary_table(results), file=out, flush=True)
     return 1 if any(not r.ok for r in results) or not published else 0
