@@ -103,7 +103,7 @@ def plan(db: str, spiders: dict[str, type], named: list[str] | None, now: dateti
             if named:
                 skipped.append((source_id, "no spider crawls this source"))
             continue
-        if replay_folder is not None and replay_folder(cls.name) is None:
+        if replay_folder is not None and not replay_folder.has_any(cls.name):
             skipped.append((source_id, f"no recording in golden/{cls.name}/"))
             continue
         if replay_folder is None and not _has_live_crawl(cls):
@@ -140,28 +140,44 @@ def watch_job(providers: list[str] | None, replay_folder) -> CrawlJob | None:
                     {"provider": ",".join(watching)}) if watching else None
 
 
-def golden_folder(golden: Path):
-    def folder(spider: str) -> Path | None:
-        path = golden / spider
+def golden_folder(golden: Path) -> GoldenRecordings:
+    return GoldenRecordings(golden)
+
+
+class GoldenRecordings:
+    """The recordings a replayed update crawls: `golden/<spider>/` (the spider's own case, None
+    when it has none) and, after it, the extra cases of that spider (`extra(spider)`)."""
+
+    def __init__(self, golden: Path):
+        self.root = Path(golden)
+
+    def __call__(self, spider: str) -> Path | None:
+        path = self.root / spider
         return path if (path / "golden.json").exists() else None
-    return folder
+
+    def extra(self, spider: str) -> list[Path]:
+        return extra_replay_cases(self.root, spider)
+
+    def has_any(self, spider: str) -> bool:
+        return self(spider) is not None or bool(self.extra(spider))
 
 
-def extra_replay_cases(main: Path) -> list[Path]:
-    """The other recordings a replayed update crawls after a spider's own (golden/<spider>/):
-    folders beside it whose golden.json names the same spider and says `"update_replay": true`,
-    by name (the Valgresultat archive, one election a folder)."""
+def extra_replay_cases(root: Path, spider: str) -> list[Path]:
+    """The other recordings a replayed update crawls for a spider: golden folders whose
+    golden.json names the spider and says `"update_replay": true`, by name (the Valgresultat
+    archive, one election a folder; the real NAV workbooks, which no `golden/nav_workbook/`
+    replays)."""
     import json
 
     extra = []
-    for spec in sorted(main.parent.glob("*/golden.json")):
-        if spec.parent == main:
+    for spec in sorted(Path(root).glob("*/golden.json")):
+        if spec.parent.name == spider:
             continue
         try:
             data = json.loads(spec.read_text(encoding="utf-8"))
         except ValueError:
             continue  # the golden test names a broken golden.json
-        if data.get("update_replay") is True and data.get("spider") == main.name:
+        if data.get("update_replay") is True and data.get("spider") == spider:
             extra.append(spec.parent)
     return extra
 
@@ -171,9 +187,9 @@ def crawl_jobs(name: str, spider: str, replay_folder) -> list[CrawlJob]:
     if replay_folder is None:
         return [CrawlJob(name, spider)]
     main = replay_folder(spider)
-    return [crawl_job(name, spider, replay_folder)] + [
-        _replay_job(f"{name} ({folder.name})", spider, folder)
-        for folder in extra_replay_cases(main)]
+    jobs = [_replay_job(name, spider, main)] if main is not None else []
+    return jobs + [_replay_job(f"{name} ({folder.name})", spider, folder)
+                   for folder in replay_folder.extra(spider)]
 
 
 def crawl_job(name: str, spider: str, replay_folder) -> CrawlJob:

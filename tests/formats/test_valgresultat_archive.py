@@ -77,7 +77,7 @@ def test_bodies_are_stored_gzipped_and_served_as_json():
 
 
 def test_update_replay_crawls_every_election_after_the_spiders_own_recording():
-    extra = extra_replay_cases(GOLDEN_DIR / "valgresultat")
+    extra = extra_replay_cases(GOLDEN_DIR, "valgresultat")
     assert [f.name for f in extra] == [f"valgresultat_st{y}" for y in YEARS]
     # cases that read one file, or replay a part of an election, are not crawled again
     assert not {"valgresultat_2021", "valgresultat_paagaar", "valgresultat_hedmark"} & {
