@@ -356,8 +356,16 @@ def school_rows(schools: Iterable[School]) -> list[tuple]:
 
 EXPORT_IDS = ("EnhetNivaa", "Fylkekode", "Kommunekode", "Organisasjonsnummer", "EnhetNavn")
 EXPORT_LEVELS = {1: "national", 2: "fylke", 3: "kommune", 4: "skole"}
+# Upper secondary (VGO) exports have no kommune level: the school hangs under its fylke.
+EXPORT_IDS_VGO = ("EnhetNivaa", "Fylkekode", "Organisasjonsnummer", "EnhetNavn")
+EXPORT_LEVELS_VGO = {1: "national", 2: "fylke", 3: "skole"}
 _EXPORT_COLUMN = re.compile(r"^(?P<year>\d{4}-\d{2})\.(?P<eierform>[^.]+)\.(?P<kjonn>[^.]+)\."
                             r"(?P<measure>[^.]+?)(?P<brudd>\.Brudd)?$")
+# ... and name the trinn too: 2011-12.Alle eierformer.Alle trinn.Begge kjønn.Andel sluttet
+_EXPORT_COLUMN_TRINN = re.compile(
+    r"^(?P<year>\d{4}-\d{2})\.(?P<eierform>[^.]+)\.(?P<trinn>[^.]+)\.(?P<kjonn>[^.]+)\."
+    r"(?P<measure>[^.]+?)(?P<brudd>\.Brudd)?$")
+ALL_TRINN = "Alle trinn"
 
 
 @dataclass(frozen=True)
@@ -385,51 +393,94 @@ def parse_statistikkbank_export(data: bytes, *, file: str | None = None) -> list
     a note, attached to the value it belongs to. Blank cells (a fylke that did not exist yet,
     a school that had closed) are absent observations and give no row.
     """
-    wb = open_workbook(data)
-    try:
-        ws = wb.worksheets[0]
+    if data[:2] == b"PK":
+        wb = open_workbook(data)
+        ws, title = wb.worksheets[0], wb.worksheets[0].title
         rows = sheet_rows(ws)
-        written = find_header(rows, EXPORT_IDS, file=file, sheet=ws.title).blocks[0].labels
-        columns = {lab: m for lab, text in written.items() if (m := _EXPORT_COLUMN.match(text))}
+    else:  # the CSV export: "sep=" line, UTF-16 with a BOM, tab-separated
+        wb, ws, title, rows = None, None, None, export_csv_rows(data, file=file)
+    try:
+        vgo = not any("Kommunekode" == clean_text(str(v)) for row in rows[:40] for v in row
+                      if v is not None)
+        ids, levels = (EXPORT_IDS_VGO, EXPORT_LEVELS_VGO) if vgo else (EXPORT_IDS, EXPORT_LEVELS)
+        written = find_header(rows, ids, file=file, sheet=title).blocks[0].labels
+        columns = {lab: m for lab, text in written.items()
+                   if (m := _EXPORT_COLUMN.match(text) or _EXPORT_COLUMN_TRINN.match(text))}
         if not columns:
-            raise LayoutError(file=file, sheet=ws.title,
+            raise LayoutError(file=file, sheet=title,
                               expected="columns named <skoleår>.<eierform>.<kjønn>.<måltall>",
                               found=sorted(written.values()))
-        records = list(read_records(ws, EXPORT_IDS, file=file, rows=rows))
+        records = list(read_records(ws, ids, file=file, rows=rows))
         out = []
         for rec in records:
-            level = EXPORT_LEVELS.get(rec["EnhetNivaa"])
+            raw_level = rec["EnhetNivaa"]
+            level = levels.get(int(raw_level) if str(raw_level).strip().isdigit() else raw_level)
             if level is None:
-                raise LayoutError(file=file, sheet=ws.title, expected="EnhetNivaa 1-4",
+                raise LayoutError(file=file, sheet=title, expected=f"EnhetNivaa 1-{len(levels)}",
                                   found=f"row {rec.row}: {rec['EnhetNivaa']!r}")
+            if vgo and level == "national" and clean_text(str(rec["Nasjonaltkode"])) == "U":
+                continue  # "Utlandet" beside "Hele landet": the same figures as its fylke 25 row
             try:
-                fylke = restore_code(rec["Fylkekode"], "fylke")
-                kommune = restore_code(rec["Kommunekode"], "kommune")
+                # the national row of a VGO export says "I" (innland) where a fylke would be
+                fylke = None if level == "national" else restore_code(rec["Fylkekode"], "fylke")
+                kommune = None if vgo else restore_code(rec["Kommunekode"], "kommune")
             except ValueError as exc:
-                raise LayoutError(file=file, sheet=ws.title, expected="fylke/kommune codes",
+                raise LayoutError(file=file, sheet=title, expected="fylke/kommune codes",
                                   found=f"row {rec.row}: {exc}") from None
             orgnr = None
             if level == "skole":
                 raw = rec["Organisasjonsnummer"]
                 orgnr = str(int(raw)) if isinstance(raw, (int, float)) else clean_text(str(raw))
-            notes = {(m["year"], m["eierform"], m["kjonn"], m["measure"]):
+            notes = {(m["year"], m["eierform"], m["kjonn"], _measure(m)):
                      rec.values.get(lab) for lab, m in columns.items() if m["brudd"]}
             for lab, m in columns.items():
                 if m["brudd"]:
                     continue
-                key = (m["year"], m["eierform"], m["kjonn"], m["measure"])
+                key = (m["year"], m["eierform"], m["kjonn"], _measure(m))
                 cell = parse_cell(rec.values.get(lab), allow_text=False)
                 if cell.is_empty:
                     continue  # no figure for this place and year: absent, not suppressed
                 note = notes.get(key)
                 out.append(ExportRow(
                     level, fylke, kommune, orgnr, clean_text(str(rec["EnhetNavn"])),
-                    m["year"], m["eierform"], m["kjonn"], m["measure"], cell.value, cell.status,
+                    m["year"], m["eierform"], m["kjonn"], key[3], cell.value, cell.status,
                     clean_text(note) if isinstance(note, str) and note.strip() else None,
                     rec.row))
         return out
     finally:
-        wb.close()
+        if wb is not None:
+            wb.close()
+
+
+def _measure(m: re.Match) -> str:
+    """The measure of an export column; a trinn other than all of them is part of it."""
+    trinn = m.groupdict().get("trinn")
+    return m["measure"] if trinn in (None, ALL_TRINN) else f"{m['measure']}, {trinn}"
+
+
+def export_csv_rows(data: bytes, *, file: str | None = None) -> list[tuple]:
+    """The rows of a statistikkbank CSV export: UTF-16 (little-endian, with or without a
+    byte-order mark: Udir's export has none) or UTF-8, an Excel `sep=` first line naming the
+    separator (else tab or semicolon), empty cells as None."""
+    import csv
+
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        text = data.decode("utf-16")
+    elif len(data) >= 2 and data[1] == 0 and data[0] != 0:  # UTF-16 little-endian, no BOM
+        text = data.decode("utf-16-le")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise LayoutError(file=file, sheet=None, expected="an .xlsx workbook or a CSV export "
+                              "in UTF-16 or UTF-8", found="bytes in neither") from None
+    lines = text.splitlines()
+    if lines and lines[0].lower().startswith("sep="):
+        separator, lines = (lines[0][4:5] or "\t"), lines[1:]
+    else:
+        separator = "\t" if lines and "\t" in lines[0] else ";"
+    return [tuple(c if c.strip() else None for c in row)
+            for row in csv.reader(lines, delimiter=separator)]
 
 
 EXPORT_COLUMNS = [
@@ -440,10 +491,11 @@ EXPORT_KEY = ["unit_path", "school_year", "eierform", "kjonn", "measure"]
 
 def export_row(r: ExportRow) -> tuple:
     """One export value as a row of EXPORT_COLUMNS: the unit path is fylke/kommune/orgnr ("0"
-    for the nation), the place code the level's own code."""
+    for the nation), the place code the level's own code (an upper secondary school's is its
+    fylke: those exports name no kommune)."""
     parts = [p for p in (r.fylke_code, r.kommune_code, r.organisasjonsnummer) if p]
     unit_path = "/".join(parts) or "0"
-    place = {"national": "0", "fylke": r.fylke_code}.get(r.level, r.kommune_code)
+    place = {"national": "0", "fylke": r.fylke_code}.get(r.level, r.kommune_code or r.fylke_code)
     return (unit_path, r.level, place, r.fylke_code, r.kommune_code, r.organisasjonsnummer,
             r.name, r.school_year, r.eierform, r.kjonn, r.measure, r.value, r.status, r.brudd)
 

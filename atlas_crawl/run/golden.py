@@ -60,12 +60,13 @@ class GoldenCase:
         return packed if packed.exists() and not plain.exists() else plain
 
     def write_expected(self, table: str, text: str) -> Path:
-        """Store the expected rows, gzip-compressed when larger than EXPECTED_GZIP_ABOVE."""
+        """Store the expected rows in the form they have (plain or .gz); new ones
+        gzip-compressed when larger than EXPECTED_GZIP_ABOVE."""
         plain = self.folder / "expected" / f"{table}.jsonl"
         packed = plain.with_name(plain.name + ".gz")
         plain.parent.mkdir(parents=True, exist_ok=True)
         data = text.encode("utf-8")
-        if len(data) > EXPECTED_GZIP_ABOVE:
+        if packed.exists() or (not plain.exists() and len(data) > EXPECTED_GZIP_ABOVE):
             packed.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
             plain.unlink(missing_ok=True)
             return packed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -101,12 +102,19 @@ class AtlasSpider(scrapy.Spider):
 
     #: What `-a file=` expects, for the one-line refusal of a file of another kind.
     file_kind: str = ""
+    #: A spider whose saved files are gzip upstream (Brreg's bulk files) reads the .gz itself;
+    #: any other spider is given a `-a file=NAME.gz` (a large capture kept compressed)
+    #: decompressed.
+    reads_gzip_files: bool = False
 
     def read_saved_file(self, response):
         """parse_file, with a file it cannot read refused in one line naming the file and what
         was expected (the traceback goes to the debug log); the run then fails and is rolled
         back, so the previous data stays."""
         try:
+            if (not self.reads_gzip_files and response.url.endswith(".gz")
+                    and response.body[:2] == b"\x1f\x8b"):
+                response = response.replace(body=gzip.decompress(response.body))
             yield from self.parse_file(response) or ()
         except NotImplementedError:
             raise

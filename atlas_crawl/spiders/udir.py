@@ -419,11 +419,12 @@ class UdirElevundersokelsenSpider(UdirSpider):
 
 
 class UdirStatistikkbankSpider(AtlasSpider):
-    """A statistikkbank Excel export saved by hand: `-a file=EXPORT.xlsx` (no live crawl)."""
+    """A statistikkbank export saved by hand: `-a file=EXPORT.xlsx` or its CSV form (no live
+    crawl)."""
 
     name = "udir_statistikkbank"
     source_id = "udir_statistikkbank"
-    file_kind = "a statistikkbank Excel export (.xlsx)"
+    file_kind = "a statistikkbank export (.xlsx, or the CSV export)"
 
     def parse_file(self, response):
         yield RawFile.from_response(response, self.source_id)
