@@ -13,7 +13,10 @@ from atlas_crawl import PROJECT_DIR
 os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "atlas_crawl.settings")
 
 GOLDEN_DIR = PROJECT_DIR / "golden"
-REALDATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "realdata")
+# Real captures the tests read live in the project, never in ../shared (a fresh clone has none):
+# golden/<case>/responses/ for what a golden case replays, tests/data/<family>/ (with a README of
+# provenance) for the rest.
+TEST_DATA = PROJECT_DIR / "tests" / "data"
 
 
 def query(db, sql: str, *params) -> list[tuple]:

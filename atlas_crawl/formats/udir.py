@@ -517,7 +517,8 @@ EXPORT_KEY = ["unit_path", "school_year", "eierform", "kjonn", "measure"]
 
 def export_row(r: ExportRow) -> tuple:
     """One export value as a row of EXPORT_COLUMNS: the unit path is fylke/kommune/orgnr ("0"
-    for the nation), the place code the level's own code."""
+    for the nation), the place code the level's own code (an upper secondary school's is its
+    fylke: those exports name no kommune)."""
     parts = [p for p in (r.fylke_code, r.kommune_code, r.organisasjonsnummer) if p]
     # Utlandet (Nasjonaltkode U) beside Hele landet: its own unit, placed as Udir's fylke 25.
     unit_path = "/".join(parts) or ("U" if r.abroad else "0")

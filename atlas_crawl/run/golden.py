@@ -11,12 +11,13 @@ builders (`golden/<name>/build.py`, which use :func:`stable_xlsx`). A golden fol
   "<case>"`, for a second run), and may be a run that must fail (`"outcome": "failed"`, with
   `"error"`: words its one-line reason holds); every folder under golden/ is a case;
 - `expected/<table>.jsonl`: the rows the crawl must store, one JSON object per line, in key order,
-  without the bookkeeping columns that start with `_`;
+  without the bookkeeping columns that start with `_` (`<table>.jsonl.gz` when large);
 - `README.md`: which responses are real captures and which were constructed.
 """
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
@@ -31,6 +32,8 @@ from atlas_crawl import PROJECT_DIR
 from atlas_crawl.fetch.replay import recorded_arguments
 
 GOLDEN_DIR = PROJECT_DIR / "golden"
+# Expected rows above this size are kept gzip-compressed (`<table>.jsonl.gz`).
+EXPECTED_GZIP_ABOVE = 200_000
 
 
 @dataclass
@@ -57,7 +60,30 @@ class GoldenCase:
                    spec.get("outcome", "ok"), spec.get("error", ""))
 
     def expected_path(self, table: str) -> Path:
-        return self.folder / "expected" / f"{table}.jsonl"
+        """`expected/<table>.jsonl`, or `<table>.jsonl.gz` where the rows are many."""
+        plain = self.folder / "expected" / f"{table}.jsonl"
+        packed = plain.with_name(plain.name + ".gz")
+        return packed if packed.exists() and not plain.exists() else plain
+
+    def write_expected(self, table: str, text: str) -> Path:
+        """Store the expected rows in the form they have (plain or .gz); new ones
+        gzip-compressed when larger than EXPECTED_GZIP_ABOVE."""
+        plain = self.folder / "expected" / f"{table}.jsonl"
+        packed = plain.with_name(plain.name + ".gz")
+        plain.parent.mkdir(parents=True, exist_ok=True)
+        data = text.encode("utf-8")
+        if packed.exists() or (not plain.exists() and len(data) > EXPECTED_GZIP_ABOVE):
+            packed.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
+            plain.unlink(missing_ok=True)
+            return packed
+        plain.write_bytes(data)
+        packed.unlink(missing_ok=True)
+        return plain
+
+
+def read_expected(path: Path) -> str:
+    data = path.read_bytes()
+    return (gzip.decompress(data) if path.name.endswith(".gz") else data).decode("utf-8")
 
 
 def golden_cases(root: Path = GOLDEN_DIR) -> list[GoldenCase]:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from atlas_crawl.run.plan import (
-    crawl_job,
+    crawl_jobs,
     for_providers,
     golden_folder,
     plan,
@@ -95,14 +95,18 @@ class Scrapyd:
             time.sleep(poll)
 
 
-def _run_of(db: str, spider: str, since: str) -> dict:
-    """The run a job made: the first run of its spider that started at or after `since`."""
+def _run_of(db: str, spider: str, since: str, taken: set[str] | None = None) -> dict:
+    """The run a job made: the first run of its spider that started at or after `since` and is
+    not `taken` by an earlier job of the same spider (a source replayed from several
+    recordings schedules its spider several times)."""
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
     try:
-        row = conn.execute("SELECT * FROM _runs WHERE spider = ? AND started >= ? "
-                           "ORDER BY started LIMIT 1", (spider, since)).fetchone()
-        return dict(row) if row else {}
+        for row in conn.execute("SELECT * FROM _runs WHERE spider = ? AND started >= ? "
+                                "ORDER BY started, rowid", (spider, since)):
+            if row["run_id"] not in (taken or set()):
+                return dict(row)
+        return {}
     except sqlite3.Error:
         return {}
     finally:
@@ -156,10 +160,13 @@ def _update(client: Scrapyd, url: str, db: str, metadata: str, sources: list[str
             ids[client.schedule(job.spider, job_settings, job.args)] = job
             print(f"scheduled {job.name} ({job.spider}) on {url}", file=out, flush=True)
         finished = client.wait(list(ids), timeout)
+        taken: set[str] = set()
         for job_id, job in ids.items():
             info = finished[job_id]
             seconds = _seconds(info.get("start_time"), info.get("end_time"))
-            result = _result(job, _run_of(db, job.spider, since), seconds)
+            run = _run_of(db, job.spider, since, taken)
+            taken.add(run.get("run_id"))
+            result = _result(job, run, seconds)
             results.append(result)
             print(f"{job.name}: {result.status}, {result.rows_received:,} rows "
                   f"({result.rows_written:,} changed), {seconds:.1f} s"
@@ -176,7 +183,8 @@ def _update(client: Scrapyd, url: str, db: str, metadata: str, sources: list[str
         for source_id, why in skipped:
             print(f"  skipped {source_id}: {why}", file=out, flush=True)
         if planned:
-            run_jobs([crawl_job(p.source_id, p.spider, replay_folder) for p in planned])
+            run_jobs([job for p in planned
+                      for job in crawl_jobs(p.source_id, p.spider, replay_folder, samples)])
         published = publish_catalogue(db, metadata, out)
     print(summary_table(results), file=out, flush=True)
     return 1 if any(not r.ok for r in results) or not published else 0

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from atlas_crawl.run.plan import (
     Planned,
-    crawl_job,
+    crawl_jobs,
     for_providers,
     golden_folder,
     plan,
@@ -79,7 +79,7 @@ def update(db: str, metadata: str = "metadata.yml", sources: list[str] | None = 
         print(f"{len(planned)} source(s) to crawl", file=out, flush=True)
         for p in planned:
             decided[p.spider] = p
-            yield crawl_job(p.source_id, p.spider, replay_folder)
+            yield from crawl_jobs(p.source_id, p.spider, replay_folder, samples)
 
     def on_start(n: int, job: CrawlJob) -> None:
         why = decided[job.spider].reason if job.spider in decided else "what changed upstream"

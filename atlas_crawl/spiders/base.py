@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -124,12 +125,19 @@ class AtlasSpider(scrapy.Spider):
     #: The same, said only when the file is of another kind (not before a parser's own refusal
     #: of a file of the right kind); file_kind when empty.
     reads: str = ""
+    #: A spider whose saved files are gzip upstream (Brreg's bulk files) reads the .gz itself;
+    #: any other spider is given a `-a file=NAME.gz` (a large capture kept compressed)
+    #: decompressed.
+    reads_gzip_files: bool = False
 
     def read_saved_file(self, response):
         """parse_file, with a file it cannot read refused in one line naming the file and what
         was expected (the traceback goes to the debug log); the run then fails and is rolled
         back, so the previous data stays."""
         try:
+            if (not self.reads_gzip_files and response.url.endswith(".gz")
+                    and response.body[:2] == b"\x1f\x8b"):
+                response = response.replace(body=gzip.decompress(response.body))
             yield from self.parse_file(response) or ()
         except NotImplementedError:
             raise

@@ -189,7 +189,15 @@ class SsbTableSpider(AtlasSpider):
         try:
             doc = json.loads(response.body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            summary = pxweb.text_summary(response.body)
+            if summary.startswith("an HTML page"):
+                raise jsonstat.JsonStatError(summary) from None
             raise jsonstat.JsonStatError(f"not JSON ({exc})") from None
+        if pxweb.is_problem(doc):
+            self.logger.error("%s: an error answer of the PxWebApi, not data: %s",
+                              Path(self.file or response.url).name,
+                              pxweb.problem_detail(response.body))
+            return
         if isinstance(doc, dict) and isinstance(doc.get("tables"), list) and "page" in doc:
             self.logger.error("%s: a PxWebApi v2 table catalogue page (/tables), not data: "
                               "it lists tables, it holds no figures",

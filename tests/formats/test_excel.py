@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats.excel import (
     LayoutError,
     classify_region,
@@ -19,11 +18,14 @@ from atlas_crawl.formats.excel import (
     split_code_name,
 )
 from atlas_crawl.formats.numbers import parse_cell
+from atlas_crawl.run.golden import GOLDEN_DIR
 
-REALDATA = PROJECT_DIR.parent / "shared" / "realdata"
-LEDIGHET = REALDATA / "nav" / "nav_ledighet_og_stillinger_telemark_2026-02-05.xlsx"
-NEDSATT = REALDATA / "nav" / "nav_nedsatt_arbeidsevne_telemark_2025-12-16.xlsx"
-GRUNNSKOLEPOENG = REALDATA / "udir" / "udir_statistikkbank_grunnskolepoeng_export_20220621-1350.xlsx"
+LEDIGHET = (GOLDEN_DIR / "nav_workbook_ledighet" / "responses"
+            / "nav_ledighet_og_stillinger_telemark_2026-02-05.xlsx")
+NEDSATT = (GOLDEN_DIR / "nav_workbook_nedsatt" / "responses"
+           / "nav_nedsatt_arbeidsevne_telemark_2025-12-16.xlsx")
+GRUNNSKOLEPOENG = (GOLDEN_DIR / "udir_statistikkbank" / "responses"
+                   / "udir_statistikkbank_grunnskolepoeng_export_20220621-1350.xlsx")
 
 pytestmark = pytest.mark.filterwarnings("ignore:Workbook contains no default style")
 
@@ -33,22 +35,16 @@ LEDIGHET_HEADER = ["År-måned", "Nåværende Kommune Nr Navn", "Arbeidsmarkedss
 
 @pytest.fixture(scope="module")
 def ledighet():
-    if not LEDIGHET.exists():
-        pytest.skip("real NAV workbook not available")
     return open_workbook(LEDIGHET.read_bytes())
 
 
 @pytest.fixture(scope="module")
 def nedsatt():
-    if not NEDSATT.exists():
-        pytest.skip("real NAV workbook not available")
     return open_workbook(str(NEDSATT))
 
 
 @pytest.fixture(scope="module")
 def grunnskolepoeng():
-    if not GRUNNSKOLEPOENG.exists():
-        pytest.skip("real Udir export not available")
     return open_workbook(GRUNNSKOLEPOENG.read_bytes())
 
 

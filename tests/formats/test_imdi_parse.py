@@ -1,4 +1,4 @@
-"""IMDi bosettingstall pages, parsed from real captures (realdata/imdi, see SOURCES.md)."""
+"""IMDi bosettingstall pages, parsed from real captures (golden/imdi_bosetting/responses/, from realdata/imdi)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats.imdi import ImdiLayoutError, parse_hub, parse_year_page
+from atlas_crawl.run.golden import GOLDEN_DIR
 
-REAL = PROJECT_DIR.parent / "shared" / "realdata" / "imdi"
+REAL = GOLDEN_DIR / "imdi_bosetting" / "responses"
 HUB = REAL / "imdi_bosettingstall_hub_EXCERPT.html"
 PAGE_2025 = REAL / "imdi_nokkeltall-bosetting-2025_EXCERPT.html"
 PAGE_2026 = REAL / "imdi_nokkeltall-bosetting-2026_EXCERPT.html"
@@ -17,8 +17,6 @@ URL = "https://www.imdi.no/bosetting/bosettingstall/nokkeltall-bosetting-{}/"
 
 
 def _read(path: Path) -> bytes:
-    if not path.exists():
-        pytest.skip(f"{path.name} not available")
     return path.read_bytes()
 
 

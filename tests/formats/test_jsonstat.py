@@ -1,4 +1,4 @@
-"""JSON-stat 2.0 decoding: the real SSB responses in ../shared/realdata, plus tiny inline documents
+"""JSON-stat 2.0 decoding: the real SSB responses in golden/ (from realdata), plus tiny inline documents
 for the shapes those files do not show (sparse values, status as array or string, index as
 array, sizes that disagree)."""
 
@@ -8,17 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats.jsonstat import JsonStatError, column_name, decode
+from atlas_crawl.run.golden import GOLDEN_DIR
 
-REALDATA = PROJECT_DIR.parent / "shared" / "realdata"
-V2_05803 = REALDATA / "ssb_pxwebapi_v2" / "v2_data_05803_lang-no_with-status.json"
-V0_07459 = REALDATA / "ssb_pxwebapi_v0" / "v0_table_07459_post_json-stat2_agg-KommSummer_2022.json"
+V2_05803 = GOLDEN_DIR / "ssb_table" / "responses" / "v2_data_05803_lang-no_with-status.json"
+V0_07459 = GOLDEN_DIR / "ssb_07459" / "responses" / \
+    "v0_table_07459_post_json-stat2_agg-KommSummer_2022.json"
 
 
 def needs(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"real capture {path} is not on this machine")
+    assert path.exists(), f"the real capture {path} is missing from the project"
     return path
 
 

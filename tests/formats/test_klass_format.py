@@ -1,14 +1,13 @@
-"""Klass response parsers, on the real captures in ../shared/realdata/ssb_klass."""
+"""Klass response parsers, on the real captures in golden/ssb_klass/responses/ (from realdata/ssb_klass)."""
 
 import json
 
 import pytest
 
-from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import klass
+from atlas_crawl.run.golden import GOLDEN_DIR
 
-KLASS = PROJECT_DIR.parent / "shared" / "realdata" / "ssb_klass"
-pytestmark = pytest.mark.skipif(not KLASS.is_dir(), reason="realdata captures not present")
+KLASS = GOLDEN_DIR / "ssb_klass" / "responses"
 
 
 def body(name: str) -> bytes:

@@ -1,6 +1,6 @@
 """The Klass request plan and the rows a crawl stores, tested function by function.
 
-Real answers come from ../shared/realdata/ssb_klass (the 2020 county reform: 104 codes, changes
+Real answers come from golden/ssb_klass/responses/ (from realdata/ssb_klass) (the 2020 county reform: 104 codes, changes
 and 104>131 correspondences over 2018-2020, and 131 codesAt 2023-03-02). The small bodies built
 here are CONSTRUCTED in Klass's shape for cases no capture covers (splits, renumbering, name
 changes, appearing codes, bydeler, a whole history); their codes and names are illustrative.
@@ -12,14 +12,13 @@ from datetime import date
 
 import pytest
 
-from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import klass
 from atlas_crawl.formats.klass import BASE_URL, HISTORY_START, Ask
 from atlas_crawl.geo import klass_snapshot
 from atlas_crawl.items import Quarantined
+from atlas_crawl.run.golden import GOLDEN_DIR
 
-KLASS = PROJECT_DIR.parent / "shared" / "realdata" / "ssb_klass"
-needs_captures = pytest.mark.skipif(not KLASS.is_dir(), reason="realdata captures not present")
+KLASS = GOLDEN_DIR / "ssb_klass" / "responses"
 
 CODES_104 = Ask("codes", "104", "2018-01-01", "2020-01-02")
 CHANGES_104 = Ask("changes", "104", "2019-01-01", "2020-01-02")
@@ -139,7 +138,6 @@ def test_ask_from_url_reads_what_the_url_asks():
 # -- dims -------------------------------------------------------------------------------------
 
 
-@needs_captures
 def test_dim_fylke_rows_from_the_real_2018_2020_codes():
     rows = klass.dim_rows("dim_fylke", CODES_104, real(CODES_104), {}, {})
     assert len(rows) == 27 and len(rows[0]) == len(klass.dim_columns("dim_fylke"))
@@ -155,7 +153,6 @@ def test_dim_fylke_rows_from_the_real_2018_2020_codes():
         "Troms og Finnmark - Romsa ja Finnmárku - Tromssa ja Finmarkku")
 
 
-@needs_captures
 def test_dim_kommune_rows_from_a_real_codes_at_answer():
     sentralitet = {"3001": [("2020-01-01", "2024-01-01", "03"), ("2024-01-01", None, "04")]}
     rows = klass.dim_rows("dim_kommune", AT_131, real(AT_131), sentralitet, {})
@@ -193,7 +190,6 @@ def test_latest_overlap_respects_exclusive_ends():
     assert klass.latest_overlap([], "2020-01-01", None) is None
 
 
-@needs_captures
 def test_correspondence_spans_and_rows_from_the_real_104_to_131():
     answers = [(CODES_104, real(CODES_104)), (CORR_104_131, real(CORR_104_131)),
                (Ask("corresponds", "131", "2018-01-01", None, "128"),
@@ -217,7 +213,6 @@ def test_correspondence_spans_and_rows_from_the_real_104_to_131():
 # -- changes ----------------------------------------------------------------------------------
 
 
-@needs_captures
 def test_change_kinds_and_rows_of_the_real_2020_county_reform():
     changes = real(CHANGES_104)
     kinds = klass_snapshot.change_kinds([(CODES_104, real(CODES_104)), (CHANGES_104, changes)])

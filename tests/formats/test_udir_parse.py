@@ -1,23 +1,20 @@
 """Udir USS API answers and the statistikkbank export, parsed from real captures
-(realdata/udir, see SOURCES.md)."""
+(golden/udir_*/responses/, copied from realdata/udir; see their READMEs)."""
 
 from __future__ import annotations
 
 import pytest
 
-from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import udir
-
-REAL = PROJECT_DIR.parent / "shared" / "realdata" / "udir"
+from atlas_crawl.run.golden import GOLDEN_DIR
 
 pytestmark = pytest.mark.filterwarnings("ignore:Workbook contains no default style")
 
 
 def _read(name: str) -> bytes:
-    path = REAL / name
-    if not path.exists():
-        pytest.skip(f"{name} not available")
-    return path.read_bytes()
+    found = sorted(GOLDEN_DIR.glob(f"udir_*/responses/{name}"))
+    assert found, f"{name}: no golden/udir_*/responses/ holds this capture"
+    return found[0].read_bytes()
 
 
 def _by(cells, kode, level="Kommune"):

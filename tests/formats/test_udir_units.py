@@ -1,6 +1,6 @@
 """Udir's period choice, region cells and dim_school / export rows, tested function by function.
 
-Real answers come from ../shared/realdata/udir. The ExportRow values below are copied from the
+Real answers come from golden/udir_*/responses/ (copied from realdata/udir). The ExportRow values below are copied from the
 statistikkbank export capture (Trøgstad 0122 and Asdal skole 975280888 in 2015-16, the national
 count; see test_udir_parse.py, which parses that workbook); the rows are built directly so these
 tests stay fast. Other small inputs are CONSTRUCTED and say so.
@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import pytest
 
-from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import udir
 from atlas_crawl.formats.udir import DataCell, ExportRow, Option, School
-
-REAL = PROJECT_DIR.parent / "shared" / "realdata" / "udir"
+from atlas_crawl.run.golden import GOLDEN_DIR
 
 
 def _read(name: str) -> bytes:
-    path = REAL / name
-    if not path.exists():
-        pytest.skip(f"{name} not available")
-    return path.read_bytes()
+    found = sorted(GOLDEN_DIR.glob(f"udir_*/responses/{name}"))
+    assert found, f"{name}: no golden/udir_*/responses/ holds this capture"
+    return found[0].read_bytes()
 
 
 def gsi_years() -> list[Option]:

@@ -1,16 +1,26 @@
 """The shipped reference snapshot: consistent with itself and with every real Klass capture."""
 
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 
-from atlas_crawl import PROJECT_DIR
 from atlas_crawl.geo import reference
 from atlas_crawl.geo.snapshot import DATA_DIR, KLASS_TABLES, SCHEMAS, read_table
 
-REALDATA = PROJECT_DIR.parent / "shared" / "realdata"
-needs_realdata = pytest.mark.skipif(not (REALDATA / "ssb_klass").is_dir(),
-                                    reason="realdata captures not present")
+
+@pytest.fixture(scope="module")
+def realdata(tmp_path_factory) -> Path:
+    """The layout build_snapshot reads (../shared/realdata's), made of the project's own copies:
+    the Klass captures of golden/ssb_klass/ and FHI's table in tests/data/geo_reference/."""
+    from conftest import TEST_DATA
+
+    from atlas_crawl.run.golden import GOLDEN_DIR
+
+    root = tmp_path_factory.mktemp("realdata")
+    (root / "ssb_klass").symlink_to(GOLDEN_DIR / "ssb_klass" / "responses")
+    (root / "geo_reference").symlink_to(TEST_DATA / "geo_reference")
+    return root
 
 
 def valid_today(rows):
@@ -71,36 +81,33 @@ def test_every_change_joins_two_lifetimes():
     assert len(ref.by_code["kommune"]) > 800
 
 
-@needs_realdata
-def test_snapshot_agrees_with_every_klass_capture():
+def test_snapshot_agrees_with_every_klass_capture(realdata):
     from atlas_crawl.geo.build_snapshot import crosscheck
 
     tables = {name: read_table(name) for name in KLASS_TABLES}
-    disagreements = [line for line in crosscheck(tables, REALDATA)
+    disagreements = [line for line in crosscheck(tables, realdata)
                      if not line.startswith("capture gap:")]
     assert disagreements == []
 
 
-@needs_realdata
-def test_known_gaps_of_the_correspondence_capture():
+def test_known_gaps_of_the_correspondence_capture(realdata):
     """Klass's 104->131 correspondence for 2018-2019 leaves out two kommuner that existed."""
     from atlas_crawl.geo.build_snapshot import crosscheck
 
     tables = {name: read_table(name) for name in KLASS_TABLES}
-    gaps = {line.split(": ", 2)[2].split(" is in")[0] for line in crosscheck(tables, REALDATA)
+    gaps = {line.split(": ", 2)[2].split(" is in")[0] for line in crosscheck(tables, realdata)
             if line.startswith("capture gap:")}
     assert gaps == {"1515 Herøy (Møre og Romsdal)", "2014 Loppa"}
 
 
-@needs_realdata
-def test_build_reproduces_the_shipped_files(tmp_path):
+def test_build_reproduces_the_shipped_files(tmp_path, realdata):
     pytest.importorskip("openpyxl")
     from atlas_crawl.geo.build_snapshot import HEADERS, build
     from atlas_crawl.geo.snapshot import write_table
 
     if "build_snapshot" not in (DATA_DIR / "kommuner.csv").read_text().split("\n", 5)[1]:
         pytest.skip("the shipped snapshot was refreshed from a Klass crawl, not built")
-    tables, _ = build(REALDATA)
+    tables, _ = build(realdata)
     for name in KLASS_TABLES:
         write_table(name, tables[name], HEADERS[name], tmp_path)
         assert (tmp_path / f"{name}.csv").read_text() == (DATA_DIR / f"{name}.csv").read_text()

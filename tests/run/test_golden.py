@@ -13,6 +13,7 @@ from atlas_crawl.run.golden import (
     first_difference,
     golden_cases,
     not_cases,
+    read_expected,
     runs,
     table_rows,
     to_jsonl,
@@ -39,13 +40,12 @@ async def test_golden(case, tmp_path, update_golden):
 
     for table in case.tables:
         actual = to_jsonl(table_rows(db, table))
-        path = case.expected_path(table)
         if update_golden:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(actual, encoding="utf-8")
+            case.write_expected(table, actual)
+        path = case.expected_path(table)
         assert path.exists(), f"{path} missing: run pytest --update-golden and review it"
         assert actual, f"{case.name}: table {table} is empty"
-        difference = first_difference(actual, path.read_text(encoding="utf-8"))
+        difference = first_difference(actual, read_expected(path))
         assert difference is None, f"{table} differs from {path}: {difference}"
 
     before = {t: table_rows(db, t) for t in case.tables}

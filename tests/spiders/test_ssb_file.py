@@ -16,14 +16,12 @@ import pytest_twisted
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.run.golden import crawl, crawl_settings, runs, table_rows
 
-REAL_05803 = (PROJECT_DIR.parent / "shared" / "realdata" / "ssb_pxwebapi_v2"
-              / "v2_data_05803_lang-no_with-status.json")
+REAL_05803 = PROJECT_DIR / "golden" / "ssb_table" / "responses" / \
+    "v2_data_05803_lang-no_with-status.json"
 
 
 @pytest.fixture
 def real_file() -> Path:
-    if not REAL_05803.exists():
-        pytest.skip(f"{REAL_05803} not available")
     return REAL_05803
 
 

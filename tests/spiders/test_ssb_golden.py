@@ -26,9 +26,13 @@ _spec.loader.exec_module(builder)
 NAMED = sorted(m.source_id for m in all_manifests().values() if "pxweb" in m.extra)
 
 
+# Named tables whose golden case is a real saved answer only (no constructed live path).
+CAPTURE_ONLY = ["ssb_05803", "ssb_12134", "ssb_13760"]
+
+
 def test_every_named_ssb_spider_has_a_constructed_case():
-    assert NAMED == sorted(f"ssb_{t}" for t in builder.CASES)
-    assert len(NAMED) == 21
+    assert sorted(set(NAMED) - set(CAPTURE_ONLY)) == sorted(f"ssb_{t}" for t in builder.CASES)
+    assert len(NAMED) == 24 and set(CAPTURE_ONLY) <= set(NAMED)
 
 
 @pytest.mark.parametrize("table_id", sorted(builder.CASES))
@@ -105,7 +109,7 @@ async def test_ssb_07459_replays_the_live_v2_path_from_its_golden_folder(tmp_pat
 
 
 def test_golden_folders_exist_for_every_named_spider():
-    for source_id in NAMED:
+    for source_id in sorted(set(NAMED) - set(CAPTURE_ONLY)):
         folder = Path(GOLDEN_DIR / source_id)
         index = json.loads((folder / "responses.json").read_text("utf-8"))["responses"]
         urls = [r["url"] for r in index]
