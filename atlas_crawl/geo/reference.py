@@ -612,13 +612,6 @@ class Reference:
         if not entries:
             entries = self._lookup(label, loose=True)
         if not entries:
-            # Some of a name's language variants: NAV writes "Troms og Finnmark - Romsa ja
-            # Finnmárku" for the fylke Klass calls "... - Tromssa ja Finmarkku".
-            for variant in names.variants(label)[1:]:
-                entries = self._lookup(variant)
-                if entries:
-                    break
-        if not entries:
             return self._fail(raw, f"no fylke, kommune or bydel in the snapshot is called "
                                    f"{label!r}")
 

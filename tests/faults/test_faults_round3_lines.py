@@ -140,7 +140,7 @@ def test_fault_file_of_another_kind_says_what_the_spider_reads(tmp_path):
 def test_fault_ssb_file_of_another_table_is_one_line(tmp_path):
     db = tmp_path / "atlas.db"
     said = ("the file holds SSB table 05803 (Endringer i befolkningen i løpet av året, etter "
-            "år), not table 07459; read it with `scrapy crawl ssb_table -a "
+            "år), not table 07459; read it with `scrapy crawl ssb_05803 -a "
             "file=v2_data_05803_lang-no_with-status.json`")
     for argv in (["ssb_07459"], ["ssb_table", "-a", "table=07459"]):
         result = scrapy_crawl(*argv, "-a", f"file={SSB_05803}", db=db)

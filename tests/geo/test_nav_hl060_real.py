@@ -24,8 +24,8 @@ def test_a_fylke_named_with_two_of_its_three_language_variants():
     assert resolve("Troms og Finnmark", 2022, level="fylke").code == "54"
 
 
-def test_a_name_that_is_no_place_stays_unplaced():
-    assert resolve("Øvrige områder", 2022).status == "unresolvable"
+def test_nav_s_other_areas_are_svalbard_and_the_rest_not_a_kommune():
+    assert resolve("Øvrige områder", 2022).status == "special"
 
 
 def test_real_hl060_figures():

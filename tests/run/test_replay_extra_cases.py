@@ -12,7 +12,8 @@ from atlas_crawl.run.plan import crawl_jobs, golden_folder, plan
 
 def case(root, name, spider, **extra):
     (root / name).mkdir()
-    (root / name / "golden.json").write_text(json.dumps({"spider": spider, **extra}))
+    spec = {"spider": spider, "data_origin": "capture", **extra}
+    (root / name / "golden.json").write_text(json.dumps(spec))
 
 
 class Spider:
@@ -31,6 +32,26 @@ def test_own_recording_first_then_the_extra_ones_by_name(tmp_path):
                                       "valgresultat (valgresultat_st2013)"]
     assert [j.settings["ATLAS_CASSETTE"].rsplit("/", 1)[-1] for j in jobs] == [
         "valgresultat", "valgresultat_st2009", "valgresultat_st2013"]
+
+
+def test_a_constructed_extra_recording_is_left_out_unless_samples_are_asked_for(tmp_path):
+    case(tmp_path, "valgresultat", "valgresultat")
+    case(tmp_path, "valgresultat_invented", "valgresultat", update_replay=True,
+         data_origin="constructed")
+    folder = golden_folder(tmp_path)
+    assert [j.name for j in crawl_jobs("valgresultat", "valgresultat", folder)] == [
+        "valgresultat"]
+    assert [j.name for j in crawl_jobs("valgresultat", "valgresultat", folder, samples=True)] == [
+        "valgresultat", "valgresultat (valgresultat_invented)"]
+
+
+def test_a_spider_whose_recordings_are_all_constructed_is_skipped_with_the_reason(tmp_path):
+    case(tmp_path, "nav_aap", "nav_aap", data_origin="constructed")
+    planned, skipped = plan(str(tmp_path / "none.db"), {"nav_aap": Spider("nav_aap")},
+                            ["nav_aap"], datetime.now(UTC), golden_folder(tmp_path))
+    assert planned == []
+    assert skipped == [("nav_aap", "constructed fixture, not a statistic: left out; --samples "
+                                   "puts it in")]
 
 
 def test_a_spider_with_only_extra_recordings_is_planned(tmp_path):

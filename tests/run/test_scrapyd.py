@@ -90,10 +90,10 @@ def test_deploy_to_scrapyd_and_schedule_replay_crawls(scrapyd, tmp_path):
     assert f"scheduled change watch (sitemap_watch) on {scrapyd}" in result.stdout
     assert "nav_helt_ledige: ok, 52 rows (52 changed)" in result.stdout
     # the source's real workbook of 2022 is replayed after its own recording
-    assert "nav_helt_ledige (nav_helt_ledige_hl060_2022_10): ok, 7,400 rows" in result.stdout
+    assert "nav_helt_ledige (nav_helt_ledige_hl060_2022_10): ok, 7,680 rows" in result.stdout
     assert "3 crawls, 3 ok, 0 failed" in result.stdout
     conn = sqlite3.connect(db)
-    assert conn.execute("SELECT count(*) FROM nav_helt_ledige").fetchone() == (52 + 7400,)
+    assert conn.execute("SELECT count(*) FROM nav_helt_ledige").fetchone() == (52 + 7680,)
     assert conn.execute("SELECT last_run_status FROM sources WHERE source_id = "
                         "'nav_helt_ledige'").fetchone() == ("ok",)
 
