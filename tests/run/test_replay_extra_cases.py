@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 
 from atlas_crawl.run.golden import GOLDEN_DIR
-from atlas_crawl.run.plan import crawl_jobs, golden_folder, plan
+from atlas_crawl.run.plan import SAMPLE_SKIP, crawl_jobs, golden_folder, plan
 
 
 def case(root, name, spider, **extra):
@@ -50,8 +50,7 @@ def test_a_spider_whose_recordings_are_all_constructed_is_skipped_with_the_reaso
     planned, skipped = plan(str(tmp_path / "none.db"), {"nav_aap": Spider("nav_aap")},
                             ["nav_aap"], datetime.now(UTC), golden_folder(tmp_path))
     assert planned == []
-    assert skipped == [("nav_aap", "constructed fixture, not a statistic: left out; --samples "
-                                   "puts it in")]
+    assert skipped == [("nav_aap", SAMPLE_SKIP)]
 
 
 def test_a_spider_with_only_extra_recordings_is_planned(tmp_path):
