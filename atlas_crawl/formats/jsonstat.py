@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import chain, product, repeat, starmap
 from math import prod
@@ -23,6 +23,10 @@ from operator import add
 
 class JsonStatError(ValueError):
     pass
+
+
+#: (column name, code -> value) of a column computed from a dimension's codes.
+Derived = tuple[str, Callable[[str], object]]
 
 
 @dataclass(frozen=True)
@@ -88,12 +92,29 @@ class Dataset:
     @property
     def fact_columns(self) -> list[str]:
         """Codes, `value`, `status` (and `updated` when no dimension carries units to hold it)."""
-        columns = [*self.key, "value", "status"]
+        return self.narrow_columns()
+
+    def narrow_columns(self, derived: Mapping[str, Derived] | None = None) -> list[str]:
+        """`fact_columns`, with a column derived from a dimension's code right after it (FHI's
+        `periode` from `aar`: `derived={"aar": ("periode", period_of)}`)."""
+        columns = []
+        for dim in self.dimensions:
+            columns.append(dim.column)
+            if derived and dim.column in derived:
+                columns.append(derived[dim.column][0])
+        columns += ["value", "status"]
         return columns if self._has_units else [*columns, "updated"]
 
-    def fact_rows(self) -> Iterator[tuple]:
-        """All cells as tuples in `fact_columns` order: codes only, no labels."""
-        per_dim = [[(c,) for c in dim.codes] for dim in self.dimensions]
+    def fact_rows(self, derived: Mapping[str, Derived] | None = None) -> Iterator[tuple]:
+        """All cells as tuples in `narrow_columns(derived)` order: codes only, no labels. A
+        derived column is computed once per code, not per cell."""
+        per_dim = []
+        for dim in self.dimensions:
+            if derived and dim.column in derived:
+                make = derived[dim.column][1]
+                per_dim.append([(c, make(c)) for c in dim.codes])
+            else:
+                per_dim.append([(c,) for c in dim.codes])
         return self._assemble(per_dim, () if self._has_units else (self.updated,))
 
     def dimension_tables(self) -> list[tuple[Dimension, list[str], list[tuple]]]:

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 import scrapy
 
 from atlas_crawl.formats import jsonstat, pxweb
-from atlas_crawl.items import dimension_table
 from atlas_crawl.manifests import (
     Dimension,
     Manifest,
@@ -215,19 +214,7 @@ class SsbTableSpider(AtlasSpider):
         yield from self.dataset_batches(response, dataset)
 
     def dataset_batches(self, response, dataset: jsonstat.Dataset | None = None):
-        dataset = dataset or jsonstat.decode(response.body)
-        # Labels, units and `updated` once per code in `<table>__<dimension>`; the cells carry
-        # only codes, value and status.
-        references = {}
-        for dim, columns, rows in dataset.dimension_tables():
-            table = dimension_table(self.source_id, dim.column)
-            references[dim.column] = table
-            yield from self.batches(response, columns, rows, ["code"], table=table,
-                                    types={"decimals": int})
-        for batch in self.batches(response, dataset.fact_columns, dataset.fact_rows(),
-                                  dataset.key, types={"value": float}):
-            batch.references = references
-            yield batch
+        yield from self.jsonstat_batches(response, dataset or jsonstat.decode(response.body))
 
     # -- pacing -------------------------------------------------------------------------------
 
