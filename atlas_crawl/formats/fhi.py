@@ -21,6 +21,7 @@ github.com/folkehelseinstituttet/Fhi.Statistikk.OpenAPI, README and user guide):
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -42,7 +43,13 @@ def table_url(source: str, table: str | int, endpoint: str = "") -> str:
 
 
 def load(data: bytes | str) -> object:
-    """JSON, with or without a UTF-8 byte order mark."""
+    """JSON, with or without a UTF-8 byte order mark. A large answer is read as a stream, its
+    values into a compact array (jsonstat.read_document)."""
+    if isinstance(data, bytes) and len(data) >= jsonstat.STREAM_FROM_BYTES:
+        try:
+            return jsonstat.read_document(io.BytesIO(data))
+        except jsonstat.JsonStatError as exc:
+            raise FhiError(str(exc)) from None
     if isinstance(data, bytes):
         data = data.decode("utf-8-sig")
     return json.loads(data.lstrip("\ufeff"))
@@ -133,21 +140,27 @@ def dataset(data: bytes | str | dict, where: str = "<answer>") -> jsonstat.Datas
 def hide_string_values(ds: jsonstat.Dataset) -> None:
     """Move the symbols FHI sends as values (`"k"`, `":"`) to the cells' status, value None."""
     values = ds.values
-    hidden = [n for n, v in enumerate(values) if v.__class__ is str]
-    if not hidden:
+    if isinstance(values, jsonstat.Values):  # a large answer read as a stream: now read as null
+        symbols = values.hide_strings()
+    else:
+        symbols = {n: v for n, v in enumerate(values) if v.__class__ is str}
+        if symbols:
+            ds.values = values = list(values)
+            for n in symbols:
+                values[n] = None
+    if not symbols or isinstance(ds.status, str):  # a string is every cell's status already
         return
     if isinstance(ds.status, list):
         ds.status = status = list(ds.status)
         status += [None] * (len(values) - len(status))
-    elif not isinstance(ds.status, str):  # a string is every cell's status already
+        for n, symbol in symbols.items():
+            if not status[n]:
+                status[n] = symbol.strip()
+    else:
         ds.status = status = dict(ds.status or {})
-    if not isinstance(ds.status, str):
-        for n in hidden:
-            if not status[n] if isinstance(status, list) else not status.get(n):
-                status[n] = values[n].strip()
-    values = ds.values = list(values)
-    for n in hidden:
-        values[n] = None
+        for n, symbol in symbols.items():
+            if not status.get(n):
+                status[n] = symbol.strip()
 
 
 def period_columns(columns: list[str]) -> dict[str, jsonstat.Derived]:

@@ -182,10 +182,8 @@ class SsbTableSpider(AtlasSpider):
             ["source_id"], table=SOURCE_STATUS, types={"discontinued": int})
 
     def parse_file(self, response):
-        try:
-            doc = json.loads(response.body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise jsonstat.JsonStatError(f"not JSON ({exc})") from None
+        # A large answer is read as a stream, its values into a compact array.
+        doc = jsonstat.load(response.body, name=Path(self.file or response.url).name)
         if isinstance(doc, dict) and isinstance(doc.get("tables"), list) and "page" in doc:
             self.logger.error("%s: a PxWebApi v2 table catalogue page (/tables), not data: "
                               "it lists tables, it holds no figures",
