@@ -462,6 +462,9 @@ def main(argv: list[str] | None = None) -> int:
                              "through fhi_table")
     parser.add_argument("--scale", type=int, default=1,
                         help="N times the ages, N times the cells (4: 12.4 M cells)")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="crawl only: peak memory and bytes per cell without the raw "
+                             "baseline (which holds every final row in memory: ~3 GB at 4x)")
     parser.add_argument("--child", choices=tuple(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--manifest", help=argparse.SUPPRESS)
@@ -494,39 +497,47 @@ def main(argv: list[str] | None = None) -> int:
         pipeline_runs, baseline_runs = [], []
         pipeline_db, baseline_db = work / "pipeline.db", work / "baseline.db"
         for n in range(1, args.repeat + 1):
-            base = run_child("baseline", data, manifest, baseline_db, work / "baseline.log",
-                             family=args.family)
+            base = None
+            if not args.no_baseline:
+                base = run_child("baseline", data, manifest, baseline_db, work / "baseline.log",
+                                 family=args.family)
+                baseline_runs.append(base)
             pipe = run_child(args.mode, data, manifest, pipeline_db, work / "pipeline.log",
                              args.setting, family=args.family)
-            if pipe["status"] != "ok" or pipe["rows"] != cells or base["rows"] != cells:
+            if pipe["status"] != "ok" or pipe["rows"] != cells or base and base["rows"] != cells:
                 raise SystemExit(f"round {n}: a run did not store every cell: "
                                  f"pipeline {pipe}, baseline {base}; see {work}/pipeline.log")
-            baseline_runs.append(base)
             pipeline_runs.append(pipe)
-            print(f"round {n}: raw executemany {base['seconds']:6.2f} s "
-                  f"(commit+close {base['commit_seconds']:.1f} s; "
-                  f"{cells / base['seconds']:,.0f} rows/s, peak {base['peak_mb']:.0f} MB) | "
+            said = (f"raw executemany {base['seconds']:6.2f} s "
+                    f"(commit+close {base['commit_seconds']:.1f} s; "
+                    f"{cells / base['seconds']:,.0f} rows/s, peak {base['peak_mb']:.0f} MB) | "
+                    if base else "")
+            print(f"round {n}: {said}"
                   f"pipeline {pipe['seconds']:6.2f} s ({cells / pipe['seconds']:,.0f} rows/s, "
-                  f"peak {pipe['peak_mb']:.0f} MB, {pipe['items'] or '-'} items) | "
-                  f"ratio {base['seconds'] / pipe['seconds']:.2f}", flush=True)
+                  f"peak {pipe['peak_mb']:.0f} MB, {pipe['items'] or '-'} items)"
+                  + (f" | ratio {base['seconds'] / pipe['seconds']:.2f}" if base else ""),
+                  flush=True)
 
-        same, stored = stored_rows_equal(pipeline_db, baseline_db, source_id)
-        base_s = statistics.median(r["seconds"] for r in baseline_runs)
         pipe_s = statistics.median(r["seconds"] for r in pipeline_runs)
-        ratio = base_s / pipe_s
         peak = max(r["peak_mb"] for r in pipeline_runs)
         print()
-        print(f"rows                     {cells:>12,}  (stored: {stored:,}; identical rows in "
-              f"both databases: {'yes' if same else 'NO'})")
-        print(f"raw executemany          {cells / base_s:>12,.0f} rows/s  (median {base_s:.2f} s "
-              f"of {args.repeat})")
+        same = True
+        if baseline_runs:
+            same, stored = stored_rows_equal(pipeline_db, baseline_db, source_id)
+            base_s = statistics.median(r["seconds"] for r in baseline_runs)
+            ratio = base_s / pipe_s
+            print(f"rows                     {cells:>12,}  (stored: {stored:,}; identical rows "
+                  f"in both databases: {'yes' if same else 'NO'})")
+            print(f"raw executemany          {cells / base_s:>12,.0f} rows/s  (median "
+                  f"{base_s:.2f} s of {args.repeat})")
         print(f"pipeline ({args.mode:6})        {cells / pipe_s:>12,.0f} rows/s  "
               f"(median {pipe_s:.2f} s of {args.repeat})")
-        per_round = statistics.median(b["seconds"] / p["seconds"]
-                                      for b, p in zip(baseline_runs, pipeline_runs))
-        print(f"ratio                    {ratio:>12.2f}   target >= {TARGET_RATIO}: "
-              f"{'met' if ratio >= TARGET_RATIO else 'SHORT'}  (median of the rounds' ratios: "
-              f"{per_round:.2f})")
+        if baseline_runs:
+            per_round = statistics.median(b["seconds"] / p["seconds"]
+                                          for b, p in zip(baseline_runs, pipeline_runs))
+            print(f"ratio                    {ratio:>12.2f}   target >= {TARGET_RATIO}: "
+                  f"{'met' if ratio >= TARGET_RATIO else 'SHORT'}  (median of the rounds' "
+                  f"ratios: {per_round:.2f})")
         limit = TARGET_PEAK_MB if args.scale == 1 else TARGET_PEAK_MB_SCALED
         print(f"peak RSS, pipeline       {peak:>12.0f} MB  target <= {limit} MB: "
               f"{'met' if peak <= limit else 'OVER'}")
@@ -535,8 +546,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bytes per cell           {total / cells:>12.1f}   target <= "
               f"{TARGET_BYTES_PER_CELL}: {'met' if total / cells <= TARGET_BYTES_PER_CELL else 'OVER'}"
               f"  (database file {total / 1e6:.0f} MB{alone})")
-        print(f"peak RSS, raw baseline   {max(r['peak_mb'] for r in baseline_runs):>12.0f} MB  "
-              f"(all final rows held in memory before the clock)")
+        if baseline_runs:
+            print(f"peak RSS, raw baseline   {max(r['peak_mb'] for r in baseline_runs):>12.0f} MB"
+                  f"  (all final rows held in memory before the clock)")
         print(f"bytes per cell {total / cells:.1f}")
         print(f"peak memory {peak:.0f} MB")
         print(f"load average at the end: "
