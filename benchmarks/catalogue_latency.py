@@ -36,6 +36,7 @@ import json
 import math
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -218,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--workdir", help="keep the database here (reuse it with --reuse)")
     parser.add_argument("--reuse", action="store_true",
-                        help="do not rebuild the table if the database exists")
+                        help="do not crawl again: publish a fresh copy of the crawled database "
+                             "kept in the workdir (crawled.db)")
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page kind")
     parser.add_argument("--compare", action="store_true",
                         help="also serve with the old `serve` settings, in the same run")
@@ -231,8 +233,14 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
         db, metadata = work / f"{DATABASE}.db", work / "metadata.yml"
         print(f"load average at start: {load()}", flush=True)
-        if not (args.reuse and db.exists()):
+        crawled = work / "crawled.db"
+        if not (args.reuse and crawled.exists()):
             build(work, db, args.scale)
+            shutil.copyfile(db, crawled)
+        else:  # publish a fresh copy of the crawl: publish changes the file it is given
+            shutil.copyfile(crawled, db)
+            inspect = work / f"{DATABASE}.inspect.json"
+            inspect.unlink(missing_ok=True)
         saved = work / "crawl-seconds.txt"
         crawl_seconds = float(saved.read_text()) if saved.exists() else None
         cells = cells_in(db)
