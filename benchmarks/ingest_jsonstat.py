@@ -251,6 +251,16 @@ def register_manifest(manifest_path: Path) -> None:
 
 
 def peak_rss_mb() -> float:
+    """This process's own peak RSS. Not `ru_maxrss`: on Linux it starts at the parent's RSS at
+    fork time and survives exec, so a child of the parent that generated the table (~650 MB at
+    --scale 4) would report the parent's memory."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
