@@ -7,6 +7,8 @@ from __future__ import annotations
 import sqlite3
 from types import SimpleNamespace
 
+import pytest
+
 from atlas_crawl.publish.site import charts
 
 
@@ -48,10 +50,27 @@ def drive(coroutine):
     raise AssertionError("the coroutine waited")
 
 
-def run(db, place, args):
-    sel = charts.Selection("t", CFG)
-    drive(charts.choose(db, sel, charts.place_scope(CFG), {"place": place}, args))
+def run(db, place, args, cfg=CFG):
+    sel = charts.Selection("t", cfg)
+    drive(charts.choose(db, sel, charts.place_scope(cfg), {"place": place}, args))
     return sel, drive(charts.series(db, sel, place))
+
+
+KEYED = {**CFG, "key": ["region", "kjonn", "tid"]}
+
+
+@pytest.mark.parametrize("cfg", [CFG, KEYED], ids=["by rows", "by index entries"])
+@pytest.mark.parametrize(("place", "args", "expected"), [
+    ("0301", {"kjonn": "2"}, [("2019", 2020.0, None), ("2020", 2021.0, None)]),
+    ("4601", {}, [("2019", 5.0, None), ("2020", 6.0, None)]),
+    ("1201", {"kjonn": "2"}, [("2019", 5.0, None)]),
+    ("0301", {"kjonn": "1"}, [("2019", 2019.0, None), ("2020", 2020.0, None)]),
+])
+def test_the_series_is_the_same_read_either_way(cfg, place, args, expected):
+    db = database()
+    assert run(db, place, args, cfg)[1] == expected
+    if cfg is KEYED:
+        assert any("MATERIALIZED" in sql for sql in db.sql)
 
 
 def test_the_publish_time_choices_serve_a_place_that_has_them():

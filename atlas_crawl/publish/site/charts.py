@@ -40,6 +40,7 @@ def table_config(prof: TableProfile, example_place: str | None) -> dict | None:
         "period": prof.period, "value": prof.value, "unit": prof.unit, "status": prof.status,
         "code": place.code, "current": place.current or place.code,
         "level": place.level_column, "indicators": list(prof.indicators),
+        "key": list(prof.pk),
         "last_period": None if prof.last_period is None else str(prof.last_period),
         "example_place": example_place,
     }
@@ -222,14 +223,42 @@ async def series(db, sel: Selection, place: str) -> list[tuple[str, float | None
     cfg = sel.cfg
     where, params = sel.where()
     status = quote(cfg["status"]) if cfg["status"] else "NULL"
-    # One SELECT per part of the place's scope, each on its own index with the indicator
-    # filters checked in the index entries: the rows are read for the chosen series only.
-    parts = [f"SELECT {quote(cfg['period'])} AS period, {quote(cfg['value'])}, {status} "
-             f"FROM {quote(sel.table)} WHERE {part}{''.join(' AND ' + w for w in where)}"
-             for part in scope_parts(place_scope(cfg))]
-    sql = " UNION ALL ".join(parts) + " ORDER BY 1"
+    # One SELECT per part of the place's scope, each on its own index.
+    key = cfg.get("key") or []
+    filters = "".join(" AND " + w for w in where)
+    if key and set(where_columns(sel)) <= set(key):
+        # The indicator filters are key columns, which every index entry holds: the place's
+        # entries are read from the index alone (MATERIALIZED: not merged into the join), and
+        # the table only for the chosen series' rows. A part's test of a column the index
+        # lacks (the code valid then against today's) is made on those rows only.
+        table, keys = quote(sel.table), ", ".join(map(quote, key))
+        on = " AND ".join(f"t.{quote(k)} = k{{n}}.{quote(k)}" for k in key)
+        ctes, selects = [], []
+        for n, part in enumerate(scope_parts(place_scope(cfg))):
+            seek, _, later = part.strip("()").partition(" AND ")
+            ctes.append(f"k{n} AS MATERIALIZED (SELECT {keys} FROM {table} WHERE {seek}"
+                        f"{filters})")
+            selects.append(f"SELECT t.{quote(cfg['period'])} AS period, t.{quote(cfg['value'])}, "
+                           f"{'t.' + status if cfg['status'] else status} FROM k{n} JOIN "
+                           f"{table} t ON {on.format(n=n)}"
+                           + (f" WHERE {qualified(later)}" if later else ""))
+        sql = f"WITH {', '.join(ctes)} " + " UNION ALL ".join(selects) + " ORDER BY 1"
+    else:
+        parts = [f"SELECT {quote(cfg['period'])} AS period, {quote(cfg['value'])}, {status} "
+                 f"FROM {quote(sel.table)} WHERE {part}{filters}"
+                 for part in scope_parts(place_scope(cfg))]
+        sql = " UNION ALL ".join(parts) + " ORDER BY 1"
     rows = (await db.execute(sql, {**params, "place": place})).rows
     return [(str(r[0]), r[1], r[2]) for r in rows]
+
+
+def where_columns(sel: Selection) -> list[str]:
+    return list(sel.filters)
+
+
+def qualified(condition: str) -> str:
+    """`"a" IS NOT "b"` -> `t."a" IS NOT t."b"` (a part's test, on the joined table)."""
+    return condition.replace('"', 't."', 1).replace(' IS NOT "', ' IS NOT t."', 1)
 
 
 async def kommune_values(db, sel: Selection, period: str) -> list[dict]:
