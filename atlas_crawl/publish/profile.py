@@ -189,12 +189,21 @@ def profile_table(conn: sqlite3.Connection, table: str,
     return prof
 
 
+#: `_same_as` looks at this many rows first: a column that does not determine the other there
+#: does not in the whole table either, and the whole table (millions of rows) is not read.
+SAME_AS_SAMPLE = 100_000
+
+
 def _same_as(conn: sqlite3.Connection, table: str, a: str, b: str) -> bool:
     """True if one of the columns determines the other (a label of the place next to it)."""
-    n_a, n_b, n_ab = conn.execute(
-        f"SELECT count(DISTINCT {quote(a)}), count(DISTINCT {quote(b)}), "
-        f"count(DISTINCT coalesce({quote(a)}, '') || char(31) || coalesce({quote(b)}, '')) "
-        f"FROM {quote(table)}").fetchone()
+    counts = (f"SELECT count(DISTINCT {quote(a)}), count(DISTINCT {quote(b)}), "
+              f"count(DISTINCT coalesce({quote(a)}, '') || char(31) || coalesce({quote(b)}, '')) "
+              "FROM {}")
+    n_a, n_b, n_ab = conn.execute(counts.format(
+        f"(SELECT {quote(a)}, {quote(b)} FROM {quote(table)} LIMIT {SAME_AS_SAMPLE})")).fetchone()
+    if n_a > 1 and n_b > 1 and n_ab not in (n_a, n_b):
+        return False  # neither determines the other in these rows, so not in all of them
+    n_a, n_b, n_ab = conn.execute(counts.format(quote(table))).fetchone()
     return n_a > 1 and n_b > 1 and n_ab in (n_a, n_b)
 
 

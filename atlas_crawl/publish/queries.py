@@ -117,8 +117,21 @@ def part_sql(prof: TableProfile, patterns: list[str] | None, *, annual_of: str |
         "note": note,
     }
     columns = ",\n       ".join(f"{expr} AS {name}" for name, expr in select.items())
-    return (f"SELECT {columns}\nFROM {quote(prof.table)} t{join}\n"
-            f"WHERE {' AND '.join(where)}")
+    if not join:
+        return (f"SELECT {columns}\nFROM {quote(prof.table)} t{join}\n"
+                f"WHERE {' AND '.join(where)}")
+    # Two disjoint SELECTs. With a year: its periods first (CROSS JOIN keeps dim_period the
+    # outer loop), then the kommune's index entries, whose key holds the period, so only that
+    # period's rows are read from the table ('+': not through the period's own index, which
+    # would read every kommune's rows of the period). Without one: every row of the kommune.
+    matches, *rest = where[0], *where[2:]
+    every_year = " AND ".join([matches, ":year = ''", *rest])
+    one_year = " AND ".join([f"+t.{quote(prof.period)} = p.period",
+                             "p.year = CAST(:year AS INTEGER)", matches, *rest])
+    return (f"SELECT {columns}\nFROM {quote(prof.table)} t{join}\nWHERE {every_year}\n"
+            f"UNION ALL\n"
+            f"SELECT {columns}\nFROM {DIM_PERIOD} p CROSS JOIN {quote(prof.table)} t\n"
+            f"WHERE {one_year}")
 
 
 def missing_sql(table: str, why: str) -> str:

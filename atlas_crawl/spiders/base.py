@@ -11,8 +11,8 @@ import scrapy
 
 from atlas_crawl.fetch import origin
 from atlas_crawl.fetch.replay import replay_arguments
-from atlas_crawl.formats import expansion, sniff
-from atlas_crawl.items import BATCH_ROWS, Batch, Forward, Provenance
+from atlas_crawl.formats import expansion, jsonstat, sniff
+from atlas_crawl.items import BATCH_ROWS, Batch, Forward, Provenance, dimension_table
 from atlas_crawl.manifests import Manifest, all_manifests, get_manifest
 from atlas_crawl.spiders import arguments
 
@@ -169,6 +169,21 @@ class AtlasSpider(scrapy.Spider):
             types=dict(types or {}), forward=forward,
         )
 
+    def jsonstat_batches(self, response, dataset: jsonstat.Dataset,
+                         derived: dict[str, jsonstat.Derived] | None = None) -> Iterator[Batch]:
+        """A JSON-stat dataset in the narrow layout: labels, units and `updated` once per code
+        in `<table>__<dimension>` tables, then the cells (codes, any `derived` columns, value
+        and status) referencing them."""
+        references = {}
+        for dim, columns, rows in dataset.dimension_tables():
+            table = references[dim.column] = dimension_table(self.source_id, dim.column)
+            yield from self.batches(response, columns, rows, ["code"], table=table,
+                                    types={"decimals": int})
+        for batch in self.batches(response, dataset.narrow_columns(derived),
+                                  dataset.fact_rows(derived), dataset.key,
+                                  types={"value": float}):
+            batch.references = references
+            yield batch
 
 def spiders_from_manifests(namespace: dict, family: str, base: type[AtlasSpider],
                            describe: Callable[[Manifest], tuple[str, dict]]) -> None:

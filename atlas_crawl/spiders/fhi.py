@@ -78,10 +78,11 @@ class FhiTableSpider(AtlasSpider):
         yield from self.answer_batches(response)
 
     def answer_batches(self, response):
-        columns, rows, key = fhi.decode(response.body, where=response.url)
+        dataset = fhi.dataset(response.body, where=response.url)
+        derived = fhi.period_columns(dataset.key)
+        columns = dataset.narrow_columns(derived)  # codes, periode, value, status
         ensure_manifest(self.source_id, self.fhi_source, self.table_id, columns)
-        yield from self.batches(response, columns, rows, key,
-                                types={"value": float, "decimals": int})
+        yield from self.jsonstat_batches(response, dataset, derived)
 
 
 def ensure_manifest(source_id: str, fhi_source: str, table_id: str,

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 import scrapy
 
 from atlas_crawl.formats import jsonstat, pxweb
-from atlas_crawl.items import dimension_table
 from atlas_crawl.manifests import (
     Dimension,
     Manifest,
@@ -186,13 +185,14 @@ class SsbTableSpider(AtlasSpider):
             ["source_id"], table=SOURCE_STATUS, types={"discontinued": int})
 
     def parse_file(self, response):
+        # A large answer is read as a stream, its values into a compact array.
         try:
-            doc = json.loads(response.body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            doc = jsonstat.load(response.body, name=Path(self.file or response.url).name)
+        except jsonstat.JsonStatError:
             summary = pxweb.text_summary(response.body)
             if summary.startswith("an HTML page"):
                 raise jsonstat.JsonStatError(summary) from None
-            raise jsonstat.JsonStatError(f"not JSON ({exc})") from None
+            raise
         if pxweb.is_problem(doc):
             self.logger.error("%s: an error answer of the PxWebApi, not data: %s",
                               Path(self.file or response.url).name,
@@ -264,19 +264,7 @@ class SsbTableSpider(AtlasSpider):
         yield from self.status_batch(response, status, announce=False)
 
     def dataset_batches(self, response, dataset: jsonstat.Dataset | None = None):
-        dataset = dataset or jsonstat.decode(response.body)
-        # Labels, units and `updated` once per code in `<table>__<dimension>`; the cells carry
-        # only codes, value and status.
-        references = {}
-        for dim, columns, rows in dataset.dimension_tables():
-            table = dimension_table(self.source_id, dim.column)
-            references[dim.column] = table
-            yield from self.batches(response, columns, rows, ["code"], table=table,
-                                    types={"decimals": int})
-        for batch in self.batches(response, dataset.fact_columns, dataset.fact_rows(),
-                                  dataset.key, types={"value": float}):
-            batch.references = references
-            yield batch
+        yield from self.jsonstat_batches(response, dataset or jsonstat.decode(response.body))
 
     # -- pacing -------------------------------------------------------------------------------
 

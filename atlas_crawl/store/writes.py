@@ -33,6 +33,7 @@ from atlas_crawl.store.schema import (
     create_table_sql,
     primary_key,
     rekey_table,
+    rows_are_large,
 )
 
 logger = logging.getLogger(__name__)
@@ -183,14 +184,17 @@ class Store:
     # -- schema -------------------------------------------------------------------------------
 
     def ensure_table(self, table: str, columns: Sequence[str], types: dict[str, type],
-                     key: Sequence[str], references: dict[str, str] | None = None) -> None:
-        """Create the table (or add new columns) so that a batch of `columns` fits."""
+                     key: Sequence[str], references: dict[str, str] | None = None,
+                     rows: Sequence[tuple] = ()) -> None:
+        """Create the table (or add new columns) so that a batch of `columns` fits. A new
+        table's layout follows the size of its first `rows` (schema.rows_are_large)."""
         wanted = {c: types.get(c, str) for c in columns}
         t = self.db[table]
         if not t.exists():
             self.conn.execute(create_table_sql(
                 table, {c: SQL_TYPES[kind] for c, kind in wanted.items()}, key,
-                references={c: (other, DIMENSION_KEY) for c, other in (references or {}).items()}))
+                references={c: (other, DIMENSION_KEY) for c, other in (references or {}).items()},
+                large_rows=rows_are_large(rows)))
             self._upsert_sql = {k: v for k, v in self._upsert_sql.items() if k[0] != table}
             return
         wanted[RUN_COLUMN] = int
@@ -241,7 +245,8 @@ class Store:
                     replace_by: Sequence[str] = ()) -> int:
         """Upsert a batch on its natural key; returns how many rows were inserted or changed."""
         self.begin()
-        self.ensure_table(batch.table, batch.columns, batch.types, batch.key, batch.references)
+        self.ensure_table(batch.table, batch.columns, batch.types, batch.key, batch.references,
+                          batch.rows)
         tail = (self.run_key(run_id), self.fetch_key(batch, run_id))
         before = self.conn.total_changes
         if batch.forward is not None and batch.rows:

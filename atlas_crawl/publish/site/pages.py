@@ -45,8 +45,7 @@ async def chart_page(datasette, request) -> Response:
     if kind == "series":
         asked = args.get("place") or cfg["example_place"] or ""
         code, name = await charts.resolve_place(db, cfg, table, asked)
-        scope = (f'("{cfg["code"]}" = :place OR "{cfg["current"]}" = :place)')
-        await charts.choose(db, sel, scope, {"place": code}, args)
+        await charts.choose(db, sel, charts.place_scope(cfg), {"place": code}, args)
         points = await charts.series(db, sel, code) if code else []
         repeated = len(points) - len({period for period, _, _ in points})
         context.update(place=asked, place_name=name, points=points, repeated=repeated,
