@@ -48,9 +48,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from atlas_crawl.formats.expansion import Budget, check_declared
 from atlas_crawl.formats.numbers import clean_text, parse_number
 
 # 8-bit encodings IMDi's exports have been seen in, tried after UTF-8.
@@ -309,3 +311,26 @@ def _columns(header: list[list[str]], records, width: int,
         seen[key] = col.number
         kept.append(col)
     return kept, unnamed, repeats
+
+
+def export_files(data: bytes, name: str) -> list[tuple[str, bytes]]:
+    """The exports in one input: the file itself, or every `.csv` entry of a zip of exports
+    (in name order; folders and other entries are left out), read within the zip limits of
+    atlas_crawl.formats.expansion."""
+    if not data.startswith(b"PK\x03\x04"):
+        return [(name, data)]
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise ImdiExportError(f"{name}: not a readable zip: {exc}") from None
+    with archive:
+        check_declared(archive, name)
+        budget = Budget(name)
+        entries = sorted((i for i in archive.infolist()
+                          if not i.is_dir() and i.filename.lower().endswith(".csv")
+                          and not i.filename.startswith("__MACOSX/")),
+                         key=lambda i: i.filename)
+        if not entries:
+            raise ImdiExportError(f"{name}: a zip with no .csv export in it")
+        return [(f"{name}!{i.filename.rsplit('/', 1)[-1]}", budget.read_entry(archive, i))
+                for i in entries]
