@@ -66,6 +66,7 @@ _NAME = re.compile(r"^(?P<kind>.+?)-(?P<geo>kommune|bydel)-(?P<first>(?:19|20)\d
                    r"(?:_(?P<last>(?:19|20)\d{2}))?(?:_[A-Za-z]+)?\.csv$", re.IGNORECASE)
 _TOKEN = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)\.([^\s.;]+)$")  # alder_grupper.67+
 CODE_COLUMNS = {"kommune_nr": "kommune", "bydel_nr": "bydel"}
+_SIMPLE = re.compile(r"-?\d+(?:,\d+)?").fullmatch  # a number with no spaces or grouping
 # The symbols the exports use instead of a number (see the module docstring).
 SYMBOLS = frozenset({":", ".", "-", "NA"})
 
@@ -144,7 +145,7 @@ def decode(data: bytes) -> tuple[str, str]:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        score = sum(ch in NORWEGIAN for ch in text) - 5 * len(_UNLIKELY.findall(text))
+        score = sum(map(text.count, NORWEGIAN)) - 5 * len(_UNLIKELY.findall(text))
         if best is None or score > best[0]:
             best = (score, text, encoding)
     assert best is not None  # latin-1 decodes any bytes
@@ -226,6 +227,10 @@ def read_export(data: bytes, where: str = "<export>") -> Export:
             cell = record[col.number - 1]
             if cell.isdigit():  # most cells: skip the general reader
                 rows.append(ExportRow(code, level, name, raw, label, col, int(cell), None, line))
+                continue
+            if _SIMPLE(cell):  # "62,86", "-2": the next most common
+                number = float(cell.replace(",", ".")) if "," in cell else int(cell)
+                rows.append(ExportRow(code, level, name, raw, label, col, number, None, line))
                 continue
             value, status = read_cell(cell)
             if value is None and status is None:
