@@ -77,9 +77,11 @@ def test_the_catalogue_search_finds_the_source_first(catalogue, words, source):
 
 def test_a_word_finds_nothing_unrelated(catalogue):
     conn, query = catalogue
-    # NAV's unemployment tables: the public HL060 and the delivered monthly workbooks
+    # NAV's unemployment tables (the public HL060 and the delivered monthly workbooks) and
+    # IMDi's registered unemployed by immigrant category
     assert sorted(sources_search(conn, "unemployment")) == [
-        "nav_arbeidssokere_yrke", "nav_helt_ledige", "nav_ledighet_maned"]
+        "imdi_arbledige_innvkat_land", "nav_arbeidssokere_yrke", "nav_helt_ledige",
+        "nav_ledighet_maned"]
     assert canned_search(conn, query, "zzqxj") == []
     assert canned_search(conn, query, "ab") == []  # too short for trigrams: nothing, not all
 
