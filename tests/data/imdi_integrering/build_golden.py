@@ -136,6 +136,14 @@ def readme(manifest, files, response, parts, series: bool) -> str:
                 "exports, where present) or of Oslo, 030101 Gamle Oslo, 030104 St. Hanshaugen, "
                 "030112 Alna, 030116 Sentrum and 030199 (bydel exports)")
     what = "a zip of the excerpts" if len(parts) > 1 else "the excerpt"
+    note = ""
+    if series:
+        note = ("\n\nEach year is on that year's codes: 1017 Songdalen and 1018 Søgne come out "
+                 "with `region_current` 4204 (Kristiansand) and `region_geo_status` merged, 0101 "
+                 "Halden renamed (3101). 0102 Sarpsborg's rows of 1987-1991 go to the quarantine "
+                 "table: the geography snapshot does not know kommune codes given up before 2006 "
+                 "(33 such codes, 3,045 rows, in the full series); from 1992 IMDi lists 0102 with "
+                 "0 persons and the spider leaves it out.")
     return f"""# golden/{manifest.source_id} — `scrapy crawl {manifest.source_id} -a file={response}`
 
 {manifest.extra.get('title_en', manifest.upstream_title)} ({manifest.upstream_title}).
@@ -152,7 +160,7 @@ into `tests/data/imdi_integrering/` (checked identical with `git show {COMMIT[:8
 
 `responses/{response}` is {what}: {kept}; each line byte for byte as IMDi wrote it (encoding,
 CRLF, quoting unchanged). Built by `tests/data/imdi_integrering/build_golden.py` from the full
-exports, which the tests read whole.
+exports, which the tests read whole.{note}
 
 Regenerate deliberately: `python tests/data/imdi_integrering/build_golden.py` and
 `pytest tests/test_golden.py --update-golden -k {manifest.source_id}`.
