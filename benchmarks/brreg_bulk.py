@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/brreg_bulk.py --records 200000 --repeat 3 --crawl
 
 Generates a gzipped bulk file of realistic enheter (Jackson-pretty-printed like Brreg's
-`/enheter/lastned`, ~1.7 KB per record; see golden/brreg_fixtures/build.py), then runs each
+`/enheter/lastned`, ~1.7 KB per record; see tools/build_brreg_fixtures.py), then runs each
 variant in a fresh process and reports wall time, records/s and peak memory (the process's
 max RSS) as ratios against the baseline measured in the same run:
 
@@ -43,7 +43,7 @@ TARGET_RATIO = 2.0
 
 def _builder():
     spec = importlib.util.spec_from_file_location(
-        "brreg_build", ROOT / "golden/brreg_fixtures/build.py")
+        "brreg_build", ROOT / "tools/build_brreg_fixtures.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -240,6 +240,14 @@ class ReplayMiddleware:
             if request.url.endswith("/robots.txt"):
                 return Response(request.url, status=404, request=request)
             self.crawler.stats.inc_value("atlas/replay/not_recorded")
+            if not (Path(cassette.folder) / INDEX).exists():
+                # A deployed egg (scrapyd) carries the code, not the recordings.
+                logger.error(
+                    "replay: no recordings for %s: %s does not exist; point ATLAS_GOLDEN_DIR "
+                    "at the golden/ folder of an atlas_crawl checkout (on scrapyd: "
+                    "-d setting=ATLAS_GOLDEN_DIR=/path/to/atlas_crawl/golden)",
+                    self.crawler.spider.name, Path(cassette.folder) / INDEX)
+                raise NotRecorded(f"not recorded: {request.method} {request.url}")
             logger.error(
                 "replay: %s %s was never recorded in %s/responses.json (recorded: %s)%s",
                 request.method, request.url, cassette.folder, cassette.describe() or "nothing",

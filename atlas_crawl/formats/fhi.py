@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator
 from math import prod
 
-from atlas_crawl.formats import jsonstat
+from atlas_crawl.formats import jsonstat, sniff
 
 API = "https://statistikk-data.fhi.no/api/open/v1"
 YEAR_DIMENSION = "AAR"
@@ -41,16 +41,20 @@ def table_url(source: str, table: str | int, endpoint: str = "") -> str:
     return f"{API}/{source}/Table/{table}" + (f"/{endpoint}" if endpoint else "")
 
 
-def load(data: bytes | str) -> object:
-    """JSON, with or without a UTF-8 byte order mark."""
-    if isinstance(data, bytes):
-        data = data.decode("utf-8-sig")
-    return json.loads(data.lstrip("\ufeff"))
+def load(data: bytes | str, where: str = "<answer>") -> object:
+    """JSON, with or without a UTF-8 byte order mark. Anything else (a maintenance page served
+    with HTTP 200, an answer cut short) is an FhiError saying what arrived."""
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+        return json.loads(text.lstrip("\ufeff"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise FhiError(f"{where}: expected FHI's JSON answer, got {sniff.what_is(data)}") \
+            from None
 
 
 def query_dimensions(data: bytes | str | dict, where: str = "<query>") -> dict[str, list[str]]:
     """{dimension code: every category} from the `/query` answer, in FHI's order."""
-    doc = data if isinstance(data, dict) else load(data)
+    doc = data if isinstance(data, dict) else load(data, where)
     dims = doc.get("dimensions") if isinstance(doc, dict) else None
     if not isinstance(dims, list) or not dims:
         raise FhiError(f"{where}: field 'dimensions': expected a non-empty list")
@@ -120,7 +124,7 @@ def decode(data: bytes | str | dict, where: str = "<answer>") -> tuple[list[str]
     """(columns, rows, key) of a data answer: each dimension as code and label columns (the
     metric's unit and decimals beside it), `periode` after the year columns, then value, status
     and updated. String values become status with value NULL."""
-    doc = data if isinstance(data, dict) else load(data)
+    doc = data if isinstance(data, dict) else load(data, where)
     if not isinstance(doc, dict):
         raise FhiError(f"{where}: not a JSON-stat dataset")
     doc = _as_jsonstat(doc)

@@ -9,6 +9,8 @@ golden/imdi_innvandringsgrunn/ and golden/imdi_landbakgrunn/):
   landbakgrunn export of the same delivery is a DOS code page (cp865: "B\\x86tsfjord" is
   Båtsfjord). The encoding is detected (UTF-8 first, then the 8-bit candidates scored by the
   Norwegian letters they produce), never assumed;
+- a file whose lines are in two encodings (ISO-8859-1 lines, then UTF-8 lines) is refused,
+  naming the first garbled line, never stored with names such as `AskÃ¸y`;
 - `;`-separated, CRLF; a header block of several rows before the first kommune row, and a line
   break inside a quoted header cell (`"Kommune\\nnavn"`);
 - columns: "Kommune nr & navn" ("0101 Halden"), `kommune_nr` without the leading zero (`101`),

@@ -6,7 +6,9 @@ the breakdowns and the unit its header names. Every fact below was seen in the 1
 
 - legacy 8-bit encodings, not always the same: most are ISO-8859-1, some a DOS code page
   (cp865: "Gr\\x81nerl\\x9bkka" is Grünerløkka). Detected (UTF-8 first, then the 8-bit
-  candidates scored by the Norwegian letters they produce), never assumed;
+  candidates scored by the Norwegian letters they produce), never assumed; a file whose lines
+  are in two encodings (ISO-8859-1, then UTF-8) is refused naming the first garbled line, never
+  stored with names such as `AskÃ¸y`;
 - `;`-separated, CRLF, every field optionally quoted (the population series quotes all);
 - a header block of two to five rows before the first place row. Columns 1-3 are the place:
   a label ("0101 Halden", "01 Gamle Oslo"), the code (`kommune_nr` or `bydel_nr`, named in the
@@ -54,6 +56,7 @@ from typing import NamedTuple
 
 from atlas_crawl.formats.expansion import Budget, check_declared
 from atlas_crawl.formats.numbers import clean_text, parse_number
+from atlas_crawl.formats.text import GarbledText, check_text
 
 # 8-bit encodings IMDi's exports have been seen in, tried after UTF-8.
 CANDIDATES = ("cp1252", "latin-1", "cp865")
@@ -182,6 +185,10 @@ def _is_place_row(record: list[str]) -> bool:
 def read_export(data: bytes, where: str = "<export>") -> Export:
     """Read one export into long rows (see the module docstring)."""
     text, encoding = decode(data)
+    try:  # half ISO-8859-1, half UTF-8 decodes as 8-bit without error: AskÃ¸y
+        check_text(text, where, encoding=encoding)
+    except GarbledText as exc:
+        raise ImdiExportError(str(exc)) from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
     records: list[tuple[int, list[str]]] = []  # (the line the record starts on, fields)
     start = 1

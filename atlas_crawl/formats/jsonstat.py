@@ -206,7 +206,9 @@ def read_dimensions(doc: dict) -> list[Dimension]:
     sizes = doc.get("size")
     dims = doc.get("dimension")
     if not isinstance(ids, list) or not isinstance(dims, dict):
-        raise JsonStatError("not a JSON-stat 2.0 dataset: 'id' and 'dimension' are required")
+        where = ("a JSON-stat 1.0 dataset: 'dimension' must hold 'id'" if doc.get("version") ==
+                 "1.0" else "a JSON-stat 2.0 dataset: 'id' and 'dimension' are required")
+        raise JsonStatError(f"not {where}")
     if sizes is not None and (not isinstance(sizes, list) or len(sizes) != len(ids)):
         raise JsonStatError(f"'size' {sizes!r} does not give one size per dimension in 'id' {ids}")
     metric = set((doc.get("role") or {}).get("metric") or [])
@@ -237,17 +239,26 @@ def read_dimensions(doc: dict) -> list[Dimension]:
     return result
 
 
+def _v1_datasets(doc: object) -> dict:
+    """The datasets of a JSON-stat 1.0 bundle, by name (empty for anything else)."""
+    if not isinstance(doc, dict) or "dimension" in doc or "class" in doc:
+        return {}
+    return {k: v for k, v in doc.items()
+            if isinstance(v, dict) and isinstance(v.get("dimension"), dict)}
+
+
 def is_v1_bundle(doc: object) -> bool:
     """JSON-stat 1.0: datasets under names (``{"dataset": {...}}``, ``{"oecd": .., "canada": ..}``),
-    each with ``id``/``size``/``role`` inside ``dimension`` rather than beside it."""
-    return (isinstance(doc, dict) and "dimension" not in doc and "class" not in doc
-            and bool(doc) and all(isinstance(v, dict) and isinstance(v.get("dimension"), dict)
-                                  for v in doc.values()))
+    each with ``id``/``size``/``role`` inside ``dimension`` rather than beside it. Other keys
+    beside the datasets (a ``version``, a note from the server) do not make it something else."""
+    return bool(_v1_datasets(doc))
 
 
 def from_v1(doc: dict, name: str | None = None) -> dict:
     """The JSON-stat 2.0 form of one dataset of a 1.0 bundle: ``name`` picks it; a bundle of
-    several datasets without a name is refused, naming them."""
+    several datasets without a name is refused, naming them. Keys that are not datasets are
+    left aside."""
+    doc = _v1_datasets(doc)
     names = list(doc)
     if name is None and len(names) > 1:
         raise JsonStatError(f"a JSON-stat 1.0 bundle of {len(names)} datasets ({', '.join(names)})"
@@ -282,6 +293,10 @@ def decode(doc: dict | bytes | str, *, name: str | None = None) -> Dataset:
                             "not a bundle of named datasets")
     if not isinstance(doc, dict) or doc.get("class", "dataset") != "dataset":
         raise JsonStatError("not a JSON-stat dataset (class must be 'dataset')")
+    if doc.get("version") != "1.0" and not isinstance(doc.get("dimension"), dict):
+        raise JsonStatError(f"not a JSON-stat dataset: neither 2.0 ('class', 'id' and "
+                            f"'dimension' at the top) nor 1.0 (datasets under names, each with "
+                            f"'dimension'); top-level keys {sorted(doc)[:8]}")
     dimensions = read_dimensions(doc)
     size = prod(len(d.codes) for d in dimensions)
     extension = doc.get("extension") or {}

@@ -149,6 +149,14 @@ def table_status(doc: dict, table_id: str = "") -> TableStatus:
     return TableStatus(discontinued)
 
 
+def is_table_info(doc: object) -> bool:
+    """A v2 `/tables/{id}` answer: one table's description (id, label, periods, variable
+    names, `discontinued`, links), no dimensions and no figures."""
+    return (isinstance(doc, dict) and isinstance(doc.get("id"), str)
+            and isinstance(doc.get("variableNames"), list) and "dimension" not in doc
+            and "tables" not in doc and "class" not in doc)
+
+
 def is_table_metadata(doc: object) -> bool:
     """A v2 `/metadata` answer: a JSON-stat2 dataset with categories but not one value."""
     return (isinstance(doc, dict) and doc.get("class") == "dataset"

@@ -17,6 +17,7 @@ import sqlite3
 from pathlib import Path
 
 from atlas_crawl.publish.profile import LARGE_TABLE_ROWS, TableProfile, quote
+from atlas_crawl.store.lock import transaction
 
 FACET_COUNTS = "_facet_counts"
 
@@ -51,8 +52,7 @@ def build_facet_counts(conn: sqlite3.Connection, profiles: dict[str, TableProfil
                  "PRIMARY KEY (table_name, filter_column, filter_value, column_name, value)"
                  ") WITHOUT ROWID")
     counted = 0
-    conn.execute("BEGIN")
-    try:
+    with transaction(conn):
         for name, prof in sorted(profiles.items()):
             if prof.rows < LARGE_TABLE_ROWS:
                 continue
@@ -70,8 +70,4 @@ def build_facet_counts(conn: sqlite3.Connection, profiles: dict[str, TableProfil
                         f"count(*) FROM {t} WHERE {f} IS NOT NULL AND {c} IS NOT NULL "
                         f"GROUP BY {f}, {c}", (name, other, column))
                     counted += 1
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
     return counted

@@ -10,6 +10,7 @@ the end.
 from __future__ import annotations
 
 import fcntl
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,9 +87,31 @@ def _due(db: str, now: datetime) -> dict[str, str]:
     return due
 
 
+SAMPLE_SKIP = "constructed fixture, not a statistic: left out; --samples puts it in"
+
+
+def replay_skip(folder: Path, samples: bool) -> str | None:
+    """Why a golden case is left out of a replayed catalogue, or None: only real captures are
+    replayed into it (their golden.json says `"data_origin": "capture"`), unless `samples`."""
+    if samples:
+        return None
+    try:
+        origin = json.loads((folder / "golden.json").read_text(encoding="utf-8")).get(
+            "data_origin")
+    except ValueError as exc:
+        return f"{folder.name}/golden.json is not valid JSON ({exc}): left out"
+    if origin == "capture":
+        return None
+    if origin == "constructed":
+        return SAMPLE_SKIP
+    return (f"golden/{folder.name}/golden.json declares no data_origin, so it is not known to "
+            "be a statistic: left out; --samples puts it in")
+
+
 def plan(db: str, spiders: dict[str, type], named: list[str] | None, now: datetime,
-         replay_folder=None) -> tuple[list[Planned], list[tuple[str, str]]]:
-    """What to crawl (one entry per spider) and what is skipped, with reasons."""
+         replay_folder=None, samples: bool = False) -> tuple[list[Planned], list[tuple[str, str]]]:
+    """What to crawl (one entry per spider) and what is skipped, with reasons. A replay crawls
+    real captures only unless `samples` (see replay_skip)."""
     skipped: list[tuple[str, str]] = []
     if named:
         wanted = {s: "named on the command line" for s in named}
@@ -105,6 +128,9 @@ def plan(db: str, spiders: dict[str, type], named: list[str] | None, now: dateti
             continue
         if replay_folder is not None and replay_folder(cls.name) is None:
             skipped.append((source_id, f"no recording in golden/{cls.name}/"))
+            continue
+        if replay_folder is not None and (why := replay_skip(replay_folder(cls.name), samples)):
+            skipped.append((source_id, why))
             continue
         if replay_folder is None and not _has_live_crawl(cls):
             skipped.append((source_id, f"{cls.name} reads saved files only (-a file=)"))
@@ -124,12 +150,16 @@ def for_providers(spiders: dict[str, type], providers: list[str] | None) -> dict
             if s in manifests and manifests[s].provider in providers}
 
 
-def watch_job(providers: list[str] | None, replay_folder) -> CrawlJob | None:
+def watch_job(providers: list[str] | None, replay_folder,
+              samples: bool = False) -> CrawlJob | None:
     """The change watch's crawl: every watching provider, or those of `providers` that
-    watch anything (None when none does, or replay has no recording of it)."""
+    watch anything (None when none does, or replay has no recording of it, or its recording is
+    constructed and `samples` is not asked for)."""
     if replay_folder is not None:
-        return (crawl_job("change watch", WATCH_SPIDER, replay_folder)
-                if replay_folder(WATCH_SPIDER) is not None else None)
+        folder = replay_folder(WATCH_SPIDER)
+        if folder is None or replay_skip(folder, samples):
+            return None
+        return crawl_job("change watch", WATCH_SPIDER, replay_folder)
     if not providers:
         return CrawlJob("change watch", WATCH_SPIDER)
     from atlas_crawl.manifests import all_manifests
@@ -138,6 +168,13 @@ def watch_job(providers: list[str] | None, replay_folder) -> CrawlJob | None:
                        if m.watch and m.provider in providers})
     return CrawlJob("change watch", WATCH_SPIDER,
                     {"provider": ",".join(watching)}) if watching else None
+
+
+def watch_skip(replay_folder, samples: bool) -> str | None:
+    """Why a replay leaves the change watch out (its recording is constructed), or None."""
+    if replay_folder is None or replay_folder(WATCH_SPIDER) is None:
+        return None
+    return replay_skip(replay_folder(WATCH_SPIDER), samples)
 
 
 def golden_folder(golden: Path):

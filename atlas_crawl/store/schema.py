@@ -29,7 +29,10 @@ CREATE TABLE IF NOT EXISTS _runs (
     rows_received INTEGER NOT NULL DEFAULT 0,
     rows_written INTEGER NOT NULL DEFAULT 0,
     rows_quarantined INTEGER NOT NULL DEFAULT 0,
-    error TEXT
+    error TEXT,
+    mode TEXT,
+    data_origin TEXT,
+    capture_date TEXT
 );
 CREATE TABLE IF NOT EXISTS _fetches (
     id INTEGER PRIMARY KEY,
@@ -44,6 +47,9 @@ CREATE TABLE IF NOT EXISTS _fetches (
 );
 """
 FETCH_COLUMNS = "run_id, source_id, table_name, url, sha256, fetched_at, rows"
+# How each run got its data and what that data is (atlas_crawl/fetch/origin.py); a ledger from
+# before these columns gets them, empty, from ensure_run_origin_columns.
+RUN_ORIGIN_COLUMNS = (("mode", "TEXT"), ("data_origin", "TEXT"), ("capture_date", "TEXT"))
 
 OLD_RUN_COLUMN = "_run_id"
 OLD_SOURCE_COLUMN = "_source_sha256"
@@ -51,6 +57,16 @@ OLD_SOURCE_COLUMN = "_source_sha256"
 
 class OldLayoutError(RuntimeError):
     pass
+
+
+def ensure_run_origin_columns(conn: sqlite3.Connection) -> None:
+    """`_runs.mode`, `_runs.data_origin` and `_runs.capture_date` in a ledger made before them."""
+    have = set(columns_of(conn, "_runs"))
+    if not have:
+        return
+    for column, kind in RUN_ORIGIN_COLUMNS:
+        if column not in have:
+            conn.execute(f"ALTER TABLE _runs ADD COLUMN {column} {kind}")
 
 
 def quote(name: str) -> str:
@@ -105,6 +121,43 @@ def create_table_sql(table: str, columns: Mapping[str, str], key: Sequence[str],
     body = ",\n    ".join(parts)
     # Clustered on the key; a table without one keeps its rowid.
     return f"CREATE TABLE {quote(table)} (\n    {body}\n){' WITHOUT ROWID' if key else ''}"
+
+
+def primary_key(conn: sqlite3.Connection, table: str) -> list[str]:
+    info = conn.execute(f"PRAGMA table_info({quote(table)})").fetchall()
+    return [r[1] for r in sorted(info, key=lambda r: r[5]) if r[5]]
+
+
+def rekey_table(conn: sqlite3.Connection, table: str, key: Sequence[str]) -> None:
+    """Give a data table another primary key (its columns already in the table), keeping every
+    row, column, foreign key and index: a source now keyed by code rather than by name. Runs
+    inside the caller's transaction; rows the new key cannot tell apart raise IntegrityError
+    and the transaction is rolled back by the caller, so nothing is lost."""
+    info = conn.execute(f"PRAGMA table_info({quote(table)})").fetchall()
+    references = {r[3]: (r[2], r[4]) for r in
+                  conn.execute(f"PRAGMA foreign_key_list({quote(table)})")}
+    indexes = [sql for (sql,) in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+        (table,))]
+    parts = [column_sql(name, kind, not_null=bool(notnull) or name in key, default=default,
+                        reference=references.get(name))
+             for _, name, kind, notnull, default, _pk in info]
+    parts.append(f"PRIMARY KEY ({', '.join(map(quote, key))})")
+    new = f"_rekey_{table}"
+    columns = ", ".join(quote(r[1]) for r in info)
+    conn.execute(f"DROP TABLE IF EXISTS {quote(new)}")
+    conn.execute(f"CREATE TABLE {quote(new)} (\n    " + ",\n    ".join(parts)
+                 + "\n) WITHOUT ROWID")
+    conn.execute(f"INSERT INTO {quote(new)} ({columns}) SELECT {columns} FROM {quote(table)}")
+    conn.execute(f"DROP TABLE {quote(table)}")
+    # Views that read the table are left as they are (they name it, not its key).
+    conn.execute("PRAGMA legacy_alter_table = ON")
+    try:
+        conn.execute(f"ALTER TABLE {quote(new)} RENAME TO {quote(table)}")
+    finally:
+        conn.execute("PRAGMA legacy_alter_table = OFF")
+    for sql in indexes:
+        conn.execute(sql)
 
 
 def set_foreign_keys(conn: sqlite3.Connection, table: str,

@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 
 from atlas_crawl.publish.profile import TableProfile, quote
+from atlas_crawl.publish.queries import SAMPLE_RUNS
 
 CONFIG_KEY = "atlas-charts"
 MAP_FILE = Path(__file__).resolve().parent / "data" / "kommuner_2024.json"
@@ -151,10 +152,15 @@ async def series(db, sel: Selection, place: str) -> list[tuple[str, float | None
     return [(str(r[0]), r[1], r[2]) for r in rows]
 
 
-async def kommune_values(db, sel: Selection, period: str) -> list[dict]:
-    """Every kommune row of the period, today's code first, sorted by value (highest first)."""
+async def kommune_values(db, sel: Selection, period: str,
+                         samples: bool = True) -> list[dict]:
+    """Every kommune row of the period, today's code first, sorted by value (highest first);
+    without `samples`, none of a run of constructed (invented) data or of unknown origin (the
+    map leaves them out unless asked)."""
     cfg = sel.cfg
     where, params = sel.where()
+    if not samples and cfg.get("has_run"):
+        where = [*where, f"_run NOT IN ({SAMPLE_RUNS})"]
     status = quote(cfg["status"]) if cfg["status"] else "NULL"
     current = quote(cfg["current"])
     sql = (f"SELECT t.{current}, coalesce(p.name, t.{current}), t.{quote(cfg['value'])}, "
@@ -331,8 +337,8 @@ def map_svg(rows: list[dict], unit: str = "") -> tuple[str, int]:
             fill = "#dddddd"
             label = f"{k['name']} ({code}): " + ((r and r["status"]) or "no value")
             cls = "kommune novalue"
-        out.append(f'<path class="{cls}" data-kommune="{code}" d="{k["d"]}" fill="{fill}">'
-                   f"<title>{_e(label)}</title></path>")
+        out.append(f'<a href="/kommune/{code}"><path class="{cls}" data-kommune="{code}" '
+                   f'd="{k["d"]}" fill="{fill}"><title>{_e(label)}</title></path></a>')
     out.append("</svg>")
     legend = ['<ul class="atlas-map-legend">']
     lower = min(values) if values else None

@@ -7,12 +7,13 @@ closing line (see outcome.py), never with a traceback as its last word.
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from atlas_crawl.run.commands.outcome import closing_line, preflight
+from atlas_crawl.run.commands.outcome import closing_line, preflight, record_refused
 
 
 class Command(ScrapyCrawlCommand):
@@ -27,6 +28,10 @@ class Command(ScrapyCrawlCommand):
         problem = preflight(crawler.spidercls, crawler.settings, opts.spargs)
         if problem:
             self._refuse(problem)
+            if crawler.settings.get("LOG_FILE"):  # a scrapyd job's log: the reason is there too
+                logging.getLogger("atlas_crawl").error("refused: %s", problem)
+            if "_job" in opts.spargs:  # a scheduled job: nobody reads its stderr
+                record_refused(crawler.settings, args[0], opts.spargs, problem)
             return
         self._bootstrap_error: str | None = None
         started = self.crawler_process.crawl(crawler, **opts.spargs)

@@ -158,7 +158,7 @@ into `tests/data/imdi_integrering/` (checked identical with `git show {COMMIT[:8
 | --- | --- | --- |
 {rows}
 
-`responses/{response}` is {what}: {kept}; each line byte for byte as IMDi wrote it (encoding,
+`responses/{response}` is real, {what}: {kept}; each line byte for byte as IMDi wrote it (encoding,
 CRLF, quoting unchanged). Built by `tests/data/imdi_integrering/build_golden.py` from the full
 exports, which the tests read whole.{note}
 
