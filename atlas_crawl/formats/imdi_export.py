@@ -37,7 +37,8 @@ the breakdowns and the unit its header names. Every fact below was seen in the 1
   year in the population series), `-` nil (the bydel school-points export), `NA`;
 - one defect of IMDi's own: in the introduction-programme completion export (51, kommune, 2014)
   three cells in every 25th row of one column hold header tokens (`kjonn.alle`) instead of a
-  number; they are kept as status (the token verbatim), the value NULL, never guessed;
+  number; the reader gives them as status (the token verbatim), the value NULL, never guessed
+  (the contract step then quarantines them: no publisher's symbol);
 - blank cells in named columns (the "Uoppgitt kommune" row of the adult-education export) say
   nothing and yield no row; blank rows (after the bydel rows of two exports) and a row with
   neither code nor number (after the last kommune of one export) are skipped.
