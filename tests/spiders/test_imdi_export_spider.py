@@ -52,6 +52,9 @@ def test_one_spider_per_manifest_each_with_real_exports_and_a_golden_case():
     assert (series.units, series.drop_empty_places, series.value_type) == (("personer",), True, int)
     value = next(d for d in named["imdi_befolkning_hovedgruppe"].dimensions if d.code == "value")
     assert "additive" in value.notes.lower()
+    # only the persons-only series adds up over kommuner; the others mix persons and shares
+    assert [s for s, m in named.items() if m.extra.get("additive")] == [
+        "imdi_befolkning_hovedgruppe"]
 
 
 @pytest_twisted.ensureDeferred
