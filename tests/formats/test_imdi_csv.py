@@ -57,10 +57,10 @@ def test_utf8_is_taken_when_the_bytes_are_utf8():
 
 def test_a_broken_row_is_named():
     head = "Kommune nr & navn;kommune_nr;navn;x.a;x.b\r\n;;;enhet.personer;enhet.personer\r\n"
-    with pytest.raises(imdi_csv.ImdiCsvError, match=r"f\.csv: row 4: 4 fields, the header has 5"):
+    with pytest.raises(imdi_csv.ImdiCsvError, match=r"f\.csv: line 4: 4 fields, the header has 5"):
         imdi_csv.parse_export((head + "0101 Halden;101;Halden;1;2\r\n0104 Moss;104;Moss;3\r\n"
                                ).encode(), "f.csv")
-    with pytest.raises(imdi_csv.ImdiCsvError, match=r"row 1, column 2: expected 'kommune_nr'"):
+    with pytest.raises(imdi_csv.ImdiCsvError, match=r"line 1, column 2: expected 'kommune_nr'"):
         imdi_csv.parse_export(b"a;b;c;x.a\r\n0101;101;Halden;1\r\n", "f.csv")
 
 

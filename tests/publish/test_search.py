@@ -78,9 +78,10 @@ def test_the_catalogue_search_finds_the_source_first(catalogue, words, source):
 def test_a_word_finds_nothing_unrelated(catalogue):
     conn, query = catalogue
     # NAV's unemployment tables (the public HL060 and the delivered monthly workbooks) and
-    # SSB's labour force survey
+    # SSB's labour force survey, and IMDi's registered unemployed by immigrant category
     assert sorted(sources_search(conn, "unemployment")) == [
-        "nav_arbeidssokere_yrke", "nav_helt_ledige", "nav_ledighet_maned", "ssb_13760"]
+        "imdi_arbledige_innvkat_land", "nav_arbeidssokere_yrke", "nav_helt_ledige",
+        "nav_ledighet_maned", "ssb_13760"]
     assert canned_search(conn, query, "zzqxj") == []
     assert canned_search(conn, query, "ab") == []  # too short for trigrams: nothing, not all
 
