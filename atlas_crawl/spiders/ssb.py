@@ -324,8 +324,9 @@ def ensure_manifest(source_id: str, table_id: str, described) -> Manifest:
     """The table's manifest; for a table named only on the command line, one built from SSB's
     own description (the catalogue shows it as such)."""
     known = all_manifests().get(source_id)
-    if known:
+    if known and not str(known.path).startswith("<runtime:"):
         return known
+    # built afresh each time: an earlier crawl in this process may have seen another shape
     dims = described.dimensions
     manifest = Manifest(
         path=Path(f"<runtime:{source_id}>"),
