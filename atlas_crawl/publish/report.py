@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
+from atlas_crawl.formats import imdi_words
 from atlas_crawl.publish.profile import TableProfile, quote, view_names
 
 REPORT_KEY = "atlas-report"
@@ -55,12 +56,45 @@ def meaning_of(prof: TableProfile, column: str) -> str | None:
                  if d.code.lower() == column.lower()), None)
 
 
-def labels(conn: sqlite3.Connection, prof: TableProfile) -> dict[str, dict[str, str]]:
+PLACE_LEVELS = {"kommune", "bydel", "fylke", "land"}
+
+
+def _codes(conn: sqlite3.Connection, prof: TableProfile, column: str) -> list[str]:
+    return [str(r[0]) for r in conn.execute(
+        f"SELECT DISTINCT {quote(column)} FROM {quote(prof.table)} WHERE {quote(column)} "
+        f"IS NOT NULL LIMIT {MAX_LABELS}")]
+
+
+def header_keys(prof: TableProfile) -> list[str]:
+    """The indicator columns holding IMDi's header tokens (`innvkat_3.alle`,
+    `alder_grupper.0_5, kjonn.0`): those of a source its manifest reads as IMDi exports."""
+    if prof.manifest is None or "imdi_export" not in prof.manifest.extra:
+        return []
+    return [c for c in prof.indicators if c in ("variabel", "nedbrytning")]
+
+
+def quiet(conn: sqlite3.Connection, prof: TableProfile) -> list[str]:
+    """Indicator columns that only say which geography's file a row came from (every value is a
+    place level: IMDi's `inndeling` kommune | bydel): nothing a reader needs beside a figure."""
+    return [c for c in prof.indicators
+            if (codes := _codes(conn, prof, c)) and set(codes) <= PLACE_LEVELS]
+
+
+def labels(conn: sqlite3.Connection, prof: TableProfile,
+           lang: str = "nb") -> dict[str, dict[str, str]]:
     """Per indicator column: code -> label, from the table the source describes its codes in,
-    else from the manifest's meaning of the column when it names its codes ("NPLES (lesing) |
-    NPREG (regning)", "st (stortingsvalg), k (kommunestyrevalg)")."""
+    else IMDi's header tokens in words (atlas_crawl.formats.imdi_words), else from the
+    manifest's meaning of the column when it names its codes ("NPLES (lesing) | NPREG
+    (regning)", "st (stortingsvalg), k (kommunestyrevalg)")."""
     out = {}
+    worded = header_keys(prof)
     for column in prof.indicators:
+        if column in worded:
+            out[column] = {code: imdi_words.key_words(code, lang)
+                           for code in _codes(conn, prof, column)}
+            continue
+        if lang != "nb":
+            continue
         table, key, label = prof.lookups.get(column, (None, None, None))
         if not label:
             named = dict(CODE_WORDS.findall(meaning_of(prof, column) or ""))
@@ -132,6 +166,12 @@ def table_entry(conn: sqlite3.Connection, prof: TableProfile) -> dict | None:
         "pk": list(prof.pk),
         "provenance": [c for c in ("_run", "_fetch") if c in prof.columns],
         "labels": labels(conn, prof),
+        "labels_en": labels(conn, prof, "en"),
+        # IMDi's totals ("alle"), preferred as key figures
+        # per column: code -> [breakdowns that are totals, breakdowns]
+        "totals": {c: {code: list(imdi_words.totals(code)) for code in _codes(conn, prof, c)}
+                   for c in header_keys(prof)},
+        "quiet": quiet(conn, prof),
         # what the number is, when its column says more than "value" (Turnout, percent of …)
         "value_meaning": (meaning_of(prof, prof.value)
                           if prof.value.lower() not in GENERIC_VALUES else None),

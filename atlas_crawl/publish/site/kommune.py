@@ -98,11 +98,18 @@ def _config(datasette) -> dict:
     return datasette.plugin_config(REPORT_KEY) or {}
 
 
-def _indicator_words(cfg: dict, key: tuple[str, ...]) -> str:
+def _indicator_words(cfg: dict, key: tuple[str, ...], lang: str = "nb") -> str:
+    """The indicator in words: each column's label of its code (English ones where publish
+    wrote them), the code where there is none; columns that only say which geography's file a
+    row came from (`quiet`) are left out."""
     labels = cfg.get("labels", {})
+    english = cfg.get("labels_en", {}) if lang == "en" else {}
+    quiet = set(cfg.get("quiet", []))
     words = []
     for column, code in zip(cfg["indicators"], key):
-        label = labels.get(column, {}).get(code)
+        if column in quiet:
+            continue
+        label = english.get(column, {}).get(code) or labels.get(column, {}).get(code)
         # "Tab. 17: Barn … — Kilde: SSB, …": the source is cited under every figure already
         words.append(SOURCE_NOTE.sub("", label) if label else code)
     if cfg.get("value_meaning"):
@@ -255,14 +262,35 @@ def _candidates(cfg: dict, summary: list[dict]) -> list[dict]:
     def score(row: dict) -> tuple:
         key = _key(cfg, row)
         words = [*key, *(labels.get(c, {}).get(v, "") for c, v in zip(cfg["indicators"], key))]
-        totals = sum(1 for w in words if w and TOTAL.match(w.strip()))
+        totals = sum(1 for w in words if w and TOTAL.match(w.strip())) + sum(
+            cfg.get("totals", {}).get(c, {}).get(v, (0, 0))[0]
+            for c, v in zip(cfg["indicators"], key))
         return (direction(cfg, key, _unit(cfg, row)) is None, -totals, -row["_n"], key)
-    return sorted(summary, key=score)
+    ranked = sorted(summary, key=score)
+    # a table whose breakdowns have a total in every column (IMDi's `alle`): its totals only,
+    # the breakdowns are one link away
+    whole = [r for r in ranked if _all_totals(cfg, _key(cfg, r))]
+    return whole or ranked
+
+
+def _all_totals(cfg: dict, key: tuple[str, ...]) -> bool:
+    totals = cfg.get("totals", {})
+    if not totals:
+        return False
+    quiet = set(cfg.get("quiet", []))
+    for column, code in zip(cfg["indicators"], key):
+        if column in quiet:
+            continue
+        whole, tokens = totals.get(column, {}).get(code, (0, 1 if code else 0))
+        if whole != tokens:
+            return False
+    return True
 
 
 async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommune,
                       fylke_codes: list[str], similar: list[str],
-                      runs: dict[int, tuple], samples: list[int]) -> TableBlock | str | None:
+                      runs: dict[int, tuple], samples: list[int],
+                      lang: str = "nb") -> TableBlock | str | None:
     """The table's key figures for the kommune; "samples" when it has only rows of sample runs
     for the kommune (left out); None when it has none."""
     t = quote(name)
@@ -312,8 +340,14 @@ async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommu
         last = rs[-1]["_period"]
         latest[key] = [r for r in rs if r["_period"] == last]
     # one row in its latest period (more: a finer breakdown, such as per school, in the table)
-    chosen = [k for k in (_key(cfg, r) for r in candidates)
-              if len(latest.get(k, ())) == 1][:MAX_FIGURES]
+    # (two groupings' totals say the same words: IMDi's avslutning_arsak_3.alle and _8.alle)
+    said: set[str] = set()
+    chosen = []
+    for k in (_key(cfg, r) for r in candidates):
+        words = _indicator_words(cfg, k)
+        if len(latest.get(k, ())) == 1 and words not in said and len(chosen) < MAX_FIGURES:
+            chosen.append(k)
+            said.add(words)
     if not chosen:
         return None
 
@@ -376,7 +410,7 @@ async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommu
         better = direction(cfg, key, unit)
         points = _points(series[key], cfg.get("additive", False)) \
             if cfg.get("series", name) == name else await _series(db, cfg, kommune.code, key)
-        words = _indicator_words(cfg, key)
+        words = _indicator_words(cfg, key, lang)
         figures.append(Figure(
             table=name, title=cfg["title"], indicator=words, period=str(row["_period"]),
             value=row["_value"], unit=unit, status=row["_status"],
@@ -468,7 +502,17 @@ async def _provenance(db, blocks: list[TableBlock]) -> None:
                 f.source_url, f.fetched_at = fetches[f.fetch_id]
 
 
-async def report(datasette, kommune: finder.Kommune, show_samples: bool) -> dict:
+def _block_rank(block: TableBlock, tcfg: dict, cfg: dict) -> tuple:
+    """A topic's tables in the order a reader wants them: the population table first, then
+    tables whose manifest says which direction is better (turnout, unemployment), then the
+    others; among equals, fewer breakdowns first, then as before (by name)."""
+    population = (cfg.get("population") or {}).get("table")
+    shown = len(block.figures) + block.more
+    return (block.table != population, not tcfg.get("better"), shown > MAX_FIGURES)
+
+
+async def report(datasette, kommune: finder.Kommune, show_samples: bool,
+                 lang: str = "nb") -> dict:
     cfg = _config(datasette)
     db = datasette.get_database()
     runs = await run_origins(db)
@@ -482,7 +526,7 @@ async def report(datasette, kommune: finder.Kommune, show_samples: bool) -> dict
     for name, tcfg in cfg.get("tables", {}).items():
         try:
             block = await table_block(datasette, db, name, tcfg, kommune, fylke_codes, similar,
-                                      runs, samples)
+                                      runs, samples, lang)
         except QueryInterrupted:  # over serve's time limit: the rest of the page still shows
             log.warning("kommune report: %s took too long for %s", name, kommune.code)
             slow.append(tcfg["title"])
@@ -491,6 +535,9 @@ async def report(datasette, kommune: finder.Kommune, show_samples: bool) -> dict
             hidden.append(tcfg["title"])
         elif block:
             topics.setdefault(tcfg["topic"], []).append(block)
+    tables = cfg.get("tables", {})
+    for blocks in topics.values():
+        blocks.sort(key=lambda b: _block_rank(b, tables.get(b.table, {}), cfg))
     blocks = [b for bs in topics.values() for b in bs]
     await _provenance(db, blocks)
     order = {t: i for i, t in enumerate(TOPIC_ORDER)}
@@ -555,5 +602,5 @@ async def kommune_page(datasette, request) -> Response:
         return await _render(datasette, request, context, status=404)
     show = request.args.get("samples") == "1"
     context.update(kommune=found.kommune, show_samples=show,
-                   **await report(datasette, found.kommune, show))
+                   **await report(datasette, found.kommune, show, lang))
     return await _render(datasette, request, context)
