@@ -172,6 +172,7 @@ def table_entry(conn: sqlite3.Connection, prof: TableProfile) -> dict | None:
         "totals": {c: {code: list(imdi_words.totals(code)) for code in _codes(conn, prof, c)}
                    for c in header_keys(prof)},
         "quiet": quiet(conn, prof),
+        "worded": header_keys(prof),  # shown in words in the table pages too
         # what the number is, when its column says more than "value" (Turnout, percent of …)
         "value_meaning": (meaning_of(prof, prof.value)
                           if prof.value.lower() not in GENERIC_VALUES else None),

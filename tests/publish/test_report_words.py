@@ -119,3 +119,21 @@ async def test_bergen_in_english(site):
             f"{shown(young['value'], 'en')}") in seen
     assert "world region: rest of the world · sex: all" in seen
     assert "innvandrerkategori" not in seen
+
+
+@pytest_twisted.ensureDeferred
+async def test_table_pages_show_the_words_with_the_code(site):
+    young = bergen("imdi_befolkning_alder", variabel="innvkat_3.alle",
+                   nedbrytning="alder_grupper.0_5, kjonn.0")
+    dom = (await get(site, "/atlas/imdi_befolkning_alder?region_current=4601&inndeling=kommune"
+                           "&variabel=innvkat_3.alle&nedbrytning=alder_grupper.0_5%2C+kjonn.0"
+                     )).text
+    assert ('innvandrerkategori: alle <small class="atlas-code">innvkat_3.alle</small>'
+            in dom)
+    assert ('alder 0–5 år, kjønn (kode 0) <small class="atlas-code">alder_grupper.0_5, kjonn.0'
+            '</small>') in dom
+    assert f">{int(young['value'])}<" in dom
+    # the JSON keeps the codes
+    data = (await get(site, "/atlas/imdi_befolkning_alder.json?_shape=array&region_current=4601"
+                            "&variabel=innvkat_3.alle&_size=1")).json()
+    assert data[0]["variabel"] == "innvkat_3.alle"

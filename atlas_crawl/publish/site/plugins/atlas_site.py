@@ -6,7 +6,16 @@ from __future__ import annotations
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from atlas_crawl.publish.site import STATIC_MOUNT, finder, front, guard, kommune, pages, questions
+from atlas_crawl.publish.site import (
+    STATIC_MOUNT,
+    cells,
+    finder,
+    front,
+    guard,
+    kommune,
+    pages,
+    questions,
+)
 
 PROVENANCE = {"_run": "_runs", "_fetch": "_fetches"}
 
@@ -40,7 +49,8 @@ def render_cell(value, column, table, database, datasette):
     if table == "sources" and column == "tables" and isinstance(value, str) and value:
         return Markup(", ".join(f'<a href="/{escape(database)}/{escape(t)}">{escape(t)}</a>'
                                 for t in value.split(", ")))
-    return None
+    # IMDi's header keys in words, the code after them
+    return cells.worded_cell(datasette, table, column, value)
 
 
 @hookimpl
