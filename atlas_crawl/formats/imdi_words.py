@@ -57,11 +57,35 @@ VALUES: dict[tuple[str, str], tuple[str, str]] = {
 SPELLING = {"sor": "sør", "ost": "øst", "hogskole": "høgskole", "norskfodte": "norskfødte",
             "grskole": "grunnskole", "arbutd": "arbeid eller utdanning", "bef": "befolkningen",
             "u": "uten", "m": "med", "innvf": "innvandrerforeldre", "og": "og",
+            "norskf": "norskfødte med innvandrerforeldre",
             "innv": "innvandrere", "em": "enslige mindreårige", "tilsk": "tilskudd",
             "sos": "sosial", "stnd": "stønad", "oppl": "opplæring", "spesial": "spesialundervisning",
             "innvandrerbakgr": "innvandrerbakgrunn"}
+# world regions (vreg_5, vreg_9), named in the key itself: nb, en
+REGIONS = {"afrika": ("Afrika", "Africa"), "asia": ("Asia", "Asia"),
+           "europa": ("Europa", "Europe"), "norden": ("Norden", "the Nordic countries"),
+           "vest_europa": ("Vest-Europa", "Western Europe"),
+           "eu_ost_europa": ("EU-land i Øst-Europa", "EU countries in Eastern Europe"),
+           "ost_europa_ellers": ("Øst-Europa ellers", "other Eastern Europe"),
+           "nord_amerika_oseania": ("Nord-Amerika og Oseania", "North America and Oceania"),
+           "sor_og_mellom_amerika": ("Sør- og Mellom-Amerika",
+                                     "South and Central America")}
+# the English of the words a key is made of (after SPELLING)
 ENGLISH = {"alle": "all", "innvandrere": "immigrants", "befolkningen ellers": "everyone else",
-           "ja": "yes", "nei": "no", "uoppgitt": "not stated"}
+           "ja": "yes", "nei": "no", "uoppgitt": "not stated",
+           "norskfødte med innvandrerforeldre": "Norwegian-born to immigrant parents",
+           "befolkningen uten innvandrere og norskfødte med innvandrerforeldre":
+               "population excluding immigrants and Norwegian-born to immigrant parents",
+           "innflytting": "moving in", "utflytting": "moving out",
+           "innvandring": "immigration", "utvandring": "emigration",
+           "nettoinnflytting": "net moving in", "nettoinnvandring": "net immigration",
+           "innvandring og innflytting": "immigration and moving in",
+           "utvandring og utflytting": "emigration and moving out",
+           "nettoinnvandring og nettoinnflytting": "net immigration and net moving in",
+           "flukt": "refuge", "familie": "family", "arbeid": "work",
+           "utdanning": "education", "annet eller uoppgitt": "other or not stated"}
+# a few values read better with a word added (`annet_uoppgitt`)
+NORWEGIAN = {"annet uoppgitt": "annet eller uoppgitt"}
 TOTALS = {"alle", "totalt"}
 TOTAL_CODES = {("landbakgrunn", "001")}  # documented totals written as a code
 _RANGE = re.compile(r"^(\d+)[_-](\d+)$")  # 0_5, 0-4
@@ -90,6 +114,8 @@ def token_words(token: str, lang: str = "nb") -> str:
     known = VALUES.get((family, value))
     if known:
         return f"{name}: {known[1] if en else known[0]}"
+    if family == "vreg" and value in REGIONS:
+        return f"{name}: {REGIONS[value][1 if en else 0]}"
     if value in TOTALS:
         return f"{name}: {'all' if en else 'alle'}"
     ages = family in _AGES or family == "botid"
@@ -102,6 +128,7 @@ def token_words(token: str, lang: str = "nb") -> str:
     if any(ch.isdigit() for ch in value) or not named:  # a code the export does not explain
         return f"{name} ({'code' if en else 'kode'} {value})"
     words = " ".join(SPELLING.get(w, w) for w in value.split("_"))
+    words = NORWEGIAN.get(words, words)
     if en:
         return f"{name}: {ENGLISH.get(words, words)}"
     return f"{name}: {words}"

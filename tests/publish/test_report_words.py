@@ -43,13 +43,17 @@ def test_real_keys_read_as_words():
         "vreg_3.1": ("verdensregion: EU/EØS, USA, Canada, Australia og New Zealand",
                      "world region: EU/EEA, USA, Canada, Australia and New Zealand"),
         "vreg_3.2": ("verdensregion: resten av verden", "world region: rest of the world"),
-        "innvgrunn_5.flukt": ("innvandringsgrunn: flukt", "reason for immigration: flukt"),
+        "innvgrunn_5.flukt": ("innvandringsgrunn: flukt", "reason for immigration: refuge"),
     }
     for key, (nb, en) in cases.items():
         assert key in keys or key.split(", ")[0] in keys or any(key in k for k in keys), key
         assert key_words(key) == nb
         assert key_words(key, "en") == en
     assert key_words("botid_5.0_4") == "botid 0–4 år"
+    assert key_words("vreg_9.sor_og_mellom_amerika") == "verdensregion: Sør- og Mellom-Amerika"
+    assert key_words("innvkat_4.bef_u_innv_og_norskf") == (
+        "innvandrerkategori: befolkningen uten innvandrere og norskfødte med innvandrerforeldre")
+    assert key_words("flytting.nettoinnflytting", "en") == "moves: net moving in"
     assert key_words("landbakgrunn.001") == "landbakgrunn: alle land"
     assert key_words("landbakgrunn.101") == "landbakgrunn (kode 101)"  # not guessed
     assert key_words("gjennomsnitt") == "gjennomsnitt"  # not a family.value token: as written
