@@ -58,6 +58,32 @@ def make_manifest(source_id: str, folder: Path, *, dimensions=("kommune", "year"
     return parse_manifest(Path(folder) / f"{source_id}.yml", data)
 
 
+def watch_manifest(source_id: str, root: str, watch: list[str], provider: str = "fhi") -> str:
+    """The YAML of a constructed source of `provider` whose pages live at `root` (a local test
+    site) and whose change watch follows the `watch` patterns."""
+    patterns = "".join(f"- {pattern}\n" for pattern in watch)
+    return f"""\
+source_id: {source_id}
+upstream_id: x
+upstream_url: {root}/stats/
+upstream_landing_page: {root}/stats/
+upstream_title: Fault-suite source
+description: Constructed for the fault suite; not a source.
+publisher: tests
+license: CC0
+license_url: https://example.org/cc0
+periodicity: P1Y
+eu_theme: SOCI
+attribution: tests
+tags: {{provider: {provider}, topic: social, geo: kommune, cadence: annual}}
+presentation_policy: standard
+methodology_version: '1'
+dimensions:
+- {{code: name, meaning: Name}}
+watch:
+{patterns}"""
+
+
 def xlsx(sheets: dict[str, list[list]]) -> bytes:
     """An .xlsx workbook with these sheets (name -> rows), as bytes."""
     from openpyxl import Workbook

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import pytest_twisted
-from conftest import crawl_file
+from conftest import crawl_file, query
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import valgresultat as vr
@@ -95,34 +95,26 @@ def test_election_years_are_events():
         parse_manifest(Path("x.yml"), {**base, "period_grain": "election"})
 
 
-def _rows(db: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
 @pytest_twisted.ensureDeferred
 async def test_provisional_count_is_replaced_by_the_final_one(tmp_path):
     db = tmp_path / "atlas.db"
     settings = crawl_settings(db, replay=False, ATLAS_RAW_DIR="")
     await crawl("valgresultat", settings, file=str(PARTIAL))
-    assert _rows(db, "SELECT count_status, stemmer FROM valgresultat") == [("paagaar", 300939)]
-    assert _rows(db, "SELECT stemmer FROM valgresultat_partier WHERE partikode='A'") == [(75008,)]
+    assert query(db, "SELECT count_status, stemmer FROM valgresultat") == [("paagaar", 300939)]
+    assert query(db, "SELECT stemmer FROM valgresultat_partier WHERE partikode='A'") == [(75008,)]
 
     await crawl("valgresultat", settings, file=str(FINAL))
-    assert _rows(db, "SELECT count_status, stemmer, frammote_prosent FROM valgresultat") == [
+    assert query(db, "SELECT count_status, stemmer, frammote_prosent FROM valgresultat") == [
         ("ferdig", 424036, 81.7)]
-    assert _rows(db, "SELECT DISTINCT count_status FROM valgresultat_partier") == [("ferdig",)]
-    assert _rows(db, "SELECT stemmer FROM valgresultat_partier WHERE partikode='A'") == [(108268,)]
-    assert _rows(db, "SELECT count(*) FROM valgresultat_partier") == [(23,)]
+    assert query(db, "SELECT DISTINCT count_status FROM valgresultat_partier") == [("ferdig",)]
+    assert query(db, "SELECT stemmer FROM valgresultat_partier WHERE partikode='A'") == [(108268,)]
+    assert query(db, "SELECT count(*) FROM valgresultat_partier") == [(23,)]
 
     # an answer from before counting changes nothing
     await crawl("valgresultat", settings, file=str(PRECOUNT))
     assert runs(db)[-1]["status"] == "ok"
-    assert _rows(db, "SELECT count_status, stemmer FROM valgresultat") == [("ferdig", 424036)]
-    assert _rows(db, "SELECT count(*) FROM valgresultat_partier") == [(23,)]
+    assert query(db, "SELECT count_status, stemmer FROM valgresultat") == [("ferdig", 424036)]
+    assert query(db, "SELECT count(*) FROM valgresultat_partier") == [(23,)]
 
 
 @pytest_twisted.ensureDeferred
