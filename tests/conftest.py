@@ -39,6 +39,33 @@ def query_dicts(db, sql: str, params=()) -> list[dict]:
         conn.close()
 
 
+def golden_rows(case: str, table: str) -> list[dict]:
+    """The rows golden/<case>/expected/<table>.jsonl says a crawl of the case stores."""
+    import json
+
+    path = GOLDEN_DIR / case / "expected" / f"{table}.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def page_text(dom: str, hidden: tuple[str, ...] = ("script", "style", "datalist")) -> str:
+    """A page as a person reads it: the `hidden` elements and all tags dropped, entities
+    decoded, spaces collapsed."""
+    import html
+    import re
+
+    dom = re.sub(rf"<({'|'.join(hidden)})\b.*?</\1>", " ", dom, flags=re.DOTALL)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", dom))).strip()
+
+
+async def crawl_golden_cases(db: Path, cases: list[str]) -> None:
+    """Replay each golden case in `cases` into `db`; every run must end ok."""
+    from atlas_crawl.run.golden import GoldenCase, crawl_case, runs
+
+    for name in cases:
+        await crawl_case(GoldenCase.load(GOLDEN_DIR / name), db)
+    assert [r["status"] for r in runs(db)] == ["ok"] * len(cases), runs(db)
+
+
 def make_manifest(source_id: str, folder: Path, *, dimensions=("kommune", "year"), **fields):
     """A valid manifest for a test table of `source_id` (kommune x year unless told otherwise),
     as if read from `folder`; `fields` override or add manifest fields."""
