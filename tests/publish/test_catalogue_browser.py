@@ -26,10 +26,9 @@ from urllib.parse import urlencode
 import pytest
 import pytest_twisted
 import yaml
-from conftest import crawl_golden_cases, golden_rows, page_text
+from conftest import golden_rows, page_text, publish_golden_cases
 
 from atlas_crawl.manifests import all_manifests
-from atlas_crawl.publish import publish
 from atlas_crawl.run.cli import serve_command
 
 pytestmark = pytest.mark.browser
@@ -61,16 +60,12 @@ def free_port() -> int:
 @pytest_twisted.async_fixture(scope="module")
 async def published(tmp_path_factory):
     folder = tmp_path_factory.mktemp("catalogue")
-    db = folder / "atlas.db"
-    await crawl_golden_cases(db, CASES)
-
     # No source is marked sensitive in a golden case yet: mark one here, so the table page's
     # warning is checked in a browser too.
     manifests = dict(all_manifests())
     manifests[SENSITIVE] = dataclasses.replace(manifests[SENSITIVE],
                                                presentation_policy="sensitive")
-    publish(db, folder / "metadata.yml", manifests=manifests)
-    return folder, db
+    return folder, await publish_golden_cases(folder, CASES, manifests=manifests)
 
 
 @pytest.fixture(scope="module")

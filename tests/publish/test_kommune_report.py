@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 import yaml
-from conftest import crawl_golden_cases, golden_rows, page_text
+from conftest import golden_rows, page_text, publish_golden_cases
 from twisted.internet.defer import Deferred
 
 from atlas_crawl.manifests import ManifestError, all_manifests, parse_manifest
@@ -39,10 +39,7 @@ def shown(value: float | None, lang: str = "nb") -> str:
 @pytest_twisted.async_fixture(scope="module")
 async def published(tmp_path_factory):
     folder = tmp_path_factory.mktemp("kommune_report")
-    db = folder / "atlas.db"
-    await crawl_golden_cases(db, CASES)
-    publish(db, folder / "metadata.yml")
-    return folder, db
+    return folder, await publish_golden_cases(folder, CASES)
 
 
 def datasette_for(db: Path, metadata: Path):

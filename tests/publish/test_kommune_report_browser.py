@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 import pytest_twisted
-from conftest import crawl_golden_cases, golden_rows, page_text
+from conftest import golden_rows, page_text, publish_golden_cases
 
-from atlas_crawl.publish import publish
 from atlas_crawl.publish.site.report_words import number
 from atlas_crawl.run.cli import serve_command
 
@@ -35,10 +34,7 @@ if not Path(CHROMIUM).exists():
 @pytest_twisted.async_fixture(scope="module")
 async def published(tmp_path_factory):
     folder = tmp_path_factory.mktemp("kommune_browser")
-    db = folder / "atlas.db"
-    await crawl_golden_cases(db, CASES)
-    publish(db, folder / "metadata.yml")
-    return folder, db
+    return folder, await publish_golden_cases(folder, CASES)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import pytest_twisted
-from conftest import crawl_file, query
+from conftest import crawl_file, manifest_fields, query
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import valgresultat as vr
@@ -82,13 +82,9 @@ def test_election_years_are_events():
     event = parse_period("2025", "event")
     assert (event.grain, event.year, event.label) == ("event", 2025, "2025 (event)")
     assert parse_period("2025", "P2Y").grain == "P1Y"
-    base = {"source_id": "x", "upstream_id": "1", "upstream_url": "u", "upstream_title": "t",
-            "description": "d", "publisher": "p", "license": "l", "license_url": "u",
-            "periodicity": "P2Y", "eu_theme": "GOVE", "attribution": "a",
-            "tags": {"provider": "valgdirektoratet", "topic": "elections", "geo": "kommune",
-                     "cadence": "irregular"},
-            "dimensions": [{"code": "c", "meaning": "m"}], "presentation_policy": "standard",
-            "methodology_version": "1"}
+    base = manifest_fields("x", periodicity="P2Y", eu_theme="GOVE",
+                           tags={"provider": "valgdirektoratet", "topic": "elections",
+                                 "geo": "kommune", "cadence": "irregular"})
     assert parse_manifest(Path("x.yml"), {**base, "period_grain": "event"}).period_hint == "event"
     assert parse_manifest(Path("x.yml"), base).period_hint == "P2Y"
     with pytest.raises(ManifestError, match="x.yml: field 'period_grain'"):
