@@ -89,8 +89,8 @@ def test_update_crawls_what_is_due_changed_or_named_and_publishes(tmp_path):
 
 
 def test_a_node_crawls_and_monitors_only_its_providers():
+    from atlas_crawl.run.plan import for_providers, source_spiders, watch_job
     from atlas_crawl.run.runner import project_settings
-    from atlas_crawl.run.update import for_providers, source_spiders, watch_job
 
     spiders = source_spiders(project_settings())
     assert {"ssb_07459", "ssb_klass", "nav_aap", "brreg_enheter"} <= set(spiders)
