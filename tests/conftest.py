@@ -39,13 +39,43 @@ def query_dicts(db, sql: str, params=()) -> list[dict]:
         conn.close()
 
 
-def make_manifest(source_id: str, folder: Path, *, dimensions=("kommune", "year"), **fields):
-    """A valid manifest for a test table of `source_id` (kommune x year unless told otherwise),
-    as if read from `folder`; `fields` override or add manifest fields."""
-    from atlas_crawl.manifests import parse_manifest
+def golden_rows(case: str, table: str) -> list[dict]:
+    """The rows golden/<case>/expected/<table>.jsonl says a crawl of the case stores."""
+    import json
 
+    path = GOLDEN_DIR / case / "expected" / f"{table}.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def page_text(dom: str, hidden: tuple[str, ...] = ("script", "style", "datalist")) -> str:
+    """A page as a person reads it: the `hidden` elements and all tags dropped, entities
+    decoded, spaces collapsed."""
+    import html
+    import re
+
+    dom = re.sub(rf"<({'|'.join(hidden)})\b.*?</\1>", " ", dom, flags=re.DOTALL)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", dom))).strip()
+
+
+async def publish_golden_cases(folder: Path, cases: list[str], **publish_args) -> Path:
+    """Replay each golden case in `cases` into `folder`/atlas.db (every run must end ok) and
+    publish it to `folder`/metadata.yml; the database."""
+    from atlas_crawl.publish import publish
+    from atlas_crawl.run.golden import GoldenCase, crawl_case, runs
+
+    db = folder / "atlas.db"
+    for name in cases:
+        await crawl_case(GoldenCase.load(GOLDEN_DIR / name), db)
+    assert [r["status"] for r in runs(db)] == ["ok"] * len(cases), runs(db)
+    publish(db, folder / "metadata.yml", **publish_args)
+    return db
+
+
+def manifest_fields(source_id: str, *, dimensions=("kommune", "year"), **fields) -> dict:
+    """The fields of a valid manifest for a test table of `source_id` (kommune x year unless
+    told otherwise), as read from its YAML; `fields` override or add manifest fields."""
     meanings = {"kommune": "Kommune", "year": "År"}
-    data = {
+    return {
         "source_id": source_id, "upstream_id": "t1", "upstream_url": "https://example.org/t1",
         "upstream_title": "Test table", "description": f"Rows of the test table {source_id}.",
         "publisher": "tests", "license": "CC0", "license_url": "https://example.org/cc0",
@@ -55,7 +85,46 @@ def make_manifest(source_id: str, folder: Path, *, dimensions=("kommune", "year"
         "dimensions": [{"code": d, "meaning": meanings.get(d, d)} for d in dimensions],
         "presentation_policy": "standard", "methodology_version": "1", **fields,
     }
+
+
+def not_printed(out: str, *parts: str) -> list[str]:
+    """The `parts` that the printed `out` lacks (an empty list when every one is there)."""
+    return [part for part in parts if part not in out]
+
+
+def make_manifest(source_id: str, folder: Path, *, dimensions=("kommune", "year"), **fields):
+    """A valid manifest for a test table of `source_id` (kommune x year unless told otherwise),
+    as if read from `folder`; `fields` override or add manifest fields."""
+    from atlas_crawl.manifests import parse_manifest
+
+    data = manifest_fields(source_id, dimensions=dimensions, **fields)
     return parse_manifest(Path(folder) / f"{source_id}.yml", data)
+
+
+def watch_manifest(source_id: str, root: str, watch: list[str], provider: str = "fhi") -> str:
+    """The YAML of a constructed source of `provider` whose pages live at `root` (a local test
+    site) and whose change watch follows the `watch` patterns."""
+    patterns = "".join(f"- {pattern}\n" for pattern in watch)
+    return f"""\
+source_id: {source_id}
+upstream_id: x
+upstream_url: {root}/stats/
+upstream_landing_page: {root}/stats/
+upstream_title: Fault-suite source
+description: Constructed for the fault suite; not a source.
+publisher: tests
+license: CC0
+license_url: https://example.org/cc0
+periodicity: P1Y
+eu_theme: SOCI
+attribution: tests
+tags: {{provider: {provider}, topic: social, geo: kommune, cadence: annual}}
+presentation_policy: standard
+methodology_version: '1'
+dimensions:
+- {{code: name, meaning: Name}}
+watch:
+{patterns}"""
 
 
 def xlsx(sheets: dict[str, list[list]]) -> bytes:
@@ -79,6 +148,14 @@ async def crawl_file(db: Path, spider: str, file, **args) -> dict:
     from atlas_crawl.run.golden import crawl, crawl_settings, runs
 
     await crawl(spider, crawl_settings(db, replay=False, ATLAS_RAW_DIR=""), file=str(file), **args)
+    return runs(db)[-1]
+
+
+async def crawl_live(db: Path, spider: str, **args) -> dict:
+    """Crawl with `spider` into `db` as a scheduled run would (no replay); the run's ledger row."""
+    from atlas_crawl.run.golden import crawl, crawl_settings, runs
+
+    await crawl(spider, crawl_settings(db, replay=False), **args)
     return runs(db)[-1]
 
 

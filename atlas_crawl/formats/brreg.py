@@ -129,18 +129,27 @@ class RecordSpec:
         return tuple(out)
 
 
+#: The organisation form and industry (NACE) fields every entity has.
+_FORM_AND_INDUSTRY = (F("organisasjonsform.kode"), F("organisasjonsform.beskrivelse"),
+                      F("naeringskode1.kode"), F("naeringskode1.beskrivelse"),
+                      F("naeringskode2.kode"), F("naeringskode3.kode"))
+#: The postal address: no street lines and no kommune name.
+_POSTADRESSE = (F("postadresse.postnummer"), F("postadresse.poststed"),
+                F("postadresse.kommunenummer"), F("postadresse.landkode"))
+
+
+def _address(name: str) -> tuple[Field, ...]:
+    """The fields of an entity's street address (forretningsadresse, beliggenhetsadresse)."""
+    return (F(f"{name}.adresse", "lines"), F(f"{name}.postnummer"), F(f"{name}.poststed"),
+            F(f"{name}.kommune"), F(f"{name}.kommunenummer"), F(f"{name}.landkode"))
+
+
 ENHET = RecordSpec("enhet", "enheter", (
     F("navn"),
-    F("organisasjonsform.kode"), F("organisasjonsform.beskrivelse"),
-    F("naeringskode1.kode"), F("naeringskode1.beskrivelse"),
-    F("naeringskode2.kode"), F("naeringskode3.kode"),
+    *_FORM_AND_INDUSTRY,
     F("institusjonellSektorkode.kode"), F("institusjonellSektorkode.beskrivelse"),
     F("antallAnsatte", "int"),
-    F("forretningsadresse.adresse", "lines"), F("forretningsadresse.postnummer"),
-    F("forretningsadresse.poststed"), F("forretningsadresse.kommune"),
-    F("forretningsadresse.kommunenummer"), F("forretningsadresse.landkode"),
-    F("postadresse.postnummer"), F("postadresse.poststed"),
-    F("postadresse.kommunenummer"), F("postadresse.landkode"),
+    *_address("forretningsadresse"), *_POSTADRESSE,
     F("registreringsdatoEnhetsregisteret"), F("stiftelsesdato"),
     F("registrertIFrivillighetsregisteret", "flag"), F("registrertIMvaregisteret", "flag"),
     F("registrertIForetaksregisteret", "flag"), F("registrertIStiftelsesregisteret", "flag"),
@@ -153,15 +162,9 @@ ENHET = RecordSpec("enhet", "enheter", (
 
 UNDERENHET = RecordSpec("underenhet", "underenheter", (
     F("navn"), F("overordnetEnhet"),
-    F("organisasjonsform.kode"), F("organisasjonsform.beskrivelse"),
-    F("naeringskode1.kode"), F("naeringskode1.beskrivelse"),
-    F("naeringskode2.kode"), F("naeringskode3.kode"),
+    *_FORM_AND_INDUSTRY,
     F("antallAnsatte", "int"),
-    F("beliggenhetsadresse.adresse", "lines"), F("beliggenhetsadresse.postnummer"),
-    F("beliggenhetsadresse.poststed"), F("beliggenhetsadresse.kommune"),
-    F("beliggenhetsadresse.kommunenummer"), F("beliggenhetsadresse.landkode"),
-    F("postadresse.postnummer"), F("postadresse.poststed"),
-    F("postadresse.kommunenummer"), F("postadresse.landkode"),
+    *_address("beliggenhetsadresse"), *_POSTADRESSE,
     F("registreringsdatoEnhetsregisteret"), F("oppstartsdato"), F("datoEierskifte"),
     F("nedleggelsesdato"), F("slettedato"),
     F("registrertIMvaregisteret", "flag"), F("hjemmeside"),

@@ -20,6 +20,8 @@ from itertools import chain, product, repeat, starmap
 from math import prod
 from operator import add
 
+from atlas_crawl.formats import jsonstream
+
 
 class JsonStatError(ValueError):
     pass
@@ -486,9 +488,4 @@ def load(data: bytes, *, name: str = "<answer>") -> dict:
         import io
 
         return read_document(io.BytesIO(data), name=name)
-    try:
-        return json.loads(data)
-    except json.JSONDecodeError as exc:
-        raise JsonStatError(f"not JSON: {exc}") from None
-    except UnicodeDecodeError:
-        raise JsonStatError("not JSON: not UTF-8 text (a binary file?)") from None
+    return jsonstream.loads(data, JsonStatError)

@@ -42,6 +42,17 @@ class JsonStreamError(ValueError):
     """The stream is not the JSON the caller expected; the message says where."""
 
 
+def loads(data: bytes | str, error: type[Exception]) -> Any:
+    """``json.loads`` of a whole (small) document; what is not JSON raises ``error`` with a
+    one-line reason (``not JSON: ...``)."""
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise error(f"not JSON: {exc}") from None
+    except UnicodeDecodeError:
+        raise error("not JSON: not UTF-8 text (a binary file?)") from None
+
+
 def open_binary(source: BinaryIO) -> BinaryIO:
     """Undo any number of gzip layers, sniffed from the magic bytes rather than from names or
     headers (Brreg serves its gzip as a payload; a server may add a transfer encoding on top)."""

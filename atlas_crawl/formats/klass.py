@@ -107,16 +107,19 @@ def parse_codes_at(body: bytes | str | dict[str, Any], on: str) -> list[dict[str
     return [_code_row(item, on, None) for item in _load(body, "codes")]
 
 
+def _texts(item: dict[str, Any], **keys: str) -> dict[str, Any]:
+    """For each ``column=key``: the item's value under ``key``, as text (or None)."""
+    return {column: _text(item.get(key)) for column, key in keys.items()}
+
+
 def _code_row(item: dict[str, Any], valid_from: str | None, valid_to: str | None) -> dict:
     code = _text(item.get("code"))
     if code is None:
         raise KlassFormatError(f"Klass code item without a code: {item!r}")
     return {
         "code": code,
-        "parent_code": _text(item.get("parentCode")),
-        "level": _text(item.get("level")),
-        "name": _text(item.get("name")),
-        "short_name": _text(item.get("shortName")),
+        **_texts(item, parent_code="parentCode", level="level", name="name",
+                 short_name="shortName"),
         "valid_from": valid_from,
         "valid_to": valid_to,
         "notes": _text(item.get("notes")),
@@ -129,10 +132,8 @@ def parse_changes(body: bytes | str | dict[str, Any]) -> list[dict[str, Any]]:
     for item in _load(body, "codeChanges"):
         rows.append({
             "changed_on": _iso(item.get("changeOccurred")),
-            "old_code": _text(item.get("oldCode")),
-            "old_name": _text(item.get("oldName")),
-            "new_code": _text(item.get("newCode")),
-            "new_name": _text(item.get("newName")),
+            **_texts(item, old_code="oldCode", old_name="oldName", new_code="newCode",
+                     new_name="newName"),
         })
     return rows
 
@@ -148,10 +149,8 @@ def parse_corresponds(
         if requested_to is not None and valid_to == requested_to:
             valid_to = None
         rows.append({
-            "source_code": _text(item.get("sourceCode")),
-            "source_name": _text(item.get("sourceName")),
-            "target_code": _text(item.get("targetCode")),
-            "target_name": _text(item.get("targetName")),
+            **_texts(item, source_code="sourceCode", source_name="sourceName",
+                     target_code="targetCode", target_name="targetName"),
             "valid_from": _iso(item.get("validFrom")),
             "valid_to": valid_to,
         })

@@ -18,12 +18,12 @@ Pure parsing and URL building; no Scrapy. Facts the code is built on (SOURCE-FAC
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from atlas_crawl.formats import jsonstream
 from atlas_crawl.formats.excel import (
     LayoutError,
     find_header,
@@ -48,12 +48,7 @@ class UdirFormatError(ValueError):
 def _load(data: bytes | str | Mapping[str, Any]) -> Any:
     if isinstance(data, Mapping):
         return data
-    try:
-        return json.loads(data)
-    except json.JSONDecodeError as exc:
-        raise UdirFormatError(f"not JSON: {exc}") from None
-    except UnicodeDecodeError:
-        raise UdirFormatError("not JSON: not UTF-8 text (a binary file?)") from None
+    return jsonstream.loads(data, UdirFormatError)
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ A table that is not in the database gives one row saying so.
 
 from __future__ import annotations
 
+import functools
+
 from atlas_crawl.publish.dims import DIM_PLACE
 from atlas_crawl.publish.profile import TableProfile, quote
 from atlas_crawl.publish.queries import SAMPLE_RUNS, indicator_expr, literal
@@ -53,6 +55,17 @@ k AS MATERIALIZED (
 )"""
 
 
+def canned(title: str, description: str, sql: str) -> dict:
+    """A canned query asked of one kommune (PARAMS), its SQL kept behind the form."""
+    return {"title": title, "description": description, "sql": sql, "params": PARAMS,
+            "hide_sql": True}
+
+
+def pivot(alias: str, column: str, name: str, what: str = "value") -> str:
+    """SQL, in a GROUP BY: the `what` of the row of `alias` whose `column` is `name`."""
+    return f"max(CASE WHEN {alias}.{column} = '{name}' THEN {alias}.{what} END)"
+
+
 def missing(table: str, title: str, description: str) -> dict:
     note = literal(f"Not in this database: {table} has not been crawled yet (scrapy crawl {table}).")
     return {"title": title, "description": description + " Not available in this database: "
@@ -60,14 +73,25 @@ def missing(table: str, title: str, description: str) -> dict:
             "AND :year IS NOT NULL", "params": PARAMS, "hide_sql": True}
 
 
-def child_poverty(prof: TableProfile | None) -> dict:
-    title = "Child poverty: a kommune ranked within its fylke"
-    description = ("Bufdir's child-poverty indicators (shares, per cent) for every kommune in the "
-                   "chosen kommune's fylke, ranked from the highest share; the fylke and Norway "
-                   "beside them. Empty year: the latest year the kommune has a value.")
-    if prof is None:
-        return missing("bufdir_barnefattigdom", title, description)
-    t = quote(prof.table)
+def kommune_query(table: str, title: str, description: str):
+    """A canned query of one kommune over `table`, its SQL made by the decorated function from
+    the table's profile and quoted name; a database without the table gets a query that says
+    so."""
+    def wrap(make_sql):
+        @functools.wraps(make_sql)
+        def query(prof: TableProfile | None) -> dict:
+            if prof is None:
+                return missing(table, title, description)
+            return canned(title, description, make_sql(prof, quote(prof.table)))
+        return query
+    return wrap
+
+
+@kommune_query("bufdir_barnefattigdom", "Child poverty: a kommune ranked within its fylke",
+               ("Bufdir's child-poverty indicators (shares, per cent) for every kommune in the "
+                "chosen kommune's fylke, ranked from the highest share; the fylke and Norway "
+                "beside them. Empty year: the latest year the kommune has a value."))
+def child_poverty(prof: TableProfile, t: str) -> str:
     lookup, key, label = prof.lookups.get("indicator", (None, None, None))
     title_of = (f"(SELECT {quote(label)} FROM {quote(lookup)} i WHERE i.{quote(key)} = "
                 "r.indicator)" if label else "NULL")
@@ -110,23 +134,18 @@ SELECT coalesce({title_of}, r.indicator) AS indicator,
           AND n.year = r.year) AS norway_percent
 FROM ranked r
 ORDER BY r.indicator, r.enhet, r.rank IS NULL, r.rank, kommune"""
-    return {"title": title, "description": description, "sql": sql, "params": PARAMS,
-            "hide_sql": True}
+    return sql
 
 
-def refugees(prof: TableProfile | None) -> dict:
-    title = "Refugees: requested, decided and settled"
-    description = ("IMDi's figures for the kommune per year: refugees IMDi requested it to "
-                   "settle (anmodet), its decision (vedtatt), how many were settled (bosatte), "
-                   "and settled as a share of decided and of requested, with the fylke beside "
-                   "them. A suppressed or pending figure keeps its symbol in the notes and gives "
-                   "no share. Empty year: every year.")
-    if prof is None:
-        return missing("imdi_bosetting", title, description)
-    t = quote(prof.table)
-
+@kommune_query("imdi_bosetting", "Refugees: requested, decided and settled",
+               ("IMDi's figures for the kommune per year: refugees IMDi requested it to "
+                "settle (anmodet), its decision (vedtatt), how many were settled (bosatte), "
+                "and settled as a share of decided and of requested, with the fylke beside "
+                "them. A suppressed or pending figure keeps its symbol in the notes and gives "
+                "no share. Empty year: every year."))
+def refugees(prof: TableProfile, t: str) -> str:
     def metric(alias: str, name: str) -> str:
-        return (f"max(CASE WHEN {alias}.metric = '{name}' THEN {alias}.value END)")
+        return pivot(alias, "metric", name)
 
     def share(a: str, b: str) -> str:
         return f"CASE WHEN {b} > 0 THEN round(100.0 * {a} / {b}, 1) END"
@@ -160,23 +179,18 @@ SELECT k.year, k.name AS kommune, k.anmodet AS requested, k.vedtatt AS decided,
        f.bosatte AS fylke_settled, {share('f.bosatte', 'f.vedtatt')} AS fylke_settled_pct
 FROM kommune k LEFT JOIN fylke f USING (year)
 ORDER BY k.year DESC"""
-    return {"title": title, "description": description, "sql": sql, "params": PARAMS,
-            "hide_sql": True}
+    return sql
 
 
-def unemployment(prof: TableProfile | None) -> dict:
-    title = "Unemployment: a kommune against its fylke and Norway"
-    description = ("NAV's wholly unemployed (helt ledige) per month: count and per cent of the "
-                   "labour force for the kommune and its fylke, and for Norway. HL060 has no "
-                   "national row: Norway's count is the sum of the fylke totals (including "
-                   "Svalbard and 'Ukjent'); its per cent is not derived. Empty year: every "
-                   "month.")
-    if prof is None:
-        return missing("nav_helt_ledige", title, description)
-    t = quote(prof.table)
-
+@kommune_query("nav_helt_ledige", "Unemployment: a kommune against its fylke and Norway",
+               ("NAV's wholly unemployed (helt ledige) per month: count and per cent of the "
+                "labour force for the kommune and its fylke, and for Norway. HL060 has no "
+                "national row: Norway's count is the sum of the fylke totals (including "
+                "Svalbard and 'Ukjent'); its per cent is not derived. Empty year: every "
+                "month."))
+def unemployment(prof: TableProfile, t: str) -> str:
     def pick(alias: str, measure: str, what: str = "value") -> str:
-        return f"max(CASE WHEN {alias}.measure = '{measure}' THEN {alias}.{what} END)"
+        return pivot(alias, "measure", measure, what)
 
     sql = f"""{HEADER}WITH {kommune_cte(prof.table, 'place_canonical', 'place_current',
                                        'level')},
@@ -208,8 +222,7 @@ SELECT k.period, k.name AS kommune, k.antall AS kommune_count,
        n.antall AS norway_count, n.prosent AS norway_pct
 FROM kommune k LEFT JOIN fylke f USING (period) LEFT JOIN norway n USING (period)
 ORDER BY k.period"""
-    return {"title": title, "description": description, "sql": sql, "params": PARAMS,
-            "hide_sql": True}
+    return sql
 
 
 def land_codes(conn, prof: TableProfile) -> list[str]:

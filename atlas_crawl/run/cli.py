@@ -164,14 +164,20 @@ def build_parser() -> argparse.ArgumentParser:
                     "source by hand is `scrapy crawl <spider>` (`scrapy list` names them).")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, text: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=text, description=text)
+    def command(name: str, text: str, db: str | None = None,
+                metadata: str | None = None) -> argparse.ArgumentParser:
+        """A subcommand; `db` and `metadata` say what its --db and --metadata files are for."""
+        p = sub.add_parser(name, help=text, description=text)
+        if db:
+            p.add_argument("--db", default="atlas.db", help=f"{db} (default %(default)s)")
+        if metadata:
+            p.add_argument("--metadata", default="metadata.yml",
+                           help=f"{metadata} (default %(default)s)")
+        return p
 
     p = command("update", "run the change watch, crawl every source that is due by its "
-                "periodicity or that changed upstream (or the ones named), then publish")
-    p.add_argument("--db", default="atlas.db", help="SQLite database to write (default %(default)s)")
-    p.add_argument("--metadata", default="metadata.yml",
-                   help="Datasette metadata to write (default %(default)s)")
+                "periodicity or that changed upstream (or the ones named), then publish",
+                db="SQLite database to write", metadata="Datasette metadata to write")
     p.add_argument("--sources", nargs="+", metavar="SOURCE", help="crawl these sources only")
     p.add_argument("--replay", action="store_true",
                    help="crawl the golden recordings of real captures instead of the "
@@ -183,28 +189,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--providers", nargs="+", metavar="PROVIDER",
                    help="only these providers' sources (one node's share)")
     p = command("replay-all", "crawl every golden folder's recorded responses into one database "
-                "(no network)")
-    p.add_argument("--db", default="atlas.db", help="SQLite database to write (default %(default)s)")
+                "(no network)", db="SQLite database to write")
     p = command("publish", "prepare the database for the catalogue (places, periods, views, "
-                "sources, search) and write metadata.yml from the manifests")
-    p.add_argument("--db", default="atlas.db", help="crawled database (default %(default)s)")
-    p.add_argument("--metadata", default="metadata.yml",
-                   help="Datasette metadata to write (default %(default)s)")
-    p = command("serve", "serve the published database read-only with Datasette")
-    p.add_argument("--db", default="atlas.db", help="published database (default %(default)s)")
-    p.add_argument("--metadata", default="metadata.yml",
-                   help="metadata written by publish (default %(default)s)")
+                "sources, search) and write metadata.yml from the manifests",
+                db="crawled database", metadata="Datasette metadata to write")
+    p = command("serve", "serve the published database read-only with Datasette",
+                db="published database", metadata="metadata written by publish")
     p.add_argument("--port", type=int, default=8001, help="port (default %(default)s)")
     p.add_argument("--host", default="127.0.0.1", help="address (default %(default)s)")
     p = command("status", "per source: last successful run, live / replay / file, the origin "
                 "of its data (live, a real capture of a date, or a sample of invented values), "
                 "rows, freshness (live runs only), last error, and whether the change watch says "
-                "it needs a re-crawl")
-    p.add_argument("--db", default="atlas.db", help="database to read (default %(default)s)")
+                "it needs a re-crawl", db="database to read")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p = command("migrate", "convert a database of the old wide layout (labels, run id and "
-                "sha256 on every row) to the narrow one, in place, checked row by row")
-    p.add_argument("--db", default="atlas.db", help="database to convert (default %(default)s)")
+                "sha256 on every row) to the narrow one, in place, checked row by row",
+                db="database to convert")
     p.add_argument("--no-vacuum", action="store_true",
                    help="skip the final VACUUM (the file keeps its size until one is run)")
     p = command("check-port", "exit 1 with a message if the port is already in use")

@@ -20,18 +20,7 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from atlas_crawl.run.plan import (
-    crawl_jobs,
-    for_providers,
-    golden_folder,
-    plan,
-    publish_catalogue,
-    source_spiders,
-    unknown_sources,
-    update_lock,
-    watch_job,
-    watch_skip,
-)
+from atlas_crawl.run import plan
 from atlas_crawl.run.runner import CrawlJob, CrawlResult, project_settings, summary_table
 
 PROJECT = "atlas_crawl"
@@ -131,9 +120,9 @@ def update_via_scrapyd(url: str, db: str, metadata: str, sources: list[str] | No
     db = str(Path(db).resolve())
     client = Scrapyd(url)
     settings = {"ATLAS_DB": db}
-    replay_folder = golden_folder(golden) if replay else None
-    spiders = for_providers(source_spiders(project_settings()), providers)
-    refusal = unknown_sources(sources, spiders)
+    replay_folder = plan.golden_folder(golden) if replay else None
+    spiders = plan.for_providers(plan.source_spiders(project_settings()), providers)
+    refusal = plan.unknown_sources(sources, spiders)
     if refusal:
         print(refusal, file=out)
         return 2
@@ -172,20 +161,20 @@ def _update(client: Scrapyd, url: str, db: str, metadata: str, sources: list[str
                   f"({result.rows_written:,} changed), {seconds:.1f} s"
                   + (f": {result.error}" if result.error else ""), file=out, flush=True)
 
-    with update_lock(db):
+    with plan.update_lock(db):
         print(f"update of {db} through scrapyd at {url}", file=out, flush=True)
-        watch = watch_job(providers, replay_folder, samples)
+        watch = plan.watch_job(providers, replay_folder, samples)
         if watch is not None:
             run_jobs([watch])
-        elif why := watch_skip(replay_folder, samples):
+        elif why := plan.watch_skip(replay_folder, samples):
             print(f"  skipped change watch: {why}", file=out, flush=True)
-        planned, skipped = plan(db, spiders, sources, datetime.now(UTC), replay_folder, samples)
+        planned, skipped = plan.plan(db, spiders, sources, datetime.now(UTC), replay_folder, samples)
         for source_id, why in skipped:
             print(f"  skipped {source_id}: {why}", file=out, flush=True)
         if planned:
             run_jobs([job for p in planned
-                      for job in crawl_jobs(p.source_id, p.spider, replay_folder, samples)])
-        published = publish_catalogue(db, metadata, out)
+                      for job in plan.crawl_jobs(p.source_id, p.spider, replay_folder, samples)])
+        published = plan.publish_catalogue(db, metadata, out)
     print(summary_table(results), file=out, flush=True)
     return 1 if any(not r.ok for r in results) or not published else 0
 

@@ -20,19 +20,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from atlas_crawl.run.plan import (
-    Planned,
-    crawl_jobs,
-    for_providers,
-    golden_folder,
-    plan,
-    publish_catalogue,
-    source_spiders,
-    unknown_sources,
-    update_lock,
-    watch_job,
-    watch_skip,
-)
+from atlas_crawl.run import plan
 from atlas_crawl.run.runner import (
     CrawlJob,
     CrawlResult,
@@ -53,25 +41,25 @@ def update(db: str, metadata: str = "metadata.yml", sources: list[str] | None = 
 
     out = out or sys.stdout
     db = str(Path(db).resolve())
-    replay_folder = golden_folder(golden or GOLDEN_DIR) if replay else None
+    replay_folder = plan.golden_folder(golden or GOLDEN_DIR) if replay else None
     settings = project_settings(ATLAS_DB=db, LOG_LEVEL="WARNING")
-    spiders = for_providers(source_spiders(settings), providers)
-    refusal = unknown_sources(sources, spiders)
+    spiders = plan.for_providers(plan.source_spiders(settings), providers)
+    refusal = plan.unknown_sources(sources, spiders)
     if refusal:
         print(refusal, file=out)
         return 2
-    decided: dict[str, Planned] = {}
+    decided: dict[str, plan.Planned] = {}
     skipped: list[tuple[str, str]] = []
 
     def jobs() -> Iterator[CrawlJob]:
         # A generator: the plan is made after the watch's crawl has finished.
-        watch_crawl = watch_job(providers, replay_folder, samples) if watch else None
+        watch_crawl = plan.watch_job(providers, replay_folder, samples) if watch else None
         if watch_crawl is not None:
             yield watch_crawl
-        elif watch and (why := watch_skip(replay_folder, samples)):
+        elif watch and (why := plan.watch_skip(replay_folder, samples)):
             skipped.append(("change watch", why))
             print(f"  skipped change watch: {why}", file=out, flush=True)
-        planned, skip = plan(db, spiders, sources, now or datetime.now(UTC), replay_folder,
+        planned, skip = plan.plan(db, spiders, sources, now or datetime.now(UTC), replay_folder,
                              samples)
         skipped.extend(skip)
         for source_id, why in skip:
@@ -79,7 +67,7 @@ def update(db: str, metadata: str = "metadata.yml", sources: list[str] | None = 
         print(f"{len(planned)} source(s) to crawl", file=out, flush=True)
         for p in planned:
             decided[p.spider] = p
-            yield from crawl_jobs(p.source_id, p.spider, replay_folder, samples)
+            yield from plan.crawl_jobs(p.source_id, p.spider, replay_folder, samples)
 
     def on_start(n: int, job: CrawlJob) -> None:
         why = decided[job.spider].reason if job.spider in decided else "what changed upstream"
@@ -93,12 +81,12 @@ def update(db: str, metadata: str = "metadata.yml", sources: list[str] | None = 
             line += f": {result.error}"
         print(line, file=out, flush=True)
 
-    with update_lock(db):
+    with plan.update_lock(db):
         kind = (" (replay of golden recordings: real captures"
                 + (" and constructed samples)" if samples else " only)")) if replay else ""
         print(f"update of {db}{kind}", file=out, flush=True)
         results = run_crawls(jobs(), settings, on_start=on_start, on_end=on_end)
-        published = publish_catalogue(db, metadata, out)
+        published = plan.publish_catalogue(db, metadata, out)
     print(summary_table(results), file=out, flush=True)
     for source_id, why in skipped:
         print(f"skipped {source_id}: {why}", file=out)

@@ -40,6 +40,11 @@ def split_arg(text: str) -> list[str]:
     return [p.strip() for p in text.split(",") if p.strip()]
 
 
+def chosen_codes(arg: str, default: set[str] | None = None) -> set[str] | None:
+    """The codes a comma-separated `-a` argument names; `default` when it was not given."""
+    return set(split_arg(arg)) if arg else default
+
+
 class UdirSpider(AtlasSpider):
     """Shared flow; subclasses name their reports and turn data cells into rows."""
 
@@ -294,7 +299,23 @@ class UdirFravarSpider(UdirGsiSpider):
         "EierformID": udir.ALLE, "KjoennID": udir.ALLE, "VisAntallPersoner": 1, "VisMaaltall": 1}
 
 
-class UdirNasjonaleProverSpider(UdirSpider):
+class UdirGradeSpider(UdirSpider):
+    """A report asked for one grade (TrinnID) at a time: `-a grades=` picks them."""
+
+    default_grades: ClassVar[frozenset[str]] = frozenset()
+    types: ClassVar[dict[str, type]] = {"value": float, "grade": int}
+
+    def __init__(self, *args, grades: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.selection.update(grades=grades)
+        self.grades = chosen_codes(grades, set(self.default_grades))
+
+    def grade_options(self, values) -> list:
+        """The report's grades that were asked for."""
+        return [g for g in values.options("TrinnID") if g.kode in self.grades]
+
+
+class UdirNasjonaleProverSpider(UdirGradeSpider):
     name = "udir_nasjonale_prover"
     source_id = "udir_nasjonale_prover"
     reports = ("GSK_NP_Geo_Trinn5", "GSK_NP_Geografisk")  # grade 5; grades 8 and 9
@@ -304,7 +325,7 @@ class UdirNasjonaleProverSpider(UdirSpider):
                                     "period_code", "grade", "subject", "measure", "value",
                                     "status"]
     key: ClassVar[list[str]] = ["region_code", "school_year", "grade", "subject", "measure"]
-    types: ClassVar[dict[str, type]] = {"value": float, "grade": int}
+    default_grades: ClassVar[frozenset[str]] = frozenset({"5", "8", "9"})
     data_filters: ClassVar[dict[str, int]] = {
         "KjoennID": udir.ALLE, "EierformID": udir.ALLE, "VisAntallRaderDeltatt": 1,
         "VisMestringsnivaafordeling": 0, "VisDeltakelsestatusfordeling": 0, "VisMaaltall": 0}
@@ -315,11 +336,10 @@ class UdirNasjonaleProverSpider(UdirSpider):
         "subjects": "subject codes to keep (default: all)",
     }
 
-    def __init__(self, *args, grades: str = "", subjects: str = "", **kwargs):
+    def __init__(self, *args, subjects: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.selection.update(grades=grades, subjects=subjects)
-        self.grades = set(split_arg(grades)) if grades else {"5", "8", "9"}
-        self.subjects = set(split_arg(subjects)) if subjects else None
+        self.selection.update(subjects=subjects)
+        self.subjects = chosen_codes(subjects)
 
     def file_context(self):
         context = super().file_context()
@@ -335,7 +355,7 @@ class UdirNasjonaleProverSpider(UdirSpider):
             yield "GSK_NP_Geografisk"
 
     def plan(self, report, values, periods):
-        grades = [g for g in values.options("TrinnID") if g.kode in self.grades]
+        grades = self.grade_options(values)
         subjects = [s for s in values.options("ProevetypeID")
                     if self.subjects is None or s.kode in self.subjects]
         for period in periods:
@@ -349,7 +369,7 @@ class UdirNasjonaleProverSpider(UdirSpider):
         yield from self.region_rows(cells, context, int(context["grade"]), context["subject"])
 
 
-class UdirElevundersokelsenSpider(UdirSpider):
+class UdirElevundersokelsenSpider(UdirGradeSpider):
     """Mobbing (GSK_EUG_mobbing): one call per kommune x grade, the kommune pinned in EnhetID."""
 
     name = "udir_elevundersokelsen"
@@ -361,7 +381,8 @@ class UdirElevundersokelsenSpider(UdirSpider):
                                     "grade", "measure", "measure_label", "measure_level",
                                     "value", "status"]
     key: ClassVar[list[str]] = ["region_code", "school_year", "grade", "measure"]
-    types: ClassVar[dict[str, type]] = {"value": float, "grade": int}
+    # TrinnID(-10) silently returns one grade here, and two grades in one call is a 400.
+    default_grades: ClassVar[frozenset[str]] = frozenset({"7", "10"})
     data_filters: ClassVar[dict[str, int]] = {
         "KjoennID": udir.ALLE, "EierformID": udir.ALLE, "VisAntallBesvart": 0}
 
@@ -371,15 +392,13 @@ class UdirElevundersokelsenSpider(UdirSpider):
         "regions": "region codes to keep (default: all)",
     }
 
-    def __init__(self, *args, grades: str = "", regions: str = "", **kwargs):
+    def __init__(self, *args, regions: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.selection.update(grades=grades, regions=regions)
-        # TrinnID(-10) silently returns one grade here, and two grades in one call is a 400.
-        self.grades = set(split_arg(grades)) if grades else {"7", "10"}
-        self.regions = set(split_arg(regions)) if regions else None
+        self.selection.update(regions=regions)
+        self.regions = chosen_codes(regions)
 
     def plan(self, report, values, periods):
-        grades = [g for g in values.options("TrinnID") if g.kode in self.grades]
+        grades = self.grade_options(values)
         regions = [r for r in udir.regions(values)
                    if self.regions is None or r.kode in self.regions]
         for period in periods:

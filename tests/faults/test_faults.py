@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import pytest_twisted
+from conftest import watch_manifest
 from openpyxl import load_workbook
 
 from atlas_crawl import PROJECT_DIR
@@ -563,66 +564,25 @@ def test_fault_quarantine_duplicates_from_earlier_recrawls_are_merged(tmp_path):
 
 # --- 7. a dead sitemap host makes only its provider incomplete ----------------------------------
 
-WATCH_MANIFEST = """\
-source_id: {source_id}
-upstream_id: x
-upstream_url: {root}/stats/
-upstream_landing_page: {root}/stats/
-upstream_title: Fault-suite source
-description: Constructed for the fault suite; not a source.
-publisher: tests
-license: CC0
-license_url: https://example.org/cc0
-periodicity: P1Y
-eu_theme: SOCI
-attribution: tests
-tags: {{provider: {provider}, topic: social, geo: kommune, cadence: annual}}
-presentation_policy: standard
-methodology_version: '1'
-dimensions:
-- {{code: name, meaning: Name}}
-watch:
-- {root}/files/*.xlsx
-"""
-
-
 def sitemap_site(sitemap_status: int):
     """A provider's site on 127.0.0.1: robots.txt naming a sitemap that answers
     `sitemap_status` (503: down for good) and lists one watched file."""
-    from http.server import BaseHTTPRequestHandler
+    from fakes.local_http import text_site
 
-    from fakes.local_http import LocalServer
+    def answer(path: str, root: str) -> tuple[int, str, str]:
+        if path == "/robots.txt":
+            return 200, f"User-agent: *\nAllow: /\nSitemap: {root}/sitemap.xml\n", "text/plain"
+        if path == "/sitemap.xml" and sitemap_status == 200:
+            return 200, ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/'
+                         f'schemas/sitemap/0.9"><url><loc>{root}/files/a.xlsx</loc>'
+                         "<lastmod>2026-09-01</lastmod></url></urlset>"), "application/xml"
+        if path == "/sitemap.xml":
+            return sitemap_status, "<h1>Service Unavailable</h1>", "text/html"
+        if path == "/files/a.xlsx":
+            return 200, "not really a workbook", "application/octet-stream"
+        return 404, "not found", "text/plain"
 
-    class Site(BaseHTTPRequestHandler):
-        def do_GET(self):
-            root = f"http://127.0.0.1:{self.server.server_port}"
-            if self.path == "/robots.txt":
-                self._send(200, f"User-agent: *\nAllow: /\nSitemap: {root}/sitemap.xml\n",
-                           "text/plain")
-            elif self.path == "/sitemap.xml" and sitemap_status == 200:
-                self._send(200, '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/'
-                                f'schemas/sitemap/0.9"><url><loc>{root}/files/a.xlsx</loc>'
-                                "<lastmod>2026-09-01</lastmod></url></urlset>",
-                           "application/xml")
-            elif self.path == "/sitemap.xml":
-                self._send(sitemap_status, "<h1>Service Unavailable</h1>", "text/html")
-            elif self.path == "/files/a.xlsx":
-                self._send(200, "not really a workbook", "application/octet-stream")
-            else:
-                self._send(404, "not found", "text/plain")
-
-        def _send(self, status, text, kind):
-            body = text.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    return LocalServer(Site)
+    return text_site(answer)
 
 
 @pytest_twisted.ensureDeferred
@@ -635,8 +595,8 @@ async def test_fault_sitemap_5xx_makes_only_its_provider_incomplete(tmp_path, ca
     with sitemap_site(503) as dead, sitemap_site(200) as alive:
         for source_id, provider, root in (("fault_dead", "fhi", dead.url),
                                           ("fault_alive", "redcross", alive.url)):
-            (manifests / f"{source_id}.yml").write_text(WATCH_MANIFEST.format(
-                source_id=source_id, provider=provider, root=root))
+            (manifests / f"{source_id}.yml").write_text(watch_manifest(
+                source_id, root, [f"{root}/files/*.xlsx"], provider=provider))
         settings = crawl_settings(db, replay=False, ATLAS_RAW_DIR="", LOG_LEVEL="INFO",
                                   ATLAS_RETRY_BACKOFF_BASE=0.01, ATLAS_WATCH_NOW=
                                   "2026-10-01T06:00:00Z")
@@ -667,23 +627,26 @@ REFUSED = [["503"] * 5, ["hang"] * 5, ["truncated"] * 5, ["html"]]
 
 
 async def crawl_faulty(db: Path, faults: list[str]):
+    """Crawl the real table 05803 from its file into `db`, then live from a PxWeb API that fails
+    with `faults` first; the rows stored before the live crawl, its crawler and the calls the
+    API answered."""
     from fakes.faulty_pxweb import FaultyPxWeb
 
+    await crawl("ssb_table", nav_settings(db), table="05803", file=str(REAL_05803))
+    stored = table_rows(db, "ssb_05803")
     with FaultyPxWeb(faults, hang_seconds=2.0) as api:
         settings = nav_settings(db, DOWNLOAD_TIMEOUT=1, ATLAS_RETRY_BACKOFF_BASE=0.05,
                                 ROBOTSTXT_OBEY=False)
         crawler = await crawl("ssb_table", settings, table="05803", select=SELECT_05803,
                               base_url=api.base_url)
-        return crawler, api.data_calls
+        return stored, crawler, api.data_calls
 
 
 @pytest.mark.parametrize("faults", SURVIVED, ids=["+".join(f) for f in SURVIVED])
 @pytest_twisted.ensureDeferred
 async def test_fault_network_fault_is_survived(tmp_path, faults):
     db = tmp_path / "atlas.db"
-    await crawl("ssb_table", nav_settings(db), table="05803", file=str(REAL_05803))
-    stored = table_rows(db, "ssb_05803")
-    _crawler, calls = await crawl_faulty(db, faults)
+    stored, _crawler, calls = await crawl_faulty(db, faults)
     assert calls == [*faults, "ok"]
     run = runs(db)[-1]
     # 12 cells unchanged, and the table's status row (source_status) a live crawl records
@@ -695,9 +658,7 @@ async def test_fault_network_fault_is_survived(tmp_path, faults):
 @pytest_twisted.ensureDeferred
 async def test_fault_network_fault_fails_the_run_and_keeps_the_data(tmp_path, faults):
     db = tmp_path / "atlas.db"
-    await crawl("ssb_table", nav_settings(db), table="05803", file=str(REAL_05803))
-    stored = table_rows(db, "ssb_05803")
-    crawler, calls = await crawl_faulty(db, faults)
+    stored, crawler, calls = await crawl_faulty(db, faults)
     assert calls == faults
     run = runs(db)[-1]
     assert run["status"] == "failed" and crawler.atlas_run_status == "failed"

@@ -11,10 +11,10 @@ import json
 import logging
 import re
 import sqlite3
-from pathlib import Path
 
 import pytest
 import pytest_twisted
+from conftest import crawl_file, query, watch_manifest
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.items import Batch, Provenance
@@ -30,14 +30,6 @@ PARTIAL = (GOLDEN / "valgresultat_paagaar" / "responses"
            / "st2025_kommune_03-0301_oslo_partialcount_2025-09-08T2003.json")
 
 
-def _rows(db: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
 # --- 1. a final count is never undone ---------------------------------------------------------
 
 @pytest_twisted.ensureDeferred
@@ -46,7 +38,7 @@ async def test_fault_provisional_answer_after_the_final_one_changes_nothing(tmp_
     settings = crawl_settings(db, replay=False, ATLAS_RAW_DIR="")
     await crawl("valgresultat", settings, file=str(FINAL))
     stored = (table_rows(db, "valgresultat"), table_rows(db, "valgresultat_partier"))
-    assert _rows(db, "SELECT count_status, stemmer FROM valgresultat") == [("ferdig", 424036)]
+    assert query(db, "SELECT count_status, stemmer FROM valgresultat") == [("ferdig", 424036)]
 
     with caplog.at_level(logging.WARNING):
         await crawl("valgresultat", settings, file=str(PARTIAL))
@@ -60,7 +52,7 @@ async def test_fault_provisional_answer_after_the_final_one_changes_nothing(tmp_
         "stored one (ferdig, 2025-09-17T12:10:25); kept as a fetch, nothing changed")
     assert held[1].startswith("valgresultat_partier: 23 row(s) kept as stored")
     # the provisional answer is kept as a fetch of that run
-    assert _rows(db, "SELECT count(*) FROM _fetches WHERE run_id = "
+    assert query(db, "SELECT count(*) FROM _fetches WHERE run_id = "
                      f"'{run['run_id']}' AND table_name = 'valgresultat'") == [(1,)]
 
 
@@ -152,9 +144,7 @@ async def test_fault_same_bufdir_zip_as_a_file_after_a_replay_is_not_a_change(tm
     assert runs(db)[-1]["status"] == "ok"
     values = table_rows(db, "bufdir_barnevern")
     zip_path = case.folder / "responses" / "Kommunemonitor_barnevern_constructed.zip"
-    await crawl("bufdir_barnevern", crawl_settings(db, replay=False, ATLAS_RAW_DIR=""),
-                file=str(zip_path))
-    run = runs(db)[-1]
+    run = await crawl_file(db, "bufdir_barnevern", zip_path)
     assert run["status"] == "ok", run["error"]
     assert table_rows(db, "bufdir_barnevern") == values
     # only the provenance of the indicator rows moved: where the zip was read from
@@ -182,7 +172,7 @@ async def test_fault_words_around_a_number_go_to_quarantine_not_to_status(tmp_pa
     stored = table_rows(db, "imdi_bosetting")
     assert not [r for r in stored if r["status"] not in (None, ":", "-", "avventer vedtak")]
     assert not [r for r in stored if r["name"] == "Akershus" and r["value"] is None]
-    (column, raw, reason, row), = _rows(db, "SELECT column_name, raw_value, reason, row_json "
+    (column, raw, reason, row), = query(db, "SELECT column_name, raw_value, reason, row_json "
                                             "FROM quarantine")
     assert (column, raw) == ("value", "ca. 1006")
     assert reason == ("row 5 of the batch, column value: 'ca. 1006' is neither a number nor a "
@@ -234,14 +224,12 @@ def _half_utf8(latin1: bytes, from_line: int) -> bytes:
 @pytest_twisted.ensureDeferred
 async def test_fault_csv_half_latin1_half_utf8_is_refused_naming_the_first_bad_line(tmp_path):
     db = tmp_path / "atlas.db"
-    settings = crawl_settings(db, replay=False, ATLAS_RAW_DIR="")
-    await crawl("imdi_innvandringsgrunn", settings, file=str(INNVANDRINGSGRUNN))
+    await crawl_file(db, "imdi_innvandringsgrunn", INNVANDRINGSGRUNN)
     stored = table_rows(db, "imdi_innvandringsgrunn")
     assert {r["kommune_navn"] for r in stored if r["kommune_nr"] == "1247"} == {"Askøy"}
     mixed = tmp_path / "05-befolkning_innvandringsgrunn-kommune-2014.csv"
     mixed.write_bytes(_half_utf8(INNVANDRINGSGRUNN.read_bytes(), 200))
-    await crawl("imdi_innvandringsgrunn", settings, file=str(mixed))
-    run = runs(db)[-1]
+    run = await crawl_file(db, "imdi_innvandringsgrunn", mixed)
     assert run["status"] == "failed"
     assert "\n" not in run["error"]
     assert re.search(r"05-befolkning_innvandringsgrunn-kommune-2014\.csv: line 2\d\d: garbled "
@@ -254,28 +242,6 @@ async def test_fault_csv_half_latin1_half_utf8_is_refused_naming_the_first_bad_l
 
 # --- 5. an incomplete sitemap provider keeps every stored field ---------------------------------
 
-WATCH_MANIFEST = """\
-source_id: fault_watch
-upstream_id: x
-upstream_url: {root}/stats/
-upstream_landing_page: {root}/stats/
-upstream_title: Fault-suite source
-description: Constructed for the fault suite; not a source.
-publisher: tests
-license: CC0
-license_url: https://example.org/cc0
-periodicity: P1Y
-eu_theme: SOCI
-attribution: tests
-tags: {{provider: fhi, topic: social, geo: kommune, cadence: annual}}
-presentation_policy: standard
-methodology_version: '1'
-dimensions:
-- {{code: name, meaning: Name}}
-watch:
-- {root}/stats/
-- {root}/files/*.xlsx
-"""
 FILES = ("a", "b", "c", "d")
 
 
@@ -311,7 +277,8 @@ async def test_fault_sitemap_503_keeps_every_stored_lastmod_and_listing(tmp_path
     manifests.mkdir()
     state = {"sitemap": 200}
     with provider_site(state) as site:
-        (manifests / "fault_watch.yml").write_text(WATCH_MANIFEST.format(root=site.url))
+        (manifests / "fault_watch.yml").write_text(watch_manifest(
+            "fault_watch", site.url, [f"{site.url}/stats/", f"{site.url}/files/*.xlsx"]))
 
         async def watch(now):
             settings = crawl_settings(db, replay=False, ATLAS_RAW_DIR="",
@@ -327,7 +294,7 @@ async def test_fault_sitemap_503_keeps_every_stored_lastmod_and_listing(tmp_path
         second = await watch("2026-10-02T06:00:00Z")
     assert first["status"] == second["status"] == "ok"
     assert table_rows(db, "sitemap_urls") == urls  # every field as it was
-    events = _rows(db, "SELECT event, url FROM site_changes WHERE detected_at LIKE '2026-10-02%'")
+    events = query(db, "SELECT event, url FROM site_changes WHERE detected_at LIKE '2026-10-02%'")
     assert events == []
 
 
@@ -359,7 +326,7 @@ async def test_fault_nav_workbook_with_old_and_new_fylke_codes_is_stored_whole(t
     run = runs(db)[-1]
     assert (run["status"], run["rows_received"], run["rows_quarantined"]) == ("ok", 1688, 0)
     assert "region" in primary_key(sqlite3.connect(db), "nav_stillinger_yrke")
-    rows = _rows(db, "SELECT region, place_current, place_geo_status, count(*), sum(value) "
+    rows = query(db, "SELECT region, place_current, place_geo_status, count(*), sum(value) "
                      "FROM nav_stillinger_yrke WHERE period = '2025-09' AND area = 'Fylker' AND "
                      "region_code IN ('01', '31', '38', '54') GROUP BY region ORDER BY region")
     assert rows == [("01 Østfold", None, "split", 2, 0.0), ("31 Østfold", "31", "exact", 15, 1650.0),
@@ -378,11 +345,9 @@ HL060_2022 = PROJECT_DIR / "tests" / "data" / "nav_hl060" / "202210_HL060_telema
 @pytest_twisted.ensureDeferred
 async def test_fault_real_hl060_with_sami_fylke_names_quarantines_nothing(tmp_path):
     db = tmp_path / "atlas.db"
-    await crawl("nav_helt_ledige", crawl_settings(db, replay=False, ATLAS_RAW_DIR=""),
-                file=str(HL060_2022))
-    run = runs(db)[-1]
+    run = await crawl_file(db, "nav_helt_ledige", HL060_2022)
     assert (run["status"], run["rows_received"], run["rows_quarantined"]) == ("ok", 7680, 0)
-    rows = _rows(db, "SELECT region, place_current, place_geo_status, value FROM nav_helt_ledige "
+    rows = query(db, "SELECT region, place_current, place_geo_status, value FROM nav_helt_ledige "
                      "WHERE measure = 'antall' AND period = '2022-01' AND region IN "
                      "('0', '54', '99', 'I alt Troms og Finnmark - Romsa ja Finnmárku', "
                      "'I alt Øvrige områder') ORDER BY region")
@@ -404,11 +369,9 @@ async def test_fault_udir_utf16_per_fylke_export_is_read(tmp_path):
     export = tmp_path / "20220505-1453_Slutta_VGO.csv"
     export.write_bytes(gzip.decompress(SLUTTA.read_bytes()))
     db = tmp_path / "atlas.db"
-    await crawl("udir_statistikkbank", crawl_settings(db, replay=False, ATLAS_RAW_DIR=""),
-                file=str(export))
-    run = runs(db)[-1]
+    run = await crawl_file(db, "udir_statistikkbank", export)
     assert (run["status"], run["rows_received"], run["rows_quarantined"]) == ("ok", 6645, 0)
-    rows = _rows(db, "SELECT unit_path, level, place_code, name, value FROM udir_statistikkbank "
+    rows = query(db, "SELECT unit_path, level, place_code, name, value FROM udir_statistikkbank "
                      "WHERE school_year = '2020-21' AND unit_path IN ('0', 'U', '54', "
                      "'42/974573873') ORDER BY unit_path")
     assert rows == [("0", "national", "0", "Hele landet", 3.0),
@@ -431,11 +394,9 @@ async def test_fault_table_info_of_a_discontinued_table_is_recorded_not_refused(
                                                                                  caplog):
     db = tmp_path / "atlas.db"
     with caplog.at_level(logging.WARNING):
-        await crawl("ssb_table", crawl_settings(db, replay=False, ATLAS_RAW_DIR=""),
-                    file=str(TABLE_INFO))
-    run = runs(db)[-1]
+        run = await crawl_file(db, "ssb_table", TABLE_INFO)
     assert (run["status"], run["error"]) == ("ok", None)
-    assert _rows(db, "SELECT source_id, table_id, discontinued FROM source_status") == [
+    assert query(db, "SELECT source_id, table_id, discontinued FROM source_status") == [
         ("ssb_13138", "13138", 1)]
     assert ("v2_table_13138_discontinued_constructed.json: PxWebApi table info (/tables/13138), "
             "no figures: SSB has discontinued table 13138 (last period 2021); recorded in "

@@ -363,18 +363,23 @@ async def test_fault_catalogue_answers_405_and_400_not_500(catalogue):
 
 # --- 13. a refused scrapyd job says why in its own log and in _runs ------------------------------
 
+# What nav_aap refuses `-a yeras=2025` with, wherever it is run.
+MISSPELT_ARGUMENT = (
+    "nav_aap: unknown argument -a yeras; nav_aap takes: allow_shrink (1 lets a "
+    "replace-mode run remove more than ATLAS_MAX_SHRINK_SHARE); captured (with -a "
+    "origin=capture: when it was captured, YYYY-MM-DD (or YYYY-MM)); file (PATH of one "
+    "saved response to read instead of crawling); origin (with -a file: what the file "
+    "holds, capture (a real answer of the publisher) or constructed (invented values); "
+    "unsaid, a file outside the golden cases is of unknown origin)")
+
+
 def test_fault_refused_scheduled_job_leaves_its_reason_in_its_log_and_the_ledger(tmp_path):
     """What scrapyd runs for a job: `crawl <spider> -s LOG_FILE=<job log> -a _job=<id> ...`."""
     db, log = tmp_path / "atlas.db", tmp_path / "job.log"
     result = scrapy_crawl("nav_aap", "-a", "_job=5f0c1d", "-a", "yeras=2025",
                           "-s", f"LOG_FILE={log}", db=db)
     assert result.returncode == 2
-    reason = ("nav_aap: unknown argument -a yeras; nav_aap takes: allow_shrink (1 lets a "
-              "replace-mode run remove more than ATLAS_MAX_SHRINK_SHARE); captured (with -a "
-              "origin=capture: when it was captured, YYYY-MM-DD (or YYYY-MM)); file (PATH of one "
-              "saved response to read instead of crawling); origin (with -a file: what the file "
-              "holds, capture (a real answer of the publisher) or constructed (invented values); "
-              "unsaid, a file outside the golden cases is of unknown origin)")
+    reason = MISSPELT_ARGUMENT
     assert f"[atlas_crawl] ERROR: refused: {reason}" in log.read_text(encoding="utf-8")
     run, = runs(db)
     assert (run["spider"], run["status"], run["error"], json.loads(run["arguments"])) == (
@@ -491,12 +496,7 @@ def test_fault_scrapyd_job_refused_or_without_recordings_says_why_in_its_log_and
         assert time.monotonic() < deadline, listed
         time.sleep(0.5)
 
-    reason = ("nav_aap: unknown argument -a yeras; nav_aap takes: allow_shrink (1 lets a "
-              "replace-mode run remove more than ATLAS_MAX_SHRINK_SHARE); captured (with -a "
-              "origin=capture: when it was captured, YYYY-MM-DD (or YYYY-MM)); file (PATH of one "
-              "saved response to read instead of crawling); origin (with -a file: what the file "
-              "holds, capture (a real answer of the publisher) or constructed (invented values); "
-              "unsaid, a file outside the golden cases is of unknown origin)")
+    reason = MISSPELT_ARGUMENT
     job_log = (logs / "atlas_crawl" / "nav_aap" / f"{jobs['bad-argument']}.log").read_text()
     assert f"ERROR: refused: {reason}" in job_log
     refused, replayed = runs(db)  # in the order they ran (max_proc 1)

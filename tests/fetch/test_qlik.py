@@ -131,6 +131,17 @@ def settings_for(db, tmp_path, **overrides):
     return settings
 
 
+async def crawl_engine(engine: FakeEngine, db, tmp_path, **overrides):
+    """Crawl husbanken_bostotte into `db` from `engine`, started for the crawl and stopped after
+    it; the crawler."""
+    await as_deferred(engine.start())
+    try:
+        return await crawl("husbanken_bostotte", settings_for(db, tmp_path, **overrides),
+                           engine_url=engine.url, app_id=APP)
+    finally:
+        await as_deferred(engine.stop())
+
+
 # -- the client ------------------------------------------------------------------------------
 
 
@@ -190,13 +201,8 @@ def test_large_answers_are_kept_as_files_beside_the_exchange(tmp_path):
 
 @pytest_twisted.ensureDeferred
 async def test_crawl_pages_the_cube_in_1000_row_blocks(tmp_path):
-    engine = await as_deferred(FakeEngine(rows=2_345).start())
-    db = tmp_path / "atlas.db"
-    try:
-        crawler = await crawl("husbanken_bostotte", settings_for(db, tmp_path),
-                              engine_url=engine.url, app_id=APP)
-    finally:
-        await as_deferred(engine.stop())
+    engine, db = FakeEngine(rows=2_345), tmp_path / "atlas.db"
+    crawler = await crawl_engine(engine, db, tmp_path)
     assert crawler.stats.get_value("log_count/ERROR") is None
     assert [(a["qTop"], a["qHeight"], a["qWidth"]) for a in engine.page_requests()] == [
         (0, 1000, 7), (1000, 1000, 7), (2000, 345, 7)]
@@ -223,13 +229,8 @@ async def test_crawl_pages_the_cube_in_1000_row_blocks(tmp_path):
 
 @pytest_twisted.ensureDeferred
 async def test_a_page_refused_with_7009_is_asked_for_in_halves(tmp_path):
-    engine = await as_deferred(FakeEngine(rows=1_200, max_cells=3_500).start())
-    db = tmp_path / "atlas.db"
-    try:
-        crawler = await crawl("husbanken_bostotte", settings_for(db, tmp_path),
-                              engine_url=engine.url, app_id=APP)
-    finally:
-        await as_deferred(engine.stop())
+    engine, db = FakeEngine(rows=1_200, max_cells=3_500), tmp_path / "atlas.db"
+    crawler = await crawl_engine(engine, db, tmp_path)
     assert [(a["qTop"], a["qHeight"]) for a in engine.page_requests()] == [
         (0, 1000), (0, 500), (500, 500), (1000, 200)]
     assert crawler.stats.get_value("log_count/WARNING") == 1

@@ -7,11 +7,10 @@ import sqlite3
 
 import pytest
 import pytest_twisted
-from conftest import crawl_file
+from conftest import crawl_file, crawl_live
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import imdi_csv
-from atlas_crawl.run.golden import crawl, crawl_settings, runs
 
 INNV = (PROJECT_DIR / "golden" / "imdi_innvandringsgrunn" / "responses"
         / "05-befolkning_innvandringsgrunn-kommune-2014.csv")
@@ -86,7 +85,5 @@ async def test_whole_export_is_placed_with_its_year(tmp_path):
 
 @pytest_twisted.ensureDeferred
 async def test_live_crawl_says_it_is_file_only(tmp_path, caplog):
-    db = tmp_path / "atlas.db"
-    await crawl("imdi_landbakgrunn", crawl_settings(db, replay=False))
-    assert runs(db)[-1]["status"] != "ok"
+    assert (await crawl_live(tmp_path / "atlas.db", "imdi_landbakgrunn"))["status"] != "ok"
     assert "imdi_landbakgrunn is file-only" in caplog.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import manifest_fields
 
 from atlas_crawl.items import Batch, Provenance
 from atlas_crawl.manifests import ManifestError, get_manifest, parse_manifest
@@ -35,13 +36,8 @@ def test_manifests_add_their_publishers_own_words():
 
 
 def test_status_symbols_must_be_a_list_of_text():
-    data = {"source_id": "x", "upstream_id": "1", "upstream_url": "u", "upstream_title": "t",
-            "description": "d", "publisher": "p", "license": "l", "license_url": "u",
-            "periodicity": "P1Y", "eu_theme": "GOVE", "attribution": "a",
-            "tags": {"provider": "nav", "topic": "social", "geo": "kommune",
-                     "cadence": "annual"},
-            "dimensions": [{"code": "c", "meaning": "m"}], "presentation_policy": "standard",
-            "methodology_version": "1"}
+    data = manifest_fields("x", tags={"provider": "nav", "topic": "social", "geo": "kommune",
+                                      "cadence": "annual"})
     assert parse_manifest(Path("x.yml"), {**data, "status_symbols": ["k"]}).status_symbols == {"k"}
     with pytest.raises(ManifestError, match="x.yml: field 'status_symbols'"):
         parse_manifest(Path("x.yml"), {**data, "status_symbols": "k"})

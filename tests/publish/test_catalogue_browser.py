@@ -26,11 +26,10 @@ from urllib.parse import urlencode
 import pytest
 import pytest_twisted
 import yaml
+from conftest import golden_rows, page_text, publish_golden_cases
 
 from atlas_crawl.manifests import all_manifests
-from atlas_crawl.publish import publish
 from atlas_crawl.run.cli import serve_command
-from atlas_crawl.run.golden import GOLDEN_DIR, GoldenCase, crawl_case, runs
 
 pytestmark = pytest.mark.browser
 
@@ -47,11 +46,6 @@ if not os.path.exists(CHROMIUM):
     pytest.skip(f"{CHROMIUM} not installed (scripts/install-chromium.sh)", allow_module_level=True)
 
 
-def golden_rows(case: str, table: str) -> list[dict]:
-    path = GOLDEN_DIR / case / "expected" / f"{table}.jsonl"
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
 def shown(value: float) -> str:
     """A number as the catalogue shows it: counts stored as REAL without the `.0`."""
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
@@ -66,18 +60,12 @@ def free_port() -> int:
 @pytest_twisted.async_fixture(scope="module")
 async def published(tmp_path_factory):
     folder = tmp_path_factory.mktemp("catalogue")
-    db = folder / "atlas.db"
-    for name in CASES:
-        await crawl_case(GoldenCase.load(GOLDEN_DIR / name), db)
-    assert [r["status"] for r in runs(db)] == ["ok"] * len(CASES), runs(db)
-
     # No source is marked sensitive in a golden case yet: mark one here, so the table page's
     # warning is checked in a browser too.
     manifests = dict(all_manifests())
     manifests[SENSITIVE] = dataclasses.replace(manifests[SENSITIVE],
                                                presentation_policy="sensitive")
-    publish(db, folder / "metadata.yml", manifests=manifests)
-    return folder, db
+    return folder, await publish_golden_cases(folder, CASES, manifests=manifests)
 
 
 @pytest.fixture(scope="module")
@@ -142,9 +130,8 @@ def browser(catalogue):
 
 
 def text(dom: str) -> str:
-    """The page as a person reads it: tags dropped, entities decoded, spaces collapsed."""
-    dom = re.sub(r"<(script|style)\b.*?</\1>", " ", dom, flags=re.DOTALL)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", dom))).strip()
+    """The page as a person reads it (a <datalist>'s options too)."""
+    return page_text(dom, hidden=("script", "style"))
 
 
 def test_index_names_the_catalogue_and_its_licences(catalogue, browser):

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 import yaml
+from conftest import golden_rows, page_text, publish_golden_cases
 from twisted.internet.defer import Deferred
 
 from atlas_crawl.manifests import ManifestError, all_manifests, parse_manifest
@@ -23,16 +24,11 @@ from atlas_crawl.publish import publish
 from atlas_crawl.publish.site import PLUGINS_DIR, STATIC_DIR, STATIC_MOUNT, TEMPLATES_DIR, finder
 from atlas_crawl.publish.site.kommune import similar_kommuner, size_band, sparkline, verdict
 from atlas_crawl.publish.site.report_words import number
-from atlas_crawl.run.golden import GOLDEN_DIR, GoldenCase, crawl_case, runs
+from atlas_crawl.run.golden import GOLDEN_DIR
 
 # Real captures, and one constructed case (ssb_12944: invented values) that must stay out
 CASES = ["ssb_klass", "ssb_07459", "udir_nasjonale_prover", "imdi_bosetting", "valgresultat",
          "ssb_12944"]
-
-
-def golden_rows(case: str, table: str) -> list[dict]:
-    path = GOLDEN_DIR / case / "expected" / f"{table}.jsonl"
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def shown(value: float | None, lang: str = "nb") -> str:
@@ -40,21 +36,10 @@ def shown(value: float | None, lang: str = "nb") -> str:
     return number(value, lang).replace("\u00a0", " ")
 
 
-def text(dom: str) -> str:
-    """The page as a person reads it: tags dropped, entities decoded, spaces collapsed."""
-    dom = re.sub(r"<(script|style|datalist)\b.*?</\1>", " ", dom, flags=re.DOTALL)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", dom))).strip()
-
-
 @pytest_twisted.async_fixture(scope="module")
 async def published(tmp_path_factory):
     folder = tmp_path_factory.mktemp("kommune_report")
-    db = folder / "atlas.db"
-    for name in CASES:
-        await crawl_case(GoldenCase.load(GOLDEN_DIR / name), db)
-    assert [r["status"] for r in runs(db)] == ["ok"] * len(CASES), runs(db)
-    publish(db, folder / "metadata.yml")
-    return folder, db
+    return folder, await publish_golden_cases(folder, CASES)
 
 
 def datasette_for(db: Path, metadata: Path):
@@ -81,9 +66,9 @@ def figure(dom: str, table: str, indicator: str) -> str:
     for item in re.findall(r'<li class="atlas-figure" data-table="' + re.escape(table)
                            + r'">(.*?)</li>\s*(?=<li class="atlas-figure"|</ul>)', dom,
                            flags=re.DOTALL):
-        if indicator in text(item):
+        if indicator in page_text(item):
             return item
-    raise AssertionError(f"no figure {indicator!r} of {table} in {text(dom)[:3000]}")
+    raise AssertionError(f"no figure {indicator!r} of {table} in {page_text(dom)[:3000]}")
 
 
 @pytest_twisted.ensureDeferred
@@ -91,7 +76,7 @@ async def test_bergen_in_words_with_fylke_rank_norway_and_better(ds):
     response = await get(ds, "/kommune/4601")
     assert response.status_code == 200
     dom = response.text
-    seen = text(dom)
+    seen = page_text(dom)
     assert seen.startswith("Bergen: Kommunerapport")
     assert "Nøkkeltall for Bergen i Vestland" in seen
     # population from SSB 07459, ranked among the fylke's kommuner in the same table
@@ -99,7 +84,7 @@ async def test_bergen_in_words_with_fylke_rank_norway_and_better(ds):
     bergen = next(r for r in people if r["region_current"] == "4601")
     vestland = sorted((r["value"] for r in people if r["region_level"] == "kommune"
                        and (r["region_current"] or "").startswith("46")), reverse=True)
-    item = text(figure(dom, "ssb_07459", "Personer"))
+    item = page_text(figure(dom, "ssb_07459", "Personer"))
     assert f"Personer : {shown(bergen['value'])} personer ({bergen['tid']})" in item
     assert f"{vestland.index(bergen['value']) + 1}. høyest av {len(vestland)} kommuner i " \
            "Vestland" in item
@@ -113,7 +98,7 @@ async def test_bergen_in_words_with_fylke_rank_norway_and_better(ds):
     others = [r["value"] for r in tests if r["region_code_level"] == "kommune"
               and (r["region_code_current"] or "").startswith("46") and r["value"] is not None]
     rank = 1 + sum(1 for v in others if v > mine["value"])
-    item = text(figure(dom, "udir_nasjonale_prover", "Skalapoeng"))
+    item = page_text(figure(dom, "udir_nasjonale_prover", "Skalapoeng"))
     assert f"Skalapoeng : {shown(mine['value'])} ({mine['school_year']}). Vestland: " \
            f"{shown(fylke['value'])}. {rank}. høyest av {len(others)} kommuner i Vestland." in item
     assert "Norge" not in item  # Udir's capture has no national row: nothing is made up
@@ -127,21 +112,21 @@ async def test_better_worse_or_about_as_norway_where_the_manifest_says(ds):
     oslo, norway = turnout["kommune"], turnout["land"]
     assert oslo["nr_current"] == "0301"
     dom = (await get(ds, "/kommune/oslo")).text
-    item = text(figure(dom, "valgresultat", f"({oslo['valgaar']})"))
+    item = page_text(figure(dom, "valgresultat", f"({oslo['valgaar']})"))
     assert f"{shown(oslo['frammote_prosent'])} ({oslo['valgaar']})" in item
     assert f"Norge: {shown(norway['frammote_prosent'])}." in item
     # valgresultat.yml: better: higher; 81.7 against 80.0 is within 3 %
     assert abs(oslo["frammote_prosent"] - norway["frammote_prosent"]) \
         <= 0.03 * norway["frammote_prosent"]
     assert "omtrent som landet" in item
-    english = text(figure((await get(ds, "/kommune/oslo?lang=en")).text, "valgresultat",
+    english = page_text(figure((await get(ds, "/kommune/oslo?lang=en")).text, "valgresultat",
                           f"({oslo['valgaar']})"))
     assert "about as Norway" in english
 
 
 @pytest_twisted.ensureDeferred
 async def test_english_with_lang_en(ds):
-    seen = text((await get(ds, "/kommune/bergen?lang=en")).text)
+    seen = page_text((await get(ds, "/kommune/bergen?lang=en")).text)
     bergen = next(r for r in golden_rows("ssb_07459", "ssb_07459")
                   if r["region_current"] == "4601")
     assert seen.startswith("Bergen: Kommune report")
@@ -155,10 +140,10 @@ async def test_english_with_lang_en(ds):
 async def test_a_typo_asks_did_you_mean(ds):
     response = await get(ds, "/kommune/Bergn")
     assert response.status_code == 404
-    seen = text(response.text)
+    seen = page_text(response.text)
     assert "Fant ingen kommune som heter «Bergn». Mente du Bergen (4601, Vestland)" in seen
     assert 'href="/kommune/4601"' in response.text
-    english = text((await get(ds, "/kommune/Bergn?lang=en")).text)
+    english = page_text((await get(ds, "/kommune/Bergn?lang=en")).text)
     assert "Did you mean Bergen (4601, Vestland)" in english
 
 
@@ -166,11 +151,11 @@ async def test_a_typo_asks_did_you_mean(ds):
 async def test_an_old_code_says_so(ds):
     response = await get(ds, "/kommune/0101")
     assert response.status_code == 200
-    seen = text(response.text)
+    seen = page_text(response.text)
     assert seen.startswith("Halden: Kommunerapport")
     assert "0101 var kommunenummeret til Halden fram til 2020. I dag har Halden nummeret 3101." \
         in seen
-    old_name = text((await get(ds, "/kommune/N%C3%B8tter%C3%B8y")).text)
+    old_name = page_text((await get(ds, "/kommune/N%C3%B8tter%C3%B8y")).text)
     assert "«Nøtterøy» er et tidligere navn (nummer 0722, til 2018). I dag: Færder (3911)." \
         in old_name
 
@@ -178,10 +163,10 @@ async def test_an_old_code_says_so(ds):
 @pytest_twisted.ensureDeferred
 async def test_names_in_every_official_form_and_without_diacritics(ds):
     for asked in ("H%C3%A1rstt%C3%A1k", "harstad", "Harstad%20-%20H%C3%A1rstt%C3%A1k"):
-        assert text((await get(ds, f"/kommune/{asked}")).text).startswith(
+        assert page_text((await get(ds, f"/kommune/{asked}")).text).startswith(
             "Harstad - Hárstták: Kommunerapport"), asked
-    assert text((await get(ds, "/kommune/tromso")).text).startswith("Tromsø: Kommunerapport")
-    ambiguous = text((await get(ds, "/kommune/V%C3%A5ler")).text)
+    assert page_text((await get(ds, "/kommune/tromso")).text).startswith("Tromsø: Kommunerapport")
+    ambiguous = page_text((await get(ds, "/kommune/V%C3%A5ler")).text)
     assert "Flere kommuner heter «Våler». Velg en: Våler (Østfold) (3114, Østfold) Våler " \
            "(Innlandet) (3419, Innlandet)" in ambiguous
     listed = await get(ds, "/kommune")
@@ -199,10 +184,10 @@ async def test_suppression_in_words_never_a_bare_symbol(ds):
                   if r["region_code_current"] == "1144" and r["measure"] == "Skalapoeng")
     assert hidden["status"] == "*" and hidden["value"] is None
     dom = (await get(ds, "/kommune/1144")).text
-    item = text(figure(dom, "udir_nasjonale_prover", "Skalapoeng"))
+    item = page_text(figure(dom, "udir_nasjonale_prover", "Skalapoeng"))
     assert "Skalapoeng : skjult av personvernhensyn: for få elever (2025-26)" in item, item
     assert " * " not in f" {item} "
-    english = text(figure((await get(ds, "/kommune/1144?lang=en")).text,
+    english = page_text(figure((await get(ds, "/kommune/1144?lang=en")).text,
                           "udir_nasjonale_prover", "Skalapoeng"))
     assert "too few pupils: suppressed to protect privacy" in english
 
@@ -223,7 +208,7 @@ async def test_every_figure_links_to_its_row_run_and_fetch(ds, published):
     assert f'href="/atlas/_runs/{run_id}"' in item and f'href="/atlas/_fetches/{fetch_id}"' in item
     url, fetched = sqlite3.connect(db).execute(
         "SELECT url, fetched_at FROM _fetches WHERE id = ?", (fetch_id,)).fetchone()
-    assert f'href="{html.escape(url)}"' in item and f"hentet {fetched[:10]}" in text(item)
+    assert f'href="{html.escape(url)}"' in item and f"hentet {fetched[:10]}" in page_text(item)
     assert (await get(ds, f"/atlas/_fetches/{fetch_id}")).status_code == 200
 
 
@@ -234,13 +219,13 @@ async def test_sample_rows_are_left_out_and_named_unless_asked(ds):
         == "constructed"
     dom = (await get(ds, "/kommune/4601")).text
     assert 'data-table="ssb_12944"' not in dom
-    seen = text(dom)
+    seen = page_text(dom)
     assert "Utelatt: 1 tabeller som for kommunen bare har eksempeltall" in seen
     assert "12944: Vedvarende lavinntekt" in seen
     captured = json.loads((GOLDEN_DIR / "ssb_07459" / "golden.json").read_text())["captured"]
-    assert f"ekte uttrekk av kilden ({captured})" in text(figure(dom, "ssb_07459", "Personer"))
+    assert f"ekte uttrekk av kilden ({captured})" in page_text(figure(dom, "ssb_07459", "Personer"))
     shown_too = (await get(ds, "/kommune/4601?samples=1")).text
-    assert "eksempel: oppdiktede tall" in text(figure(shown_too, "ssb_12944", "Under 18"))
+    assert "eksempel: oppdiktede tall" in page_text(figure(shown_too, "ssb_12944", "Under 18"))
     assert 'class="atlas-origin atlas-sample"' in shown_too
 
 
@@ -254,7 +239,7 @@ async def test_a_measure_that_adds_up_gets_a_computed_fylke_and_norway(published
     manifests["ssb_07459"] = dataclasses.replace(m, extra={**m.extra, "additive": True})
     publish(copy, tmp_path / "metadata.yml", manifests=manifests)
     ds = datasette_for(copy, tmp_path / "metadata.yml")
-    item = text(figure((await get(ds, "/kommune/4601")).text, "ssb_07459", "Personer"))
+    item = page_text(figure((await get(ds, "/kommune/4601")).text, "ssb_07459", "Personer"))
     people = [r for r in golden_rows("ssb_07459", "ssb_07459") if r["region_level"] == "kommune"]
     assert all(r["value"] is not None for r in people)  # nothing suppressed: a sum is honest
     vestland = sum(r["value"] for r in people if (r["region_current"] or "").startswith("46"))
@@ -263,14 +248,14 @@ async def test_a_measure_that_adds_up_gets_a_computed_fylke_and_norway(published
     assert f"Norge: {shown(norway)} (beregnet fra kommunene)." in item
     # without the manifest's word, nothing is summed
     plain = datasette_for(db, folder / "metadata.yml")
-    item = text(figure((await get(plain, "/kommune/4601")).text, "ssb_07459", "Personer"))
+    item = page_text(figure((await get(plain, "/kommune/4601")).text, "ssb_07459", "Personer"))
     assert "beregnet" not in item and "Norge:" not in item
 
 
 @pytest_twisted.ensureDeferred
 async def test_questions_are_forms_that_say_why_there_is_no_answer(ds):
     asked = await get(ds, "/atlas/refugees_settled?kommune=Bykle&year=")
-    seen = text(asked.text)
+    seen = page_text(asked.text)
     assert "Kommune (navn eller nummer)" in seen and "Vis svaret" in asked.text
     assert "Custom SQL query" not in seen and "Run SQL" not in asked.text
     assert "<pre id=\"sql-query\">" not in asked.text  # the SQL is one link away
@@ -280,13 +265,13 @@ async def test_questions_are_forms_that_say_why_there_is_no_answer(ds):
     assert str(max(r["year"] for r in settled)) in seen
     assert 'href="/kommune/4222"' in asked.text
     # a misspelt kommune: did you mean; a kommune the table does not cover: which it covers
-    typo = text((await get(ds, "/atlas/refugees_settled?kommune=Byklee&year=")).text)
+    typo = page_text((await get(ds, "/atlas/refugees_settled?kommune=Byklee&year=")).text)
     assert "Fant ingen kommune som heter «Byklee»" in typo and "Bykle (4222)" in typo
     covered = sorted({r["place_current"][:2] for r in golden_rows("imdi_bosetting",
                                                                    "imdi_bosetting")
                       if r["level"] == "kommune" and r["place_current"]})
     assert "40" not in covered  # the capture has no kommune of Telemark
-    tinn = text((await get(ds, "/atlas/refugees_settled?kommune=Tinn&year=")).text)
+    tinn = page_text((await get(ds, "/atlas/refugees_settled?kommune=Tinn&year=")).text)
     assert "Ingen svar · no answer for Tinn (0 results)." in tinn
     assert "tabellen dekker bare kommunene i Agder, Akershus, Buskerud, Oslo, Rogaland" in tinn
 

@@ -6,8 +6,6 @@ Needs Debian's chromium (scripts/install-chromium.sh)."""
 
 from __future__ import annotations
 
-import html
-import json
 import re
 import shutil
 import socket
@@ -19,11 +17,10 @@ from pathlib import Path
 
 import pytest
 import pytest_twisted
+from conftest import golden_rows, page_text, publish_golden_cases
 
-from atlas_crawl.publish import publish
 from atlas_crawl.publish.site.report_words import number
 from atlas_crawl.run.cli import serve_command
-from atlas_crawl.run.golden import GOLDEN_DIR, GoldenCase, crawl_case, runs
 
 pytestmark = pytest.mark.browser
 
@@ -34,25 +31,10 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} not installed (scripts/install-chromium.sh)", allow_module_level=True)
 
 
-def golden_rows(case: str, table: str) -> list[dict]:
-    path = GOLDEN_DIR / case / "expected" / f"{table}.jsonl"
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def words(dom: str) -> str:
-    dom = re.sub(r"<(script|style|datalist)\b.*?</\1>", " ", dom, flags=re.DOTALL)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", dom))).strip()
-
-
 @pytest_twisted.async_fixture(scope="module")
 async def published(tmp_path_factory):
     folder = tmp_path_factory.mktemp("kommune_browser")
-    db = folder / "atlas.db"
-    for name in CASES:
-        await crawl_case(GoldenCase.load(GOLDEN_DIR / name), db)
-    assert [r["status"] for r in runs(db)] == ["ok"] * len(CASES)
-    publish(db, folder / "metadata.yml")
-    return folder, db
+    return folder, await publish_golden_cases(folder, CASES)
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +81,7 @@ def dom(folder: Path, url: str) -> str:
 def test_a_real_kommune_with_real_numbers(served):
     base, folder = served
     page = dom(folder, base + "/kommune/bergen")
-    seen = words(page)
+    seen = page_text(page)
     bergen = next(r for r in golden_rows("ssb_07459", "ssb_07459")
                   if r["region_current"] == "4601")
     assert "Bergen 4601" in seen and "Nøkkeltall for Bergen i Vestland" in seen
@@ -107,7 +89,7 @@ def test_a_real_kommune_with_real_numbers(served):
     assert f"Personer : {shown} personer (2022)" in seen
     assert re.search(r"\d+\. høyest av \d+ kommuner i Vestland", seen)
     assert re.search(r"\d+\. høyest av \d+ kommuner i Vestland", seen)
-    oslo = words(dom(folder, base + "/kommune/0301"))
+    oslo = page_text(dom(folder, base + "/kommune/0301"))
     assert "omtrent som landet" in oslo  # turnout, valgresultat.yml: better: higher
     shot = folder / "kommune_bergen.png"
     chromium(folder, base + "/kommune/bergen", f"--screenshot={shot}")
@@ -116,11 +98,11 @@ def test_a_real_kommune_with_real_numbers(served):
 
 def test_english_typo_and_old_code(served):
     base, folder = served
-    english = words(dom(folder, base + "/kommune/4601?lang=en"))
+    english = page_text(dom(folder, base + "/kommune/4601?lang=en"))
     assert "Key figures for Bergen in Vestland" in english and "inhabitants" in english
-    typo = words(dom(folder, base + "/kommune/Bergn"))
+    typo = page_text(dom(folder, base + "/kommune/Bergn"))
     assert "Fant ingen kommune som heter «Bergn». Mente du Bergen (4601, Vestland)" in typo
-    old = words(dom(folder, base + "/kommune/0101"))
+    old = page_text(dom(folder, base + "/kommune/0101"))
     assert "0101 var kommunenummeret til Halden fram til 2020. I dag har Halden nummeret " \
            "3101." in old
 
@@ -131,7 +113,7 @@ def test_front_page_box_and_map_lead_to_the_report(served):
     assert '<form class="atlas-find" action="/kommune" method="get">' in front
     # what the box sends
     landed = dom(folder, base + "/kommune?q=H%C3%A1rstt%C3%A1k")
-    assert words(landed).startswith("Harstad - Hárstták: Kommunerapport")
+    assert page_text(landed).startswith("Harstad - Hárstták: Kommunerapport")
     page = dom(folder, base + "/-/atlas/map?table=imdi_bosetting&period=2025&metric=bosatte")
     assert '<a href="/kommune/4222"><path class="kommune' in page
 

@@ -11,13 +11,13 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 
 import pytest
 import pytest_twisted
 import yaml
+from conftest import query
 from twisted.internet.defer import Deferred
 
 from atlas_crawl import PROJECT_DIR
@@ -46,28 +46,21 @@ def update(folder, *, samples: bool) -> subprocess.CompletedProcess:
                           env={**os.environ, "SCRAPY_SETTINGS_MODULE": "atlas_crawl.settings"})
 
 
-@pytest.fixture(scope="module")
-def real_only(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo")
-    result = update(folder, samples=False)
+def updated(folder, *, samples: bool) -> tuple:
+    """`folder` after an update that must succeed, and what it printed."""
+    result = update(folder, samples=samples)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return folder, result.stdout
+
+
+@pytest.fixture(scope="module")
+def real_only(tmp_path_factory):
+    return updated(tmp_path_factory.mktemp("demo"), samples=False)
 
 
 @pytest.fixture(scope="module")
 def with_samples(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("samples")
-    result = update(folder, samples=True)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return folder, result.stdout
-
-
-def query(db, sql: str, *params) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+    return updated(tmp_path_factory.mktemp("samples"), samples=True)
 
 
 def test_replay_leaves_constructed_fixtures_out_and_says_so(real_only):

@@ -8,6 +8,8 @@ import sqlite3
 import subprocess
 import sys
 
+from conftest import not_printed
+
 from atlas_crawl import PROJECT_DIR
 
 GOLDEN = PROJECT_DIR / "golden"
@@ -44,15 +46,14 @@ def test_update_crawls_what_is_due_changed_or_named_and_publishes(tmp_path):
     first = update(tmp_path, golden)
     out = first.stdout
     assert first.returncode == 1, first.stderr[-3000:]  # bufdir failed
-    assert "[1] change watch: started (sitemap_watch" in out
-    assert "[1] change watch: ok, 26 rows" in out
-    assert "nav_aap: started (nav_aap; never crawled)" in out
-    assert "nav_aap: ok, 14 rows (14 changed, 0 quarantined)" in out
-    assert "ssb_06083: ok, 19 rows" in out
-    assert "bufdir_barnefattigdom: failed, 0 rows" in out and "ZIP" in out
-    assert "skipped ssb_07459: no recording in golden/ssb_07459/" in out
-    assert "4 crawls, 3 ok, 1 failed" in out
-    assert "FAILED: bufdir_barnefattigdom (their previous data is kept)" in out
+    assert not_printed(out, "[1] change watch: started (sitemap_watch",
+                       "[1] change watch: ok, 26 rows",
+                       "nav_aap: started (nav_aap; never crawled)",
+                       "nav_aap: ok, 14 rows (14 changed, 0 quarantined)",
+                       "ssb_06083: ok, 19 rows", "bufdir_barnefattigdom: failed, 0 rows", "ZIP",
+                       "skipped ssb_07459: no recording in golden/ssb_07459/",
+                       "4 crawls, 3 ok, 1 failed",
+                       "FAILED: bufdir_barnefattigdom (their previous data is kept)") == []
     assert (tmp_path / "metadata.yml").exists()
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT last_run_status, rows FROM sources WHERE source_id = 'nav_aap'"
@@ -88,8 +89,8 @@ def test_update_crawls_what_is_due_changed_or_named_and_publishes(tmp_path):
 
 
 def test_a_node_crawls_and_monitors_only_its_providers():
+    from atlas_crawl.run.plan import for_providers, source_spiders, watch_job
     from atlas_crawl.run.runner import project_settings
-    from atlas_crawl.run.update import for_providers, source_spiders, watch_job
 
     spiders = source_spiders(project_settings())
     assert {"ssb_07459", "ssb_klass", "nav_aap", "brreg_enheter"} <= set(spiders)

@@ -5,10 +5,10 @@ kommune codes, several years and both geographies of a kind, and refusals in one
 from __future__ import annotations
 
 import io
-import sqlite3
 import zipfile
 
 import pytest_twisted
+from conftest import crawl_live, query
 from scrapy.utils.spider import iter_spider_classes
 
 from atlas_crawl import PROJECT_DIR
@@ -18,14 +18,6 @@ from atlas_crawl.run.golden import crawl, crawl_settings, runs
 from atlas_crawl.spiders import imdi_export as spiders
 
 DATA = PROJECT_DIR / "tests" / "data" / "imdi_integrering"
-
-
-def _query(db, sql: str, *args) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
 
 
 def _zip(tmp_path, name: str, paths) -> str:
@@ -65,15 +57,15 @@ async def test_population_1987_2015_lands_in_one_table_on_each_years_codes(tmp_p
                 file=str(DATA / "befolkning_1986_2015.zip"))
     run = runs(db)[-1]
     assert run["status"] == "ok", run["error"]
-    years = _query(db, "SELECT MIN(year), MAX(year), COUNT(DISTINCT year) "
+    years = query(db, "SELECT MIN(year), MAX(year), COUNT(DISTINCT year) "
                        "FROM imdi_befolkning_hovedgruppe")
     assert years == [(1987, 2015, 29)]
-    assert _query(db, "SELECT DISTINCT enhet FROM imdi_befolkning_hovedgruppe") == [("personer",)]
+    assert query(db, "SELECT DISTINCT enhet FROM imdi_befolkning_hovedgruppe") == [("personer",)]
     total = ("SELECT year, region, value, region_current, region_geo_status "
              "FROM imdi_befolkning_hovedgruppe WHERE variabel='innvkat_5.alle' "
              "AND nedbrytning='kjonn.alle' AND region IN ('0101','1001','1017','1018') "
              "AND year IN (1987, 2015) ORDER BY year, region")
-    assert _query(db, total) == [
+    assert query(db, total) == [
         (1987, "0101", 25807, "3101", "renamed"),
         (1987, "1001", 63314, "4204", "merged"),
         (1987, "1017", 4879, "4204", "merged"),
@@ -84,11 +76,11 @@ async def test_population_1987_2015_lands_in_one_table_on_each_years_codes(tmp_p
         (2015, "1018", 11217, "4204", "merged"),
     ]
     # 0105 Sarpsborg, made in 1992: IMDi lists it with 0 persons before; not a place then
-    assert _query(db, "SELECT MIN(year) FROM imdi_befolkning_hovedgruppe "
+    assert query(db, "SELECT MIN(year) FROM imdi_befolkning_hovedgruppe "
                       "WHERE region='0105'") == [(1992,)]
     # additive: women and men make the total in every kommune and year, except 28 small counts
     # of Norwegian-born to immigrant parents, which are 3 off (small numbers are perturbed)
-    assert _query(db, """
+    assert query(db, """
         SELECT variabel, gap, COUNT(*) FROM (
           SELECT year, region, variabel,
                  SUM(CASE WHEN nedbrytning = 'kjonn.alle' THEN value ELSE -value END) AS gap
@@ -108,15 +100,15 @@ async def test_years_and_geographies_of_a_kind_sit_side_by_side(tmp_path):
     await crawl("imdi_bosatt_anmodede", settings,
                 file=str(DATA / "bydel" / "09_1-bosatt_anmodede-bydel-2014.csv"))
     assert runs(db)[-1]["status"] == "ok"
-    assert _query(db, "SELECT periode, inndeling, COUNT(*) FROM imdi_bosatt_anmodede "
+    assert query(db, "SELECT periode, inndeling, COUNT(*) FROM imdi_bosatt_anmodede "
                       "GROUP BY 1, 2 ORDER BY 1, 2") == [
         ("2012", "kommune", 2568), ("2013", "kommune", 2568), ("2014", "bydel", 114),
         ("2014", "kommune", 2568)]
-    assert _query(db, "SELECT periode, value, region_level FROM imdi_bosatt_anmodede "
+    assert query(db, "SELECT periode, value, region_level FROM imdi_bosatt_anmodede "
                       "WHERE region='0101' AND variabel='bosetting.bosatt' AND enhet='personer' "
                       "ORDER BY periode") == [("2012", 6.0, "kommune"), ("2013", 10.0, "kommune"),
                                               ("2014", 22.0, "kommune")]
-    assert _query(db, "SELECT region_level, region_geo_status FROM imdi_bosatt_anmodede "
+    assert query(db, "SELECT region_level, region_geo_status FROM imdi_bosatt_anmodede "
                       "WHERE region='030101' LIMIT 1") == [("bydel", "exact")]
 
 
@@ -128,7 +120,7 @@ async def test_a_pooled_period_keeps_its_own_rows(tmp_path):
                 file=_zip(tmp_path, "fullfort.zip", files))
     assert runs(db)[-1]["status"] == "ok"
     # "0101 Halden;101;Halden;746;..." (2011-2013) beside 274 (2011), 222 (2012), 250 (2013)
-    assert _query(db, "SELECT periode, year, value FROM imdi_videregaende_fullfort "
+    assert query(db, "SELECT periode, year, value FROM imdi_videregaende_fullfort "
                       "WHERE region='0101' AND variabel='innvkat_5.alle' "
                       "AND nedbrytning='kjonn.alle' AND enhet='personer' ORDER BY periode") == [
         ("2011", 2011, 274.0), ("2011-2013", 2013, 746.0), ("2012", 2012, 222.0),
@@ -147,7 +139,5 @@ async def test_an_export_of_another_kind_is_refused_in_one_line(tmp_path, caplog
 
 @pytest_twisted.ensureDeferred
 async def test_live_crawl_says_it_is_file_only(tmp_path, caplog):
-    db = tmp_path / "atlas.db"
-    await crawl("imdi_vedvarende_lavinntekt", crawl_settings(db, replay=False))
-    assert runs(db)[-1]["status"] != "ok"
+    assert (await crawl_live(tmp_path / "atlas.db", "imdi_vedvarende_lavinntekt"))["status"] != "ok"
     assert "imdi_vedvarende_lavinntekt is file-only" in caplog.text

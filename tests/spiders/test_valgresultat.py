@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import pytest_twisted
-from conftest import crawl_file
+from conftest import crawl_file, manifest_fields, query
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import valgresultat as vr
@@ -82,25 +82,13 @@ def test_election_years_are_events():
     event = parse_period("2025", "event")
     assert (event.grain, event.year, event.label) == ("event", 2025, "2025 (event)")
     assert parse_period("2025", "P2Y").grain == "P1Y"
-    base = {"source_id": "x", "upstream_id": "1", "upstream_url": "u", "upstream_title": "t",
-            "description": "d", "publisher": "p", "license": "l", "license_url": "u",
-            "periodicity": "P2Y", "eu_theme": "GOVE", "attribution": "a",
-            "tags": {"provider": "valgdirektoratet", "topic": "elections", "geo": "kommune",
-                     "cadence": "irregular"},
-            "dimensions": [{"code": "c", "meaning": "m"}], "presentation_policy": "standard",
-            "methodology_version": "1"}
+    base = manifest_fields("x", periodicity="P2Y", eu_theme="GOVE",
+                           tags={"provider": "valgdirektoratet", "topic": "elections",
+                                 "geo": "kommune", "cadence": "irregular"})
     assert parse_manifest(Path("x.yml"), {**base, "period_grain": "event"}).period_hint == "event"
     assert parse_manifest(Path("x.yml"), base).period_hint == "P2Y"
     with pytest.raises(ManifestError, match="x.yml: field 'period_grain'"):
         parse_manifest(Path("x.yml"), {**base, "period_grain": "election"})
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest_twisted.ensureDeferred
@@ -108,21 +96,21 @@ async def test_provisional_count_is_replaced_by_the_final_one(tmp_path):
     db = tmp_path / "atlas.db"
     settings = crawl_settings(db, replay=False, ATLAS_RAW_DIR="")
     await crawl("valgresultat", settings, file=str(PARTIAL))
-    assert _rows(db, "SELECT count_status, stemmer FROM valgresultat") == [("paagaar", 300939)]
-    assert _rows(db, "SELECT stemmer FROM valgresultat_partier WHERE partikode='A'") == [(75008,)]
+    assert query(db, "SELECT count_status, stemmer FROM valgresultat") == [("paagaar", 300939)]
+    assert query(db, "SELECT stemmer FROM valgresultat_partier WHERE partikode='A'") == [(75008,)]
 
     await crawl("valgresultat", settings, file=str(FINAL))
-    assert _rows(db, "SELECT count_status, stemmer, frammote_prosent FROM valgresultat") == [
+    assert query(db, "SELECT count_status, stemmer, frammote_prosent FROM valgresultat") == [
         ("ferdig", 424036, 81.7)]
-    assert _rows(db, "SELECT DISTINCT count_status FROM valgresultat_partier") == [("ferdig",)]
-    assert _rows(db, "SELECT stemmer FROM valgresultat_partier WHERE partikode='A'") == [(108268,)]
-    assert _rows(db, "SELECT count(*) FROM valgresultat_partier") == [(23,)]
+    assert query(db, "SELECT DISTINCT count_status FROM valgresultat_partier") == [("ferdig",)]
+    assert query(db, "SELECT stemmer FROM valgresultat_partier WHERE partikode='A'") == [(108268,)]
+    assert query(db, "SELECT count(*) FROM valgresultat_partier") == [(23,)]
 
     # an answer from before counting changes nothing
     await crawl("valgresultat", settings, file=str(PRECOUNT))
     assert runs(db)[-1]["status"] == "ok"
-    assert _rows(db, "SELECT count_status, stemmer FROM valgresultat") == [("ferdig", 424036)]
-    assert _rows(db, "SELECT count(*) FROM valgresultat_partier") == [(23,)]
+    assert query(db, "SELECT count_status, stemmer FROM valgresultat") == [("ferdig", 424036)]
+    assert query(db, "SELECT count(*) FROM valgresultat_partier") == [(23,)]
 
 
 @pytest_twisted.ensureDeferred
