@@ -20,6 +20,7 @@ import html
 import logging
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlencode
 from urllib.parse import quote as urlquote
@@ -378,6 +379,10 @@ async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommu
         row = latest[key][0]
         unit = _unit(cfg, row)
         group = by.get((key, row["_period"]), [])
+        # a code with several rows in one period is today's kommune published as its former
+        # kommuner (parts, before a merger): no part is ranked or compared as the kommune
+        parts = Counter(r["_code"] for r in group if r["_level"] == "kommune")
+        group = [r for r in group if r["_level"] != "kommune" or parts[r["_code"]] == 1]
         fylke_rows = [r for r in group if r["_level"] == "kommune"
                       and str(r["_code"]).startswith(kommune.fylke)]
         fylke_value = next((r["_value"] for r in group if r["_level"] == "fylke"
