@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from atlas_crawl.manifests import measures as _measures
 from atlas_crawl.manifests.monitors import parse_monitors
 
 MANIFEST_DIR = Path(__file__).resolve().parent
@@ -104,6 +105,10 @@ class Manifest:
     # words people search by, per language: {"nb": (...), "en": (...)}
     keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # series on today's borders (manifests/measures.py): the column naming the measure in a long
+    # table, and which measures add up across former kommuner
+    measure_column: str = ""
+    additivity: dict[str, _measures.Additivity] = field(default_factory=dict)
 
     @property
     def period_hint(self) -> str:
@@ -236,9 +241,11 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
     except ValueError as exc:
         raise ManifestError(f"{path}: field {exc}") from None
 
+    measure_column, additivity = _measures.checked(path, data)
+
     known = set(REQUIRED) | {"upstream_landing_page", "watch", "places", "write_mode", "tables",
                              "replace_by", "period_grain",
-                             "monitors", "keywords"}
+                             "monitors", "keywords", "measure_column"}
     return Manifest(
         path=path,
         source_id=source_id,
@@ -267,6 +274,8 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         monitors=monitors,
         keywords=_keywords(path, data),
         extra={k: v for k, v in data.items() if k not in known},
+        measure_column=measure_column,
+        additivity=additivity,
     )
 
 
