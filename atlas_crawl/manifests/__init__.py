@@ -241,7 +241,11 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
     except ValueError as exc:
         raise ManifestError(f"{path}: field {exc}") from None
 
-    measure_column, additivity = _measures.checked(path, data)
+    try:
+        measure_column = _measures.parse_measure_column(data)
+        additivity = _measures.parse_additivity(data)
+    except _measures.MeasureError as exc:
+        raise ManifestError(f"{path}: field {exc}") from None
 
     known = set(REQUIRED) | {"upstream_landing_page", "watch", "places", "write_mode", "tables",
                              "replace_by", "period_grain",

@@ -19,14 +19,17 @@ is given only where one published place covers today's kommune).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 KEYS = ("additive", "ratio_of", "per")
 
 
 class MeasureError(ValueError):
-    """The message names the field: ``measures.<name>.<key>: problem``."""
+    """The message names the field: ``'measures.<name>.<key>': problem``."""
+
+
+def _fail(field: str, problem: str) -> MeasureError:
+    return MeasureError(f"'{field}': {problem}")
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ def parse_measure_column(data: dict) -> str:
     if value is None:
         return ""
     if not isinstance(value, str) or not value.strip():
-        raise MeasureError(f"measure_column: must be a column name, found {value!r}")
+        raise _fail("measure_column", f"must be a column name, found {value!r}")
     return value.strip()
 
 
@@ -52,49 +55,36 @@ def parse_additivity(data: dict) -> dict[str, Additivity]:
     if block is None:
         return {}
     if not isinstance(block, dict) or not block:
-        raise MeasureError(f"measures: must be a mapping of measure -> settings, found {block!r}")
+        raise _fail("measures", f"must be a mapping of measure -> settings, found {block!r}")
     out: dict[str, Additivity] = {}
     for name, spec in block.items():
         where = f"measures.{name}"
         if not isinstance(spec, dict):
-            raise MeasureError(f"{where}: must be a mapping (e.g. {{additive: true}}), "
-                               f"found {spec!r}")
+            raise _fail(where, f"must be a mapping (e.g. {{additive: true}}), found {spec!r}")
         additive = spec.get("additive")
         if additive is not None and not isinstance(additive, bool):
-            raise MeasureError(f"{where}.additive: must be true or false, found {additive!r}")
+            raise _fail(f"{where}.additive", f"must be true or false, found {additive!r}")
         ratio = spec.get("ratio_of")
         if ratio is not None:
             if (not isinstance(ratio, list) or len(ratio) != 2
                     or not all(isinstance(x, str) and x for x in ratio)):
-                raise MeasureError(f"{where}.ratio_of: must be [numerator, denominator], "
-                                   f"found {ratio!r}")
+                raise _fail(f"{where}.ratio_of", f"must be [numerator, denominator], found "
+                                                 f"{ratio!r}")
             if additive:
-                raise MeasureError(f"{where}.ratio_of: a ratio is not additive; say "
-                                   "additive: false")
+                raise _fail(f"{where}.ratio_of", "a ratio is not additive; say additive: false")
             ratio = (ratio[0], ratio[1])
         per = spec.get("per", 1)
         if "per" in spec and ratio is None:
-            raise MeasureError(f"{where}.per: only applies with ratio_of")
+            raise _fail(f"{where}.per", "only applies with ratio_of")
         if isinstance(per, bool) or not isinstance(per, (int, float)) or per <= 0:
-            raise MeasureError(f"{where}.per: must be a positive number, found {per!r}")
+            raise _fail(f"{where}.per", f"must be a positive number, found {per!r}")
         out[str(name)] = Additivity(str(name), additive, ratio, float(per))
     for a in out.values():
         for part in a.ratio_of or ():
             if part not in out or out[part].additive is not True:
-                raise MeasureError(f"measures.{a.measure}.ratio_of: {part!r} must be a measure "
-                                   "of the same table declared additive: true")
+                raise _fail(f"measures.{a.measure}.ratio_of", f"{part!r} must be a measure of the "
+                                                              "same table declared additive: true")
     return out
-
-
-def checked(path: Path, data: dict) -> tuple[str, dict[str, Additivity]]:
-    """(measure_column, additivity) of a manifest; a problem names the file and the field."""
-    from atlas_crawl.manifests import ManifestError
-
-    try:
-        return parse_measure_column(data), parse_additivity(data)
-    except MeasureError as exc:
-        raise ManifestError(f"{path}: field '{str(exc).split(':', 1)[0]}':"
-                            f"{str(exc).split(':', 1)[1]}") from None
 
 
 def is_additive(additivity: dict[str, Additivity], measure: Any) -> bool | None:

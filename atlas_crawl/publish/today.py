@@ -53,6 +53,7 @@ def parts_rows(years: range) -> list[tuple]:
     `history` rows from the change history, `source` rows for a today's code the source may use
     for a year before it existed, `computed` rows for fylker made from today's kommuner."""
     rows = []
+    kommuner_of = {f.code: harmonise.kommuner_of_fylke(f.code) for f in harmonise.today_fylker()}
     for year in years:
         for c in harmonise.kommune_compositions(year):
             for part in c.parts:
@@ -67,7 +68,7 @@ def parts_rows(years: range) -> list[tuple]:
                              c.parts_text, part, None) for part in c.parts)
             # every fylke can also be computed from today's kommuner: used where the source
             # publishes no fylke row that covers it
-            kommuner = harmonise.kommuner_of_fylke(c.today)
+            kommuner = kommuner_of[c.today]
             rows.extend(("fylke", year, c.today, c.today_name, "computed", harmonise.COMPUTED,
                          len(kommuner), "+".join(kommuner), part, None) for part in kommuner)
             if harmonise.source_on_today_codes(c.today, year, "fylke"):
@@ -164,9 +165,14 @@ def _text_list(values: list[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values) or "NULL"
 
 
-def today_view_sql(spec: TodaySpec, name: str | None = None) -> str:
-    """The SELECT (wrapped in CREATE VIEW) of a table's series on today's borders."""
-    name = name or today_view_name(spec.table)
+def materialised_name(table: str) -> str:
+    return f"_today_{table}"
+
+
+def today_statements(spec: TodaySpec, target: str) -> list[str]:
+    """The statements that write a table's series on today's borders into ``target``, in
+    steps over indexed temporary tables (one query with the same CTEs takes minutes on a
+    population table: SQLite does not index a CTE for the rate's self-join)."""
     t = quote(spec.table)
     dims = [quote(d) for d in spec.dims]
     status = quote(spec.status) if spec.status else "NULL"
@@ -183,84 +189,96 @@ def today_view_sql(spec: TodaySpec, name: str | None = None) -> str:
         measure = quote(spec.measure_column) if spec.measure_column else "NULL"
         src = (f"{base}{measure} AS measure, {quote(spec.value)} AS value, {status} AS status "
                f"FROM {t} {where}")
-    sdims = "".join(f"s.{d}, " for d in dims)
-    kdims = "".join(f"{d}, " for d in dims)
+
+    def cols(alias: str) -> str:
+        return "".join(f"{alias}{d}, " for d in dims)
+
+    key = ", ".join([*dims, "measure"])
     additive = f"IN ({_text_list(spec.additive)})" if spec.additive else "AND 0"
     not_additive = f"IN ({_text_list(spec.not_additive)})" if spec.not_additive else "AND 0"
-    ratio_cte = ""
-    ratio_select = "NULL AS ratio_value, NULL AS ratio_reason"
-    ratio_join = ""
+    rank = "CASE variant WHEN 'source' THEN 0 WHEN 'history' THEN 1 ELSE 2 END"
+    ratio_cte, ratio_value, ratio_reason, ratio_join = "", "NULL", "NULL", ""
     if spec.ratios:
         values = ", ".join(f"('{m}', '{n}', '{d}', {per!r})"
                            for m, (n, d, per) in spec.ratios.items())
-        match = "".join(f" AND {{a}}.{d} IS k.{d}" for d in dims)
-        ratio_cte = f",\nratio(measure, num, den, per) AS (VALUES {values})"
-        ratio_join = (
-            "\nLEFT JOIN ratio r ON r.measure = k.measure"
-            "\nLEFT JOIN kv n ON n.measure = r.num AND n.level = k.level AND n.code = k.code "
-            "AND n.variant = k.variant AND n.period IS k.period" + match.format(a="n") +
-            "\nLEFT JOIN kv d ON d.measure = r.den AND d.level = k.level AND d.code = k.code "
-            "AND d.variant = k.variant AND d.period IS k.period" + match.format(a="d"))
-        ratio_select = (
-            "CASE WHEN r.measure IS NOT NULL AND k.n_parts > 1 AND n.value IS NOT NULL "
-            "AND d.value IS NOT NULL AND d.value <> 0 THEN n.value * r.per / d.value END "
-            "AS ratio_value, CASE WHEN r.measure IS NOT NULL AND k.n_parts > 1 THEN "
-            "coalesce(n.reason, d.reason, CASE WHEN n.code IS NULL OR d.code IS NULL THEN "
-            "'numerator or denominator not published' END) END AS ratio_reason")
-    return f"""CREATE VIEW {quote(name)} AS
-WITH src AS (
+        ratio_cte = f"ratio(measure, num, den, per) AS (VALUES {values}),"
+
+        def match(a: str) -> str:
+            return (f"{a}.level = k.level AND {a}.code = k.code AND {a}.variant = k.variant "
+                    f"AND {a}.period IS k.period" + "".join(f" AND {a}.{d} IS k.{d}"
+                                                            for d in dims))
+        ratio_join = (f"\n  LEFT JOIN ratio r ON r.measure = k.measure"
+                      f"\n  LEFT JOIN kv n ON n.measure = r.num AND {match('n')}"
+                      f"\n  LEFT JOIN kv d ON d.measure = r.den AND {match('d')}")
+        ratio_value = ("CASE WHEN r.measure IS NOT NULL AND k.n_parts > 1 "
+                       "AND n.value IS NOT NULL AND d.value IS NOT NULL AND d.value <> 0 "
+                       "THEN n.value * r.per / d.value END")
+        ratio_reason = ("CASE WHEN r.measure IS NOT NULL AND k.n_parts > 1 THEN "
+                        "coalesce(n.reason, d.reason, CASE WHEN n.code IS NULL OR d.code IS NULL "
+                        "THEN 'numerator or denominator not published' END) END")
+    nc = harmonise.NOT_COMPARABLE
+    match_key = ", ".join(["measure", "level", "code", "variant", "period", *dims])
+    return [
+        "DROP TABLE IF EXISTS temp._today_kv",
+        "DROP TABLE IF EXISTS temp._today_kr",
+        f"""CREATE TEMP TABLE _today_kv AS WITH
+src AS (
   {src}
 ),
 grouped AS (
   SELECT g.level, g.today_code AS code, g.today_name AS name, g.year, g.variant, g.method,
-         g.n_parts, g.parts, g.reason AS why, s.period, {sdims}s.measure,
+         g.n_parts, g.parts, g.reason AS why, s.period, {cols('s.')}s.measure,
          count(*) AS found, count(s.value) AS with_value, sum(s.value) AS total,
-         group_concat(CASE WHEN s.value IS NULL THEN s.code || ' ' || coalesce(s.status, 'no value')
-                      END, ', ') AS suppressed
-  FROM src s JOIN {PARTS_TABLE} g
+         group_concat(CASE WHEN s.value IS NULL
+                           THEN s.code || ' ' || coalesce(s.status, 'no value') END, ', ')
+           AS suppressed
+  FROM src s CROSS JOIN {PARTS_TABLE} g
     ON g.level = s.lvl AND g.part_code = s.code AND g.year = s.year
    AND g.variant IN ('history', 'source')
-  GROUP BY g.level, g.today_code, g.variant, s.period, {sdims}s.measure
+  GROUP BY g.level, g.today_code, g.variant, s.period, {cols('s.')}s.measure
 ),
 kv AS (
-  SELECT level, code, name, year, variant, n_parts, parts, period, {kdims}measure,
-    CASE WHEN method = '{harmonise.NOT_COMPARABLE}' OR found < n_parts OR with_value < n_parts
-              THEN NULL
+  SELECT level, code, name, year, variant, n_parts, parts, period, {cols('')}measure,
+    CASE WHEN method = '{nc}' OR found < n_parts OR with_value < n_parts THEN NULL
          WHEN n_parts = 1 OR measure {additive} THEN total END AS value,
-    CASE WHEN method = '{harmonise.NOT_COMPARABLE}' THEN why
-         WHEN found < n_parts THEN 'part not published (' || found || ' of ' || n_parts || ': ' || parts || ')'
+    CASE WHEN method = '{nc}' THEN why
+         WHEN found < n_parts
+              THEN 'part not published (' || found || ' of ' || n_parts || ': ' || parts || ')'
          WHEN with_value < n_parts THEN 'part suppressed: ' || suppressed
          WHEN n_parts = 1 OR measure {additive} THEN NULL
          WHEN measure {not_additive} THEN 'not additive'
          ELSE 'not declared additive in the manifest' END AS reason,
     CASE WHEN variant = 'source' THEN '{ON_TODAYS_BORDERS.replace("'", "''")}'
-         WHEN method = '{harmonise.NOT_COMPARABLE}' OR found < n_parts OR with_value < n_parts
-              THEN '{NOT_COMPARABLE}'
+         WHEN method = '{nc}' OR found < n_parts OR with_value < n_parts THEN '{NOT_COMPARABLE}'
          WHEN n_parts = 1 THEN '{AS_PUBLISHED}'
-         WHEN level = 'fylke' THEN '{AS_PUBLISHED}'
          WHEN measure {additive} THEN '{SUM}'
          ELSE '{NOT_COMPARABLE}' END AS how
   FROM grouped
-){ratio_cte},
+) SELECT * FROM kv""",
+        f"CREATE INDEX temp._today_kv_key ON _today_kv ({match_key})",
+        f"""CREATE TEMP TABLE _today_kr AS WITH {ratio_cte.rstrip(',')}{'' if not ratio_cte else ','}
+kv AS (SELECT * FROM _today_kv),
 kr AS (
-  SELECT k.level, k.code, k.name, k.year, k.variant, k.n_parts, k.parts, k.period, {''.join(f'k.{d}, ' for d in dims)}k.measure,
-    coalesce(k.value, {'ratio_value' if spec.ratios else 'NULL'}) AS value,
-    CASE WHEN k.value IS NULL AND {'ratio_value IS NOT NULL' if spec.ratios else '0'}
-         THEN '{RECOMPUTED}' ELSE k.how END AS how,
-    CASE WHEN k.value IS NULL AND {'ratio_value IS NOT NULL' if spec.ratios else '0'} THEN NULL
-         WHEN {'ratio_reason IS NOT NULL AND k.reason = ' + chr(39) + 'not additive' + chr(39) if spec.ratios else '0'}
-         THEN 'not additive; from parts: ' || ratio_reason
-         ELSE k.reason END AS reason
-  FROM (SELECT k.*, {ratio_select} FROM kv k{ratio_join}) k
-),
+  SELECT level, code, name, year, variant, n_parts, parts, period, {cols('')}measure,
+    coalesce(value, ratio_value) AS value,
+    CASE WHEN value IS NULL AND ratio_value IS NOT NULL THEN '{RECOMPUTED}' ELSE how END AS how,
+    CASE WHEN value IS NULL AND ratio_value IS NOT NULL THEN NULL
+         WHEN ratio_reason IS NOT NULL AND reason = 'not additive'
+              THEN 'not additive; from parts: ' || ratio_reason
+         ELSE reason END AS reason,
+    row_number() OVER (PARTITION BY level, code, period, {key} ORDER BY {rank}) AS pick
+  FROM (SELECT k.*, {ratio_value} AS ratio_value, {ratio_reason} AS ratio_reason
+        FROM kv k{ratio_join})
+) SELECT * FROM kr""",
+        "CREATE INDEX temp._today_kr_pick ON _today_kr (level, pick, code, year)",
+        f"""CREATE TABLE {quote(target)} AS WITH
+kr AS (SELECT * FROM _today_kr),
 kbest AS (
-  SELECT * FROM kr AS a WHERE a.level = 'kommune' AND (a.variant = 'source' OR NOT EXISTS (
-    SELECT 1 FROM kr AS b WHERE b.level = 'kommune' AND b.variant = 'source' AND b.code = a.code
-       AND b.period IS a.period AND b.measure IS a.measure{''.join(f' AND b.{d} IS a.{d}' for d in dims)}))
+  SELECT * FROM kr WHERE level = 'kommune' AND pick = 1
 ),
 fylke AS (
   SELECT g.level, g.today_code AS code, g.today_name AS name, g.year, 'computed' AS variant,
-    g.n_parts, g.parts, k.period, {''.join(f'k.{d}, ' for d in dims)}k.measure,
+    g.n_parts, g.parts, k.period, {cols('k.')}k.measure,
     CASE WHEN count(*) = g.n_parts AND count(k.value) = g.n_parts AND k.measure {additive}
          THEN sum(k.value) END AS value,
     CASE WHEN count(*) = g.n_parts AND count(k.value) = g.n_parts AND k.measure {additive}
@@ -274,19 +292,39 @@ fylke AS (
                    ' of its ' || g.n_parts || ' kommuner' END AS reason
   FROM kbest k JOIN {PARTS_TABLE} g
     ON g.level = 'fylke' AND g.variant = 'computed' AND g.part_code = k.code AND g.year = k.year
-  GROUP BY g.today_code, k.period, {''.join(f'k.{d}, ' for d in dims)}k.measure
+  GROUP BY g.today_code, k.period, {cols('k.')}k.measure
+),
+fylker AS (
+  SELECT level, code, name, year, variant, n_parts, parts, period, {cols('')}measure, value, how,
+    reason FROM kr WHERE level = 'fylke'
+  UNION ALL SELECT * FROM fylke
 ),
 fbest AS (
-  SELECT * FROM kr AS a WHERE a.level = 'fylke' AND (a.variant = 'source' OR NOT EXISTS (
-    SELECT 1 FROM kr AS b WHERE b.level = 'fylke' AND b.variant = 'source' AND b.code = a.code
-       AND b.period IS a.period AND b.measure IS a.measure{''.join(f' AND b.{d} IS a.{d}' for d in dims)}))
-  UNION ALL
-  SELECT * FROM fylke AS c WHERE NOT EXISTS (
-    SELECT 1 FROM kr AS b WHERE b.level = 'fylke' AND b.code = c.code
-       AND b.period IS c.period AND b.measure IS c.measure{''.join(f' AND b.{d} IS c.{d}' for d in dims)})
+  SELECT *, row_number() OVER (PARTITION BY code, period, {key} ORDER BY {rank}) AS pick
+  FROM fylker
 )
-SELECT level, code, name, period, {kdims}measure, value, how, parts, reason, year
-FROM (SELECT * FROM kbest UNION ALL SELECT * FROM fbest)"""
+SELECT level, code, name, period, {cols('')}measure, value, how, parts, reason, year
+FROM kbest
+UNION ALL
+SELECT level, code, name, period, {cols('')}measure, value, how, parts, reason, year
+FROM fbest WHERE pick = 1""",
+        "DROP TABLE temp._today_kv",
+        "DROP TABLE temp._today_kr",
+    ]
+
+
+def create_today_view(conn: sqlite3.Connection, spec: TodaySpec) -> str:
+    """Materialise the series in `_today_<table>` (a view computing it per question is too slow
+    on a population table) and expose it as the view `<table>_today`."""
+    name, stored = today_view_name(spec.table), materialised_name(spec.table)
+    conn.execute(f"DROP VIEW IF EXISTS {quote(name)}")
+    conn.execute(f"DROP TABLE IF EXISTS {quote(stored)}")
+    for statement in today_statements(spec, stored):
+        conn.execute(statement)
+    conn.execute(f"CREATE INDEX {quote(stored + '_by_code')} ON {quote(stored)} "
+                 "(code, level, measure, period)")
+    conn.execute(f"CREATE VIEW {quote(name)} AS SELECT * FROM {quote(stored)}")
+    return name
 
 
 def create_today_views(conn: sqlite3.Connection, profiles: list[TableProfile]) -> list[str]:
@@ -295,14 +333,11 @@ def create_today_views(conn: sqlite3.Connection, profiles: list[TableProfile]) -
     specs = [s for s in (today_spec(conn, p) for p in profiles) if s is not None]
     for prof in profiles:
         conn.execute(f"DROP VIEW IF EXISTS {quote(today_view_name(prof.table))}")
+        conn.execute(f"DROP TABLE IF EXISTS {quote(materialised_name(prof.table))}")
     if not specs:
         return []
     build_parts_table(conn)
-    made = []
-    for spec in specs:
-        conn.execute(today_view_sql(spec))
-        made.append(today_view_name(spec.table))
-    return made
+    return [create_today_view(conn, spec) for spec in specs]
 
 
 def series_today(conn: sqlite3.Connection, table: str, code: str, *,
