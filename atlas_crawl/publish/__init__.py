@@ -171,7 +171,8 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
         meta["plugins"] = {charts.CONFIG_KEY: charts.chart_config(
             conn, {**profiles, **annual},
             {**examples, **{v: examples.get(p.table[: -len(views.ANNUAL_SUFFIX)])
-                            for v, p in annual.items()}})}
+                            for v, p in annual.items()}},
+            {v[: -len(today_series.TODAY_SUFFIX)]: v for v in report.today_views})}
         metadata.write_metadata(metadata_path, meta)
         owners = {**{t: by_table.get(t) for t in profiles}, **other_views,
                   **{v: p.manifest for v, p in annual.items()}}

@@ -34,6 +34,10 @@ PARTS_TABLE = "_today_parts"
 FIRST_YEAR = 1970
 SKIP = {"updated", "fetched_at", "decimals", "unit", "enhet", "level", "nivaa", "aggregate"}
 
+# columns of every view; a table's own column of the same name is not carried over
+RESERVED = {"level", "code", "name", "value", "how", "parts", "reason", "year", "measure",
+            "period"}
+
 AS_PUBLISHED = "as published"
 ON_TODAYS_BORDERS = "as published on today's borders"
 SUM = "sum of former kommuner"
@@ -132,7 +136,7 @@ def today_spec(conn: sqlite3.Connection, prof: TableProfile) -> TodaySpec | None
     taken = prof.place_columns() | {prof.period, on, prof.value, prof.status, prof.unit,
                                     measure_column, *wide, *BOOKKEEPING, *SKIP}
     keys = prof.pk or [c for c in prof.columns if not c.startswith("_")]
-    dims = [c for c in keys if c not in taken and not c.startswith("_")
+    dims = [c for c in keys if c not in taken and not c.startswith("_") and c not in RESERVED
             and not c.endswith(("_label", "_name", "_navn"))
             and not any(_same_as_place(conn, prof.table, c, p.raw) for p in prof.places)]
     measures = wide if wide else list(additivity)
@@ -163,6 +167,11 @@ def _same_as_place(conn: sqlite3.Connection, table: str, column: str, place: str
 
 def _text_list(values: list[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values) or "NULL"
+
+
+def measure_name(spec: TodaySpec) -> str:
+    """The view's measure column: the table's (`contentscode`) or `measure` for a wide table."""
+    return spec.measure_column or "measure"
 
 
 def materialised_name(table: str) -> str:
@@ -218,6 +227,10 @@ def today_statements(spec: TodaySpec, target: str) -> list[str]:
                         "THEN 'numerator or denominator not published' END) END")
     nc = harmonise.NOT_COMPARABLE
     match_key = ", ".join(["measure", "level", "code", "variant", "period", *dims])
+    # the view keeps the table's own names for the period and the measure column
+    out = ", ".join(["level", "code", "name", f"period AS {quote(spec.period)}", *dims,
+                     f"measure AS {quote(measure_name(spec))}", "value", "how", "parts", "reason",
+                     *([] if spec.period == "year" else ["year"])])
     return [
         "DROP TABLE IF EXISTS temp._today_kv",
         "DROP TABLE IF EXISTS temp._today_kr",
@@ -303,11 +316,9 @@ fbest AS (
   SELECT *, row_number() OVER (PARTITION BY code, period, {key} ORDER BY {rank}) AS pick
   FROM fylker
 )
-SELECT level, code, name, period, {cols('')}measure, value, how, parts, reason, year
-FROM kbest
+SELECT {out} FROM kbest
 UNION ALL
-SELECT level, code, name, period, {cols('')}measure, value, how, parts, reason, year
-FROM fbest WHERE pick = 1""",
+SELECT {out} FROM fbest WHERE pick = 1""",
         "DROP TABLE temp._today_kv",
         "DROP TABLE temp._today_kr",
     ]
@@ -322,7 +333,7 @@ def create_today_view(conn: sqlite3.Connection, spec: TodaySpec) -> str:
     for statement in today_statements(spec, stored):
         conn.execute(statement)
     conn.execute(f"CREATE INDEX {quote(stored + '_by_code')} ON {quote(stored)} "
-                 "(code, level, measure, period)")
+                 f"(code, level, {quote(measure_name(spec))}, {quote(spec.period)})")
     conn.execute(f"CREATE VIEW {quote(name)} AS SELECT * FROM {quote(stored)}")
     return name
 
@@ -343,22 +354,28 @@ def create_today_views(conn: sqlite3.Connection, profiles: list[TableProfile]) -
 def series_today(conn: sqlite3.Connection, table: str, code: str, *,
                  measure: str | None = None, **dims: object) -> list[dict]:
     """Today's kommune (or fylke) ``code`` in ``table`` on today's borders, oldest period
-    first: one dict per row of `<table>_today`, narrowed by ``measure`` and any dimension
-    given. Falls back to the table as published (``how`` = 'as published', no sums) when the
-    view does not exist."""
+    first: one dict per row of `<table>_today`, narrowed by ``measure`` (the value of the
+    table's measure column) and any dimension given as column=value."""
     view = today_view_name(table)
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ? AND type = 'view'",
-                    (view,)).fetchone() is None:
+    columns = [r[1] for r in conn.execute(f"PRAGMA table_info({quote(view)})")]
+    if not columns:
         raise LookupError(f"{table}: no series on today's borders (no view {view}; publish makes "
                           "it for tables with kommune or fylke rows)")
+    period, measure_column = columns[3], columns[columns.index("value") - 1]
     where, args = ["code = ?"], [code]
     if measure is not None:
-        where.append("measure = ?")
+        where.append(f"{quote(measure_column)} = ?")
         args.append(measure)
     for column, value in dims.items():
+        if column not in columns:
+            raise LookupError(f"{view} has no column {column!r} (it has {', '.join(columns)})")
         where.append(f"{quote(column)} IS ?")
         args.append(value)
     cur = conn.execute(f"SELECT * FROM {quote(view)} WHERE {' AND '.join(where)} "
-                       "ORDER BY period", args)
+                       f"ORDER BY {quote(period)}", args)
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur]
+    rows = [dict(zip(names, row, strict=True)) for row in cur]
+    for row in rows:  # the same keys for every table, whatever it calls its period
+        row.setdefault("period", row[period])
+        row.setdefault("year", int(str(row[period])[:4]))
+    return rows
