@@ -85,6 +85,9 @@ def build_parts_table(conn: sqlite3.Connection, years: range | None = None) -> i
     """(Re)write `_today_parts`; returns its row count."""
     years = years or range(FIRST_YEAR, date.today().year + 2)
     rows = parts_rows(years)
+    in_transaction = conn.in_transaction
+    if not in_transaction:  # publish's connection commits every statement: one for all rows
+        conn.execute("BEGIN")
     conn.execute(f"DROP TABLE IF EXISTS {PARTS_TABLE}")
     conn.execute(f"""CREATE TABLE {PARTS_TABLE} (level TEXT NOT NULL, year INTEGER NOT NULL,
         today_code TEXT NOT NULL, today_name TEXT NOT NULL, variant TEXT NOT NULL,
@@ -95,6 +98,8 @@ def build_parts_table(conn: sqlite3.Connection, years: range | None = None) -> i
                  "(level, part_code, year, variant)")
     conn.execute(f"CREATE INDEX {PARTS_TABLE}_by_today ON {PARTS_TABLE} "
                  "(level, today_code, year, variant)")
+    if not in_transaction:
+        conn.execute("COMMIT")
     return len(rows)
 
 
