@@ -17,7 +17,11 @@ measure's dimensions as the table has them, the `value` on today's borders, and 
 
 A value is never invented: there is no value unless every part has one. The parts each year is
 made of come from `atlas_crawl.geo.harmonise` and are written to `_today_parts` at publish; the
-views join the table to it. :func:`series_today` is what the kommune report calls.
+table is joined to them and the series is written to `_today_<table>` (a view computing it per
+question took minutes on a population table; `benchmarks/today_series.py` measures the
+materialisation against a plain GROUP BY), which the view `<table>_today` shows. Where a table
+has a fylke row covering today's fylke, it is used; otherwise the fylke is computed from today's
+kommuner. :func:`series_today` is what the kommune report calls.
 """
 
 from __future__ import annotations
