@@ -47,6 +47,18 @@ class Quarantined:
     row: dict
 
 
+@dataclass(frozen=True)
+class Forward:
+    """A value that may only move forward (an election count): a delivered row replaces the
+    stored row of its key only when it is at least as final (`status`, ranked by `ranks` from
+    least to most final) and, as final, at least as late (`when`, ISO text). An older or less
+    final row changes nothing; the store logs it and keeps its fetch."""
+
+    status: str
+    ranks: tuple[str, ...]
+    when: str | None = None
+
+
 @dataclass
 class Batch:
     """Many rows for one target table.
@@ -57,7 +69,8 @@ class Batch:
     every row the table should have for those values of that key column (an organisation's full
     list of categories): stored rows with those values that the batch lacks are removed.
     `references` maps a column to the dimension table whose `code` it names (labels, units and
-    other per-code facts are stored there once, not on every row).
+    other per-code facts are stored there once, not on every row). `forward`, when given, says
+    a stored row is replaced only by one at least as final and as late (see Forward).
     """
 
     source_id: str
@@ -70,6 +83,7 @@ class Batch:
     quarantine: list[Quarantined] = field(default_factory=list)
     complete_for: tuple[str, tuple] | None = None
     references: dict[str, str] = field(default_factory=dict)
+    forward: Forward | None = None
 
     def __post_init__(self) -> None:
         if not self.table:
@@ -80,6 +94,11 @@ class Batch:
         missing = [k for k in self.key if k not in self.columns]
         if missing:
             raise ValueError(f"{self.table}: key columns {missing} are not among {self.columns}")
+        if self.forward is not None:
+            order = [c for c in (self.forward.status, self.forward.when) if c]
+            if not set(order) <= set(self.columns) or set(order) & set(self.key):
+                raise ValueError(f"{self.table}: forward columns {order} must be non-key "
+                                 f"columns among {self.columns}")
 
     def __len__(self) -> int:
         return len(self.rows)

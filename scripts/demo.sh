@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Set up, run `update` on the bundled recordings (replay mode: the change watch, then every
-# source that is due, into atlas.db, then the catalogue metadata), show how fresh each source is,
-# and serve it read-only with Datasette at http://127.0.0.1:8001 (PORT=8002 for another port)
+# Set up, run `update` on the bundled recordings (replay mode: every source whose recording is
+# a real capture, into atlas.db, then the catalogue metadata; constructed fixtures are left out),
+# show how fresh each source is and where its numbers came from, and serve it read-only with
+# Datasette at http://127.0.0.1:8001 (PORT=8002 for another port)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${PORT:-8001}"

@@ -1,10 +1,126 @@
+"""Shared by every test: the project's settings, where the golden cases and the real captures are,
+and a one-line way to ask a test database something."""
+
+import io
 import os
+import sqlite3
+from pathlib import Path
 
 import pytest
 
+from atlas_crawl import PROJECT_DIR
+
 os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "atlas_crawl.settings")
 
-REALDATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "realdata")
+GOLDEN_DIR = PROJECT_DIR / "golden"
+# Real captures the tests read live in the project, never in ../shared (a fresh clone has none):
+# golden/<case>/responses/ for what a golden case replays, tests/data/<family>/ (with a README of
+# provenance) for the rest.
+TEST_DATA = PROJECT_DIR / "tests" / "data"
+
+
+def query(db, sql: str, *params) -> list[tuple]:
+    """The rows `sql` answers in the SQLite file `db`, as tuples."""
+    conn = sqlite3.connect(str(db))
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def query_dicts(db, sql: str, params=()) -> list[dict]:
+    """The rows `sql` answers in the SQLite file `db`, as dicts keyed by column name (`params` a
+    sequence, or a dict for named parameters)."""
+    conn = sqlite3.connect(str(db))
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+def make_manifest(source_id: str, folder: Path, *, dimensions=("kommune", "year"), **fields):
+    """A valid manifest for a test table of `source_id` (kommune x year unless told otherwise),
+    as if read from `folder`; `fields` override or add manifest fields."""
+    from atlas_crawl.manifests import parse_manifest
+
+    meanings = {"kommune": "Kommune", "year": "År"}
+    data = {
+        "source_id": source_id, "upstream_id": "t1", "upstream_url": "https://example.org/t1",
+        "upstream_title": "Test table", "description": f"Rows of the test table {source_id}.",
+        "publisher": "tests", "license": "CC0", "license_url": "https://example.org/cc0",
+        "periodicity": "P1Y", "eu_theme": "SOCI", "attribution": "tests",
+        "tags": {"provider": "ssb", "topic": "demographics", "geo": "kommune",
+                 "cadence": "annual"},
+        "dimensions": [{"code": d, "meaning": meanings.get(d, d)} for d in dimensions],
+        "presentation_policy": "standard", "methodology_version": "1", **fields,
+    }
+    return parse_manifest(Path(folder) / f"{source_id}.yml", data)
+
+
+def xlsx(sheets: dict[str, list[list]]) -> bytes:
+    """An .xlsx workbook with these sheets (name -> rows), as bytes."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+async def crawl_file(db: Path, spider: str, file, **args) -> dict:
+    """Crawl one saved file with `spider` into `db` (no replay, no raw copies); the run's
+    ledger row."""
+    from atlas_crawl.run.golden import crawl, crawl_settings, runs
+
+    await crawl(spider, crawl_settings(db, replay=False, ATLAS_RAW_DIR=""), file=str(file), **args)
+    return runs(db)[-1]
+
+
+def edited_cassette(source: Path, folder: Path, edit) -> Path:
+    """A copy of the recorded cassette `source` in `folder`, with `edit(entry)` applied to every
+    entry of its responses.json (to make one answer fail, or another file answer a URL)."""
+    import json
+    import shutil
+
+    shutil.copytree(source, folder)
+    index = json.loads((folder / "responses.json").read_text())
+    for entry in index["responses"]:
+        edit(entry)
+    (folder / "responses.json").write_text(json.dumps(index))
+    return folder
+
+
+def load_builder(script: Path):
+    """A fixture builder script (tools/build_*_fixtures.py, golden/<case>/build.py), as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(script.stem, script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def command_line_problem(spidercls, settings, spargs: dict) -> str | None:
+    """What `scrapy crawl` refuses a command line for, in this process: its settings, then the
+    spider built from the arguments as the command builds it; None when it would crawl."""
+    from scrapy.crawler import Crawler
+
+    from atlas_crawl.run.commands.outcome import preflight
+
+    problem = preflight(settings)
+    if problem:
+        return problem
+    try:
+        spidercls.from_crawler(Crawler(spidercls, settings), **spargs)
+    except ValueError as exc:  # ArgumentError, and what a spider's __init__ refuses
+        return str(exc).splitlines()[0]
+    return None
 
 
 def pytest_addoption(parser):
@@ -15,3 +131,54 @@ def pytest_addoption(parser):
 @pytest.fixture
 def update_golden(request) -> bool:
     return request.config.getoption("--update-golden")
+
+
+@pytest.fixture
+def scrapyd(tmp_path):
+    """A real scrapyd configured from deploy/scrapyd.conf (max_proc 1, the project's runner) on a
+    free port of 127.0.0.1, its eggs, logs (`tmp_path / "logs"`) and queue in `tmp_path`;
+    yields its URL and is stopped at the end. Every wait is bounded."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from atlas_crawl import PROJECT_DIR
+
+    requests = pytest.importorskip("requests")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = (PROJECT_DIR / "deploy" / "scrapyd.conf").read_text()
+    for key, value in {"http_port": port, "eggs_dir": tmp_path / "eggs",
+                       "logs_dir": tmp_path / "logs", "dbs_dir": tmp_path / "dbs",
+                       "poll_interval": 0.5}.items():
+        conf = "\n".join(f"{key} = {value}" if line.split("=")[0].strip() == key else line
+                         for line in conf.splitlines())
+    (tmp_path / "scrapyd.conf").write_text(conf)
+    log = open(tmp_path / "scrapyd.out", "w")  # noqa: SIM115 - closed below
+    process = subprocess.Popen([str(Path(sys.executable).parent / "scrapyd")], cwd=tmp_path,
+                               stdout=log, stderr=log, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"{url}/daemonstatus.json", timeout=2).json()["status"] == "ok":
+                    break
+            except requests.RequestException:
+                pass
+            assert process.poll() is None, (tmp_path / "scrapyd.out").read_text()
+            assert time.monotonic() < deadline, "scrapyd did not start in 30 s"
+            time.sleep(0.3)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+        log.close()

@@ -447,7 +447,8 @@ def build(table_id: str, case: Case) -> Path:
         json.dumps({"responses": index}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if case.own_readme:
         (folder / "golden.json").write_text(json.dumps(
-            {"spider": f"ssb_{table_id}", "args": {}, "tables": [f"ssb_{table_id}"]},
+            {"spider": f"ssb_{table_id}", "data_origin": "constructed", "args": {},
+             "tables": [f"ssb_{table_id}"]},
             indent=2) + "\n", encoding="utf-8")
         (folder / "README.md").write_text(readme(table_id, case, len(queries)), encoding="utf-8")
     return folder

@@ -2,7 +2,8 @@
 middleware that serves them instead of the network (ATLAS_REPLAY) or writes them (ATLAS_RECORD).
 
 `responses.json` lists the recorded exchanges; each body is a file beside it, so a real capture
-can be dropped in unchanged and read by a person:
+can be dropped in unchanged and read by a person (a large one gzip-compressed as `<name>.gz`,
+served decompressed unless its recorded Content-Type is gzip itself):
 
     {"responses": [{"method": "GET", "url": "https://...", "body": null,
                     "status": 200, "headers": {"Content-Type": "application/json"},
@@ -87,6 +88,16 @@ class Recording:
         return match_key(self.method, self.url, self.body.encode("utf-8") if self.body else None)
 
 
+GZIP_TYPES = ("application/gzip", "application/x-gzip")
+
+
+def stored_gzipped(rec: Recording) -> bool:
+    """A body kept gzip-compressed to save room (`answer.json.gz` recorded as JSON): served
+    decompressed. A body that was gzip upstream (Content-Type gzip) is served as it is."""
+    content_type = next((v for k, v in rec.headers.items() if k.lower() == "content-type"), "")
+    return rec.file.endswith(".gz") and content_type.split(";")[0].strip().lower() not in GZIP_TYPES
+
+
 class Cassette:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -109,6 +120,11 @@ class Cassette:
         path = self.folder / rec.file
         if not path.exists():
             raise FileNotFoundError(f"{self.folder / INDEX}: {rec.url} points at missing {path}")
+        if stored_gzipped(rec):
+            try:
+                return gzip.decompress(path.read_bytes())
+            except (OSError, EOFError) as exc:
+                raise ValueError(f"{path}: not a readable gzip file: {exc}") from None
         return path.read_bytes()
 
     def recorded_with(self) -> str:
@@ -240,6 +256,14 @@ class ReplayMiddleware:
             if request.url.endswith("/robots.txt"):
                 return Response(request.url, status=404, request=request)
             self.crawler.stats.inc_value("atlas/replay/not_recorded")
+            if not (Path(cassette.folder) / INDEX).exists():
+                # A deployed egg (scrapyd) carries the code, not the recordings.
+                logger.error(
+                    "replay: no recordings for %s: %s does not exist; point ATLAS_GOLDEN_DIR "
+                    "at the golden/ folder of an atlas_crawl checkout (on scrapyd: "
+                    "-d setting=ATLAS_GOLDEN_DIR=/path/to/atlas_crawl/golden)",
+                    self.crawler.spider.name, Path(cassette.folder) / INDEX)
+                raise NotRecorded(f"not recorded: {request.method} {request.url}")
             logger.error(
                 "replay: %s %s was never recorded in %s/responses.json (recorded: %s)%s",
                 request.method, request.url, cassette.folder, cassette.describe() or "nothing",

@@ -21,12 +21,13 @@ github.com/folkehelseinstituttet/Fhi.Statistikk.OpenAPI, README and user guide):
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
 from math import prod
 
-from atlas_crawl.formats import jsonstat
+from atlas_crawl.formats import jsonstat, sniff
 
 API = "https://statistikk-data.fhi.no/api/open/v1"
 YEAR_DIMENSION = "AAR"
@@ -41,16 +42,26 @@ def table_url(source: str, table: str | int, endpoint: str = "") -> str:
     return f"{API}/{source}/Table/{table}" + (f"/{endpoint}" if endpoint else "")
 
 
-def load(data: bytes | str) -> object:
-    """JSON, with or without a UTF-8 byte order mark."""
-    if isinstance(data, bytes):
-        data = data.decode("utf-8-sig")
-    return json.loads(data.lstrip("\ufeff"))
+def load(data: bytes | str, where: str = "<answer>") -> object:
+    """JSON, with or without a UTF-8 byte order mark; a large answer is read as a stream, its
+    values into a compact array (jsonstat.read_document). Anything else (a maintenance page
+    served with HTTP 200, an answer cut short) is an FhiError saying what arrived."""
+    if isinstance(data, bytes) and len(data) >= jsonstat.STREAM_FROM_BYTES:
+        try:
+            return jsonstat.read_document(io.BytesIO(data))
+        except jsonstat.JsonStatError as exc:
+            raise FhiError(f"{where}: {exc}") from None
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+        return json.loads(text.lstrip("\ufeff"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise FhiError(f"{where}: expected FHI's JSON answer, got {sniff.what_is(data)}") \
+            from None
 
 
 def query_dimensions(data: bytes | str | dict, where: str = "<query>") -> dict[str, list[str]]:
     """{dimension code: every category} from the `/query` answer, in FHI's order."""
-    doc = data if isinstance(data, dict) else load(data)
+    doc = data if isinstance(data, dict) else load(data, where)
     dims = doc.get("dimensions") if isinstance(doc, dict) else None
     if not isinstance(dims, list) or not dims:
         raise FhiError(f"{where}: field 'dimensions': expected a non-empty list")
@@ -115,33 +126,68 @@ def period_of(code: str) -> str:
     return m[1] if m[1] == m[2] else f"{m[1]}-{m[2]}"
 
 
-def decode(data: bytes | str | dict, where: str = "<answer>") -> tuple[list[str], Iterator[tuple],
-                                                                          list[str]]:
-    """(columns, rows, key) of a data answer: each dimension as code and label columns (the
-    metric's unit and decimals beside it), `periode` after the year columns, then value, status
-    and updated. String values become status with value NULL."""
-    doc = data if isinstance(data, dict) else load(data)
+def dataset(data: bytes | str | dict, where: str = "<answer>") -> jsonstat.Dataset:
+    """A data answer as a JSON-stat dataset whose hidden values (strings in `value`) are value
+    None with the symbol as status (a status FHI gives itself is kept)."""
+    doc = data if isinstance(data, dict) else load(data, where)
     if not isinstance(doc, dict):
         raise FhiError(f"{where}: not a JSON-stat dataset")
     doc = _as_jsonstat(doc)
     try:
-        dataset = jsonstat.decode(doc)
+        ds = jsonstat.decode(doc)
     except jsonstat.JsonStatError as exc:
         raise FhiError(f"{where}: {exc}") from None
-    columns = dataset.columns
-    value_at = columns.index("value")
+    hide_string_values(ds)
+    return ds
+
+
+def hide_string_values(ds: jsonstat.Dataset) -> None:
+    """Move the symbols FHI sends as values (`"k"`, `":"`) to the cells' status, value None."""
+    values = ds.values
+    if isinstance(values, jsonstat.Values):  # a large answer read as a stream: now read as null
+        symbols = values.hide_strings()
+    else:
+        symbols = {n: v for n, v in enumerate(values) if v.__class__ is str}
+        if symbols:
+            ds.values = values = list(values)
+            for n in symbols:
+                values[n] = None
+    if not symbols or isinstance(ds.status, str):  # a string is every cell's status already
+        return
+    if isinstance(ds.status, list):
+        ds.status = status = list(ds.status)
+        status += [None] * (len(values) - len(status))
+        for n, symbol in symbols.items():
+            if not status[n]:
+                status[n] = symbol.strip()
+    else:
+        ds.status = status = dict(ds.status or {})
+        for n, symbol in symbols.items():
+            if not status.get(n):
+                status[n] = symbol.strip()
+
+
+def period_columns(columns: list[str]) -> dict[str, jsonstat.Derived]:
+    """`periode` (the catalogue's period, from FHI's year code) after `aar`, when there is one."""
+    return {"aar": ("periode", period_of)} if "aar" in columns else {}
+
+
+def decode(data: bytes | str | dict, where: str = "<answer>") -> tuple[list[str], Iterator[tuple],
+                                                                          list[str]]:
+    """(columns, rows, key) of a data answer in the wide form: each dimension as code and label
+    columns (the metric's unit and decimals beside it), `periode` after the year columns, then
+    value, status and updated. String values become status with value NULL. (The spiders store
+    the narrow form: `dataset()`, its `dimension_tables()` and `fact_rows(period_columns(..))`.)"""
+    ds = dataset(data, where)
+    columns = ds.columns
     year_at = columns.index("aar") if "aar" in columns else None
     out_columns = list(columns)
-    if year_at is not None:
-        out_columns.insert(year_at + 2, "periode")
+    if year_at is None:
+        return out_columns, ds.rows(), ds.key
+    out_columns.insert(year_at + 2, "periode")
 
     def rows() -> Iterator[tuple]:
-        for row in dataset.rows():
-            value, status = row[value_at], row[value_at + 1]
-            if isinstance(value, str):
-                row = (*row[:value_at], None, status or value.strip(), *row[value_at + 2:])
-            if year_at is not None:
-                row = (*row[:year_at + 2], period_of(row[year_at]), *row[year_at + 2:])
-            yield row
+        for row in ds.rows():
+            yield (*row[:year_at + 2], period_of(row[year_at]), *row[year_at + 2:])
 
-    return out_columns, rows(), dataset.key
+    return out_columns, rows(), ds.key

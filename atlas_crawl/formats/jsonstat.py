@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import chain, product, repeat, starmap
 from math import prod
@@ -23,6 +23,10 @@ from operator import add
 
 class JsonStatError(ValueError):
     pass
+
+
+#: (column name, code -> value) of a column computed from a dimension's codes.
+Derived = tuple[str, Callable[[str], object]]
 
 
 @dataclass(frozen=True)
@@ -88,12 +92,29 @@ class Dataset:
     @property
     def fact_columns(self) -> list[str]:
         """Codes, `value`, `status` (and `updated` when no dimension carries units to hold it)."""
-        columns = [*self.key, "value", "status"]
+        return self.narrow_columns()
+
+    def narrow_columns(self, derived: Mapping[str, Derived] | None = None) -> list[str]:
+        """`fact_columns`, with a column derived from a dimension's code right after it (FHI's
+        `periode` from `aar`: `derived={"aar": ("periode", period_of)}`)."""
+        columns = []
+        for dim in self.dimensions:
+            columns.append(dim.column)
+            if derived and dim.column in derived:
+                columns.append(derived[dim.column][0])
+        columns += ["value", "status"]
         return columns if self._has_units else [*columns, "updated"]
 
-    def fact_rows(self) -> Iterator[tuple]:
-        """All cells as tuples in `fact_columns` order: codes only, no labels."""
-        per_dim = [[(c,) for c in dim.codes] for dim in self.dimensions]
+    def fact_rows(self, derived: Mapping[str, Derived] | None = None) -> Iterator[tuple]:
+        """All cells as tuples in `narrow_columns(derived)` order: codes only, no labels. A
+        derived column is computed once per code, not per cell."""
+        per_dim = []
+        for dim in self.dimensions:
+            if derived and dim.column in derived:
+                make = derived[dim.column][1]
+                per_dim.append([(c, make(c)) for c in dim.codes])
+            else:
+                per_dim.append([(c,) for c in dim.codes])
         return self._assemble(per_dim, () if self._has_units else (self.updated,))
 
     def dimension_tables(self) -> list[tuple[Dimension, list[str], list[tuple]]]:
@@ -176,8 +197,8 @@ def _cell_index(field: str, key, size: int) -> int:
     return int(text)
 
 
-def _dense_values(value, size: int) -> list:
-    if isinstance(value, list):
+def _dense_values(value, size: int) -> list | Values:
+    if isinstance(value, list | Values):
         if len(value) != size:
             raise JsonStatError(f"value has {len(value)} cells, dimensions give {size}")
         return value
@@ -206,7 +227,9 @@ def read_dimensions(doc: dict) -> list[Dimension]:
     sizes = doc.get("size")
     dims = doc.get("dimension")
     if not isinstance(ids, list) or not isinstance(dims, dict):
-        raise JsonStatError("not a JSON-stat 2.0 dataset: 'id' and 'dimension' are required")
+        where = ("a JSON-stat 1.0 dataset: 'dimension' must hold 'id'" if doc.get("version") ==
+                 "1.0" else "a JSON-stat 2.0 dataset: 'id' and 'dimension' are required")
+        raise JsonStatError(f"not {where}")
     if sizes is not None and (not isinstance(sizes, list) or len(sizes) != len(ids)):
         raise JsonStatError(f"'size' {sizes!r} does not give one size per dimension in 'id' {ids}")
     metric = set((doc.get("role") or {}).get("metric") or [])
@@ -237,17 +260,26 @@ def read_dimensions(doc: dict) -> list[Dimension]:
     return result
 
 
+def _v1_datasets(doc: object) -> dict:
+    """The datasets of a JSON-stat 1.0 bundle, by name (empty for anything else)."""
+    if not isinstance(doc, dict) or "dimension" in doc or "class" in doc:
+        return {}
+    return {k: v for k, v in doc.items()
+            if isinstance(v, dict) and isinstance(v.get("dimension"), dict)}
+
+
 def is_v1_bundle(doc: object) -> bool:
     """JSON-stat 1.0: datasets under names (``{"dataset": {...}}``, ``{"oecd": .., "canada": ..}``),
-    each with ``id``/``size``/``role`` inside ``dimension`` rather than beside it."""
-    return (isinstance(doc, dict) and "dimension" not in doc and "class" not in doc
-            and bool(doc) and all(isinstance(v, dict) and isinstance(v.get("dimension"), dict)
-                                  for v in doc.values()))
+    each with ``id``/``size``/``role`` inside ``dimension`` rather than beside it. Other keys
+    beside the datasets (a ``version``, a note from the server) do not make it something else."""
+    return bool(_v1_datasets(doc))
 
 
 def from_v1(doc: dict, name: str | None = None) -> dict:
     """The JSON-stat 2.0 form of one dataset of a 1.0 bundle: ``name`` picks it; a bundle of
-    several datasets without a name is refused, naming them."""
+    several datasets without a name is refused, naming them. Keys that are not datasets are
+    left aside."""
+    doc = _v1_datasets(doc)
     names = list(doc)
     if name is None and len(names) > 1:
         raise JsonStatError(f"a JSON-stat 1.0 bundle of {len(names)} datasets ({', '.join(names)})"
@@ -282,6 +314,10 @@ def decode(doc: dict | bytes | str, *, name: str | None = None) -> Dataset:
                             "not a bundle of named datasets")
     if not isinstance(doc, dict) or doc.get("class", "dataset") != "dataset":
         raise JsonStatError("not a JSON-stat dataset (class must be 'dataset')")
+    if doc.get("version") != "1.0" and not isinstance(doc.get("dimension"), dict):
+        raise JsonStatError(f"not a JSON-stat dataset: neither 2.0 ('class', 'id' and "
+                            f"'dimension' at the top) nor 1.0 (datasets under names, each with "
+                            f"'dimension'); top-level keys {sorted(doc)[:8]}")
     dimensions = read_dimensions(doc)
     size = prod(len(d.codes) for d in dimensions)
     extension = doc.get("extension") or {}
@@ -294,3 +330,165 @@ def decode(doc: dict | bytes | str, *, name: str | None = None) -> Dataset:
         values=_dense_values(doc.get("value", []), size),
         status=_status(doc.get("status"), size),
     )
+
+
+# -- large answers: the value list decoded as a stream ----------------------------------------
+# A saved answer of 12 million cells is ~60 MB of JSON; `json.loads` makes a Python object of
+# every value (~32 bytes each with its list slot: 400 MB at 12.4 M cells). Read as a stream, the
+# values go into an array of doubles (8 bytes each) slice by slice, C doing the parsing; nulls
+# and strings (FHI's hidden-value symbols) are kept aside by position, and rows are made from
+# slices again.
+
+#: Answers at least this large are decoded as a stream (smaller ones with json.loads).
+STREAM_FROM_BYTES = 8 << 20
+_SLICE = 1 << 16
+_NAN = float("nan")
+
+
+class Values:
+    """A dense value list stored as doubles: `len()`, iteration in order (None for null, the
+    string where a cell held one), and `strings` by position."""
+
+    def __init__(self) -> None:
+        from array import array
+
+        self.numbers = array("d")
+        self.nulls = array("q")  # positions of null and string cells, ascending
+        self.strings: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def extend(self, items: list, strings: bool = True) -> None:
+        """Append one decoded slice (numbers, None and, when `strings`, strings)."""
+        offset = len(self.numbers)
+        odd = []
+        if None in items:
+            start = 0
+            try:
+                while True:
+                    start = items.index(None, start)
+                    odd.append(start)
+                    start += 1
+            except ValueError:
+                pass
+        for n in [n for n, v in enumerate(items) if v.__class__ is str] if strings else ():
+            self.strings[offset + n] = items[n]
+            odd.append(n)
+        if odd:
+            odd.sort()
+            for n in odd:
+                items[n] = _NAN
+            self.nulls.extend(offset + n for n in odd)
+        try:
+            self.numbers.fromlist(items)
+        except TypeError:
+            bad = next(v for v in items if not isinstance(v, int | float) or v is True
+                       or v is False)
+            raise JsonStatError(f"value holds {bad!r}, which is neither a number, a string "
+                                "nor null") from None
+
+    def hide_strings(self) -> dict[int, str]:
+        """The string cells by position, from now on read as null."""
+        strings, self.strings = self.strings, {}
+        return strings
+
+    def __iter__(self) -> Iterator:
+        return chain.from_iterable(map(self._slice, range(0, len(self.numbers), _SLICE)))
+
+    def _slice(self, start: int) -> list:
+        from bisect import bisect_left
+
+        end = start + _SLICE
+        out = self.numbers[start:end].tolist()
+        nulls = self.nulls
+        strings = self.strings
+        for k in range(bisect_left(nulls, start), bisect_left(nulls, end)):
+            n = nulls[k]
+            out[n - start] = strings.get(n)
+        return out
+
+
+def read_document(source, *, name: str = "<answer>") -> dict:
+    """A JSON-stat document from a binary stream, its top-level `value` array (when it is one)
+    as :class:`Values`; everything else as `json.load` would give it."""
+    from atlas_crawl.formats.jsonstream import JsonStreamError, _Reader, open_text
+
+    reader = _Reader(open_text(source), 1 << 20, name)
+    doc: dict = {}
+    try:
+        reader.expect("{", "a JSON object")
+        if reader.skip_ws() == "}":
+            return doc
+        while True:
+            _, key = reader.value()
+            reader.expect(":", "':' after an object key")
+            if key == "value" and reader.skip_ws() == "[":
+                doc[key] = _stream_values(reader)
+            else:
+                doc[key] = reader.value()[1]
+            if reader.expect(",}", "',' or '}' in an object") == "}":
+                break
+        rest = reader.skip_ws()
+        if rest:
+            raise JsonStreamError(f"{name}: unexpected {rest!r} after the document at "
+                                  f"character {reader.offset}")
+    except JsonStreamError as exc:
+        raise JsonStatError(f"not JSON: {exc}") from None
+    return doc
+
+
+def _stream_values(reader) -> Values:
+    """The array at the reader's position, slice by slice: each slice of whole elements (cut at
+    a comma) decoded by one json.loads. A cut inside a string cannot decode (an unterminated
+    string); then the rest is read element by element."""
+    values = Values()
+    reader.expect("[", "'['")
+    if reader.skip_ws() == "]":
+        reader.pos += 1
+        return values
+    while True:
+        start = reader.pos
+        end = reader.buf.find("]", start)
+        cut = end if end >= 0 else reader.buf.rfind(",", start)
+        if cut < 0:
+            if not reader.fill():
+                reader.value()  # raises: the stream ends inside the array
+            continue
+        try:
+            items = json.loads(f"[{reader.buf[start:cut]}]")
+        except ValueError:
+            _element_by_element(reader, values)
+            return values
+        values.extend(items, '"' in reader.buf[start:cut])
+        reader.pos = cut + 1
+        if end >= 0:
+            return values
+        if not reader.buf[reader.pos:].strip() and not reader.fill():
+            reader.value()  # raises: truncated
+
+
+def _element_by_element(reader, values: Values) -> None:
+    items: list = []
+    while True:
+        items.append(reader.value()[1])
+        if len(items) >= _SLICE:
+            values.extend(items)
+            items = []
+        if reader.expect(",]", "',' or ']' after an array element") == "]":
+            break
+    values.extend(items)
+
+
+def load(data: bytes, *, name: str = "<answer>") -> dict:
+    """The document of an answer: json.loads, or `read_document` from STREAM_FROM_BYTES on."""
+    if len(data) >= STREAM_FROM_BYTES:
+        import io
+
+        return read_document(io.BytesIO(data), name=name)
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise JsonStatError(f"not JSON: {exc}") from None
+    except UnicodeDecodeError:
+        raise JsonStatError("not JSON: not UTF-8 text (a binary file?)") from None

@@ -24,7 +24,7 @@ import html
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from urllib.parse import unquote, urljoin
 
 from atlas_crawl.formats.excel import (
@@ -50,6 +50,8 @@ class NavTable:
     sheets: dict[str, str]  # sheet name -> measure
     period_re: re.Pattern[str]
     link_re: re.Pattern[str]  # matches the workbook's file name in a landing-page link
+    # sheets of one row per fylke (code, name, then the months), with the national total
+    fylke_sheets: dict[str, str] = field(default_factory=dict)
 
 
 TABLES: dict[str, NavTable] = {
@@ -72,8 +74,15 @@ TABLES: dict[str, NavTable] = {
         re.compile(r"^(?P<first>[a-zæøå]+)\s*-\s*(?P<last>[a-zæøå]+)\s+(?P<year>\d{4})$",
                    re.IGNORECASE),
         re.compile(r"\d{6}_HL060[^/]*\.xlsx$", re.IGNORECASE),
+        fylke_sheets={"1. Fylke Antall": "antall",
+                      "2. Fylke Prosent av arbeidsstyrken": "prosent"},
     ),
 }
+
+# NAV's own group codes in HL060's fylke sheets, which are not Klass's codes of the same number:
+# 99 "Øvrige områder" (Svalbard and other areas outside the fylker; Klass 99 is "Uoppgitt").
+# Such a row is placed by its name.
+NAV_GROUP_CODES = {("99", "øvrige områder"), ("97", "svalbard og øvrige områder")}
 
 
 @dataclass(frozen=True)
@@ -123,7 +132,9 @@ def _year_and_months(rows: list[tuple], table: NavTable, file: str | None,
 
 
 def parse_workbook(data: bytes, upstream_id: str, *, file: str | None = None) -> list[NavRow]:
-    """Every data cell of a table's kommune sheets, as long rows."""
+    """Every data cell of a table's kommune sheets, and of its fylke sheets (HL060: one row per
+    fylke, the national total, NAV's groups), as long rows. A region both kinds of sheet give
+    (``Ukjent``) is kept once; if the two disagree the workbook is refused."""
     table = TABLES[upstream_id]
     wb = open_workbook(data)
     out: list[NavRow] = []
@@ -132,25 +143,54 @@ def parse_workbook(data: bytes, upstream_id: str, *, file: str | None = None) ->
             ws = get_sheet(wb, sheet_name, file=file)
             rows = sheet_rows(ws)
             out.extend(_parse_sheet(rows, table, measure, ws.title, file))
+        given = {(r.region, r.measure, r.period): r for r in out}
+        for sheet_name, measure in table.fylke_sheets.items():
+            ws = get_sheet(wb, sheet_name, file=file)
+            for row in _parse_sheet(sheet_rows(ws), table, measure, ws.title, file,
+                                    fylke_sheet=True):
+                other = given.get((row.region, row.measure, row.period))
+                if other is None:
+                    out.append(row)
+                elif (other.value, other.status) != (row.value, row.status):
+                    raise LayoutError(
+                        file=file, sheet=ws.title, expected=f"{row.region} {row.period} as in "
+                        f"sheet {other.sheet!r} row {other.row}",
+                        found=f"row {row.row}: {row.value if row.status is None else row.status}"
+                              f" there, {other.value if other.status is None else other.status}"
+                              f" in {other.sheet!r}")
     finally:
         wb.close()
     return out
 
 
+def _fylke_label(rows: list[tuple], row: int, label_col: int, name: str) -> str:
+    """A fylke sheet's region: its code (the column left of the name) and name, "03 Oslo";
+    the name alone where there is no code ("I alt", the national total)."""
+    cells = rows[row - 1]
+    code = cells[label_col - 1] if label_col >= 1 and label_col - 1 < len(cells) else None
+    code = clean_text(str(code)) if code is not None else ""
+    return f"{code} {name}" if code.isdigit() else name
+
+
 def _parse_sheet(rows: list[tuple], table: NavTable, measure: str, sheet: str,
-                 file: str | None) -> Iterator[NavRow]:
+                 file: str | None, *, fylke_sheet: bool = False) -> Iterator[NavRow]:
     year, months = _year_and_months(rows, table, file, sheet)
     seen: dict[tuple[str, str], int] = {}
     months_seen: set[int] = set()
+    label_col = _label_column(rows) if fylke_sheet else None
     for cell in read_wide(None, MONTH_HEADER, min_match=1, file=file, rows=rows,
                           sheet=sheet):
         month = MONTH_NUMBER[cell.column.casefold()]
         months_seen.add(month)
+        label = (_fylke_label(rows, cell.row, label_col, cell.label) if label_col is not None
+                 else cell.label)
         try:
-            region = classify_region(cell.label)
+            region = classify_region(label)
         except ValueError as exc:
             raise LayoutError(file=file, sheet=sheet, expected="a region label",
                               found=f"row {cell.row}: {exc}") from None
+        if fylke_sheet and region.level is None:  # a bare name on a fylke sheet is a fylke
+            region = replace(region, level="fylke")
         key = region.code or region.raw
         period = f"{year}-{month:02d}"
         if seen.setdefault((key, period), cell.row) != cell.row:
@@ -164,6 +204,16 @@ def _parse_sheet(rows: list[tuple], table: NavTable, measure: str, sheet: str,
                           expected=f"month columns {months.start}-{months.stop - 1} "
                                    "as the period cell says",
                           found=f"months {sorted(months_seen)}")
+
+
+def _label_column(rows: list[tuple]) -> int | None:
+    """The column just left of the first month header (where read_wide finds the labels)."""
+    for row in rows:
+        hits = [c for c, v in enumerate(row) if isinstance(v, str)
+                and clean_text(v) in MONTH_HEADER]
+        if hits:
+            return min(hits) - 1
+    return None
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,8 +20,11 @@ nedsatt       ``Alder``, ``Beh personer i mnd``, ``V_Prosent…``          nav_n
 What varies between deliveries and is read either way: fewer sheets; the header cell over the
 level column ("Landet", "Fylker", "Telemark kommuner") empty; percentages rounded (``2.3``) or
 not (``6.88976427642862``); the region as ``"4001 Porsgrunn"`` or as a name only (``"Bamble"``,
-then placed within the fylke the level column names). ``*`` (fewer than four persons) is kept
-as status with no value. A sheet that fits no layout fails the workbook with the sheets and the
+then placed within the fylke the level column names). A region with a code is keyed by its
+code: deliveries of 2025 list a fylke under its old and its current code (``01 Østfold`` and
+``31 Østfold``) and carry rows of zeros under dissolved fylker named in another order (``38
+Telemark og Vestfold``, ``54 Finnmark og Troms``); both are rows as NAV wrote them, placed by
+the geography step. ``*`` (fewer than four persons) is kept as status with no value. A sheet that fits no layout fails the workbook with the sheets and the
 headers found.
 """
 
@@ -266,7 +269,9 @@ def _block_rows(layout: Layout, block: _Block, cells: Sequence[object], sheet: s
             cell = parse_cell(cells[block.columns[measure]], allow_text=False)
             row = WorkbookRow(layout.table, area, level, fylke, region, code, name, period,
                               dims, measure, cell.value, cell.status, sheet, r)
-            key = (area, name, period, dims, measure)
+            # Keyed by the code when the cell has one: a delivery lists a fylke under its old
+            # and its current code ("01 Østfold", "31 Østfold") with other numbers.
+            key = (area, code or name, period, dims, measure)
             if key in seen:
                 if (seen[key].value, seen[key].status) != (cell.value, cell.status):
                     raise ValueError(f"{where}: {name} {period} {dims} {measure} is also in "

@@ -149,6 +149,14 @@ def table_status(doc: dict, table_id: str = "") -> TableStatus:
     return TableStatus(discontinued)
 
 
+def is_table_info(doc: object) -> bool:
+    """A v2 `/tables/{id}` answer: one table's description (id, label, periods, variable
+    names, `discontinued`, links), no dimensions and no figures."""
+    return (isinstance(doc, dict) and isinstance(doc.get("id"), str)
+            and isinstance(doc.get("variableNames"), list) and "dimension" not in doc
+            and "tables" not in doc and "class" not in doc)
+
+
 def is_table_metadata(doc: object) -> bool:
     """A v2 `/metadata` answer: a JSON-stat2 dataset with categories but not one value."""
     return (isinstance(doc, dict) and doc.get("class") == "dataset"
@@ -312,17 +320,37 @@ def halve(meta: TableMetadata, query: Query) -> list[Query]:
 
 
 def problem_detail(body: bytes) -> str:
-    """The `detail` (or `title`) of an RFC 7807 problem+json body, else the text."""
+    """The `detail` (or `title`) of an RFC 7807 problem+json body, else the text, on one line.
+
+    Not every refusal comes from the API: a GET URL too long for the web server in front of it
+    (SSB's real answer to 839 region codes in one URL) is an IIS "404 - File or directory not
+    found." XHTML page, named here by its title."""
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        return body[:300].decode("utf-8", "replace")
+        return text_summary(body)
     if isinstance(doc, dict):
         title, detail = str(doc.get("title") or ""), str(doc.get("detail") or "")
         if title and detail and title.lower() not in detail.lower():
             return f"{title}: {detail}"[:500]
         return str(detail or title or doc)[:500]
     return str(doc)[:500]
+
+
+def text_summary(body: bytes) -> str:
+    """A non-JSON answer in one line: an HTML page's title, else its first 300 characters."""
+    text = body[:4000].decode("utf-8", "replace")
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    if title and title.group(1).strip():
+        return f"an HTML page, not JSON: {' '.join(title.group(1).split())[:200]}"
+    return " ".join(text[:300].split())
+
+
+def is_problem(doc: object) -> bool:
+    """A PxWebApi error answer (RFC 7807 problem+json: type, title, status), not data. Its
+    `status` may disagree with the HTTP status (SSB answered HTTP 400 with `"status": 404`)."""
+    return (isinstance(doc, dict) and "title" in doc and "status" in doc
+            and "dimension" not in doc and "value" not in doc)
 
 
 def too_many_cells(status: int, body: bytes) -> bool:

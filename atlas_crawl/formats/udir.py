@@ -1,4 +1,4 @@
-"""Udir statistics: the USS JSON API and the statistikkbank Excel export.
+"""Udir statistics: the USS JSON API and the statistikkbank export (Excel or UTF-16 text).
 
 Pure parsing and URL building; no Scrapy. Facts the code is built on (SOURCE-FACTS §8):
 
@@ -17,6 +17,7 @@ Pure parsing and URL building; no Scrapy. Facts the code is built on (SOURCE-FAC
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -32,6 +33,7 @@ from atlas_crawl.formats.excel import (
     sheet_rows,
 )
 from atlas_crawl.formats.numbers import clean_text, parse_cell
+from atlas_crawl.formats.text import GarbledText, check_text
 
 API_ROOT = "https://statistikkportalen.udir.no/api/rapportering/"
 HELE_LANDET = -12
@@ -354,10 +356,15 @@ def school_rows(schools: Iterable[School]) -> list[tuple]:
 # --------------------------------------------------------------------------------------------
 # Statistikkbank Excel export
 
-EXPORT_IDS = ("EnhetNivaa", "Fylkekode", "Kommunekode", "Organisasjonsnummer", "EnhetNavn")
+EXPORT_IDS = ("EnhetNivaa", "Fylkekode", "Organisasjonsnummer", "EnhetNavn")
+# With a Kommunekode column EnhetNivaa 3 is the kommune; upper-secondary reports ("Slutta i
+# VGO") are per fylke, have no Kommunekode, and their EnhetNivaa 3 is the school.
 EXPORT_LEVELS = {1: "national", 2: "fylke", 3: "kommune", 4: "skole"}
-_EXPORT_COLUMN = re.compile(r"^(?P<year>\d{4}-\d{2})\.(?P<eierform>[^.]+)\.(?P<kjonn>[^.]+)\."
-                            r"(?P<measure>[^.]+?)(?P<brudd>\.Brudd)?$")
+FYLKE_EXPORT_LEVELS = {1: "national", 2: "fylke", 3: "skole"}
+_EXPORT_COLUMN = re.compile(r"^(?P<year>\d{4}-\d{2})\.(?P<dims>.+?)(?P<brudd>\.Brudd)?$")
+# "Alle eierformer.Alle trinn.Begge kjønn.Andel sluttet": a dot between parts, never the dot of
+# "10. trinn" (followed by a space).
+_PART = re.compile(r"\.(?! )")
 
 
 @dataclass(frozen=True)
@@ -375,77 +382,153 @@ class ExportRow:
     status: str | None
     brudd: str | None  # the break note Udir attaches to this year and measure, if any
     row: int
+    trinn: str | None = None  # the export's trinn part, when its columns have one
+    abroad: bool = False  # Nasjonaltkode U: Utlandet (Norwegian schools abroad)
+
+
+def export_rows_of(data: bytes, *, file: str | None = None) -> tuple[list[tuple], str | None]:
+    """The cells of an export, row by row, and the sheet they come from: the first sheet of an
+    Excel export, or a text export (UTF-16 or UTF-8, tab- or semicolon-separated, an optional
+    first line ``sep=\\t``). Garbled text refuses the file naming its line."""
+    if data[:2] == b"PK":
+        wb = open_workbook(data)
+        try:
+            ws = wb.worksheets[0]
+            return sheet_rows(ws), ws.title
+        finally:
+            wb.close()
+    text = _export_text(data, file)
+    lines = text.splitlines()
+    delimiter = "\t"
+    if lines and lines[0].lower().startswith("sep="):
+        delimiter = lines[0][4:5] or "\t"
+        lines = lines[1:]
+    elif lines and "\t" not in lines[0] and ";" in lines[0]:
+        delimiter = ";"
+    rows = [tuple(None if c == "" else c for c in row)
+            for row in csv.reader(lines, delimiter=delimiter)]
+    return rows, None
+
+
+def _export_text(data: bytes, file: str | None) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    elif len(data) > 1 and data[1] == 0 and data[0] != 0:
+        encoding = "utf-16-le"  # Udir's export: UTF-16 without a byte order mark
+    elif len(data) > 1 and data[0] == 0 and data[1] != 0:
+        encoding = "utf-16-be"
+    else:
+        encoding = "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise LayoutError(file=file, sheet=None, expected="an Excel export or text in UTF-16 "
+                          "or UTF-8", found=f"{encoding} fails at byte {exc.start}") from None
+    try:
+        check_text(text, file or "<export>", encoding=encoding)
+    except GarbledText as exc:
+        raise LayoutError(file=file, sheet=None, expected="text in one encoding",
+                          found=str(exc).split(": ", 1)[-1]) from None
+    return text
 
 
 def parse_statistikkbank_export(data: bytes, *, file: str | None = None) -> list[ExportRow]:
-    """Udir statistikkbank's Excel export, one row per place x year x measure.
+    """Udir statistikkbank's export (Excel, or UTF-16 tab-separated text), one row per place x
+    year x measure.
 
     Codes come back as numbers that lost their leading zeros (``122``, ``1``): they are
-    restored by the column's level. ``<year>.<eierform>.<kjønn>.<measure>.Brudd`` columns hold
-    a note, attached to the value it belongs to. Blank cells (a fylke that did not exist yet,
-    a school that had closed) are absent observations and give no row.
+    restored by the column's level. ``<year>.<eierform>[.<trinn>].<kjønn>.<measure>.Brudd``
+    columns hold a note, attached to the value it belongs to. Blank cells (a fylke that did not
+    exist yet, a school that had closed) are absent observations and give no row. Per-fylke
+    reports have no ``Kommunekode``: their schools are placed in their fylke.
     """
-    wb = open_workbook(data)
-    try:
-        ws = wb.worksheets[0]
-        rows = sheet_rows(ws)
-        written = find_header(rows, EXPORT_IDS, file=file, sheet=ws.title).blocks[0].labels
-        columns = {lab: m for lab, text in written.items() if (m := _EXPORT_COLUMN.match(text))}
-        if not columns:
-            raise LayoutError(file=file, sheet=ws.title,
-                              expected="columns named <skoleår>.<eierform>.<kjønn>.<måltall>",
-                              found=sorted(written.values()))
-        records = list(read_records(ws, EXPORT_IDS, file=file, rows=rows))
-        out = []
-        for rec in records:
-            level = EXPORT_LEVELS.get(rec["EnhetNivaa"])
-            if level is None:
-                raise LayoutError(file=file, sheet=ws.title, expected="EnhetNivaa 1-4",
-                                  found=f"row {rec.row}: {rec['EnhetNivaa']!r}")
-            try:
-                fylke = restore_code(rec["Fylkekode"], "fylke")
-                kommune = restore_code(rec["Kommunekode"], "kommune")
-            except ValueError as exc:
-                raise LayoutError(file=file, sheet=ws.title, expected="fylke/kommune codes",
-                                  found=f"row {rec.row}: {exc}") from None
-            orgnr = None
-            if level == "skole":
-                raw = rec["Organisasjonsnummer"]
-                orgnr = str(int(raw)) if isinstance(raw, (int, float)) else clean_text(str(raw))
-            notes = {(m["year"], m["eierform"], m["kjonn"], m["measure"]):
-                     rec.values.get(lab) for lab, m in columns.items() if m["brudd"]}
-            for lab, m in columns.items():
-                if m["brudd"]:
-                    continue
-                key = (m["year"], m["eierform"], m["kjonn"], m["measure"])
-                cell = parse_cell(rec.values.get(lab), allow_text=False)
-                if cell.is_empty:
-                    continue  # no figure for this place and year: absent, not suppressed
-                note = notes.get(key)
-                out.append(ExportRow(
-                    level, fylke, kommune, orgnr, clean_text(str(rec["EnhetNavn"])),
-                    m["year"], m["eierform"], m["kjonn"], m["measure"], cell.value, cell.status,
-                    clean_text(note) if isinstance(note, str) and note.strip() else None,
-                    rec.row))
-        return out
-    finally:
-        wb.close()
+    rows, sheet = export_rows_of(data, file=file)
+    header = find_header(rows, EXPORT_IDS, file=file, sheet=sheet)
+    written = header.blocks[0].labels
+    has_kommune = any(_norm_id(t) == "kommunekode" for t in written.values())
+    levels = EXPORT_LEVELS if has_kommune else FYLKE_EXPORT_LEVELS
+    columns = {}
+    for lab, text in written.items():
+        m = _EXPORT_COLUMN.match(text)
+        if not m:
+            continue
+        parts = _PART.split(m["dims"])
+        if len(parts) not in (3, 4):
+            raise LayoutError(file=file, sheet=sheet,
+                              expected="columns named <skoleår>.<eierform>[.<trinn>].<kjønn>."
+                                       "<måltall>", found=repr(text))
+        trinn = parts[1] if len(parts) == 4 else None
+        columns[lab] = (m["year"], parts[0], trinn, parts[-2], parts[-1], bool(m["brudd"]))
+    if not columns:
+        raise LayoutError(file=file, sheet=sheet,
+                          expected="columns named <skoleår>.<eierform>.<kjønn>.<måltall>",
+                          found=sorted(written.values()))
+    out = []
+    seen: dict[tuple, tuple[str | None, int]] = {}
+    for rec in read_records(None, EXPORT_IDS, file=file, rows=rows):
+        try:
+            level = levels.get(int(str(rec["EnhetNivaa"]).strip()))
+        except ValueError:
+            level = None
+        if level is None:
+            raise LayoutError(file=file, sheet=sheet, expected=f"EnhetNivaa {min(levels)}-"
+                              f"{max(levels)}", found=f"row {rec.row}: {rec['EnhetNivaa']!r}")
+        try:
+            fylke = restore_code(rec["Fylkekode"], "fylke")
+            kommune = restore_code(rec.get("Kommunekode"), "kommune")
+        except ValueError as exc:
+            raise LayoutError(file=file, sheet=sheet, expected="fylke/kommune codes",
+                              found=f"row {rec.row}: {exc}") from None
+        orgnr = None
+        if level == "skole":
+            raw = rec["Organisasjonsnummer"]
+            orgnr = str(int(raw)) if isinstance(raw, (int, float)) else clean_text(str(raw))
+        abroad = clean_text(str(rec.get("Nasjonaltkode") or "")).upper() == "U"
+        notes = {key[:5]: rec.values.get(lab) for lab, key in columns.items() if key[5]}
+        for lab, (year, eierform, trinn, kjonn, measure, brudd) in columns.items():
+            if brudd:
+                continue
+            cell = parse_cell(rec.values.get(lab), allow_text=False)
+            if cell.is_empty:
+                continue  # no figure for this place and year: absent, not suppressed
+            unit = (level, fylke, kommune, orgnr, abroad, year, eierform, kjonn, measure)
+            if seen.setdefault(unit, (trinn, rec.row))[0] != trinn:
+                raise LayoutError(file=file, sheet=sheet, expected="one trinn per column group "
+                                  "(the table keeps no trinn apart)",
+                                  found=f"row {rec.row}: {seen[unit][0]!r} and {trinn!r}")
+            note = notes.get((year, eierform, trinn, kjonn, measure))
+            out.append(ExportRow(
+                level, fylke, kommune, orgnr, clean_text(str(rec["EnhetNavn"])),
+                year, eierform, kjonn, measure, cell.value, cell.status,
+                clean_text(note) if isinstance(note, str) and note.strip() else None,
+                rec.row, trinn, abroad))
+    return out
+
+
+def _norm_id(text: str) -> str:
+    return clean_text(text).casefold()
 
 
 EXPORT_COLUMNS = [
     "unit_path", "level", "place_code", "fylke_code", "kommune_code", "organisasjonsnummer",
-    "name", "school_year", "eierform", "kjonn", "measure", "value", "status", "brudd"]
+    "name", "school_year", "eierform", "kjonn", "measure", "value", "status", "brudd", "trinn"]
 EXPORT_KEY = ["unit_path", "school_year", "eierform", "kjonn", "measure"]
 
 
 def export_row(r: ExportRow) -> tuple:
     """One export value as a row of EXPORT_COLUMNS: the unit path is fylke/kommune/orgnr ("0"
-    for the nation), the place code the level's own code."""
+    for the nation), the place code the level's own code (an upper secondary school's is its
+    fylke: those exports name no kommune)."""
     parts = [p for p in (r.fylke_code, r.kommune_code, r.organisasjonsnummer) if p]
-    unit_path = "/".join(parts) or "0"
-    place = {"national": "0", "fylke": r.fylke_code}.get(r.level, r.kommune_code)
+    # Utlandet (Nasjonaltkode U) beside Hele landet: its own unit, placed as Udir's fylke 25.
+    unit_path = "/".join(parts) or ("U" if r.abroad else "0")
+    national = "25" if r.abroad else "0"
+    # a school of a per-fylke report (no Kommunekode) is placed in its fylke
+    place = {"national": national, "fylke": r.fylke_code}.get(
+        r.level, r.kommune_code or r.fylke_code)
     return (unit_path, r.level, place, r.fylke_code, r.kommune_code, r.organisasjonsnummer,
-            r.name, r.school_year, r.eierform, r.kjonn, r.measure, r.value, r.status, r.brudd)
+            r.name, r.school_year, r.eierform, r.kjonn, r.measure, r.value, r.status, r.brudd,
+            r.trinn)
 
 
 def export_school_rows(rows: Iterable[ExportRow]) -> list[tuple]:

@@ -552,6 +552,20 @@ class Reference:
         index = self._loose_index if loose else self._name_index
         return list(index.get((names.loose_key if loose else names.key)(text), []))
 
+    def _by_some_variants(self, text: str) -> list[tuple[str, object]]:
+        """A name written with some of its official language forms ("Troms og Finnmark - Romsa
+        ja Finnmárku", where Klass adds "- Tromssa ja Finmarkku"): the places every form names."""
+        parts = names.variants(text)[1:]
+        if len(parts) < 2:
+            return []
+        common: set | None = None
+        for part in parts:
+            nodes = {e for kind, e in self._lookup(part) if kind == "node"}
+            common = nodes if common is None else common & nodes
+            if not common:
+                return []
+        return [("node", n) for n in sorted(common, key=lambda n: (n.level, n.code, n.start))]
+
     def _fylke_hint(self, qualifier: str) -> set[str] | None:
         """Fylke codes a bracketed qualifier names: "Nordland", "Hedm.", "Ak.", "Viken"."""
         k = names.key(qualifier)
@@ -593,6 +607,8 @@ class Reference:
             for suffix in (" kommune", " fylkeskommune", " fylke"):
                 if not entries and names.key(label).endswith(suffix):
                     entries = self._lookup(names.clean(label)[: -len(suffix)])
+        if not entries:
+            entries = self._by_some_variants(label)
         if not entries:
             entries = self._lookup(label, loose=True)
         if not entries:

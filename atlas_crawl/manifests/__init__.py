@@ -41,6 +41,9 @@ PERIOD_GRAIN = re.compile(r"^(P\d+[YMWD]|event)$")
 PLACE_LEVELS = {"any", "land", "fylke", "kommune", "bydel", "grunnkrets"}
 WRITE_MODES = {"upsert", "replace"}
 KEYWORD_LANGUAGES = ("nb", "en")
+#: `better:` says which direction of a measure is good for the people of a kommune: one word for
+#: every indicator of the source, or {words of the indicator: direction}, first match wins.
+BETTER = {"higher", "lower"}
 
 REQUIRED = (
     "source_id", "upstream_id", "upstream_url", "upstream_title", "description", "publisher",
@@ -104,6 +107,12 @@ class Manifest:
     monitors: dict[str, Any] = field(default_factory=dict)  # run monitor thresholds, defaulted
     # words people search by, per language: {"nb": (...), "en": (...)}
     keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # how fast its publisher may be asked: Scrapy settings the source's spider runs with
+    pace: dict[str, Any] = field(default_factory=dict)
+    # what the publisher writes in place of a number (besides the common symbols)
+    status_symbols: frozenset[str] = frozenset()
+    # (words an indicator's codes or labels contain, or "*", "higher" | "lower"), in order
+    better: tuple[tuple[str, str], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
     # series on today's borders (manifests/measures.py): the column naming the measure in a long
     # table, and which measures add up across former kommuner
@@ -167,6 +176,45 @@ def _keywords(path: Path, data: dict) -> dict[str, tuple[str, ...]]:
                         f"{words!r}")
         out[lang] = tuple(w.strip() for w in words)
     return out
+
+
+#: manifest `pace:` key -> the Scrapy setting it sets
+PACE_SETTINGS = {"concurrent_requests": "CONCURRENT_REQUESTS_PER_DOMAIN",
+                 "delay_seconds": "DOWNLOAD_DELAY"}
+
+
+def _pace(path: Path, value: Any) -> dict[str, Any]:
+    """`pace: {concurrent_requests: 1, delay_seconds: 1.0}` -> Scrapy settings."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not set(value) <= set(PACE_SETTINGS):
+        raise _fail(path, "pace", f"must map {sorted(PACE_SETTINGS)} to numbers, found {value!r}")
+    settings: dict[str, Any] = {}
+    for key, number in value.items():
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or number < 0 \
+                or (key == "concurrent_requests" and (number < 1 or number != int(number))):
+            raise _fail(path, f"pace.{key}", f"must be a {'whole number from 1' if key == 'concurrent_requests' else 'number of seconds'}, found {number!r}")
+        settings[PACE_SETTINGS[key]] = int(number) if key == "concurrent_requests" else float(number)
+    return settings
+
+
+def _better(path: Path, data: dict) -> tuple[tuple[str, str], ...]:
+    """Optional `better: higher | lower`, or `better: {<words of an indicator>: higher | lower}`
+    for sources whose indicators point different ways (neutral ones are simply not named)."""
+    value = data.get("better")
+    if value is None:
+        return ()
+    rules = {"*": value} if isinstance(value, str) else value
+    if not isinstance(rules, dict) or not rules:
+        raise _fail(path, "better", f"must be higher, lower or a mapping of indicator words to "
+                    f"one of them, found {value!r}")
+    out = []
+    for words, direction in rules.items():
+        if not isinstance(words, str) or not words.strip():
+            raise _fail(path, "better", f"indicator words must be non-empty text, found {words!r}")
+        _one_of(path, f"better.{words}" if words != "*" else "better", direction, BETTER)
+        out.append((words.strip(), direction))
+    return tuple(out)
 
 
 def parse_manifest(path: Path, data: Any) -> Manifest:
@@ -241,6 +289,12 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
     except ValueError as exc:
         raise ManifestError(f"{path}: field {exc}") from None
 
+    pace = _pace(path, data.get("pace"))
+    symbols = data.get("status_symbols") or []
+    if not isinstance(symbols, list) or not all(isinstance(s, str) and s.strip()
+                                                 for s in symbols):
+        raise _fail(path, "status_symbols", "must be a list of the publisher's symbols (text)")
+
     try:
         measure_column = _measures.parse_measure_column(data)
         additivity = _measures.parse_additivity(data)
@@ -249,7 +303,8 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
 
     known = set(REQUIRED) | {"upstream_landing_page", "watch", "places", "write_mode", "tables",
                              "replace_by", "period_grain",
-                             "monitors", "keywords", "measure_column"}
+                             "monitors", "keywords", "pace", "status_symbols", "better",
+                             "measure_column"}
     return Manifest(
         path=path,
         source_id=source_id,
@@ -276,7 +331,10 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         tables=tuple(str(t) for t in tables),
         period_grain=period_grain,
         monitors=monitors,
+        pace=pace,
         keywords=_keywords(path, data),
+        status_symbols=frozenset(symbols),
+        better=_better(path, data),
         extra={k: v for k, v in data.items() if k not in known},
         measure_column=measure_column,
         additivity=additivity,

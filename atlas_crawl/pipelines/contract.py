@@ -1,15 +1,23 @@
 """Check that a batch matches its source's manifest before anything is stored.
 
-A drifted layout must fail the run (the previous data stays), so a violation raises
-ContractError, which Scrapy logs as an error; the store pipeline then rolls the run back.
+A drifted layout must fail the run (the previous data stays), so a violation is a ContractError,
+logged as one error line naming the source, file and column (the batch is dropped); the store
+pipeline then rolls the run back.
 """
 
 from __future__ import annotations
 
+import logging
 from operator import itemgetter
 
-from atlas_crawl.items import Batch, fact_table_of
-from atlas_crawl.manifests import ManifestError, get_manifest
+from scrapy.exceptions import DropItem
+
+from atlas_crawl.formats.numbers import SUPPRESSION_SYMBOLS
+from atlas_crawl.formats.text import excerpt, garbled
+from atlas_crawl.items import Batch, Quarantined, fact_table_of, is_dimension_table
+from atlas_crawl.manifests import Manifest, ManifestError, get_manifest
+
+logger = logging.getLogger(__name__)
 
 
 class ContractError(ValueError):
@@ -49,6 +57,78 @@ def check_batch(batch: Batch) -> None:
             raise ContractError(f"{where}: place columns {absent} not in {batch.columns}")
     check_rows(batch, where)
     check_declared_columns_filled(batch, manifest, where)
+    quarantine_garbled_text(batch)
+    quarantine_undeclared_statuses(batch, manifest)
+
+
+def quarantine_garbled_text(batch: Batch) -> None:
+    """Text that was read in the wrong encoding (`AskÃ¸y`, U+FFFD) is never stored: its row goes
+    to quarantine naming the column. File readers refuse such a file before this (naming its
+    line); this is the net under every source. One regular-expression scan per text column of
+    the batch; rows are looked at one by one only when a column holds garbled text."""
+    rows = batch.rows
+    if not rows:
+        return
+    suspect = []
+    for n, column in enumerate(batch.columns):
+        if batch.types.get(column, str) is not str:
+            continue
+        try:
+            joined = "\x1f".join(filter(None, map(itemgetter(n), rows)))
+        except TypeError:  # a number in a text column
+            joined = "\x1f".join(str(v) for v in map(itemgetter(n), rows) if v is not None)
+        if garbled(joined):
+            suspect.append(n)
+    if not suspect:
+        return
+    kept = []
+    for number, row in enumerate(rows, start=1):
+        bad = next(((n, m) for n in suspect if isinstance(row[n], str)
+                    and (m := garbled(row[n]))), None)
+        if bad is None:
+            kept.append(row)
+            continue
+        n, match = bad
+        batch.quarantine.append(Quarantined(
+            column=batch.columns[n], raw_value=row[n],
+            reason=(f"row {number} of the batch, column {batch.columns[n]}: garbled text "
+                    f"{excerpt(row[n], match)!r} (read in the wrong encoding); not stored"),
+            row=dict(zip(batch.columns, row))))
+    batch.rows = kept
+
+
+def declared_statuses(manifest: Manifest) -> frozenset[str]:
+    """What may stand in place of a number: the symbols statistics publishers share (numbers.
+    SUPPRESSION_SYMBOLS) and the manifest's own `status_symbols` (IMDi's "avventer vedtak")."""
+    return SUPPRESSION_SYMBOLS | manifest.status_symbols
+
+
+def quarantine_undeclared_statuses(batch: Batch, manifest: Manifest) -> None:
+    """A cell whose text is neither a number nor a symbol the publisher declared (`ca. 1800`,
+    `1 800 (foreløpig)`) is not a suppressed value: its row goes to quarantine with the column
+    and the text, where the run monitor's quarantine share can fail the run."""
+    if "status" not in batch.columns or "value" not in batch.columns or \
+            is_dimension_table(batch.table):
+        return
+    at = batch.columns.index("status")
+    declared = declared_statuses(manifest)
+    statuses = set(map(itemgetter(at), batch.rows))
+    statuses.discard(None)
+    if statuses <= declared:
+        return
+    kept = []
+    shown = ", ".join(repr(s) for s in sorted(declared))
+    for n, row in enumerate(batch.rows, start=1):
+        status = row[at]
+        if status is None or status in declared:
+            kept.append(row)
+            continue
+        batch.quarantine.append(Quarantined(
+            column="value", raw_value=str(status),
+            reason=(f"row {n} of the batch, column value: {status!r} is neither a number nor a "
+                    f"symbol {manifest.publisher} declares ({shown})"),
+            row=dict(zip(batch.columns, row))))
+    batch.rows = kept
 
 
 # A batch this small may honestly leave an optional column empty (one organisation without an
@@ -105,5 +185,14 @@ def check_rows(batch: Batch, where: str) -> None:
 class ContractPipeline:
     def process_item(self, item):
         if isinstance(item, Batch):
-            check_batch(item)
+            try:
+                check_batch(item)
+            except ContractError as exc:
+                # One ERROR line (it fails and rolls back the run, and is its cause in _runs);
+                # raised on, Scrapy would log "Error processing Batch(<every row>)" and a
+                # traceback. The batch goes no further.
+                logger.error("%s: %s", type(exc).__name__, exc)
+                item.rows, item.quarantine = [], []
+                raise DropItem(f"{item.source_id}: batch refused by its contract",
+                               log_level="DEBUG") from None
         return item

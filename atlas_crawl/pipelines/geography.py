@@ -26,10 +26,10 @@ from operator import add, itemgetter
 from typing import NamedTuple
 
 from atlas_crawl.geo import resolve
+from atlas_crawl.geo.columns import SUFFIXES
 from atlas_crawl.items import Batch, Quarantined
 from atlas_crawl.manifests import get_manifest
 
-SUFFIXES = ("_canonical", "_current", "_level", "_geo_status")
 ABSENT = (None, None, None, "absent")
 
 

@@ -8,7 +8,10 @@ Checked per run, before its transaction commits, by the store (pipelines/store.p
   run (default 0.4: a table that shrinks by half is suspicious);
 - `max_changed`: no table had more than this share of its existing rows' values changed
   (default 0.9: a table whose values all change is suspicious). Values are the `value` column,
-  or the manifest's `monitors.value_columns`, or else every column outside the key;
+  or the manifest's `monitors.value_columns`, or else every column outside the key and outside
+  provenance (where and when a row was fetched: `*_url`, `*_last_modified`, `source_date`,
+  `_run`, `_fetch` are not values). Only rows that carry a value in either run count: a
+  suppressed cell that stays suppressed is neither changed nor unchanged;
 - `finish_reason`: the crawl finished (`finished`);
 - `unwanted_http_codes`: at most `max_unwanted_responses` (default 5) answers with one of these
   codes (default 401, 403, 407, 429, 500, 502, 503, 504), retried ones included;
@@ -27,6 +30,7 @@ figures the store measured (`data.atlas`) and the crawl's stats.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -46,6 +50,16 @@ def thresholds_for(source_id: str) -> dict[str, Any]:
 
 # -- what the store measures during a run -----------------------------------------------------
 
+# Where and when a row was fetched (the file's URL, its Last-Modified, the run and fetch that
+# wrote it): provenance, not a value. The same bytes read from a file or from a recording give
+# other URLs; that is not a change of the statistic.
+_PROVENANCE = re.compile(r"^_|_url$|_last_modified$|^source_date$|^fetched_at$")
+
+
+def is_provenance(column: str) -> bool:
+    return bool(_PROVENANCE.search(column))
+
+
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -57,15 +71,22 @@ class TableChange:
     before: int  # rows at the run's first write (= after the previous successful run)
     after: int = 0
     values_changed: int = 0
+    valued: int = 0  # of `before`, rows with a value (not every value column NULL)
+    gained: int = 0  # rows without a value before that got one in this run
 
     @property
     def shrink(self) -> float:
         return max(self.before - self.after, 0) / self.before if self.before else 0.0
 
     @property
+    def with_values(self) -> int:
+        """Existing rows that carry a value in either run: what a change is a share of."""
+        return self.valued + self.gained
+
+    @property
     def changed(self) -> float:
         # A row updated twice in one run counts twice: capped at every row.
-        return min(self.values_changed / self.before, 1.0) if self.before else 0.0
+        return min(self.values_changed / self.with_values, 1.0) if self.with_values else 0.0
 
 
 @dataclass
@@ -89,24 +110,30 @@ class RunMeasures:
         before, = conn.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()
         self.tables[table] = TableChange(source_id, before)
         info = conn.execute(f"PRAGMA table_info({_quote(table)})").fetchall()
-        columns = [r[1] for r in info if not r[1].startswith("_")]
+        columns = [r[1] for r in info if not is_provenance(r[1])]
         key = {r[1] for r in info if r[5]}
         wanted = thresholds_for(source_id)["value_columns"]
         values = ([c for c in wanted if c in columns] or (["value"] if "value" in columns else
                   [c for c in columns if c not in key]))
         if not values or not before:
             return
+        some = " OR ".join(f"{_quote(c)} IS NOT NULL" for c in values)
+        self.tables[table].valued, = conn.execute(
+            f"SELECT count(*) FROM {_quote(table)} WHERE {some}").fetchone()
         condition = " OR ".join(f"OLD.{_quote(c)} IS NOT NEW.{_quote(c)}" for c in values)
+        had_none = " AND ".join(f"OLD.{_quote(c)} IS NULL" for c in values)
         # The trigger calls a function instead of writing a counter table: a write would count
         # in the connection's total_changes, which the store reads as rows changed.
-        conn.create_function("atlas_value_changed", 1, self._count_change)
+        conn.create_function("atlas_value_changed", 2, self._count_change)
         conn.execute(
             f"CREATE TEMP TRIGGER IF NOT EXISTS {_quote('_atlas_changed_' + table)} "
             f"AFTER UPDATE ON main.{_quote(table)} WHEN {condition} BEGIN "
-            f"SELECT atlas_value_changed({_sql_text(table)}); END")
+            f"SELECT atlas_value_changed({_sql_text(table)}, {had_none}); END")
 
-    def _count_change(self, table: str) -> None:
-        self.tables[table].values_changed += 1
+    def _count_change(self, table: str, had_none: int) -> None:
+        change = self.tables[table]
+        change.values_changed += 1
+        change.gained += bool(had_none)
 
     def measure(self, conn: sqlite3.Connection) -> None:
         """Call after the run's last write (and replacements), before commit."""
@@ -169,7 +196,8 @@ class ShrinkMonitor(AtlasMonitor):
 class ChangedMonitor(AtlasMonitor):
     @monitors.name("max_changed")
     def test_max_changed(self):
-        bad = [f"{table}: values of {c.values_changed:,} of {c.before:,} existing rows changed "
+        bad = [f"{table}: values of {c.values_changed:,} of {c.with_values:,} existing rows "
+               f"with a value changed "
                f"({c.changed:.0%}, more than {self.limits(c.source_id)['max_changed']:.0%})"
                for table, c in sorted(self.atlas["measures"].tables.items())
                if c.changed > self.limits(c.source_id)["max_changed"]]

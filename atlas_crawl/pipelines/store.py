@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import time
 
 from scrapy import signals
@@ -17,9 +18,11 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import reactor
 
 from atlas_crawl import signals as atlas_signals
+from atlas_crawl.fetch.origin import Origin, OriginError, run_origin
+from atlas_crawl.fetch.replay import golden_dir
 from atlas_crawl.items import Batch, RawFile, is_dimension_table, utc_now
 from atlas_crawl.manifests import all_manifests, manifest_for_table
-from atlas_crawl.pipelines import raw_files
+from atlas_crawl.pipelines import raw_files, settings_check
 from atlas_crawl.pipelines.monitors import (
     RunMeasures,
     ensure_monitors_column,
@@ -34,6 +37,15 @@ from atlas_crawl.store.writes import NotADatabase, ShrinkRefused, Store, new_run
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_ROWS = 500_000
+
+
+# SQLite's words for a database that cannot take writes any more (not a bug in the SQL).
+UNWRITABLE = ("attempt to write a readonly database", "database or disk is full",
+              "disk I/O error", "unable to open database file")
+
+
+class DatabaseUnwritable(Exception):
+    """ATLAS_DB cannot be opened or created for writing."""
 
 
 class ErrorCollector(logging.Handler):
@@ -86,6 +98,7 @@ class StorePipeline:
         self.store: Store | None = None
         self.refused: str | None = None
         self.run_id = ""
+        self.origin = Origin("unknown", "unknown")
         self.received = self.written = self.quarantined = 0
         self.source_ids: set[str] = set()
         self.errors = ErrorCollector()
@@ -98,6 +111,7 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
+        settings_check.check(crawler.settings)  # one line naming the setting; nothing starts
         return cls(crawler)
 
     def open_spider(self) -> None:
@@ -109,17 +123,35 @@ class StorePipeline:
         self.run_id = spider.run_id = new_run_id(spider.name)
         self.arguments = arguments
         try:
+            # How and from what this run gets its data, decided once, before anything is read.
+            replay = self.settings.getbool("ATLAS_REPLAY")
+            self.origin = run_origin(
+                replay=replay, arguments=arguments,
+                cassette=golden_dir(self.settings, spider.name) if replay else None)
+        except OriginError as exc:
+            self.origin = Origin("unknown", "unknown")
+            self.refuse(exc)
+            return
+        try:
             self.store = Store(self.settings.get("ATLAS_DB"),
                                wait=self.settings.getfloat("ATLAS_DB_WAIT", DEFAULT_WAIT))
             ensure_monitors_column(self.store.conn)
-            self.store.start_run(spider.name, arguments, run_id=self.run_id)
+            self.store.start_run(spider.name, arguments, run_id=self.run_id,
+                                 mode=self.origin.mode, data_origin=self.origin.data_origin,
+                                 capture_date=self.origin.capture_date)
         except (DatabaseBusy, NotADatabase) as exc:
             self.refuse(exc)
+            return
+        except (sqlite3.Error, OSError) as exc:  # a read-only folder or file, a full disk
+            self.refuse(DatabaseUnwritable(
+                f"ATLAS_DB={self.settings.get('ATLAS_DB')} cannot be opened for writing "
+                f"({exc}); check that the file and its folder are writable"))
             return
         self.store.max_shrink_share = max_shrink_share(self.settings, spider)
         logging.getLogger().addHandler(self.errors)
         self._started = time.monotonic()
-        logger.info("run %s started, writing to %s", self.run_id, self.store.path)
+        logger.info("run %s started (%s, data: %s), writing to %s", self.run_id,
+                    self.origin.mode, self.origin.data_origin, self.store.path)
 
     def refuse(self, exc: Exception) -> None:
         """This run cannot use the database: say so in one line, record the refusal beside the
@@ -134,7 +166,9 @@ class StorePipeline:
                 "arguments": json.dumps(getattr(self, "arguments", {}), sort_keys=True,
                                         ensure_ascii=False),
                 "started": utc_now(), "finished": utc_now(), "status": "refused",
-                "error": f"refused: {exc}", "pid": os.getpid(), "host": dblock.HOST})
+                "error": f"refused: {exc}", "pid": os.getpid(), "host": dblock.HOST,
+                "mode": self.origin.mode, "data_origin": self.origin.data_origin,
+                "capture_date": self.origin.capture_date})
         self.crawler.atlas_run_status = status
         self.crawler.atlas_run_error = str(exc)
         if self.store is not None:
@@ -176,6 +210,15 @@ class StorePipeline:
                                              replace_by=replace_by)
         except DatabaseBusy as exc:
             self.refuse(exc)
+            item.rows, item.quarantine = [], []
+            return item
+        except sqlite3.OperationalError as exc:
+            if not str(exc).startswith(UNWRITABLE):
+                raise  # a bug (no such column, ...): its traceback is wanted
+            # The disk filled up or the file turned read-only mid-run: one line, and the run
+            # fails and is rolled back (not "Error processing Batch(<every row>)").
+            logger.error("run %s: cannot write to %s (%s); the run is rolled back", self.run_id,
+                         self.store.path, exc)
             item.rows, item.quarantine = [], []
             return item
         if not is_dimension_table(item.table):  # labels of the codes, not rows of data
@@ -285,7 +328,7 @@ class StorePipeline:
         results = run_monitor_suite(stats, self.measures,
                                     getattr(spider, "source_id", "") or spider.name,
                                     self.received, self.quarantined,
-                                    file_run=bool(getattr(spider, "file", None)),
+                                    file_run=self.origin.mode == "file",
                                     allow_shrink=self.store.max_shrink_share is None)
         for result in results:
             if result["outcome"] == "warning":

@@ -17,6 +17,7 @@ Publishing twice gives the same database and the same metadata.
 
 from __future__ import annotations
 
+import html
 import logging
 import sqlite3
 from dataclasses import dataclass, field
@@ -29,7 +30,10 @@ from atlas_crawl.manifests import Manifest, all_manifests
 from atlas_crawl.publish import compare, dims, fast, metadata, queries, search, sources, views
 from atlas_crawl.publish import today as today_series
 from atlas_crawl.publish.profile import TableProfile, profile_table, quote, table_names, view_names
+from atlas_crawl.publish.report import REPORT_KEY, report_config
 from atlas_crawl.publish.site import charts
+from atlas_crawl.store.ledger import fill_legacy_origins
+from atlas_crawl.store.schema import ensure_run_origin_columns
 from atlas_crawl.store.views import make_source_views
 from atlas_crawl.watch.changes import WATCH_MANIFEST
 
@@ -103,6 +107,29 @@ def chart_filters(conn: sqlite3.Connection, prof: TableProfile) -> dict[str, str
     return {prof.indicators[0]: str(top[0][0])} if len(top) == 2 else {}
 
 
+def sample_tables(profiles: dict[str, TableProfile], origins: dict[str, dict]) -> set[str]:
+    """The tables and views whose source's data is not live or a real capture (constructed
+    fixtures, or of unknown origin): every page showing them says they are samples."""
+    return {name for name, prof in profiles.items()
+            if prof.manifest and metadata.is_sample(origins.get(prof.manifest.source_id))}
+
+
+def mark_sample_queries(canned: dict[str, dict], samples: set[str]) -> None:
+    """A canned query over a sample table carries the sample banner. The comparisons leave rows
+    of constructed fixtures out unless `samples` is filled in (compare.py), the pictures always
+    (queries.py); the banner says so and where they are."""
+    for query in canned.values():
+        read = sorted(t for t in samples if quote(t) in query.get("sql", ""))
+        if not read:
+            continue
+        asked = ("unless you fill in samples (any text)" if "samples" in query.get("params", [])
+                 else "of this answer; their table pages show them, marked as samples")
+        query["description_html"] = (
+            metadata.sample_banner_html(
+                f" in {', '.join(read)}: rows of constructed fixtures are left out {asked}.")
+            + f"<p>{html.escape(query.get('description', ''))}</p>")
+
+
 def publish(db_path: str | Path, metadata_path: str | Path, *,
             manifests: dict[str, Manifest] | None = None,
             query_specs: dict[str, dict] | None = None,
@@ -117,6 +144,9 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
     try:
         db = sqlite_utils.Database(conn)
         by_table = manifest_index(manifests)
+        if db["_runs"].exists():  # a ledger from before the origin columns: fill them once
+            ensure_run_origin_columns(conn)
+            fill_legacy_origins(conn)
 
         report.places = dims.build_dim_place(conn)
         data_tables = [t for t in table_names(conn) if is_data_table(t)]
@@ -165,14 +195,23 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
         present = set(table_names(conn)) | set(view_names(conn)) | {search.SEARCH_TABLE}
         other_views = {v: view_manifest(v, manifests) for v in view_names(conn)
                        if v not in annual}
+        origins = {r["source_id"]: r for r in rows}
+        samples = sample_tables({**profiles, **annual}, origins)
+        mark_sample_queries(canned, samples)
         meta = metadata.build_metadata(database, profiles, present=present, queries=canned,
                                        example_places=examples, annual_views=annual,
-                                       chart_filters=filters, other_views=other_views)
-        meta["plugins"] = {charts.CONFIG_KEY: charts.chart_config(
+                                       chart_filters=filters, other_views=other_views,
+                                       origins=origins)
+        chart_tables = charts.chart_config(
             conn, {**profiles, **annual},
             {**examples, **{v: examples.get(p.table[: -len(views.ANNUAL_SUFFIX)])
                             for v, p in annual.items()}},
-            {v[: -len(today_series.TODAY_SUFFIX)]: v for v in report.today_views})}
+            {v[: -len(today_series.TODAY_SUFFIX)]: v for v in report.today_views})
+        for name, cfg in chart_tables["tables"].items():
+            cfg["sample"] = name in samples
+            cfg["has_run"] = "_run" in {**profiles, **annual}[name].columns
+        meta["plugins"] = {charts.CONFIG_KEY: chart_tables,
+                           REPORT_KEY: report_config(conn, profiles)}
         metadata.write_metadata(metadata_path, meta)
         owners = {**{t: by_table.get(t) for t in profiles}, **other_views,
                   **{v: p.manifest for v, p in annual.items()}}

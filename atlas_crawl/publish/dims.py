@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from contextlib import contextmanager
 
 import sqlite_utils
 
 from atlas_crawl.items import is_dimension_table
 from atlas_crawl.publish.periods import parse_period
 from atlas_crawl.publish.profile import TableProfile, quote
+from atlas_crawl.store.lock import transaction
 from atlas_crawl.store.schema import set_foreign_keys
 
 log = logging.getLogger(__name__)
@@ -36,16 +36,6 @@ DIM_PERIOD = "dim_period"
 DIM_PLACE = "dim_place"
 
 
-@contextmanager
-def atomic(conn: sqlite3.Connection):
-    """One transaction (the publish connection is in autocommit mode)."""
-    conn.execute("BEGIN")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 # -- dim_period ---------------------------------------------------------------------------------
@@ -65,7 +55,7 @@ def build_dim_period(conn: sqlite3.Connection, profiles: list[TableProfile]) -> 
             p = parse_period(value, hint)
             if p is not None and p.period not in rows:
                 rows[p.period] = (p.period, p.label, p.grain, p.year, p.start, p.end)
-    with atomic(conn):
+    with transaction(conn):
         conn.execute(f"DELETE FROM {DIM_PERIOD}")
         conn.executemany(f"INSERT INTO {DIM_PERIOD} VALUES (?, ?, ?, ?, ?, ?)",
                          sorted(rows.values()))
@@ -163,7 +153,7 @@ def build_dim_place(conn: sqlite3.Connection) -> dict[str, int]:
     rows += [(r["code"], r.get("level") or "special", r.get("name"), None, None, None,
               "atlas_crawl/geo/data (special codes)") for r in special]
     counts["special"] = len(special)
-    with atomic(conn):
+    with transaction(conn):
         conn.execute(f"DELETE FROM {DIM_PLACE}")
         conn.executemany(f"INSERT OR IGNORE INTO {DIM_PLACE} VALUES (?, ?, ?, ?, ?, ?, ?)",
                          rows)
@@ -268,11 +258,20 @@ def apply_foreign_keys(db: sqlite_utils.Database, prof: TableProfile,
 def ensure_indexes(conn: sqlite3.Connection, prof: TableProfile) -> list[str]:
     created = []
     leading = {prof.pk[0]} if prof.pk else set()
+    pairs = {tuple(prof.pk[:2])}
     for info in conn.execute(f"PRAGMA index_list({quote(prof.table)})").fetchall():
         cols = [r[2] for r in conn.execute(f"PRAGMA index_info({quote(info[1])})")]
         if cols:
             leading.add(cols[0])
-    wanted = [c for p in prof.places for c in (p.code, p.current) if c]
+            pairs.add(tuple(cols[:2]))
+    # The kommune report reads a few kommuner (a fylke's, similar ones) in a few periods: an
+    # index on today's code and the period finds exactly those rows in a table of millions, and
+    # serves a lookup on today's code alone as well (so that column gets no index of its own).
+    place = prof.place
+    composite = (place.current, prof.period) if place and place.current and prof.period \
+        else None
+    wanted = [c for p in prof.places for c in (p.code, p.current) if c
+              and not (composite and c == composite[0])]
     if prof.period:
         wanted.append(prof.period)
     for column in dict.fromkeys(wanted):
@@ -281,5 +280,10 @@ def ensure_indexes(conn: sqlite3.Connection, prof: TableProfile) -> list[str]:
         name = f"idx_{prof.table}_{column}"
         conn.execute(f"CREATE INDEX IF NOT EXISTS {quote(name)} "
                      f"ON {quote(prof.table)} ({quote(column)})")
+        created.append(name)
+    if composite and composite not in pairs:
+        name = f"idx_{prof.table}_{place.current}_{prof.period}"
+        conn.execute(f"CREATE INDEX {quote(name)} ON {quote(prof.table)} "
+                     f"({quote(place.current)}, {quote(prof.period)})")
         created.append(name)
     return created

@@ -17,6 +17,7 @@ import sqlite3
 from pathlib import Path
 
 from atlas_crawl.publish.profile import LARGE_TABLE_ROWS, TableProfile, quote
+from atlas_crawl.store.lock import transaction
 
 FACET_COUNTS = "_facet_counts"
 
@@ -51,27 +52,33 @@ def build_facet_counts(conn: sqlite3.Connection, profiles: dict[str, TableProfil
                  "PRIMARY KEY (table_name, filter_column, filter_value, column_name, value)"
                  ") WITHOUT ROWID")
     counted = 0
-    conn.execute("BEGIN")
-    try:
+    with transaction(conn):
         for name, prof in sorted(profiles.items()):
-            if prof.rows < LARGE_TABLE_ROWS:
+            if prof.rows < LARGE_TABLE_ROWS or not prof.facets:
                 continue
-            t = quote(name)
+            # One scan of the table: its rows counted by every combination of the facet
+            # columns; each count below adds up combinations instead of reading the table again.
+            columns = ", ".join(map(quote, prof.facets))
+            conn.execute(f"DROP TABLE IF EXISTS temp.{CUBE}")
+            conn.execute(f"CREATE TEMP TABLE {CUBE} AS SELECT {columns}, count(*) AS {CUBE_N} "
+                         f"FROM {quote(name)} GROUP BY {columns}")
             for column in prof.facets:
                 c = quote(column)
-                conn.execute(f"INSERT INTO {FACET_COUNTS} SELECT ?, '', '', ?, {c}, count(*) "
-                             f"FROM {t} WHERE {c} IS NOT NULL GROUP BY {c}", (name, column))
+                conn.execute(f"INSERT INTO {FACET_COUNTS} SELECT ?, '', '', ?, {c}, "
+                             f"sum({CUBE_N}) FROM temp.{CUBE} WHERE {c} IS NOT NULL GROUP BY {c}",
+                             (name, column))
                 counted += 1
                 for other in prof.facets:
                     f = quote(other)
                     # Text as Datasette's querystring gives it (`?tid=2020`).
                     conn.execute(
                         f"INSERT INTO {FACET_COUNTS} SELECT ?, ?, CAST({f} AS TEXT), ?, {c}, "
-                        f"count(*) FROM {t} WHERE {f} IS NOT NULL AND {c} IS NOT NULL "
-                        f"GROUP BY {f}, {c}", (name, other, column))
+                        f"sum({CUBE_N}) FROM temp.{CUBE} WHERE {f} IS NOT NULL AND {c} IS NOT "
+                        f"NULL GROUP BY {f}, {c}", (name, other, column))
                     counted += 1
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+            conn.execute(f"DROP TABLE temp.{CUBE}")
     return counted
+
+
+CUBE = "_atlas_facet_cube"
+CUBE_N = "_atlas_rows"

@@ -16,6 +16,8 @@ from urllib.parse import urlencode
 
 import yaml
 
+from atlas_crawl.fetch.origin import REAL_ORIGINS, describe
+from atlas_crawl.geo.columns import MEANINGS as PLACE_COLUMN_MEANINGS
 from atlas_crawl.items import DIMENSION_SEPARATOR as SEPARATOR
 from atlas_crawl.items import fact_table_of
 from atlas_crawl.manifests import Manifest
@@ -30,16 +32,47 @@ DESCRIPTION = ("Public statistics per kommune, fylke and bydel from SSB, FHI, NA
                "Helsedirektoratet, harvested with Scrapy. "
                "Every table names its source, licence and meaning; every row names the run and "
                "the response it came from (_run → _runs, _fetch → _fetches: URL, sha256, time).")
+SAMPLE_BANNER = "sample: invented values, not statistics"
+NO_REAL_DATA = "no real data in this catalogue yet: run `update` with network access"
+SAMPLE_STYLE = ("border:3px solid #b00;background:#fff3f3;padding:8px 12px;font-size:1.1em;"
+                "margin:0.5em 0")
+
+
+def is_sample(origin: dict | None) -> bool:
+    """A source whose last successful run was not live data or a real capture."""
+    return origin is not None and origin.get("data_origin") not in REAL_ORIGINS
+
+
+def sample_banner_html(what: str = "") -> str:
+    """The banner every page showing invented values carries."""
+    return (f'<p class="atlas-sample" role="alert" style="{SAMPLE_STYLE}"><strong>'
+            f"{_esc(SAMPLE_BANNER)}</strong>{_esc(what)}</p>")
+
+
+def origin_html(origin: dict | None) -> str:
+    """Where a table's numbers came from, for its page: a line for live or captured data; the
+    sample banner (and, with no real rows, the note saying so) for anything else."""
+    if origin is None or origin.get("data_origin") is None:
+        return ""
+    if not is_sample(origin):
+        return (f'<p class="atlas-origin">Origin of the numbers: <strong>'
+                f"{_esc(describe(origin['data_origin'], origin.get('capture_date')))}"
+                "</strong></p>")
+    parts = [sample_banner_html(
+        ". These rows come from a test fixture written from the publisher's documentation "
+        "(a constructed golden case), not from the publisher. Do not quote them.")]
+    if not origin.get("real_rows"):
+        parts.append(f'<p class="atlas-no-real-data"><strong>{_esc(NO_REAL_DATA)}</strong>.</p>')
+    return "\n".join(parts)
+
+
 SENSITIVE_NOTE = ("Sensitive indicator: its manifest marks it presentation_policy: sensitive. "
                   "Small numbers about vulnerable groups: present them with their context and "
                   "suppression, and do not single out kommuner or people.")
 
 SUFFIX_MEANING = {
     "_label": "label",
-    "_canonical": "canonical code (zero-padded, prefix removed)",
-    "_current": "today's code, where the change history maps it unambiguously",
-    "_level": "geographic level (land, fylke, kommune, bydel, ...)",
-    "_geo_status": "how the place was resolved (exact, merged, split, aggregate, ...)",
+    **PLACE_COLUMN_MEANINGS,
     "_name": "name",
     "_code": "code",
 }
@@ -220,8 +253,9 @@ def chart_url(database: str, prof: TableProfile, example_place: str | None,
 
 def description_html(m: Manifest, prof: TableProfile, database: str,
                      example_place: str | None, annual_of: str | None = None,
-                     chart_filters: dict[str, str] | None = None) -> str:
-    parts = []
+                     chart_filters: dict[str, str] | None = None,
+                     origin: dict | None = None) -> str:
+    parts = [origin_html(origin)] if origin_html(origin) else []
     if m.presentation_policy == "sensitive":
         parts.append(f'<p class="sensitive" style="border-left:4px solid #b00;padding-left:8px">'
                      f"<strong>{_esc(SENSITIVE_NOTE)}</strong></p>")
@@ -259,7 +293,8 @@ def description_html(m: Manifest, prof: TableProfile, database: str,
 
 def table_metadata(m: Manifest | None, prof: TableProfile, database: str,
                    example_place: str | None = None, annual_of: str | None = None,
-                   chart_filters: dict[str, str] | None = None) -> dict:
+                   chart_filters: dict[str, str] | None = None,
+                   origin: dict | None = None) -> dict:
     if m is None and prof.table in WATCH_TABLES:
         meta = known_metadata(prof.table)
     elif m is None and fact_table_of(prof.table):
@@ -289,7 +324,7 @@ def table_metadata(m: Manifest | None, prof: TableProfile, database: str,
         meta = {
             "title": title,
             "description_html": description_html(m, prof, database, example_place, annual_of,
-                                                 chart_filters),
+                                                 chart_filters, origin),
             "license": m.license,
             "license_url": m.license_url,
             "source": m.publisher,
@@ -345,9 +380,16 @@ def build_metadata(database: str, profiles: dict[str, TableProfile], *, present:
                    queries: dict[str, dict], example_places: dict[str, str | None] | None = None,
                    annual_views: dict[str, TableProfile] | None = None,
                    chart_filters: dict[str, dict[str, str]] | None = None,
-                   other_views: dict[str, Manifest | None] | None = None) -> dict:
-    """The whole metadata document; `present` is every table and view in the database."""
+                   other_views: dict[str, Manifest | None] | None = None,
+                   origins: dict[str, dict] | None = None) -> dict:
+    """The whole metadata document; `present` is every table and view in the database;
+    `origins` the `sources` rows by source id (data_origin, capture_date, real_rows)."""
     example_places = example_places or {}
+    origins = origins or {}
+
+    def origin_of(prof: TableProfile) -> dict | None:
+        return origins.get(prof.manifest.source_id) if prof.manifest else None
+
     chart_filters = chart_filters or {}
     tables: dict[str, dict] = {}
     for name in sorted(present):
@@ -357,13 +399,18 @@ def build_metadata(database: str, profiles: dict[str, TableProfile], *, present:
             tables[name] = dict(SOURCES_META)
     for name, prof in sorted(profiles.items()):
         tables[name] = table_metadata(prof.manifest, prof, database, example_places.get(name),
-                                      chart_filters=chart_filters.get(name))
+                                      chart_filters=chart_filters.get(name),
+                                      origin=origin_of(prof))
     for name, prof in sorted((annual_views or {}).items()):
         base = name[: -len(ANNUAL_SUFFIX)]
         tables[name] = table_metadata(prof.manifest, prof, database, example_places.get(base),
-                                      annual_of=base, chart_filters=chart_filters.get(base))
+                                      annual_of=base, chart_filters=chart_filters.get(base),
+                                      origin=origin_of(prof))
     for name, m in sorted((other_views or {}).items()):
         tables[name] = view_metadata(name, m)
+        if m is not None and is_sample(origins.get(m.source_id)):
+            tables[name]["description_html"] = (origin_html(origins[m.source_id]) + "\n"
+                                                + tables[name].get("description_html", ""))
     for name, meta in tables.items():
         if is_hidden(name):
             meta["hidden"] = True

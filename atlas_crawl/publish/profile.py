@@ -18,6 +18,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
+from atlas_crawl.geo.columns import CANONICAL, CURRENT, LEVEL, SUFFIXES
 from atlas_crawl.manifests import Manifest
 from atlas_crawl.publish.periods import dominant_grain, parse_period
 
@@ -25,7 +26,7 @@ PERIOD_NAMES = ("period", "periode", "tid", "year", "aar", "år", "ar", "month",
                 "måned", "quarter", "kvartal", "school_year", "skoleaar", "skoleår", "date",
                 "dato")
 VALUE_NAMES = ("value", "verdi", "antall", "amount", "belop", "beløp")
-PLACE_SUFFIXES = ("_canonical", "_current", "_level", "_geo_status", "_name", "_code")
+PLACE_SUFFIXES = (*SUFFIXES, "_name", "_code")
 BOOKKEEPING = ("_run", "_fetch")
 SAMPLE = 500  # distinct values looked at when deciding what a column holds
 MAX_FACET_VALUES = 60
@@ -137,12 +138,12 @@ def profile_table(conn: sqlite3.Connection, table: str,
     for place in (manifest.places if manifest else ()):
         if place.column not in columns:
             continue
-        code = next((place.column + s for s in ("_canonical", "_code")
+        code = next((place.column + s for s in (CANONICAL, "_code")
                      if place.column + s in columns), place.column)
         prof.places.append(PlaceColumns(
             raw=place.column, code=code,
-            current=place.column + "_current" if place.column + "_current" in columns else None,
-            level_column=place.column + "_level" if place.column + "_level" in columns else None,
+            current=place.column + CURRENT if place.column + CURRENT in columns else None,
+            level_column=place.column + LEVEL if place.column + LEVEL in columns else None,
             level=place.level,
             raw_holds_codes=_mostly_digits(_distinct(conn, table, place.column, 50))))
 
@@ -188,12 +189,21 @@ def profile_table(conn: sqlite3.Connection, table: str,
     return prof
 
 
+#: `_same_as` looks at this many rows first: a column that does not determine the other there
+#: does not in the whole table either, and the whole table (millions of rows) is not read.
+SAME_AS_SAMPLE = 100_000
+
+
 def _same_as(conn: sqlite3.Connection, table: str, a: str, b: str) -> bool:
     """True if one of the columns determines the other (a label of the place next to it)."""
-    n_a, n_b, n_ab = conn.execute(
-        f"SELECT count(DISTINCT {quote(a)}), count(DISTINCT {quote(b)}), "
-        f"count(DISTINCT coalesce({quote(a)}, '') || char(31) || coalesce({quote(b)}, '')) "
-        f"FROM {quote(table)}").fetchone()
+    counts = (f"SELECT count(DISTINCT {quote(a)}), count(DISTINCT {quote(b)}), "
+              f"count(DISTINCT coalesce({quote(a)}, '') || char(31) || coalesce({quote(b)}, '')) "
+              "FROM {}")
+    n_a, n_b, n_ab = conn.execute(counts.format(
+        f"(SELECT {quote(a)}, {quote(b)} FROM {quote(table)} LIMIT {SAME_AS_SAMPLE})")).fetchone()
+    if n_a > 1 and n_b > 1 and n_ab not in (n_a, n_b):
+        return False  # neither determines the other in these rows, so not in all of them
+    n_a, n_b, n_ab = conn.execute(counts.format(quote(table))).fetchone()
     return n_a > 1 and n_b > 1 and n_ab in (n_a, n_b)
 
 

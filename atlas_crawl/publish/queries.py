@@ -15,6 +15,10 @@ from atlas_crawl.publish.dims import DIM_PERIOD, DIM_PLACE
 from atlas_crawl.publish.profile import TableProfile, quote
 
 QUERIES_FILE = Path(__file__).with_name("queries.yml")
+# Runs of constructed fixtures or of unknown origin (`_runs.data_origin`): their rows are left
+# out of every canned answer (the table pages show them, marked as samples).
+SAMPLE_RUNS = ("SELECT rowid FROM _runs "
+               "WHERE coalesce(data_origin, 'unknown') NOT IN ('live', 'capture')")
 COLUMNS = ("source", "source_title", "kommune", "kommune_current", "place_name", "place_level",
            "period", "year", "indicator", "value", "unit", "status", "note")
 
@@ -83,6 +87,8 @@ def part_sql(prof: TableProfile, patterns: list[str] | None, *, annual_of: str |
         match.append(f"(lower(trim(t.{quote(place.raw)})) = lower(trim(:kommune)) "
                      f"AND {level} = 'kommune')")
     where = [f"({' OR '.join(match)})", f"(:year = '' OR {year} = CAST(:year AS INTEGER))"]
+    if "_run" in prof.columns:  # never a row of a constructed fixture (invented values)
+        where.append(f"t._run NOT IN ({SAMPLE_RUNS})")
     indicator = indicator_expr(prof)
     if patterns and indicator != "NULL":
         where.append("(" + " OR ".join(f"lower({indicator}) LIKE {literal(p.lower())}"
@@ -111,8 +117,21 @@ def part_sql(prof: TableProfile, patterns: list[str] | None, *, annual_of: str |
         "note": note,
     }
     columns = ",\n       ".join(f"{expr} AS {name}" for name, expr in select.items())
-    return (f"SELECT {columns}\nFROM {quote(prof.table)} t{join}\n"
-            f"WHERE {' AND '.join(where)}")
+    if not join:
+        return (f"SELECT {columns}\nFROM {quote(prof.table)} t{join}\n"
+                f"WHERE {' AND '.join(where)}")
+    # Two disjoint SELECTs. With a year: its periods first (CROSS JOIN keeps dim_period the
+    # outer loop), then the kommune's index entries, whose key holds the period, so only that
+    # period's rows are read from the table ('+': not through the period's own index, which
+    # would read every kommune's rows of the period). Without one: every row of the kommune.
+    matches, *rest = where[0], *where[2:]
+    every_year = " AND ".join([matches, ":year = ''", *rest])
+    one_year = " AND ".join([f"+t.{quote(prof.period)} = p.period",
+                             "p.year = CAST(:year AS INTEGER)", matches, *rest])
+    return (f"SELECT {columns}\nFROM {quote(prof.table)} t{join}\nWHERE {every_year}\n"
+            f"UNION ALL\n"
+            f"SELECT {columns}\nFROM {DIM_PERIOD} p CROSS JOIN {quote(prof.table)} t\n"
+            f"WHERE {one_year}")
 
 
 def missing_sql(table: str, why: str) -> str:

@@ -12,18 +12,19 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
+from atlas_crawl.fetch.origin import REAL_ORIGINS
 from atlas_crawl.manifests import Manifest
-from atlas_crawl.publish.dims import atomic
-from atlas_crawl.publish.profile import TableProfile
+from atlas_crawl.publish.profile import TableProfile, quote
 from atlas_crawl.publish.words import periodicity_words, theme_words
 from atlas_crawl.store.ledger import (
     freshness,
     is_live,
     live_freshness,
-    run_mode,
+    mode_words,
     runs_by_source,
     status_by_source,
 )
+from atlas_crawl.store.lock import transaction
 
 SOURCES = "sources"
 FTS_COLUMNS = ["source_id", "title", "description", "keywords", "theme"]
@@ -40,10 +41,39 @@ def _monitors(run: dict | None) -> str | None:
     return "; ".join(bad) or "ok"
 
 
+def real_runs_sql() -> str:
+    """The `_runs` ids whose data is a statistic (live or a real capture), for `_run IN (...)`."""
+    origins = ", ".join(f"'{o}'" for o in REAL_ORIGINS)
+    return f"SELECT rowid FROM _runs WHERE data_origin IN ({origins})"
+
+
+def count_real_rows(conn: sqlite3.Connection, manifests: dict[str, Manifest],
+                    profiles: dict[str, TableProfile]) -> dict[str, int]:
+    """source id -> rows of its tables written by runs of live or captured data."""
+    try:
+        samples = conn.execute(f"SELECT count(*) FROM _runs WHERE rowid NOT IN ({real_runs_sql()})"
+                               ).fetchone()[0]
+    except sqlite3.OperationalError:  # no ledger: nothing is known to be real
+        return {}
+    out = {}
+    for source_id, m in manifests.items():
+        tables = [t for t in m.table_names if t in profiles and "_run" in profiles[t].columns]
+        if not tables:
+            continue
+        if not samples:  # every run is live or a capture: every row is real
+            out[source_id] = sum(profiles[t].rows for t in tables)
+            continue
+        out[source_id] = sum(conn.execute(
+            f"SELECT count(*) FROM {quote(t)} WHERE _run IN ({real_runs_sql()})").fetchone()[0]
+            for t in tables)
+    return out
+
+
 def source_rows(conn: sqlite3.Connection, manifests: dict[str, Manifest],
                 profiles: dict[str, TableProfile], now: datetime | None = None) -> list[dict]:
     now = now or datetime.now(UTC)
     runs = runs_by_source(conn)
+    real_rows = count_real_rows(conn, manifests, profiles)
     closed = status_by_source(conn)
     rows = []
     for source_id, m in sorted(manifests.items()):
@@ -86,7 +116,12 @@ def source_rows(conn: sqlite3.Connection, manifests: dict[str, Manifest],
             "rows": sum(profiles[t].rows for t in tables) if tables else None,
             "last_successful_run": last_ok["finished"] if last_ok else None,
             "last_successful_run_id": last_ok["run_id"] if last_ok else None,
-            "last_successful_run_mode": run_mode(last_ok["arguments"]) if last_ok else None,
+            "last_successful_run_mode": mode_words(last_ok) if last_ok else None,
+            # what the data is: live, a real capture (of capture_date) or constructed
+            "data_origin": last_ok["data_origin"] if last_ok else None,
+            "capture_date": last_ok["capture_date"] if last_ok else None,
+            # rows of runs whose data is live or a real capture (the catalogue's statistics)
+            "real_rows": real_rows.get(source_id),
             "last_live_run": live[-1]["finished"] if live else None,
             "last_run_status": last["status"] if last else None,
             "last_run_error": last["error"] if last and last["status"] != "ok" else None,
@@ -116,12 +151,13 @@ def write_sources(db: sqlite_utils.Database, rows: list[dict]) -> int:
         "licence": str, "licence_url": str, "attribution": str, "upstream_url": str,
         "landing_page": str, "presentation_policy": str, "methodology_version": str,
         "tables": str, "rows": int, "last_successful_run": str, "last_successful_run_id": str,
-        "last_successful_run_mode": str, "last_live_run": str, "last_run_status": str,
+        "last_successful_run_mode": str, "data_origin": str, "capture_date": str,
+        "real_rows": int, "last_live_run": str, "last_run_status": str,
         "last_run_error": str, "freshness": str, "days_since_success": int,
         "discontinued": int, "replaced_by": str, "last_run_monitors": str, "watch": str,
         "manifest": str,
     }, pk="source_id")
-    with atomic(db.conn):
+    with transaction(db.conn):
         db[SOURCES].insert_all(clean)
     db[SOURCES].enable_fts(FTS_COLUMNS, fts_version="FTS5", create_triggers=False,
                            tokenize=FTS_TOKENIZER, replace=True)

@@ -32,6 +32,7 @@ from datetime import date
 
 from atlas_crawl.geo import harmonise
 from atlas_crawl.publish.profile import BOOKKEEPING, TableProfile, quote
+from atlas_crawl.publish.queries import SAMPLE_RUNS
 
 TODAY_SUFFIX = "_today"
 PARTS_TABLE = "_today_parts"
@@ -124,6 +125,8 @@ class TodaySpec:
     additive: list[str] = field(default_factory=list)
     not_additive: list[str] = field(default_factory=list)
     ratios: dict[str, tuple[str, str, float]] = field(default_factory=dict)
+    # rows of constructed runs (or of unknown origin) never reach the series
+    skip_runs: str | None = None
 
 
 def today_spec(conn: sqlite3.Connection, prof: TableProfile) -> TodaySpec | None:
@@ -149,6 +152,8 @@ def today_spec(conn: sqlite3.Connection, prof: TableProfile) -> TodaySpec | None
             and not c.endswith(("_label", "_name", "_navn"))
             and not any(_same_as_place(conn, prof.table, c, p.raw) for p in prof.places)]
     measures = wide if wide else list(additivity)
+    runs = [r[1] for r in conn.execute("PRAGMA table_info(_runs)")]
+    skip_runs = SAMPLE_RUNS if "_run" in prof.columns and "data_origin" in runs else None
     return TodaySpec(
         table=prof.table, code=place.code, level=place.level_column, period=prof.period, on=on,
         value=prof.value, status=prof.status, dims=dims, measure_column=measure_column,
@@ -156,7 +161,8 @@ def today_spec(conn: sqlite3.Connection, prof: TableProfile) -> TodaySpec | None
         additive=[m for m in measures if additivity[m].additive is True],
         not_additive=[m for m in measures if additivity[m].additive is False],
         ratios={m: (a.ratio_of[0], a.ratio_of[1], a.per) for m, a in additivity.items()
-                if a.ratio_of and m in measures})
+                if a.ratio_of and m in measures},
+        skip_runs=skip_runs)
 
 
 def _same_as_place(conn: sqlite3.Connection, table: str, column: str, place: str) -> bool:
@@ -198,6 +204,8 @@ def today_statements(spec: TodaySpec, target: str) -> list[str]:
     base = (f"SELECT {quote(spec.code)} AS code, {quote(spec.level)} AS lvl, {year} AS year, "
             f"{quote(spec.period)} AS period, " + "".join(f"{d}, " for d in dims))
     where = f"WHERE {quote(spec.level)} IN ('kommune', 'fylke')"
+    if spec.skip_runs:
+        where += f" AND _run NOT IN ({spec.skip_runs})"
     if spec.wide:
         src = "\n  UNION ALL ".join(
             f"{base}'{m}' AS measure, {quote(m)} AS value, "

@@ -4,7 +4,7 @@
     replay-all   crawl every golden folder's recorded responses into one database
     publish      prepare the database for the catalogue and write metadata.yml from the manifests
     serve        serve the database read-only (immutable) with Datasette
-    status       per source: last successful run, live or replay, rows, freshness, re-crawl
+    status       per source: last successful run, live or replay, origin, rows, freshness, re-crawl
     check-port   fail if the port the catalogue would be served on is taken
     migrate      convert a database of the old wide layout to the narrow one, in place
 """
@@ -103,6 +103,8 @@ def serve(db: str, metadata: str, port: int, host: str = "127.0.0.1") -> int:
         if not Path(path).exists():
             log.error("%s does not exist: %s", path, hint)
             return 1
+    if check_port(port, host):  # said now, not as a traceback from the server
+        return 1
     command = serve_command(db, metadata, port, host)
     log.info("serving %s at http://%s:%d (read-only)", db, host, port)
     os.execv(sys.executable, command)
@@ -172,7 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Datasette metadata to write (default %(default)s)")
     p.add_argument("--sources", nargs="+", metavar="SOURCE", help="crawl these sources only")
     p.add_argument("--replay", action="store_true",
-                   help="crawl the golden recordings instead of the network (offline)")
+                   help="crawl the golden recordings of real captures instead of the "
+                        "network (offline)")
+    p.add_argument("--samples", action="store_true",
+                   help="with --replay: crawl the constructed golden fixtures too (invented "
+                        "values; their pages say so)")
     p.add_argument("--scrapyd", metavar="URL", help="run the crawls as jobs of this scrapyd")
     p.add_argument("--providers", nargs="+", metavar="PROVIDER",
                    help="only these providers' sources (one node's share)")
@@ -190,8 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="metadata written by publish (default %(default)s)")
     p.add_argument("--port", type=int, default=8001, help="port (default %(default)s)")
     p.add_argument("--host", default="127.0.0.1", help="address (default %(default)s)")
-    p = command("status", "per source: last successful run, live / replay / file, rows, "
-                "freshness (live runs only), last error, and whether the change watch says "
+    p = command("status", "per source: last successful run, live / replay / file, the origin "
+                "of its data (live, a real capture of a date, or a sample of invented values), "
+                "rows, freshness (live runs only), last error, and whether the change watch says "
                 "it needs a re-crawl")
     p.add_argument("--db", default="atlas.db", help="database to read (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -213,17 +220,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    if args.command == "update" and args.samples and not args.replay:
+        print("--samples goes with --replay: a live update crawls the publishers, which have "
+              "no samples", file=sys.stderr)
+        return 2
     if args.command == "update" and args.scrapyd:
         from atlas_crawl.run.golden import GOLDEN_DIR
         from atlas_crawl.run.scrapyd import update_via_scrapyd
 
         return update_via_scrapyd(args.scrapyd, args.db, args.metadata, args.sources,
-                                  args.replay, GOLDEN_DIR, providers=args.providers)
+                                  args.replay, GOLDEN_DIR, providers=args.providers,
+                                  samples=args.samples)
     if args.command == "update":
         from atlas_crawl.run.update import update
 
         return update(args.db, args.metadata, args.sources, replay=args.replay,
-                      providers=args.providers)
+                      providers=args.providers, samples=args.samples)
     if args.command == "replay-all":
         return replay_all(args.db)
     if args.command == "publish":

@@ -7,14 +7,17 @@ builders (`golden/<name>/build.py`, which use :func:`stable_xlsx`). A golden fol
 
 - `responses.json` and `responses/`: the recorded exchanges (see atlas_crawl/fetch/replay.py);
 - `golden.json`: `{"spider": ..., "args": {...}, "tables": [...]}`; file arguments are relative
-  to the folder;
+  to the folder. A case may replay another case into the same database first (`"after":
+  "<case>"`, for a second run), and may be a run that must fail (`"outcome": "failed"`, with
+  `"error"`: words its one-line reason holds); every folder under golden/ is a case;
 - `expected/<table>.jsonl`: the rows the crawl must store, one JSON object per line, in key order,
-  without the bookkeeping columns that start with `_`;
+  without the bookkeeping columns that start with `_` (`<table>.jsonl.gz` when large);
 - `README.md`: which responses are real captures and which were constructed.
 """
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
@@ -29,6 +32,8 @@ from atlas_crawl import PROJECT_DIR
 from atlas_crawl.fetch.replay import recorded_arguments
 
 GOLDEN_DIR = PROJECT_DIR / "golden"
+# Expected rows above this size are kept gzip-compressed (`<table>.jsonl.gz`).
+EXPECTED_GZIP_ABOVE = 200_000
 
 
 @dataclass
@@ -38,6 +43,9 @@ class GoldenCase:
     args: dict = field(default_factory=dict)
     tables: list[str] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
+    after: str = ""  # the case replayed into the same database first
+    outcome: str = "ok"  # or "failed": a run that must be refused
+    error: str = ""  # with outcome "failed": what its reason says
 
     @property
     def name(self) -> str:
@@ -48,14 +56,43 @@ class GoldenCase:
         spec = json.loads((folder / "golden.json").read_text(encoding="utf-8"))
         args = recorded_arguments(folder)
         return cls(folder, spec.get("spider", folder.name), args, list(spec.get("tables", [])),
-                   dict(spec.get("settings", {})))
+                   dict(spec.get("settings", {})), spec.get("after", ""),
+                   spec.get("outcome", "ok"), spec.get("error", ""))
 
     def expected_path(self, table: str) -> Path:
-        return self.folder / "expected" / f"{table}.jsonl"
+        """`expected/<table>.jsonl`, or `<table>.jsonl.gz` where the rows are many."""
+        plain = self.folder / "expected" / f"{table}.jsonl"
+        packed = plain.with_name(plain.name + ".gz")
+        return packed if packed.exists() and not plain.exists() else plain
+
+    def write_expected(self, table: str, text: str) -> Path:
+        """Store the expected rows in the form they have (plain or .gz); new ones
+        gzip-compressed when larger than EXPECTED_GZIP_ABOVE."""
+        plain = self.folder / "expected" / f"{table}.jsonl"
+        packed = plain.with_name(plain.name + ".gz")
+        plain.parent.mkdir(parents=True, exist_ok=True)
+        data = text.encode("utf-8")
+        if packed.exists() or (not plain.exists() and len(data) > EXPECTED_GZIP_ABOVE):
+            packed.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
+            plain.unlink(missing_ok=True)
+            return packed
+        plain.write_bytes(data)
+        packed.unlink(missing_ok=True)
+        return plain
+
+
+def read_expected(path: Path) -> str:
+    data = path.read_bytes()
+    return (gzip.decompress(data) if path.name.endswith(".gz") else data).decode("utf-8")
 
 
 def golden_cases(root: Path = GOLDEN_DIR) -> list[GoldenCase]:
     return [GoldenCase.load(p.parent) for p in sorted(root.glob("*/golden.json"))]
+
+
+def not_cases(root: Path = GOLDEN_DIR) -> list[str]:
+    """Folders under golden/ that are not golden cases (no golden.json of their own)."""
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not (p / "golden.json").exists())
 
 
 def crawl_settings(db_path: Path | str, *, cassette: Path | None = None, replay: bool = True,
@@ -84,7 +121,10 @@ async def crawl(spider: str, settings, **args):
     return crawler
 
 
-async def crawl_case(case: GoldenCase, db_path: Path | str):
+async def crawl_case(case: GoldenCase, db_path: Path | str, *, first: bool = True):
+    """Replay the case into `db_path` (after the case it follows, when `first`)."""
+    if case.after and first:
+        await crawl_case(GoldenCase.load(case.folder.parent / case.after), db_path)
     settings = crawl_settings(db_path, cassette=case.folder, **case.settings)
     return await crawl(case.spider, settings, **case.args)
 

@@ -10,6 +10,7 @@ the end.
 from __future__ import annotations
 
 import fcntl
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,9 +87,31 @@ def _due(db: str, now: datetime) -> dict[str, str]:
     return due
 
 
+SAMPLE_SKIP = "constructed fixture, not a statistic: left out; --samples puts it in"
+
+
+def replay_skip(folder: Path, samples: bool) -> str | None:
+    """Why a golden case is left out of a replayed catalogue, or None: only real captures are
+    replayed into it (their golden.json says `"data_origin": "capture"`), unless `samples`."""
+    if samples:
+        return None
+    try:
+        origin = json.loads((folder / "golden.json").read_text(encoding="utf-8")).get(
+            "data_origin")
+    except ValueError as exc:
+        return f"{folder.name}/golden.json is not valid JSON ({exc}): left out"
+    if origin == "capture":
+        return None
+    if origin == "constructed":
+        return SAMPLE_SKIP
+    return (f"golden/{folder.name}/golden.json declares no data_origin, so it is not known to "
+            "be a statistic: left out; --samples puts it in")
+
+
 def plan(db: str, spiders: dict[str, type], named: list[str] | None, now: datetime,
-         replay_folder=None) -> tuple[list[Planned], list[tuple[str, str]]]:
-    """What to crawl (one entry per spider) and what is skipped, with reasons."""
+         replay_folder=None, samples: bool = False) -> tuple[list[Planned], list[tuple[str, str]]]:
+    """What to crawl (one entry per spider) and what is skipped, with reasons. A replay crawls
+    real captures only unless `samples` (see replay_skip)."""
     skipped: list[tuple[str, str]] = []
     if named:
         wanted = {s: "named on the command line" for s in named}
@@ -103,9 +126,15 @@ def plan(db: str, spiders: dict[str, type], named: list[str] | None, now: dateti
             if named:
                 skipped.append((source_id, "no spider crawls this source"))
             continue
-        if replay_folder is not None and replay_folder(cls.name) is None:
-            skipped.append((source_id, f"no recording in golden/{cls.name}/"))
-            continue
+        if replay_folder is not None:
+            cases = replay_folder.cases(cls.name)
+            if not cases:
+                skipped.append((source_id, f"no recording in golden/{cls.name}/"))
+                continue
+            kept = [c for c in cases if not replay_skip(c, samples)]
+            if not kept:
+                skipped.append((source_id, replay_skip(cases[0], samples)))
+                continue
         if replay_folder is None and not _has_live_crawl(cls):
             skipped.append((source_id, f"{cls.name} reads saved files only (-a file=)"))
             continue
@@ -124,12 +153,16 @@ def for_providers(spiders: dict[str, type], providers: list[str] | None) -> dict
             if s in manifests and manifests[s].provider in providers}
 
 
-def watch_job(providers: list[str] | None, replay_folder) -> CrawlJob | None:
+def watch_job(providers: list[str] | None, replay_folder,
+              samples: bool = False) -> CrawlJob | None:
     """The change watch's crawl: every watching provider, or those of `providers` that
-    watch anything (None when none does, or replay has no recording of it)."""
+    watch anything (None when none does, or replay has no recording of it, or its recording is
+    constructed and `samples` is not asked for)."""
     if replay_folder is not None:
-        return (crawl_job("change watch", WATCH_SPIDER, replay_folder)
-                if replay_folder(WATCH_SPIDER) is not None else None)
+        folder = replay_folder(WATCH_SPIDER)
+        if folder is None or replay_skip(folder, samples):
+            return None
+        return crawl_job("change watch", WATCH_SPIDER, replay_folder)
     if not providers:
         return CrawlJob("change watch", WATCH_SPIDER)
     from atlas_crawl.manifests import all_manifests
@@ -140,20 +173,78 @@ def watch_job(providers: list[str] | None, replay_folder) -> CrawlJob | None:
                     {"provider": ",".join(watching)}) if watching else None
 
 
-def golden_folder(golden: Path):
-    def folder(spider: str) -> Path | None:
-        path = golden / spider
+def watch_skip(replay_folder, samples: bool) -> str | None:
+    """Why a replay leaves the change watch out (its recording is constructed), or None."""
+    if replay_folder is None or replay_folder(WATCH_SPIDER) is None:
+        return None
+    return replay_skip(replay_folder(WATCH_SPIDER), samples)
+
+
+def golden_folder(golden: Path) -> GoldenRecordings:
+    return GoldenRecordings(golden)
+
+
+class GoldenRecordings:
+    """The recordings a replayed update crawls: `golden/<spider>/` (the spider's own case, None
+    when it has none) and, after it, the extra cases of that spider (`extra(spider)`)."""
+
+    def __init__(self, golden: Path):
+        self.root = Path(golden)
+
+    def __call__(self, spider: str) -> Path | None:
+        path = self.root / spider
         return path if (path / "golden.json").exists() else None
-    return folder
+
+    def extra(self, spider: str) -> list[Path]:
+        return extra_replay_cases(self.root, spider)
+
+    def cases(self, spider: str) -> list[Path]:
+        """Every recording of the spider: its own case first, then the extra ones."""
+        own = self(spider)
+        return ([own] if own is not None else []) + self.extra(spider)
+
+
+def extra_replay_cases(root: Path, spider: str) -> list[Path]:
+    """The other recordings a replayed update crawls for a spider: golden folders whose
+    golden.json names the spider and says `"update_replay": true`, by name (the Valgresultat
+    archive, one election a folder; the real NAV workbooks, which no `golden/nav_workbook/`
+    replays)."""
+    import json
+
+    extra = []
+    for spec in sorted(Path(root).glob("*/golden.json")):
+        if spec.parent.name == spider:
+            continue
+        try:
+            data = json.loads(spec.read_text(encoding="utf-8"))
+        except ValueError:
+            continue  # the golden test names a broken golden.json
+        if data.get("update_replay") is True and data.get("spider") == spider:
+            extra.append(spec.parent)
+    return extra
+
+
+def crawl_jobs(name: str, spider: str, replay_folder, samples: bool = False) -> list[CrawlJob]:
+    """A planned source's crawls: one live, or in replay its recording and the extra ones that
+    are real captures (constructed ones too with `samples`)."""
+    if replay_folder is None:
+        return [CrawlJob(name, spider)]
+    return [_replay_job(name if folder.name == spider else f"{name} ({folder.name})", spider,
+                        folder)
+            for folder in replay_folder.cases(spider) if not replay_skip(folder, samples)]
 
 
 def crawl_job(name: str, spider: str, replay_folder) -> CrawlJob:
     if replay_folder is None:
         return CrawlJob(name, spider)
+    return _replay_job(name, spider, replay_folder(spider))
+
+
+def _replay_job(name: str, spider: str, folder: Path) -> CrawlJob:
     from atlas_crawl import PROJECT_DIR
     from atlas_crawl.run.golden import GoldenCase
 
-    case = GoldenCase.load(replay_folder(spider))
+    case = GoldenCase.load(folder)
     settings = {"ATLAS_REPLAY": True, "ATLAS_CASSETTE": str(case.folder), **case.settings}
     # Paths in golden.json are relative to the project (`-a manifests=golden/...`); a job run
     # elsewhere (scrapyd, from its unpacked egg) needs them absolute.

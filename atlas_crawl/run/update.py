@@ -22,7 +22,7 @@ from pathlib import Path
 
 from atlas_crawl.run.plan import (
     Planned,
-    crawl_job,
+    crawl_jobs,
     for_providers,
     golden_folder,
     plan,
@@ -31,6 +31,7 @@ from atlas_crawl.run.plan import (
     unknown_sources,
     update_lock,
     watch_job,
+    watch_skip,
 )
 from atlas_crawl.run.runner import (
     CrawlJob,
@@ -44,8 +45,10 @@ from atlas_crawl.run.runner import (
 def update(db: str, metadata: str = "metadata.yml", sources: list[str] | None = None,
            replay: bool = False, golden: Path | None = None, watch: bool = True,
            now: datetime | None = None, out=None,
-           providers: list[str] | None = None) -> int:
-    """Run the watch, the due/changed/named sources, then publish. Returns the exit code."""
+           providers: list[str] | None = None, samples: bool = False) -> int:
+    """Run the watch, the due/changed/named sources, then publish. Returns the exit code.
+    A replay crawls the golden cases of real captures only; `samples` adds the constructed
+    ones (their pages then say they are samples of invented values)."""
     from atlas_crawl.run.golden import GOLDEN_DIR
 
     out = out or sys.stdout
@@ -62,17 +65,21 @@ def update(db: str, metadata: str = "metadata.yml", sources: list[str] | None = 
 
     def jobs() -> Iterator[CrawlJob]:
         # A generator: the plan is made after the watch's crawl has finished.
-        watch_crawl = watch_job(providers, replay_folder) if watch else None
+        watch_crawl = watch_job(providers, replay_folder, samples) if watch else None
         if watch_crawl is not None:
             yield watch_crawl
-        planned, skip = plan(db, spiders, sources, now or datetime.now(UTC), replay_folder)
+        elif watch and (why := watch_skip(replay_folder, samples)):
+            skipped.append(("change watch", why))
+            print(f"  skipped change watch: {why}", file=out, flush=True)
+        planned, skip = plan(db, spiders, sources, now or datetime.now(UTC), replay_folder,
+                             samples)
         skipped.extend(skip)
         for source_id, why in skip:
             print(f"  skipped {source_id}: {why}", file=out, flush=True)
         print(f"{len(planned)} source(s) to crawl", file=out, flush=True)
         for p in planned:
             decided[p.spider] = p
-            yield crawl_job(p.source_id, p.spider, replay_folder)
+            yield from crawl_jobs(p.source_id, p.spider, replay_folder, samples)
 
     def on_start(n: int, job: CrawlJob) -> None:
         why = decided[job.spider].reason if job.spider in decided else "what changed upstream"
@@ -87,8 +94,9 @@ def update(db: str, metadata: str = "metadata.yml", sources: list[str] | None = 
         print(line, file=out, flush=True)
 
     with update_lock(db):
-        print(f"update of {db}{' (replay of golden recordings)' if replay else ''}", file=out,
-              flush=True)
+        kind = (" (replay of golden recordings: real captures"
+                + (" and constructed samples)" if samples else " only)")) if replay else ""
+        print(f"update of {db}{kind}", file=out, flush=True)
         results = run_crawls(jobs(), settings, on_start=on_start, on_end=on_end)
         published = publish_catalogue(db, metadata, out)
     print(summary_table(results), file=out, flush=True)

@@ -103,3 +103,24 @@ def ssb_table_id(value: object) -> str:
         raise ArgumentError(f"-a table={value}: an SSB table id is five digits, such as 05803 "
                             "or 07459 (keep the leading zero)")
     return text
+
+
+FLAG_WORDS = {"1": True, "true": True, "yes": True, "on": True,
+              "0": False, "false": False, "no": False, "off": False}
+
+
+def parse_flag(name: str, value: object) -> bool:
+    """A yes/no argument: 1 or 0 (true/false, yes/no, on/off); anything else is refused, since
+    `-a allow_shrink=perhaps` must not quietly mean either."""
+    word = str(value).strip().lower()
+    if word not in FLAG_WORDS:
+        raise ArgumentError(f"-a {name}={value}: expected 1 or 0 (or true/false, yes/no)")
+    return FLAG_WORDS[word]
+
+
+def parse_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
+    """One of a few words, or an ArgumentError naming them."""
+    word = str(value).strip()
+    if word not in choices:
+        raise ArgumentError(f"-a {name}={value}: expected {' or '.join(choices)}")
+    return word

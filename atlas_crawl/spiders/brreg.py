@@ -87,6 +87,8 @@ class BrregBulkSpider(BrregSpider):
     """`/enheter/lastned` (and `/underenheter/lastned`): the whole register in one gzipped,
     pretty-printed JSON array."""
 
+    reads_gzip_files = True  # the bulk file is gzip upstream; read as it streams
+
     name = "brreg_enheter"
     source_id = "brreg_enheter"
     register = "enheter"

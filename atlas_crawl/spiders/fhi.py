@@ -18,7 +18,7 @@ import scrapy
 from atlas_crawl.formats import fhi
 from atlas_crawl.items import RawFile
 from atlas_crawl.manifests import Dimension, Manifest, Place, all_manifests, register
-from atlas_crawl.spiders.base import AtlasSpider
+from atlas_crawl.spiders.base import AtlasSpider, spiders_from_manifests
 
 REGION_DIMENSION = "geo"
 
@@ -27,14 +27,10 @@ class FhiTableSpider(AtlasSpider):
     """Any FHI table. Named subclasses below fix `fhi_source` and `table_id` from their manifest."""
 
     name = "fhi_table"
+    provider = "fhi"
     fhi_source = ""
     table_id = ""
     allowed_domains: ClassVar[list[str]] = ["statistikk-data.fhi.no"]
-    custom_settings: ClassVar[dict] = {
-        # FHI publishes no rate limit; one call at a time, a second apart.
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-        "DOWNLOAD_DELAY": 1.0,
-    }
 
     spider_args: ClassVar[dict[str, str]] = {
         "source": "FHI source id, e.g. nokkel (fhi_table only)",
@@ -82,10 +78,11 @@ class FhiTableSpider(AtlasSpider):
         yield from self.answer_batches(response)
 
     def answer_batches(self, response):
-        columns, rows, key = fhi.decode(response.body, where=response.url)
+        dataset = fhi.dataset(response.body, where=response.url)
+        derived = fhi.period_columns(dataset.key)
+        columns = dataset.narrow_columns(derived)  # codes, periode, value, status
         ensure_manifest(self.source_id, self.fhi_source, self.table_id, columns)
-        yield from self.batches(response, columns, rows, key,
-                                types={"value": float, "decimals": int})
+        yield from self.jsonstat_batches(response, dataset, derived)
 
 
 def ensure_manifest(source_id: str, fhi_source: str, table_id: str,
@@ -113,20 +110,15 @@ def ensure_manifest(source_id: str, fhi_source: str, table_id: str,
     return manifest
 
 
-def _named_spider(manifest: Manifest) -> type[FhiTableSpider]:
+def _named_table(manifest: Manifest) -> tuple[str, dict]:
     cfg = manifest.extra["fhi"] or {}
     source, table = cfg.get("source"), cfg.get("table")
     if not isinstance(source, str) or not str(table or "").isdigit():
         raise ValueError(f"{manifest.path}: field 'fhi': needs source (e.g. nokkel) and a "
                          f"table number, found {cfg!r}")
-    return type(
-        f"Fhi{table}Spider", (FhiTableSpider,),
-        {"name": manifest.source_id, "fhi_source": source, "table_id": str(table),
-         "source_id": manifest.source_id, "__module__": __name__,
-         "__doc__": f"FHI table {source}/{table}: {manifest.upstream_title}"},
-    )
+    return f"Fhi{table}Spider", {
+        "fhi_source": source, "table_id": str(table),
+        "__doc__": f"FHI table {source}/{table}: {manifest.upstream_title}"}
 
 
-for _manifest in all_manifests().values():
-    if "fhi" in _manifest.extra:
-        globals()[f"Fhi{_manifest.extra['fhi']['table']}Spider"] = _named_spider(_manifest)
+spiders_from_manifests(globals(), "fhi", FhiTableSpider, _named_table)

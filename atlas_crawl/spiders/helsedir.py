@@ -1,7 +1,8 @@
 """Helsedirektoratet's national quality indicators (NKI): `scrapy crawl helsedir_nki`.
 
-Needs a HAPI subscription key (`ATLAS_HELSEDIR_KEY`, environment or `-s`); without one the run
-stops at once with one line saying how to get one. The index lists the indicators; each
+Needs a HAPI subscription key (`ATLAS_HELSEDIR_KEY`, environment or `-s`) to go to the network;
+without one a live run stops at once with one line saying how to get one. A replay
+(`-s ATLAS_REPLAY=1`) needs no key. The index lists the indicators; each
 indicator's JSON attachment is fetched with the same key, one request a second.
 `-a indicators=<id>,<id>` keeps some; `-a file=ATTACHMENT.json` stores one saved attachment.
 Parsing lives in atlas_crawl.formats.helsedir. The fastlege list statistics are not here: no
@@ -25,10 +26,6 @@ class HelsedirNkiSpider(AtlasSpider):
     source_id = "helsedir_nki"
     # No allowed_domains: an attachment's fileUri is the API's to choose (its host is not
     # documented), and requests only go where the index points.
-    custom_settings: ClassVar[dict] = {
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-        "DOWNLOAD_DELAY": 1.0,
-    }
 
     spider_args: ClassVar[dict[str, str]] = {
         "indicators": "indicator ids to fetch (default: every national quality indicator)",
@@ -48,7 +45,8 @@ class HelsedirNkiSpider(AtlasSpider):
                                        "Accept": "application/json"})
 
     async def start_live(self):
-        if not self.key():
+        # A replay reads recorded answers: no request goes to the network, so no key is needed.
+        if not self.key() and not self.settings.getbool("ATLAS_REPLAY"):
             self.logger.error("%s %s", self.name, helsedir.HOW_TO_GET_A_KEY)
             return
         yield self.keyed(helsedir.INDEX_URL, self.parse_index)

@@ -24,8 +24,12 @@ TYPES = {"aggregate": int, "value": float}
 
 
 def place_of(row: nav.NavRow) -> str:
-    """What the geography pipeline places for a row (see geo.labels.place_of_label)."""
-    return place_of_label(row.region_code, row.region_name or row.region, row.level, row.period)
+    """What the geography pipeline places for a row (see geo.labels.place_of_label); NAV's own
+    group codes (99 "Øvrige områder") are placed by their name, not as Klass's code 99."""
+    code = row.region_code
+    if (code, (row.region_name or "").casefold()) in nav.NAV_GROUP_CODES:
+        code = None
+    return place_of_label(code, row.region_name or row.region, row.level, row.period)
 
 
 class NavMonthlySpider(AtlasSpider):
@@ -34,7 +38,7 @@ class NavMonthlySpider(AtlasSpider):
     upstream_id = ""
     landing_url = ""
     allowed_domains: ClassVar[list[str]] = ["www.nav.no"]
-
+    reads = "an Excel workbook (.xlsx) of NAV's monthly statistics, such as HL060"
 
     async def start_live(self):
         yield scrapy.Request(self.landing_url, callback=self.parse_landing)

@@ -28,7 +28,9 @@ def columns(layout: nav_workbook.Layout) -> list[str]:
 
 
 def key(layout: nav_workbook.Layout) -> list[str]:
-    return ["area", "region_name", "period", *layout.dimensions, "measure"]
+    # The region cell as written ("01 Østfold", "31 Østfold", "Bamble"): its code when it has
+    # one, so a fylke under its old and its current code is two rows, not a clash of names.
+    return ["area", "region", "period", *layout.dimensions, "measure"]
 
 
 def row(r: nav_workbook.WorkbookRow) -> tuple:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import ClassVar
 from urllib.parse import urlsplit
 
 import scrapy
 
 from atlas_crawl.formats import jsonstat, pxweb
-from atlas_crawl.items import dimension_table
 from atlas_crawl.manifests import (
     Dimension,
     Manifest,
@@ -26,12 +26,14 @@ from atlas_crawl.manifests import (
     all_manifests,
     register,
 )
-from atlas_crawl.spiders.arguments import ssb_table_id
-from atlas_crawl.spiders.base import AtlasSpider
+from atlas_crawl.spiders.arguments import parse_choice, ssb_table_id
+from atlas_crawl.spiders.base import AtlasSpider, spiders_from_manifests
 
 REGION_DIMENSIONS = ("Region", "KOKkommuneregion0000", "Gjerningssted", "Bydel")
 # One row per SSB table crawled live: is it closed, and by what is it replaced (publish reads it).
 SOURCE_STATUS = "source_status"
+# The languages PxWebApi v2 answers SSB's tables in (`?lang=`).
+LANGUAGES = ("no", "en")
 STATUS_COLUMNS = ["source_id", "table_id", "discontinued", "replaced_by", "note"]
 # A query refused as too large is halved at most this many times (1024 pieces): a 403 that is
 # not about cells must not turn into a flood of ever smaller calls.
@@ -80,7 +82,7 @@ class SsbTableSpider(AtlasSpider):
         self.host = urlsplit(self.base_url).hostname or ""
         if base_url != pxweb.BASE_URL:
             self.allowed_domains = [self.host]  # e.g. a local PxWebApi (tests)
-        self.lang = lang
+        self.lang = parse_choice("lang", lang, LANGUAGES)
         self.config: pxweb.ConfigLimits | None = None
         self.policy: tuple[int, float] | None = None
         self.limits = pxweb.ApiLimits()
@@ -169,10 +171,10 @@ class SsbTableSpider(AtlasSpider):
 
     # -- one saved response -------------------------------------------------------------------
 
-    def status_batch(self, response, status: pxweb.TableStatus):
+    def status_batch(self, response, status: pxweb.TableStatus, *, announce: bool = True):
         """Whether SSB has closed the table (and its replacement), for the catalogue's sources;
         a closed table is still stored as far as it goes."""
-        if status.discontinued:
+        if status.discontinued and announce:
             self.logger.warning(
                 "table %s is discontinued by SSB%s; storing what it holds", self.table_id,
                 f" (replaced by table {status.replaced_by})" if status.replaced_by else "")
@@ -183,14 +185,26 @@ class SsbTableSpider(AtlasSpider):
             ["source_id"], table=SOURCE_STATUS, types={"discontinued": int})
 
     def parse_file(self, response):
+        # A large answer is read as a stream, its values into a compact array.
         try:
-            doc = json.loads(response.body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise jsonstat.JsonStatError(f"not JSON ({exc})") from None
+            doc = jsonstat.load(response.body, name=Path(self.file or response.url).name)
+        except jsonstat.JsonStatError:
+            summary = pxweb.text_summary(response.body)
+            if summary.startswith("an HTML page"):
+                raise jsonstat.JsonStatError(summary) from None
+            raise
+        if pxweb.is_problem(doc):
+            self.logger.error("%s: an error answer of the PxWebApi, not data: %s",
+                              Path(self.file or response.url).name,
+                              pxweb.problem_detail(response.body))
+            return
         if isinstance(doc, dict) and isinstance(doc.get("tables"), list) and "page" in doc:
             self.logger.error("%s: a PxWebApi v2 table catalogue page (/tables), not data: "
                               "it lists tables, it holds no figures",
                               Path(self.file or response.url).name)
+            return
+        if pxweb.is_table_info(doc):
+            yield from self.table_info(response, doc)
             return
         if pxweb.is_table_metadata(doc):
             status = pxweb.table_status(doc, self.table_id)
@@ -203,6 +217,16 @@ class SsbTableSpider(AtlasSpider):
                 closed if status.discontinued else "not discontinued")
             return
         dataset = jsonstat.decode(doc, name=self.dataset)
+        if self.table_id and dataset.table_id and dataset.table_id != self.table_id:
+            # Stored as table 07459, the cells would miss its columns (or worse, fit them).
+            other = f"ssb_{dataset.table_id}"
+            raise ValueError(
+                f"the file holds SSB table {dataset.table_id}"
+                + (f" ({dataset.label.removeprefix(dataset.table_id + ': ')})"
+                   if dataset.label else "")
+                + f", not table {self.table_id}; read it with `scrapy crawl "
+                + (other if other in all_manifests() else "ssb_table")
+                + f" -a file={Path(self.file or response.url).name}`")
         if not self.table_id:
             self.table_id = dataset.table_id or ""
             if not self.table_id:
@@ -214,20 +238,33 @@ class SsbTableSpider(AtlasSpider):
             yield from self.status_batch(response, pxweb.table_status(doc, self.table_id))
         yield from self.dataset_batches(response, dataset)
 
+    def table_info(self, response, doc: dict):
+        """A saved `/tables/{id}` answer: no figures, but it says whether SSB has closed the
+        table; that is recorded in source_status as a live crawl records it from /metadata."""
+        name = Path(self.file or response.url).name
+        table = str(doc["id"])
+        if self.table_id and ssb_table_id(self.table_id) != table:
+            self.logger.error("%s: PxWebApi table info of table %s, not of -a table=%s", name,
+                              table, self.table_id)
+            return
+        self.table_id = table
+        self.source_id = f"ssb_{table}"
+        ensure_manifest(self.source_id, table, SimpleNamespace(
+            label=str(doc.get("label") or ""), dimensions=[]))
+        status = pxweb.table_status(doc, table)
+        if status.discontinued:
+            self.logger.warning(
+                "%s: PxWebApi table info (/tables/%s), no figures: SSB has discontinued table "
+                "%s%s (last period %s); recorded in source_status", name, table, table,
+                f", replaced by table {status.replaced_by}" if status.replaced_by else "",
+                doc.get("lastPeriod") or "not given")
+        else:
+            self.logger.info("%s: PxWebApi table info (/tables/%s), no figures: the table is "
+                             "not discontinued; recorded in source_status", name, table)
+        yield from self.status_batch(response, status, announce=False)
+
     def dataset_batches(self, response, dataset: jsonstat.Dataset | None = None):
-        dataset = dataset or jsonstat.decode(response.body)
-        # Labels, units and `updated` once per code in `<table>__<dimension>`; the cells carry
-        # only codes, value and status.
-        references = {}
-        for dim, columns, rows in dataset.dimension_tables():
-            table = dimension_table(self.source_id, dim.column)
-            references[dim.column] = table
-            yield from self.batches(response, columns, rows, ["code"], table=table,
-                                    types={"decimals": int})
-        for batch in self.batches(response, dataset.fact_columns, dataset.fact_rows(),
-                                  dataset.key, types={"value": float}):
-            batch.references = references
-            yield batch
+        yield from self.jsonstat_batches(response, dataset or jsonstat.decode(response.body))
 
     # -- pacing -------------------------------------------------------------------------------
 
@@ -311,19 +348,14 @@ def ensure_manifest(source_id: str, table_id: str, described) -> Manifest:
     return manifest
 
 
-def _named_spider(manifest: Manifest) -> type[SsbTableSpider]:
+def _named_table(manifest: Manifest) -> tuple[str, dict]:
     table_id = (manifest.extra["pxweb"] or {}).get("table")
     if not isinstance(table_id, str) or not table_id.isdigit():
         # YAML reads 01234 as the octal number 668: a table number must be quoted.
         raise ManifestError(f"{manifest.path}: field 'pxweb.table': {table_id!r} must be a "
                             f"quoted table number such as '07459'")
-    return type(
-        f"Ssb{table_id}Spider", (SsbTableSpider,),
-        {"name": manifest.source_id, "table_id": table_id, "source_id": manifest.source_id,
-         "__module__": __name__, "__doc__": f"SSB table {table_id}: {manifest.upstream_title}"},
-    )
+    return f"Ssb{table_id}Spider", {
+        "table_id": table_id, "__doc__": f"SSB table {table_id}: {manifest.upstream_title}"}
 
 
-for _manifest in all_manifests().values():
-    if "pxweb" in _manifest.extra:
-        globals()[f"Ssb{_manifest.extra['pxweb']['table']}Spider"] = _named_spider(_manifest)
+spiders_from_manifests(globals(), "pxweb", SsbTableSpider, _named_table)

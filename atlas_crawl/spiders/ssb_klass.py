@@ -47,6 +47,7 @@ from atlas_crawl.formats.klass import BASE_URL, Ask
 from atlas_crawl.geo import klass_snapshot
 from atlas_crawl.geo.snapshot import DATA_DIR, KLASS_TABLES
 from atlas_crawl.items import Batch, Provenance
+from atlas_crawl.spiders import arguments
 from atlas_crawl.spiders.base import AtlasSpider
 
 
@@ -76,9 +77,9 @@ class SsbKlassSpider(AtlasSpider):
         super().__init__(*args, **kwargs)
         self.file_url = url
         self.base_url = base_url.rstrip("/")
-        self.refresh = refresh_snapshot.lower() in ("1", "true", "yes")
+        self.refresh = arguments.parse_flag("refresh_snapshot", refresh_snapshot)
         self.snapshot_dir = Path(snapshot_dir) if snapshot_dir else None
-        self.include_future = include_future.lower() not in ("0", "false", "no")
+        self.include_future = arguments.parse_flag("include_future", include_future)
         self.plan_args = {k: kwargs[k] for k in klass.PLAN_ARGS if k in kwargs}
         self.pending = 0
         self.failed: list[str] = []

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
-from typing import Any, ClassVar
+from typing import ClassVar
 from urllib.parse import unquote, urlsplit
 
 import scrapy
@@ -44,11 +44,6 @@ class UdirSpider(AtlasSpider):
     """Shared flow; subclasses name their reports and turn data cells into rows."""
 
     allowed_domains: ClassVar[list[str]] = ["statistikkportalen.udir.no"]
-    custom_settings: ClassVar[dict[str, Any]] = {
-        # The API says it is not meant for external use: one call at a time, spaced out.
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-        "DOWNLOAD_DELAY": 0.3,
-    }
     reports: ClassVar[tuple[str, ...]] = ()
     period_kind = ""
     default_years = "latest"
@@ -419,11 +414,12 @@ class UdirElevundersokelsenSpider(UdirSpider):
 
 
 class UdirStatistikkbankSpider(AtlasSpider):
-    """A statistikkbank Excel export saved by hand: `-a file=EXPORT.xlsx` (no live crawl)."""
+    """A statistikkbank export saved by hand: `-a file=EXPORT.xlsx` or the text export
+    (UTF-16, tab-separated) `-a file=EXPORT.csv` (no live crawl)."""
 
     name = "udir_statistikkbank"
     source_id = "udir_statistikkbank"
-    file_kind = "a statistikkbank Excel export (.xlsx)"
+    file_kind = "a statistikkbank export (.xlsx, or UTF-16 tab-separated text)"
 
     def parse_file(self, response):
         yield RawFile.from_response(response, self.source_id)

@@ -10,8 +10,10 @@ area goes to `valgresultat`, party results to `valgresultat_partier`.
 - `-a file=ANSWER.json` stores one saved area answer.
 
 A count in progress (`paagaar`) is stored with `count_status` saying so and is replaced when a
-later answer comes (rows are keyed by election and area, parties replaced per area). An answer
-from before counting stores nothing. Parsing lives in atlas_crawl.formats.valgresultat.
+later answer comes (rows are keyed by election and area, parties replaced per area). A count only
+moves forward: a final answer beats a provisional one, a later `rapport_generert` an earlier one;
+an older or less final answer is kept as a fetch but changes nothing, and the log says so. An
+answer from before counting stores nothing. Parsing lives in atlas_crawl.formats.valgresultat.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import ClassVar
 import scrapy
 
 from atlas_crawl.formats import valgresultat as vr
-from atlas_crawl.items import RawFile
+from atlas_crawl.items import Forward, RawFile
 from atlas_crawl.spiders.base import AtlasSpider
 
 AREA_COLUMNS = ["valgaar", "valgtype", "nivaa", "nr", "navn", "count_status",
@@ -33,11 +35,14 @@ AREA_TYPES = {"valgaar": int, "stemmeberettigede": int, "stemmer": int, "stemmer
               "forkastede": int, "frammote_prosent": float, "mandater": int}
 PARTY_COLUMNS = ["valgaar", "valgtype", "nivaa", "nr", "partikode", "partinavn",
                  "partikategori", "count_status", "stemmer", "stemmer_fhs", "prosent",
-                 "prosent_fhs", "prosent_vts", "endring_prosentpoeng"]
+                 "prosent_fhs", "prosent_vts", "endring_prosentpoeng", "rapport_generert"]
 PARTY_KEY = ["valgaar", "valgtype", "nr", "partikode"]
 PARTY_TYPES = {"valgaar": int, "partikategori": int, "stemmer": int, "stemmer_fhs": int,
                "prosent": float, "prosent_fhs": float, "prosent_vts": float,
                "endring_prosentpoeng": float}
+
+# A final count beats a provisional one, a later answer an earlier one (never the reverse).
+COUNT_ORDER = Forward("count_status", (vr.PROVISIONAL, vr.FINAL), "rapport_generert")
 
 # Stortingsvalg every fourth year from 2009 (the API's first); kommune- and fylkestingsvalg
 # in the years between.
@@ -58,11 +63,6 @@ class ValgresultatSpider(AtlasSpider):
     source_id = "valgresultat"
     parties_source = "valgresultat_partier"
     allowed_domains: ClassVar[list[str]] = ["valgresultat.no"]
-    custom_settings: ClassVar[dict] = {
-        # The API serves the election-night site; one request at a time, a second apart.
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-        "DOWNLOAD_DELAY": 1.0,
-    }
 
     spider_args: ClassVar[dict[str, str]] = {
         "years": "election years, e.g. 2021,2025, or all (default: the latest of each type)",
@@ -141,10 +141,10 @@ class ValgresultatSpider(AtlasSpider):
             [(a.year, a.valgtype, a.level, a.nr, a.name, a.count_status, a.stemmeberettigede,
               a.stemmer, a.stemmer_fhs, a.forkastede, a.frammote_prosent, a.mandater,
               a.rapport_generert, a.siste_stemmer)],
-            AREA_KEY, types=AREA_TYPES)
+            AREA_KEY, types=AREA_TYPES, forward=COUNT_ORDER)
         yield from self.batches(
             response, PARTY_COLUMNS,
             [(a.year, a.valgtype, a.level, a.nr, p.partikode, p.partinavn, p.partikategori,
               a.count_status, p.stemmer, p.stemmer_fhs, p.prosent, p.prosent_fhs, p.prosent_vts,
-              p.endring_prosentpoeng) for p in answer.parties],
-            PARTY_KEY, types=PARTY_TYPES, source_id=self.parties_source)
+              p.endring_prosentpoeng, a.rapport_generert) for p in answer.parties],
+            PARTY_KEY, types=PARTY_TYPES, source_id=self.parties_source, forward=COUNT_ORDER)

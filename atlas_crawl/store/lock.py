@@ -23,12 +23,14 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
 from atlas_crawl.items import utc_now
+from atlas_crawl.store.schema import ensure_run_origin_columns
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -151,7 +153,7 @@ def record_refusal(db_path: str, row: dict) -> None:
 
 
 RUN_COLUMNS = ("run_id", "spider", "arguments", "started", "finished", "status", "error", "pid",
-               "host")
+               "host", "mode", "data_origin", "capture_date")
 
 
 def drain_refusals(conn: sqlite3.Connection, db_path: str) -> list[Path]:
@@ -177,22 +179,31 @@ def drain_refusals(conn: sqlite3.Connection, db_path: str) -> list[Path]:
     return files
 
 
+@contextmanager
+def transaction(conn: sqlite3.Connection, *, immediate: bool = False) -> Iterator[None]:
+    """One transaction on an autocommit connection: committed when the block ends, rolled back
+    when it raises. `immediate` takes the write lock at once (BEGIN IMMEDIATE)."""
+    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def prepare_ledger(conn: sqlite3.Connection, db_path: str, ensure_ledger: Callable[[], None],
                    migrate: Callable[[sqlite3.Connection], None] | None = None) -> list[str]:
-    """In one write transaction: the ledger tables, the pid/host columns, refusals recorded
+    """In one write transaction: the ledger tables, the pid/host and origin columns, refusals recorded
     beside the database, and abandoned runs marked. Returns the abandoned run ids."""
     ensure_ledger()  # executescript: commits by itself, and needs no lock once tables exist
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn, immediate=True):
         ensure_run_owner_columns(conn)
+        ensure_run_origin_columns(conn)
         if migrate is not None:
             migrate(conn)
         files = drain_refusals(conn, db_path)
         abandoned = mark_abandoned(conn)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     for f in files:
         f.unlink(missing_ok=True)
     return abandoned
@@ -203,12 +214,7 @@ def settle_refusals(conn: sqlite3.Connection, db_path: str) -> None:
     if db_path == ":memory:" or not any(Path(db_path).parent.glob(
             f"{refusals_path(db_path).name}*")):
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn, immediate=True):
         files = drain_refusals(conn, db_path)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     for f in files:
         f.unlink(missing_ok=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import uuid
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from atlas_crawl.items import DIMENSION_KEY, Batch, Quarantined, utc_now
+from atlas_crawl.items import DIMENSION_KEY, Batch, Forward, Quarantined, utc_now
 from atlas_crawl.store import lock as dblock
 from atlas_crawl.store.schema import (
     FETCH_COLUMN,
@@ -30,7 +31,12 @@ from atlas_crawl.store.schema import (
     SQL_TYPES,
     check_layout,
     create_table_sql,
+    primary_key,
+    rekey_table,
+    rows_are_large,
 )
+
+logger = logging.getLogger(__name__)
 
 # WAL lets Datasette read while a crawl writes; NORMAL is durable at each commit in WAL mode.
 CONNECTION_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
@@ -43,6 +49,22 @@ def new_run_id(spider: str) -> str:
 
 def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def forward_order(forward: Forward, row: str) -> str:
+    """SQL row value ordering a row of `row` (a table name or `excluded`) by finality, then time:
+    rows compare as (rank of the status, when); an unknown status ranks lowest."""
+    return order_of(forward, f"{row}.{quote(forward.status)}",
+                    f"{row}.{quote(forward.when)}" if forward.when else "NULL")
+
+
+def order_of(forward: Forward, status: str, when: str) -> str:
+    ranks = " ".join(f"WHEN {sql_text(s)} THEN {n}" for n, s in enumerate(forward.ranks, 1))
+    return f"(CASE {status} {ranks} ELSE 0 END, coalesce({when}, ''))"
+
+
+def sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 class Store:
@@ -100,14 +122,18 @@ class Store:
             """
         )
 
-    def start_run(self, spider: str, arguments: dict, run_id: str | None = None) -> str:
+    def start_run(self, spider: str, arguments: dict, run_id: str | None = None, *,
+                  mode: str | None = None, data_origin: str | None = None,
+                  capture_date: str | None = None) -> str:
+        """Record a run as `running`; `mode`, `data_origin` and `capture_date` say how and from
+        what it gets its data (atlas_crawl/fetch/origin.py)."""
         run_id = run_id or new_run_id(spider)
         self.run_id = run_id
         self._waiting(lambda: self.conn.execute(
-            "INSERT INTO _runs (run_id, spider, arguments, started, status, pid, host) "
-            "VALUES (?, ?, ?, ?, 'running', ?, ?)",
+            "INSERT INTO _runs (run_id, spider, arguments, started, status, pid, host, mode, "
+            "data_origin, capture_date) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
             (run_id, spider, json.dumps(arguments, sort_keys=True, ensure_ascii=False), utc_now(),
-             os.getpid(), dblock.HOST),
+             os.getpid(), dblock.HOST, mode, data_origin, capture_date),
         ))
         return run_id
 
@@ -158,14 +184,17 @@ class Store:
     # -- schema -------------------------------------------------------------------------------
 
     def ensure_table(self, table: str, columns: Sequence[str], types: dict[str, type],
-                     key: Sequence[str], references: dict[str, str] | None = None) -> None:
-        """Create the table (or add new columns) so that a batch of `columns` fits."""
+                     key: Sequence[str], references: dict[str, str] | None = None,
+                     rows: Sequence[tuple] = ()) -> None:
+        """Create the table (or add new columns) so that a batch of `columns` fits. A new
+        table's layout follows the size of its first `rows` (schema.rows_are_large)."""
         wanted = {c: types.get(c, str) for c in columns}
         t = self.db[table]
         if not t.exists():
             self.conn.execute(create_table_sql(
                 table, {c: SQL_TYPES[kind] for c, kind in wanted.items()}, key,
-                references={c: (other, DIMENSION_KEY) for c, other in (references or {}).items()}))
+                references={c: (other, DIMENSION_KEY) for c, other in (references or {}).items()},
+                large_rows=rows_are_large(rows)))
             self._upsert_sql = {k: v for k, v in self._upsert_sql.items() if k[0] != table}
             return
         wanted[RUN_COLUMN] = int
@@ -175,9 +204,18 @@ class Store:
             if column not in existing:
                 t.add_column(column, kind)
                 self._upsert_sql = {k: v for k, v in self._upsert_sql.items() if k[0] != table}
+        stored_key = primary_key(self.conn, table)
+        if key and stored_key and set(stored_key) != set(key):
+            # The source is keyed otherwise now (by code, not by name): the stored rows are
+            # kept under the new key, in this run's transaction.
+            logger.info("%s: primary key (%s) becomes (%s)", table, ", ".join(stored_key),
+                        ", ".join(key))
+            rekey_table(self.conn, table, key)
+            self._upsert_sql = {k: v for k, v in self._upsert_sql.items() if k[0] != table}
 
-    def _upsert_statement(self, table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
-        cache_key = (table, columns, key)
+    def _upsert_statement(self, table: str, columns: tuple[str, ...], key: tuple[str, ...],
+                          forward: Forward | None = None) -> str:
+        cache_key = (table, columns, key, forward)
         sql = self._upsert_sql.get(cache_key)
         if sql is None:
             all_columns = (*columns, RUN_COLUMN, FETCH_COLUMN)
@@ -188,6 +226,10 @@ class Store:
             # table byte-identical, and _run names the run that last changed a row.
             changed = " OR ".join(f"{quote(table)}.{quote(c)} IS NOT excluded.{quote(c)}"
                                   for c in data) or "0"
+            if forward is not None:
+                # A count only moves forward: an older or less final answer changes nothing.
+                changed = (f"({changed}) AND {forward_order(forward, 'excluded')} >= "
+                           f"{forward_order(forward, quote(table))}")
             conflict = f"DO UPDATE SET {update} WHERE {changed}" if data else "DO NOTHING"
             sql = (
                 f"INSERT INTO {quote(table)} ({', '.join(map(quote, all_columns))}) "
@@ -203,11 +245,15 @@ class Store:
                     replace_by: Sequence[str] = ()) -> int:
         """Upsert a batch on its natural key; returns how many rows were inserted or changed."""
         self.begin()
-        self.ensure_table(batch.table, batch.columns, batch.types, batch.key, batch.references)
+        self.ensure_table(batch.table, batch.columns, batch.types, batch.key, batch.references,
+                          batch.rows)
         tail = (self.run_key(run_id), self.fetch_key(batch, run_id))
         before = self.conn.total_changes
+        if batch.forward is not None and batch.rows:
+            self._log_held_back(batch)
         if batch.rows:
-            sql = self._upsert_statement(batch.table, tuple(batch.columns), tuple(batch.key))
+            sql = self._upsert_statement(batch.table, tuple(batch.columns), tuple(batch.key),
+                                         batch.forward)
             # row + tail made lazily in C: no second list of the batch, no Python loop per row.
             self.conn.executemany(sql, map(add, batch.rows, repeat(tail)))
         written = self.conn.total_changes - before
@@ -218,6 +264,34 @@ class Store:
         if batch.quarantine:
             self.write_quarantine(batch, run_id, batch.quarantine)
         return written
+
+    def _log_held_back(self, batch: Batch) -> int:
+        """Say which delivered rows the stored rows outrank (they will change nothing)."""
+        forward = batch.forward
+        positions = [batch.columns.index(c) for c in (*batch.key, forward.status)]
+        when = batch.columns.index(forward.when) if forward.when else None
+        delivered = json.dumps([[row[i] for i in positions]
+                                + [row[when] if when is not None else None]
+                                for row in batch.rows], default=str)
+        n = len(batch.key)
+        same = " AND ".join(f"t.{quote(k)} = json_extract(j.value, '$[{i}]')"
+                            for i, k in enumerate(batch.key))
+        got, got_when = f"json_extract(j.value, '$[{n}]')", f"json_extract(j.value, '$[{n + 1}]')"
+        stored_when = f"t.{quote(forward.when)}" if forward.when else "NULL"
+        held = self.conn.execute(
+            f"SELECT {', '.join('t.' + quote(k) for k in batch.key)}, t.{quote(forward.status)}, "
+            f"{stored_when}, {got}, {got_when} "
+            f"FROM {quote(batch.table)} t JOIN json_each(?) j ON {same} "
+            f"WHERE {forward_order(forward, 't')} > {order_of(forward, got, got_when)}",
+            (delivered,)).fetchall()
+        if held:
+            *key, stored, stored_at, status, at = held[0]
+            logger.warning(
+                "%s: %s row(s) kept as stored, e.g. %s: the delivered answer (%s, %s) is older "
+                "or less final than the stored one (%s, %s); kept as a fetch, nothing changed",
+                batch.table, len(held), ", ".join(f"{k}={v}" for k, v in zip(batch.key, key)),
+                status, at or "no time", stored, stored_at or "no time")
+        return len(held)
 
     def fetch_key(self, batch: Batch, run_id: str) -> int:
         """The `_fetches` row of the batch's response (created or counted up): its id is what

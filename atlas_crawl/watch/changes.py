@@ -365,6 +365,8 @@ def reconcile(obs: Observation, prior: ProviderState, watch: WatchList, now: str
       differs (both known);
     - removed: a direct fetch answered 404/410, or a URL listed before is listed by none of the
       provider's sitemaps and watched pages, on a complete run that passes the removal guard.
+    On an incomplete run (a sitemap or page could not be read) a known URL seen only as a page
+    link, or without a lastmod, keeps its stored row as it was.
     HTML pages fetched directly are read for links; their own bytes are not compared, because
     templates change on every render.
     """
@@ -400,6 +402,12 @@ def reconcile(obs: Observation, prior: ProviderState, watch: WatchList, now: str
         present = li is not None or (ck is not None and ck.present)
 
         # rows of the current state
+        if li is not None and known_url and not obs.complete and (
+                li.lastmod is None or (li.via == "page" and pu.via == "sitemap")):
+            # An incomplete provider keeps every stored field as it was: a URL its unread
+            # sitemap listed with a lastmod, seen now only as a link on a page, keeps that
+            # lastmod and listing (no event either: nothing is known to have changed).
+            li = None
         if li is not None:
             first = pu.first_seen if pu else now
             out.url_rows.append(UrlRow(url, obs.provider, li.lastmod, first, now, None,

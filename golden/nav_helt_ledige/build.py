@@ -59,6 +59,14 @@ def kommune_sheet(wb: Workbook, title: str, column: int, spacer: bool) -> None:
             row += 1
 
 
+# (code, name, antall, prosent) of the fylke sheets, January 2026, from the same real delivery
+# (sheet "Landet": Helt ledige, Begge kjønn 68932 / 2.3; sheet "Fylker" as above). Ukjent's
+# share is "*" as on the kommune sheet. The delivery's "97 Svalbard og øvrige områder" is left
+# out: how the public HL060 of 2026 codes that group on its fylke sheets is not known here.
+FYLKE_ROWS = [(None, "I alt", 68932, 2.3), ("03", "Oslo", 12125, 2.9),
+              ("40", "Telemark", 2328, 2.7), ("Ukjent", "Ukjent", 13, "*")]
+
+
 def build() -> bytes:
     wb = Workbook()
     about = wb.active
@@ -66,11 +74,19 @@ def build() -> bytes:
     about["B2"] = "HL060 Helt ledige. Fylke og kommune. Tidsserie måned."
     about["B4"] = ("Brudd i tidsserien: januar 2024 (ny kommune- og fylkesstruktur), november "
                    "2018 (ny registreringsmetode), april 2025 (modernisering).")
-    for title in ("1. Fylke Antall", "2. Fylke Prosent av arbeidsstyr"):
+    # The fylke sheets in the layout of NAV's real HL060 of October 2022
+    # (tests/data/nav_hl060/): period in B6, the month over every other column from D8, then
+    # the code in B, the name in C: "I alt" (the whole country) first, "Ukjent" last.
+    for title, column in (("1. Fylke Antall", 1), ("2. Fylke Prosent av arbeidsstyr", 2)):
         ws = wb.create_sheet(title)
-        ws["B3"] = "Januar - januar 2026"
-        ws["C5"] = "Januar"
-        ws["B6"], ws["C6"] = "Oslo - Oslove", 12125 if "Antall" in title else 2.9
+        ws["B2"], ws["E2"] = "Kilde: NAV", "Helt ledige. Fylke og kommune. Tidsserie måned"
+        ws["E3"] = "Fylke. Antall²" if column == 1 else "Fylke. Prosent av arbeidsstyrken²"
+        ws["B6"] = "Januar - januar 2026"
+        ws["D8"] = "Januar"
+        for n, (code, name, *values) in enumerate(FYLKE_ROWS, start=9):
+            ws.cell(n, 2, code)
+            ws.cell(n, 3, name)
+            ws.cell(n, 4, values[column - 1])
     kommune_sheet(wb, "3. Kommune Antall", 1, spacer=False)
     kommune_sheet(wb, "4. Kommune Prosent av arbeidsst", 2, spacer=True)
     wb.properties.creator = "constructed for atlas_crawl golden tests"

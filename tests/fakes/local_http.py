@@ -24,3 +24,23 @@ class LocalServer:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def text_site(answer) -> LocalServer:
+    """A LocalServer whose GET answers come from `answer(path, root)` -> (status, text,
+    content type); `root` is the server's own http://127.0.0.1:port."""
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self):
+            status, text, kind = answer(self.path, f"http://127.0.0.1:{self.server.server_port}")
+            body = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    return LocalServer(Site)

@@ -37,8 +37,10 @@ def published(tmp_path_factory):
                   types={"value": float})
     GeographyPipeline().process_item(batch)
     store = Store(db)
-    run = store.start_run(SOURCE, {})
+    run = store.start_run(SOURCE, {}, data_origin="capture", capture_date="2022-09-14")
     store.write_batch(batch, run)
+    store.finish_run(run, status="ok", source_ids=[SOURCE], received=len(rows),
+                     written=len(rows), quarantined=0, error=None)
     store.commit()
     store.close()
     manifests = {SOURCE: all_manifests()[SOURCE]}
@@ -83,3 +85,28 @@ async def test_the_map_uses_todays_borders_and_links_to_the_rows_as_published(pu
                                      "&as_published=1")).text
     assert "as published" in published_page and "as_published=0" in published_page
     assert "split in 2024" not in published_page
+
+
+def test_rows_of_a_constructed_run_stay_out_of_the_series(tmp_path):
+    """The same real rows, stored by a run of constructed data: the series leaves them out."""
+    db = tmp_path / "atlas.db"
+    rows = [json.loads(line) for line in
+            (ROOT / "golden" / SOURCE / "expected" / f"{SOURCE}.jsonl").open()][:5]
+    columns = ["region", "contentscode", "tid", "value", "status"]
+    batch = Batch(SOURCE, columns, [tuple(r[c] for c in columns) for r in rows],
+                  ["region", "contentscode", "tid"],
+                  Provenance("https://example.test/07459", "a" * 64, "2022-09-14T00:00:00Z"),
+                  types={"value": float})
+    GeographyPipeline().process_item(batch)
+    store = Store(db)
+    run = store.start_run(SOURCE, {}, data_origin="constructed")
+    store.write_batch(batch, run)
+    store.commit()
+    store.close()
+    publish(db, tmp_path / "metadata.yml", manifests={SOURCE: all_manifests()[SOURCE]})
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute(f"SELECT count(*) FROM {SOURCE}").fetchone()[0] == 5
+        assert conn.execute(f"SELECT count(*) FROM {SOURCE}_today").fetchone()[0] == 0
+    finally:
+        conn.close()

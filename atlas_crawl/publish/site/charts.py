@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 
 from atlas_crawl.publish.profile import TableProfile, quote
+from atlas_crawl.publish.queries import SAMPLE_RUNS
 
 CONFIG_KEY = "atlas-charts"
 MAP_FILE = Path(__file__).resolve().parent / "data" / "kommuner_2024.json"
@@ -42,6 +43,7 @@ def table_config(prof: TableProfile, example_place: str | None,
         "period": prof.period, "value": prof.value, "unit": prof.unit, "status": prof.status,
         "code": place.code, "current": place.current or place.code,
         "level": place.level_column, "indicators": list(prof.indicators),
+        "key": list(prof.pk),
         "last_period": None if prof.last_period is None else str(prof.last_period),
         "example_place": example_place,
         "period_is_text": prof.period_is_text,
@@ -57,11 +59,53 @@ def kommune_periods(conn, prof: TableProfile) -> list[str]:
     place = prof.place
     if not place or not place.level_column or not prof.period:
         return []
-    rows = conn.execute(
-        f"SELECT DISTINCT {quote(prof.period)} FROM {quote(prof.table)} "
-        f"WHERE {quote(place.level_column)} = 'kommune' AND {quote(prof.period)} IS NOT NULL "
-        f"ORDER BY 1 DESC LIMIT {MAX_CHOICES}").fetchall()
-    return [str(r[0]) for r in rows]
+    t, period, level = quote(prof.table), quote(prof.period), quote(place.level_column)
+    if leads_an_index(conn, prof.table, prof.period):
+        # The periods newest first, one index seek each (not a scan of every row), and each
+        # kept when it has a kommune row.
+        sql = (f"WITH RECURSIVE p(v) AS (SELECT max({period}) FROM {t} UNION ALL "
+               f"SELECT (SELECT max({period}) FROM {t} WHERE {period} < p.v) FROM p "
+               f"WHERE p.v IS NOT NULL) SELECT v FROM p WHERE v IS NOT NULL AND EXISTS "
+               f"(SELECT 1 FROM {t} WHERE {period} = p.v AND {level} = 'kommune') "
+               f"LIMIT {MAX_CHOICES}")
+    else:
+        sql = (f"SELECT DISTINCT {period} FROM {t} WHERE {level} = 'kommune' AND {period} IS "
+               f"NOT NULL ORDER BY 1 DESC LIMIT {MAX_CHOICES}")
+    return [str(r[0]) for r in conn.execute(sql).fetchall()]
+
+
+def leads_an_index(conn, table: str, column: str) -> bool:
+    """Whether `column` is the first column of an index of the table (its key included)."""
+    for index in conn.execute(f"PRAGMA index_list({quote(table)})").fetchall():
+        first = conn.execute(f"PRAGMA index_info({quote(index[1])})").fetchone()
+        if first and first[2] == column:
+            return True
+    return False
+
+
+def indicator_choices(conn, prof: TableProfile) -> dict[str, list[str]]:
+    """Every value of each indicator column (at most MAX_CHOICES), in order: from the column's
+    dimension table when it has one (a few rows), else from the table itself, once, at publish
+    time. A chart page then offers them without reading one place's rows per indicator."""
+    out = {}
+    for column in prof.indicators:
+        lookup = prof.lookups.get(column)
+        if lookup:
+            table, key, _ = lookup
+            sql = (f"SELECT {quote(key)} FROM {quote(table)} WHERE {quote(key)} IN "
+                   f"(SELECT {quote(column)} FROM {quote(prof.table)}) ORDER BY 1 "
+                   f"LIMIT {MAX_CHOICES}") if prof.rows < CHOICES_FROM_DIMENSION_ROWS else (
+                   f"SELECT {quote(key)} FROM {quote(table)} ORDER BY 1 LIMIT {MAX_CHOICES}")
+        else:
+            sql = (f"SELECT DISTINCT {quote(column)} FROM {quote(prof.table)} "
+                   f"WHERE {quote(column)} IS NOT NULL ORDER BY 1 LIMIT {MAX_CHOICES}")
+        out[column] = [str(r[0]) for r in conn.execute(sql)]
+    return out
+
+
+#: From this many rows on, an indicator's choices are its dimension table's codes as they are
+#: (every code a JSON-stat cube has is used); below, only the codes the table holds.
+CHOICES_FROM_DIMENSION_ROWS = 200_000
 
 
 def chart_config(conn, profiles: dict[str, TableProfile],
@@ -78,6 +122,7 @@ def chart_config(conn, profiles: dict[str, TableProfile],
         cfg = table_config(prof, example_places.get(name), today)
         if cfg:
             cfg["periods"] = kommune_periods(conn, prof)
+            cfg["choices"] = indicator_choices(conn, prof)
             tables[name] = cfg
     return {"tables": tables}
 
@@ -136,8 +181,26 @@ async def resolve_place(db, cfg: dict, table: str, asked: str) -> tuple[str | No
 
 
 async def choose(db, sel: Selection, scope_sql: str, scope: dict, args) -> None:
-    """Fill each indicator's choices (within the scope) and its chosen value (asked or first)."""
-    for column in sel.cfg["indicators"]:
+    """Fill each indicator's choices and its chosen value (asked or first).
+
+    The choices written at publish time are offered when the scope (a place, a period) has a
+    row for the chosen values: one indexed lookup instead of reading every row of the scope
+    once per indicator. Otherwise (a place without the first values) the choices are the
+    values found within the scope, as they are read."""
+    known = sel.cfg.get("choices") or {}
+    columns = sel.cfg["indicators"]
+    if columns and all(known.get(c) for c in columns):
+        picked = {c: args.get(c) if args.get(c) in known[c] else known[c][0] for c in columns}
+        where = " AND ".join(f"{quote(c)} = :c{i}" for i, c in enumerate(columns))
+        params = {**scope, **{f"c{i}": picked[c] for i, c in enumerate(columns)}}
+        for part in scope_parts(scope_sql):
+            found = (await db.execute(f"SELECT 1 FROM {quote(sel.table)} WHERE {part} AND "
+                                      f"{where} LIMIT 1", params)).rows
+            if found:
+                sel.choices.update({c: list(known[c]) for c in columns})
+                sel.filters.update(picked)
+                return
+    for column in columns:
         rows = (await db.execute(
             f"SELECT DISTINCT {quote(column)} FROM {quote(sel.table)} WHERE {scope_sql} "
             f"AND {quote(column)} IS NOT NULL ORDER BY 1 LIMIT {MAX_CHOICES}", scope)).rows
@@ -150,22 +213,75 @@ async def choose(db, sel: Selection, scope_sql: str, scope: dict, args) -> None:
             sel.filters[column] = values[0]
 
 
+def place_scope(cfg: dict) -> str:
+    """Rows of one place (`:place`), today's code or the code valid then, as two disjoint parts
+    joined by OR: each part reads one index, and only the place's rows (`scope_parts`)."""
+    code, current = quote(cfg["code"]), quote(cfg["current"])
+    if code == current:
+        return f"({current} = :place)"
+    return f"({current} = :place OR ({code} = :place AND {code} IS NOT {current}))"
+
+
+def scope_parts(scope_sql: str) -> list[str]:
+    """The disjoint parts of a `place_scope` (each on its own index), or the scope itself."""
+    inner = scope_sql[1:-1] if scope_sql.startswith("(") and scope_sql.endswith(")") else ""
+    if " OR (" in inner and inner.endswith(")"):
+        first, second = inner.split(" OR (", 1)
+        return [first, "(" + second]
+    return [scope_sql]
+
+
 async def series(db, sel: Selection, place: str) -> list[tuple[str, float | None, str | None]]:
     cfg = sel.cfg
     where, params = sel.where()
     status = quote(cfg["status"]) if cfg["status"] else "NULL"
-    sql = (f"SELECT {quote(cfg['period'])}, {quote(cfg['value'])}, {status} "
-           f"FROM {quote(sel.table)} WHERE ({quote(cfg['code'])} = :place OR "
-           f"{quote(cfg['current'])} = :place) {''.join(' AND ' + w for w in where)} "
-           f"ORDER BY {quote(cfg['period'])}")
+    # One SELECT per part of the place's scope, each on its own index.
+    key = cfg.get("key") or []
+    filters = "".join(" AND " + w for w in where)
+    if key and set(where_columns(sel)) <= set(key):
+        # The indicator filters are key columns, which every index entry holds: the place's
+        # entries are read from the index alone (MATERIALIZED: not merged into the join), and
+        # the table only for the chosen series' rows. A part's test of a column the index
+        # lacks (the code valid then against today's) is made on those rows only.
+        table, keys = quote(sel.table), ", ".join(map(quote, key))
+        on = " AND ".join(f"t.{quote(k)} = k{{n}}.{quote(k)}" for k in key)
+        ctes, selects = [], []
+        for n, part in enumerate(scope_parts(place_scope(cfg))):
+            seek, _, later = part.strip("()").partition(" AND ")
+            ctes.append(f"k{n} AS MATERIALIZED (SELECT {keys} FROM {table} WHERE {seek}"
+                        f"{filters})")
+            selects.append(f"SELECT t.{quote(cfg['period'])} AS period, t.{quote(cfg['value'])}, "
+                           f"{'t.' + status if cfg['status'] else status} FROM k{n} JOIN "
+                           f"{table} t ON {on.format(n=n)}"
+                           + (f" WHERE {qualified(later)}" if later else ""))
+        sql = f"WITH {', '.join(ctes)} " + " UNION ALL ".join(selects) + " ORDER BY 1"
+    else:
+        parts = [f"SELECT {quote(cfg['period'])} AS period, {quote(cfg['value'])}, {status} "
+                 f"FROM {quote(sel.table)} WHERE {part}{filters}"
+                 for part in scope_parts(place_scope(cfg))]
+        sql = " UNION ALL ".join(parts) + " ORDER BY 1"
     rows = (await db.execute(sql, {**params, "place": place})).rows
     return [(str(r[0]), r[1], r[2]) for r in rows]
 
 
-async def kommune_values(db, sel: Selection, period: str) -> list[dict]:
-    """Every kommune row of the period, today's code first, sorted by value (highest first)."""
+def where_columns(sel: Selection) -> list[str]:
+    return list(sel.filters)
+
+
+def qualified(condition: str) -> str:
+    """`"a" IS NOT "b"` -> `t."a" IS NOT t."b"` (a part's test, on the joined table)."""
+    return condition.replace('"', 't."', 1).replace(' IS NOT "', ' IS NOT t."', 1)
+
+
+async def kommune_values(db, sel: Selection, period: str,
+                         samples: bool = True) -> list[dict]:
+    """Every kommune row of the period, today's code first, sorted by value (highest first);
+    without `samples`, none of a run of constructed (invented) data or of unknown origin (the
+    map leaves them out unless asked)."""
     cfg = sel.cfg
     where, params = sel.where()
+    if not samples and cfg.get("has_run"):
+        where = [*where, f"_run NOT IN ({SAMPLE_RUNS})"]
     status = quote(cfg["status"]) if cfg["status"] else "NULL"
     current = quote(cfg["current"])
     sql = (f"SELECT t.{current}, coalesce(p.name, t.{current}), t.{quote(cfg['value'])}, "
@@ -382,8 +498,8 @@ def map_svg(rows: list[dict], unit: str = "") -> tuple[str, int]:
             fill = "#dddddd"
             label = f"{k['name']} ({code}): " + ((r and r["status"]) or "no value")
             cls = "kommune novalue"
-        out.append(f'<path class="{cls}" data-kommune="{code}" d="{k["d"]}" fill="{fill}">'
-                   f"<title>{_e(label)}</title></path>")
+        out.append(f'<a href="/kommune/{code}"><path class="{cls}" data-kommune="{code}" '
+                   f'd="{k["d"]}" fill="{fill}"><title>{_e(label)}</title></path></a>')
     out.append("</svg>")
     legend = ['<ul class="atlas-map-legend">']
     lower = min(values) if values else None

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 
 from datasette.utils.asgi import Response
 
+from atlas_crawl.fetch.origin import REAL_ORIGINS, describe
 from atlas_crawl.publish.words import PROVIDERS, STATUS_SYMBOLS, TOPICS
 
 SOURCE_COLUMNS = ("source_id", "title", "provider", "topic", "frequency", "theme", "tables",
                   "rows", "first_period", "last_period", "freshness", "last_successful_run_mode",
-                  "presentation_policy")
+                  "presentation_policy", "data_origin", "capture_date", "real_rows")
+NO_REAL_DATA = "no real data in this catalogue yet: run `update` with network access"
 
 
 @dataclass
@@ -26,6 +28,9 @@ class SourceLine:
     periods: str | None
     freshness: str | None
     sensitive: bool
+    origin: str | None = None  # "live", "real capture of <date>", "sample: invented values"
+    sample: bool = False  # its rows are invented values (a constructed fixture)
+    no_real_data: bool = False  # not one row of live or captured data
 
 
 @dataclass
@@ -47,7 +52,10 @@ def topics(rows: list[dict]) -> list[Topic]:
             r["source_id"], r["title"], PROVIDERS.get(r["provider"], r["provider"]),
             r.get("frequency"), [t for t in (r.get("tables") or "").split(", ") if t],
             r.get("rows"), periods, r.get("freshness"),
-            r.get("presentation_policy") == "sensitive"))
+            r.get("presentation_policy") == "sensitive",
+            describe(r["data_origin"], r.get("capture_date")) if r.get("data_origin") else None,
+            bool(r.get("data_origin")) and r["data_origin"] not in REAL_ORIGINS,
+            not r.get("real_rows")))
     for group in groups.values():
         group.sources.sort(key=lambda s: (not s.tables, s.title.lower()))
     return [g for g in groups.values() if g.sources]
@@ -66,7 +74,10 @@ async def front_page(datasette) -> dict | None:
     db = datasette.get_database()
     if not await db.table_exists("sources"):
         return None
-    result = await db.execute(f"SELECT {', '.join(SOURCE_COLUMNS)} FROM sources")
+    have = {c.name for c in await db.table_column_details("sources")}
+    # a `sources` table published before the origin columns: NULL for them
+    columns = [c if c in have else f"NULL AS {c}" for c in SOURCE_COLUMNS]
+    result = await db.execute(f"SELECT {', '.join(columns)} FROM sources")
     rows = [dict(zip(SOURCE_COLUMNS, r)) for r in result.rows]
     queries = await datasette.get_canned_queries(db.name, None)
     return {
@@ -76,6 +87,8 @@ async def front_page(datasette) -> dict | None:
         "queries": [{"name": n, "title": q.get("title", n)} for n, q in queries.items()
                     if n != "search"],
         "crawled": sum(1 for r in rows if r["tables"]),
+        "real": sum(1 for r in rows if r["real_rows"]),
+        "no_real_data": NO_REAL_DATA,
         "total": len(rows),
     }
 

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from datasette.utils.asgi import Response
 
+from atlas_crawl.publish.report import REPORT_KEY
 from atlas_crawl.publish.site import charts
 
 
@@ -14,8 +15,16 @@ def _tables(datasette) -> dict[str, dict]:
     return config.get("tables", {})
 
 
+def _labels(datasette, table: str | None) -> dict[str, dict[str, str]]:
+    """Per indicator column of the table: code -> its name (the map lists "Tab. 17: Barn 0-5 år
+    i husholdninger som leier bolig", not "17")."""
+    tables = (datasette.plugin_config(REPORT_KEY) or {}).get("tables", {})
+    return tables.get(table, {}).get("labels", {}) if table else {}
+
+
 async def _render(datasette, request, context: dict) -> Response:
     context["fmt"] = charts.fmt
+    context["labels"] = _labels(datasette, context.get("table"))
     return Response.html(await datasette.render_template("atlas_chart.html", context,
                                                          request=request))
 
@@ -38,8 +47,7 @@ async def chart_page(datasette, request) -> Response:
     if kind == "series":
         asked = args.get("place") or cfg["example_place"] or ""
         code, name = await charts.resolve_place(db, cfg, table, asked)
-        scope = (f'("{cfg["code"]}" = :place OR "{cfg["current"]}" = :place)')
-        await charts.choose(db, sel, scope, {"place": code}, args)
+        await charts.choose(db, sel, charts.place_scope(cfg), {"place": code}, args)
         points = await charts.series(db, sel, code) if code else []
         repeated = len(points) - len({period for period, _, _ in points})
         context.update(place=asked, place_name=name, points=points, repeated=repeated,
@@ -59,14 +67,18 @@ async def chart_page(datasette, request) -> Response:
 
 
 async def map_page(datasette, request) -> Response:
-    """?table=T&period=P&<indicator>=...: a choropleth of today's kommuner."""
-    tables = {n: c for n, c in _tables(datasette).items() if c["level"]}
+    """?table=T&period=P&<indicator>=...: a choropleth of today's kommuner. Tables and rows of
+    constructed fixtures (invented values) only with ?samples=1, and then under the banner."""
     args = request.args
+    samples = bool(args.get("samples"))
+    tables = {n: c for n, c in _tables(datasette).items()
+              if c["level"] and (samples or not c.get("sample"))}
     table = args.get("table") if args.get("table") in tables else next(iter(tables), None)
-    context = {"page": "map", "tables": tables, "table": table,
+    context = {"page": "map", "tables": tables, "table": table, "samples": samples,
                "attribution": charts.kommune_map()["attribution"]}
     if table is None:
-        context["error"] = "No table in this database has kommune rows to map."
+        context["error"] = ("No table in this database has real kommune numbers to map"
+                            + ("." if samples else " (?samples=1 shows constructed samples)."))
         return await _render(datasette, request, context)
     cfg = tables[table]
     db = datasette.get_database()
@@ -75,14 +87,15 @@ async def map_page(datasette, request) -> Response:
     period = args.get("period") if args.get("period") in choices else (
         choices[0] if choices else None)
     await charts.choose(db, sel, f'"{cfg["period"]}" = :period', {"period": period}, args)
-    # today's borders by default; ?as_published=1 shows the rows as the source published them
+    # today's borders by default (made without constructed runs); ?as_published=1 shows the rows
+    # as the source published them
     on_today = bool(cfg.get("today")) and args.get("as_published") != "1"
     if not period:
         rows = []
     elif on_today:
         rows = await charts.today_values(db, sel, period)
     else:
-        rows = await charts.kommune_values(db, sel, period)
+        rows = await charts.kommune_values(db, sel, period, samples)
     svg, coloured = charts.map_svg(rows, _unit_hint(sel))
     asked = {k: args.get(k) for k in args}
     context.update(on_today=on_today, has_today=bool(cfg.get("today")),

@@ -7,12 +7,14 @@ closing line (see outcome.py), never with a traceback as its last word.
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from atlas_crawl.run.commands.outcome import closing_line, preflight
+from atlas_crawl.run.commands.outcome import closing_line, preflight, record_refused
+from atlas_crawl.spiders.arguments import ArgumentError
 
 
 class Command(ScrapyCrawlCommand):
@@ -24,17 +26,21 @@ class Command(ScrapyCrawlCommand):
         except KeyError as exc:  # "Spider not found: ..."
             self._refuse(f"{exc.args[0] if exc.args else exc}; `scrapy list` shows them")
             return
-        problem = preflight(crawler.spidercls, crawler.settings, opts.spargs)
+        problem = preflight(crawler.settings)
         if problem:
-            self._refuse(problem)
+            self._refuse_run(crawler, args[0], opts.spargs, problem)
             return
         self._bootstrap_error: str | None = None
+        self._refusal: str | None = None
         started = self.crawler_process.crawl(crawler, **opts.spargs)
         if hasattr(started, "addErrback"):  # a Deferred (CrawlerProcess)
             started.addErrback(self._bootstrap_failed)
         else:  # an asyncio Task (AsyncCrawlerProcess)
             started.add_done_callback(self._task_done)
         self.crawler_process.start()
+        if self._refusal:  # the spider refused its arguments when it was built
+            self._refuse_run(crawler, args[0], opts.spargs, self._refusal)
+            return
         line = closing_line(crawler)
         if self._bootstrap_error or self.crawler_process.bootstrap_failed:
             self.exitcode = 1
@@ -43,6 +49,13 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 2
         if line:
             print(line, file=sys.stderr)
+
+    def _refuse_run(self, crawler, spider: str, spargs: dict, problem: str) -> None:
+        self._refuse(problem)
+        if crawler.settings.get("LOG_FILE"):  # a scrapyd job's log: the reason is there too
+            logging.getLogger("atlas_crawl").error("refused: %s", problem)
+        if "_job" in spargs:  # a scheduled job: nobody reads its stderr
+            record_refused(crawler.settings, spider, spargs, problem)
 
     def _refuse(self, problem: str) -> None:
         print(f"ERROR: {problem}", file=sys.stderr)
@@ -57,4 +70,7 @@ class Command(ScrapyCrawlCommand):
 
     def _note(self, exc: BaseException) -> None:
         lines = str(exc).splitlines()
+        if isinstance(exc, ArgumentError):
+            self._refusal = lines[0] if lines else type(exc).__name__
+            return
         self._bootstrap_error = lines[0] if lines else type(exc).__name__

@@ -8,6 +8,7 @@ and that the previous data was kept.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -20,6 +21,16 @@ def database_problem(path: str) -> str | None:
     p = Path(path).expanduser()
     if p.is_dir():
         return f"ATLAS_DB={path} is a folder; expected an SQLite database file"
+    folder = p.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"ATLAS_DB={path} cannot be created: {folder} is a file, not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):  # SQLite writes its journal beside the file
+        return (f"ATLAS_DB={path} cannot be written: the folder {folder} is not writable; "
+                "choose another path or fix its permissions")
+    if p.exists() and not os.access(p, os.W_OK):
+        return f"ATLAS_DB={path} is read-only; choose another path or fix its permissions"
     if not p.exists() or p.stat().st_size == 0:
         return None
     with open(p, "rb") as f:
@@ -30,18 +41,39 @@ def database_problem(path: str) -> str | None:
     return None
 
 
-def preflight(spidercls: type, settings, spargs: dict) -> str | None:
-    """The one-line reason this command line cannot run, or None."""
-    problem = database_problem(settings.get("ATLAS_DB", ""))
-    if problem:
-        return problem
-    check = getattr(spidercls, "check_arguments", None)
-    if check is not None:
+def preflight(settings) -> str | None:
+    """The one-line reason the settings of this command line cannot work, or None. The spider's
+    arguments are checked once, when it is built (AtlasSpider.checked)."""
+    from atlas_crawl.pipelines import settings_check
+
+    return settings_check.problem(settings) or database_problem(settings.get("ATLAS_DB", ""))
+
+
+def record_refused(settings, spider: str, spargs: dict, problem: str) -> str | None:
+    """A refused command line as a run in `_runs` (status `refused`, the reason as its error),
+    for a job that was scheduled (scrapyd): its log may not be read, the ledger is. Nothing is
+    written when the database itself is what is wrong. Returns the run id, or None."""
+    import logging
+
+    from atlas_crawl.store.writes import Store
+
+    path = settings.get("ATLAS_DB", "")
+    if not path or path == ":memory:" or database_problem(path):
+        return None
+    arguments = {k: v for k, v in spargs.items() if not k.startswith("_")}
+    try:
+        store = Store(path)
         try:
-            check(dict(spargs), replay=settings.getbool("ATLAS_REPLAY"))
-        except ValueError as exc:  # ArgumentError and the spiders' own ValueErrors
-            return str(exc).splitlines()[0]
-    return None
+            run_id = store.start_run(spider, arguments)
+            store.finish_run(run_id, status="refused", source_ids=(), received=0, written=0,
+                             quarantined=0, error=f"refused: {problem}")
+        finally:
+            store.close()
+    except Exception as exc:  # noqa: BLE001 - the refusal is said in the log in any case
+        logging.getLogger("atlas_crawl").warning("the refusal could not be recorded in %s: %s",
+                                                 path, exc)
+        return None
+    return run_id
 
 
 def closing_line(crawler) -> str | None:
