@@ -349,3 +349,25 @@ def test_other_keys_of_a_measure_are_left_to_their_readers():
     m = manifest("ok", measures={"a": {"additive": True, "better": "higher"}})
     assert m.additivity["a"].additive is True
     assert m.extra["measures"]["a"]["better"] == "higher"
+
+
+def test_the_imdi_spiders_own_rows_give_kristiansand_on_todays_borders():
+    """The stored rows of the imdi_befolkning_hovedgruppe golden case (real exports 1987-2015,
+    as the spider writes them) with the source's own manifest."""
+    rows = [json.loads(line) for line in (ROOT / "golden" / "imdi_befolkning_hovedgruppe" /
+                                          "expected" / "imdi_befolkning_hovedgruppe.jsonl").open()]
+    cols = ["year", "periode", "inndeling", "region", "region_navn", "variabel", "nedbrytning",
+            "enhet", "value", "status"]
+    conn = sqlite3.connect(":memory:")
+    write_table(conn, "imdi_befolkning_hovedgruppe", cols, [[r[c] for c in cols] for r in rows],
+                ["year", "region", "variabel", "nedbrytning", "enhet"], "region", "year")
+    manifest_ = all_manifests()["imdi_befolkning_hovedgruppe"]
+    assert create_today_views(conn, [profile_table(conn, "imdi_befolkning_hovedgruppe",
+                                                   manifest_)]) == [
+        "imdi_befolkning_hovedgruppe_today"]
+    series = {r["year"]: r for r in series_today(
+        conn, "imdi_befolkning_hovedgruppe", "4204", measure="personer",
+        variabel="innvkat_5.alle", nedbrytning="kjonn.alle")}
+    assert series[2015]["value"] == 87446 + 6354 + 11217
+    assert series[2015]["how"] == "sum of former kommuner"
+    assert series[1987]["value"] is None and series[1987]["reason"].startswith("before 2006")
