@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from atlas_crawl.manifests import measures as _measures
 from atlas_crawl.manifests.monitors import parse_monitors
 
 MANIFEST_DIR = Path(__file__).resolve().parent
@@ -113,6 +114,10 @@ class Manifest:
     # (words an indicator's codes or labels contain, or "*", "higher" | "lower"), in order
     better: tuple[tuple[str, str], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    # series on today's borders (manifests/measures.py): the column naming the measure in a long
+    # table, and which measures add up across former kommuner
+    measure_column: str = ""
+    additivity: dict[str, _measures.Additivity] = field(default_factory=dict)
 
     @property
     def period_hint(self) -> str:
@@ -290,9 +295,16 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
                                                  for s in symbols):
         raise _fail(path, "status_symbols", "must be a list of the publisher's symbols (text)")
 
+    try:
+        measure_column = _measures.parse_measure_column(data)
+        additivity = _measures.parse_additivity(data)
+    except _measures.MeasureError as exc:
+        raise ManifestError(f"{path}: field {exc}") from None
+
     known = set(REQUIRED) | {"upstream_landing_page", "watch", "places", "write_mode", "tables",
                              "replace_by", "period_grain",
-                             "monitors", "keywords", "pace", "status_symbols", "better"}
+                             "monitors", "keywords", "pace", "status_symbols", "better",
+                             "measure_column"}
     return Manifest(
         path=path,
         source_id=source_id,
@@ -324,6 +336,8 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         status_symbols=frozenset(symbols),
         better=_better(path, data),
         extra={k: v for k, v in data.items() if k not in known},
+        measure_column=measure_column,
+        additivity=additivity,
     )
 
 

@@ -5,7 +5,9 @@
 1. `dim_place` and `dim_period` (names next to codes, grains next to periods);
 2. foreign keys from place and period columns to them, and indexes (schema only: the crawled
    rows are copied unchanged, and a table already in shape is left alone);
-3. the views the sources declare (`source_views.py`) and an annual view of every monthly table;
+3. the views the sources declare (`source_views.py`), an annual view of every monthly table and
+   a series on today's borders (`<table>_today`, `today.py`) of every table with kommune or
+   fylke rows;
 4. the `sources` table with full-text search;
 5. metadata.yml: titles, descriptions, licences, sources, columns, facets, sorts, canned queries.
 
@@ -26,6 +28,7 @@ import sqlite_utils
 
 from atlas_crawl.manifests import Manifest, all_manifests
 from atlas_crawl.publish import compare, dims, fast, metadata, queries, search, sources, views
+from atlas_crawl.publish import today as today_series
 from atlas_crawl.publish.profile import TableProfile, profile_table, quote, table_names, view_names
 from atlas_crawl.publish.report import REPORT_KEY, report_config
 from atlas_crawl.publish.site import charts
@@ -51,6 +54,7 @@ class PublishReport:
     indexes_created: list[str] = field(default_factory=list)
     annual_views: list[str] = field(default_factory=list)
     source_views: list[str] = field(default_factory=list)
+    today_views: list[str] = field(default_factory=list)
     sources: int = 0
     periods: int = 0
     places: dict[str, int] = field(default_factory=dict)
@@ -169,6 +173,9 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
         report.source_views = make_source_views(conn, declared.values())
         report.annual_views = views.create_annual_views(
             conn, [p for n, p in profiles.items() if not n.startswith("dim_")])
+        # series on today's borders: `<table>_today` for every table with kommune or fylke rows
+        report.today_views = today_series.create_today_views(
+            conn, [p for n, p in profiles.items() if not n.startswith("dim_")])
         annual = {views.annual_view_name(p.table): views.annual_profile(p)
                   for p in profiles.values() if views.annual_view_name(p.table)
                   in report.annual_views}
@@ -198,7 +205,8 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
         chart_tables = charts.chart_config(
             conn, {**profiles, **annual},
             {**examples, **{v: examples.get(p.table[: -len(views.ANNUAL_SUFFIX)])
-                            for v, p in annual.items()}})
+                            for v, p in annual.items()}},
+            {v[: -len(today_series.TODAY_SUFFIX)]: v for v in report.today_views})
         for name, cfg in chart_tables["tables"].items():
             cfg["sample"] = name in samples
             cfg["has_run"] = "_run" in {**profiles, **annual}[name].columns

@@ -3,8 +3,9 @@ for (not a page of 50), so they need no chart library, no JavaScript and no netw
 
 - a time series of one place: every period of the table in time order;
 - the kommuner of one period side by side, sorted by value;
-- a choropleth of the same numbers on today's kommune map (joined on `<place>_current`, so a
-  number published under an older code lands on today's kommune).
+- a choropleth of the same numbers on today's kommune map: by default from the table's series on
+  today's borders (`<table>_today`: former kommuner summed where the measure adds up, a reason
+  where not), or the rows as published (joined on `<place>_current`) when asked.
 
 What each table's columns are for is written by `publish` into the metadata
 (`plugins: atlas-charts: tables:`), from the same profiles that describe the tables.
@@ -31,7 +32,8 @@ COLOURS = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]
 
 # -- configuration, written at publish time -------------------------------------------------------
 
-def table_config(prof: TableProfile, example_place: str | None) -> dict | None:
+def table_config(prof: TableProfile, example_place: str | None,
+                 today: tuple[str, list[str]] | None = None) -> dict | None:
     """What the chart pages need to know about one table, or None if it cannot be charted."""
     place = prof.place
     if not prof.period or not prof.value or place is None:
@@ -44,6 +46,10 @@ def table_config(prof: TableProfile, example_place: str | None) -> dict | None:
         "key": list(prof.pk),
         "last_period": None if prof.last_period is None else str(prof.last_period),
         "example_place": example_place,
+        "period_is_text": prof.period_is_text,
+        # the series on today's borders: (view, its columns), when publish made one
+        "today": today[0] if today else None,
+        "today_columns": today[1] if today else [],
     }
 
 
@@ -103,12 +109,17 @@ CHOICES_FROM_DIMENSION_ROWS = 200_000
 
 
 def chart_config(conn, profiles: dict[str, TableProfile],
-                 example_places: dict[str, str | None]) -> dict:
+                 example_places: dict[str, str | None],
+                 today_views: dict[str, str] | None = None) -> dict:
+    """`today_views` maps a table to its `<table>_today` view."""
     tables = {}
     for name, prof in sorted(profiles.items()):
         if name.startswith("dim_"):
             continue
-        cfg = table_config(prof, example_places.get(name))
+        view = (today_views or {}).get(name)
+        today = (view, [r[1] for r in conn.execute(f"PRAGMA table_info({quote(view)})")]) \
+            if view else None
+        cfg = table_config(prof, example_places.get(name), today)
         if cfg:
             cfg["periods"] = kommune_periods(conn, prof)
             cfg["choices"] = indicator_choices(conn, prof)
@@ -280,6 +291,46 @@ async def kommune_values(db, sel: Selection, period: str,
            f"ORDER BY t.{quote(cfg['value'])} IS NULL, t.{quote(cfg['value'])} DESC, 2")
     rows = (await db.execute(sql, {**params, "period": period})).rows
     return [{"code": r[0], "name": r[1], "value": r[2], "status": r[3]} for r in rows]
+
+
+async def today_values(db, sel: Selection, period: str) -> list[dict]:
+    """Every today's kommune of the period from the table's series on today's borders, sorted by
+    value; a kommune without a value carries the reason (split, part suppressed, ...) as its
+    status. A filter on a column the series does not have is translated through the table
+    (`x_label` = label -> `x` in the codes with that label) or, failing that, left out."""
+    cfg = sel.cfg
+    columns = set(cfg["today_columns"])
+    where, params = [], {}
+    for i, (column, value) in enumerate(sel.filters.items()):
+        if column in columns:
+            where.append(f"t.{quote(column)} = :f{i}")
+        elif column.endswith("_label") and column[:-6] in columns:
+            code = quote(column[:-6])
+            where.append(f"t.{code} IN (SELECT {code} FROM {quote(sel.table)} "
+                         f"WHERE {quote(column)} = :f{i})")
+        else:
+            continue
+        params[f"f{i}"] = value
+    asked = period if cfg.get("period_is_text", True) else _number(period)
+    value = "t.value"
+    sql = (f"SELECT t.code, t.name, {value}, CASE WHEN {value} IS NULL THEN "
+           f"coalesce(t.reason, t.how) END, t.how, t.parts FROM {quote(cfg['today'])} t "
+           f"WHERE t.level = 'kommune' AND t.{quote(cfg['period'])} = :period "
+           f"{''.join(' AND ' + w for w in where)} "
+           f"ORDER BY {value} IS NULL, {value} DESC, 2")
+    rows = (await db.execute(sql, {**params, "period": asked})).rows
+    return [{"code": r[0], "name": r[1], "value": r[2], "status": r[3], "how": r[4],
+             "parts": r[5]} for r in rows]
+
+
+def _number(text: str) -> int | float | str:
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
 
 
 # -- drawing -------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from datasette.utils.asgi import Response
 
 from atlas_crawl.publish.report import REPORT_KEY
@@ -85,8 +87,20 @@ async def map_page(datasette, request) -> Response:
     period = args.get("period") if args.get("period") in choices else (
         choices[0] if choices else None)
     await charts.choose(db, sel, f'"{cfg["period"]}" = :period', {"period": period}, args)
-    rows = await charts.kommune_values(db, sel, period, samples) if period else []
+    # today's borders by default (made without constructed runs); ?as_published=1 shows the rows
+    # as the source published them
+    on_today = bool(cfg.get("today")) and args.get("as_published") != "1"
+    if not period:
+        rows = []
+    elif on_today:
+        rows = await charts.today_values(db, sel, period)
+    else:
+        rows = await charts.kommune_values(db, sel, period, samples)
     svg, coloured = charts.map_svg(rows, _unit_hint(sel))
+    asked = {k: args.get(k) for k in args}
+    context.update(on_today=on_today, has_today=bool(cfg.get("today")),
+                   as_published_url="?" + urlencode({**asked, "as_published": "1"}),
+                   on_today_url="?" + urlencode({**asked, "as_published": "0"}))
     context.update(cfg=cfg, sel=sel, period=period, periods=choices, rows=rows, svg=svg,
                    coloured=coloured, database=db.name,
                    heading=f"{cfg['title']}: {period}")
