@@ -19,6 +19,7 @@ import re
 import sqlite3
 
 from atlas_crawl.formats import imdi_words
+from atlas_crawl.geo.columns import CURRENT, GEO_STATUS
 from atlas_crawl.publish.profile import TableProfile, quote, view_names
 
 REPORT_KEY = "atlas-report"
@@ -135,14 +136,19 @@ def fylker(conn: sqlite3.Connection, prof: TableProfile) -> list[str]:
         "ORDER BY 1")]
 
 
-def series_source(conn: sqlite3.Connection, prof: TableProfile, needed: list[str]) -> str:
-    """`<table>_today` (the series on today's borders) when it exists and has the columns the
-    sparkline reads, else the table itself."""
+def series_source(conn: sqlite3.Connection, prof: TableProfile) -> dict | None:
+    """Where the sparkline reads the kommune's series: `<table>_today` (the series on today's
+    borders, publish/today.py: `code`, `level`, the period, the indicators and `value`) when it
+    exists with the table's period and indicators; None: the table itself, as published."""
     view = prof.table + TODAY_SUFFIX
     if view not in view_names(conn):
-        return prof.table
+        return None
     columns = {r[1] for r in conn.execute(f"PRAGMA table_info({quote(view)})")}
-    return view if set(needed) <= columns else prof.table
+    needed = {"code", "level", "value", prof.period, *prof.indicators}
+    if not needed <= columns:
+        return None
+    return {"table": view, "current": "code", "level": "level", "period": prof.period,
+            "value": "value"}
 
 
 def table_entry(conn: sqlite3.Connection, prof: TableProfile) -> dict | None:
@@ -151,7 +157,6 @@ def table_entry(conn: sqlite3.Connection, prof: TableProfile) -> dict | None:
             or not prof.value or not _has_kommune_rows(conn, prof)):
         return None
     m = prof.manifest
-    columns = [place.current, place.level_column, prof.period, prof.value, *prof.indicators]
     return {
         "source": m.source_id if m else prof.table,
         "title": m.upstream_title if m else prof.table,
@@ -161,6 +166,10 @@ def table_entry(conn: sqlite3.Connection, prof: TableProfile) -> dict | None:
         "better": [list(rule) for rule in m.better] if m else [],
         "additive": adds_up(m),
         "current": place.current, "level": place.level_column, "period": prof.period,
+        # rows of a former kommune (merged since) are not today's kommune's figures
+        "geo_status": (place.current[: -len(CURRENT)] + GEO_STATUS
+                       if place.current.endswith(CURRENT)
+                       and place.current[: -len(CURRENT)] + GEO_STATUS in prof.columns else None),
         "value": prof.value, "unit": prof.unit, "status": prof.status,
         "indicators": list(prof.indicators),
         "pk": list(prof.pk),
@@ -178,7 +187,7 @@ def table_entry(conn: sqlite3.Connection, prof: TableProfile) -> dict | None:
                           if prof.value.lower() not in GENERIC_VALUES else None),
         "unit_lookup": units(conn, prof),
         "land": land_codes(conn, prof),
-        "series": series_source(conn, prof, columns),
+        "series": series_source(conn, prof),
         "fylker": fylker(conn, prof),
     }
 

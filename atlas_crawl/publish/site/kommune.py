@@ -303,7 +303,10 @@ async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommu
     real = ""
     if samples and "_run" in cfg.get("provenance", []):
         real = f" AND _run NOT IN ({', '.join(str(int(r)) for r in samples)})"
-    mine = f"{cur} = :k AND {level} = 'kommune'{real}"
+    # the kommune's own rows: those of a former kommune merged into it since (geo status
+    # `merged`) are a part of it, not its figure (its series on today's borders adds them up)
+    own = (f" AND {quote(cfg['geo_status'])} IS NOT 'merged'" if cfg.get("geo_status") else "")
+    mine = f"{cur} = :k AND {level} = 'kommune'{own}{real}"
     # the kommune's indicators, counted in SQLite; where the kommune has thousands of rows (a
     # table of millions), those of its latest period (read from the index on code and period)
     size, newest = (await db.execute(f"SELECT count(*), max({period}) FROM {t} WHERE {cur} = :k"
@@ -413,8 +416,9 @@ async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommu
                           "me": True})
         alike.sort(key=lambda s: -s["value"])
         better = direction(cfg, key, unit)
-        points = _points(series[key], cfg.get("additive", False)) \
-            if cfg.get("series", name) == name else await _series(db, cfg, kommune.code, key)
+        # on today's borders where the view has the series, else as published
+        points = (await _series(db, cfg, kommune.code, key) if cfg.get("series") else []) \
+            or _points(series[key])
         words = _indicator_words(cfg, key, lang)
         figures.append(Figure(
             table=name, title=cfg["title"], indicator=words, period=str(row["_period"]),
@@ -433,21 +437,14 @@ async def table_block(datasette, db, name: str, cfg: dict, kommune: finder.Kommu
                       len(summary) - len(figures), table_url)
 
 
-def _points(rows: list[dict], additive: bool) -> list[tuple[str, float | None]]:
-    """One point per period. Before a merger, several former kommuner share today's code in a
-    period: their sum where the measure adds up and none is suppressed, else a gap (the
-    `<table>_today` view, where it exists, says how to put them on today's borders)."""
+def _points(rows: list[dict]) -> list[tuple[str, float | None]]:
+    """One point per period of the rows as published. Before a merger several former kommuner
+    share today's code in a period: a gap there (only the `<table>_today` view, which knows
+    whether every part was published, may add them up)."""
     by: dict[str, list] = {}
     for r in rows:
         by.setdefault(str(r["_period"]), []).append(r["_value"])
-    out = []
-    for period, values in by.items():
-        if len(values) == 1:
-            out.append((period, values[0]))
-        else:
-            whole = additive and all(v is not None for v in values)
-            out.append((period, sum(values) if whole else None))
-    return out
+    return [(period, values[0] if len(values) == 1 else None) for period, values in by.items()]
 
 
 def _window(ranked: list[dict], around: int = 2) -> list[dict]:
@@ -462,12 +459,14 @@ def _window(ranked: list[dict], around: int = 2) -> list[dict]:
 
 
 async def _series(db, cfg: dict, code: str, key: tuple) -> list[tuple[str, float | None]]:
-    """The kommune's series on today's borders, from the `<table>_today` view."""
+    """The kommune's series on today's borders, from the `<table>_today` view (a period whose
+    former kommuner cannot be put together has no value there: a gap, not a guess)."""
+    src = cfg["series"]
     where = " AND ".join(f"{quote(c)} = :i{i}" for i, c in enumerate(cfg["indicators"]))
     params = {"k": code, **{f"i{i}": v for i, v in enumerate(key)}}
     rows = (await db.execute(
-        f"SELECT {quote(cfg['period'])}, {quote(cfg['value'])} FROM {quote(cfg['series'])} "
-        f"WHERE {quote(cfg['current'])} = :k AND {quote(cfg['level'])} = 'kommune'"
+        f"SELECT {quote(src['period'])}, {quote(src['value'])} FROM {quote(src['table'])} "
+        f"WHERE {quote(src['current'])} = :k AND {quote(src['level'])} = 'kommune'"
         f"{' AND ' + where if where else ''} ORDER BY 1", params)).rows
     return [(str(r[0]), r[1]) for r in rows]
 
