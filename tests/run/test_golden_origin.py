@@ -87,7 +87,15 @@ def test_the_readme_s_demo_table_lists_real_captures_with_their_dates():
     text = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
     section = text[text.index("## Where the numbers come from"):]
     rows = re.findall(r"^\| `(\w+)` \| ([\d-]+) \|", section, re.MULTILINE)
-    assert len(rows) >= 10
     for name, captured in rows:
         s = spec(GOLDEN_DIR / name)
         assert (s["data_origin"], s["captured"]) == ("capture", captured), name
+    # exactly the cases a replayed update crawls (run/plan.py): every real capture of a spider
+    # that crawls a source, its own case and those marked update_replay
+    from atlas_crawl.run.plan import golden_folder, replay_skip, source_spiders
+    from atlas_crawl.run.runner import project_settings
+
+    cases = golden_folder(GOLDEN_DIR)
+    replayed = {c.name for cls in source_spiders(project_settings()).values()
+                for c in cases.cases(cls.name) if not replay_skip(c, samples=False)}
+    assert {name for name, _ in rows} == replayed
