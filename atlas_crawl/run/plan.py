@@ -186,17 +186,21 @@ def golden_folder(golden: Path) -> GoldenRecordings:
 
 class GoldenRecordings:
     """The recordings a replayed update crawls: `golden/<spider>/` (the spider's own case, None
-    when it has none) and, after it, the extra cases of that spider (`extra(spider)`)."""
+    when it has none) and, after it, the extra cases of that spider (`extra(spider)`). The
+    golden cases are read once, when an extra case is first asked for."""
 
     def __init__(self, golden: Path):
         self.root = Path(golden)
+        self._extra: dict[str, list[Path]] | None = None
 
     def __call__(self, spider: str) -> Path | None:
         path = self.root / spider
         return path if (path / "golden.json").exists() else None
 
     def extra(self, spider: str) -> list[Path]:
-        return extra_replay_cases(self.root, spider)
+        if self._extra is None:
+            self._extra = extra_replay_index(self.root)
+        return self._extra.get(spider, [])
 
     def cases(self, spider: str) -> list[Path]:
         """Every recording of the spider: its own case first, then the extra ones."""
@@ -204,24 +208,28 @@ class GoldenRecordings:
         return ([own] if own is not None else []) + self.extra(spider)
 
 
-def extra_replay_cases(root: Path, spider: str) -> list[Path]:
-    """The other recordings a replayed update crawls for a spider: golden folders whose
+def extra_replay_index(root: Path) -> dict[str, list[Path]]:
+    """spider -> the other recordings a replayed update crawls for it: golden folders whose
     golden.json names the spider and says `"update_replay": true`, by name (the Valgresultat
     archive, one election a folder; the real NAV workbooks, which no `golden/nav_workbook/`
     replays)."""
     import json
 
-    extra = []
+    index: dict[str, list[Path]] = {}
     for spec in sorted(Path(root).glob("*/golden.json")):
-        if spec.parent.name == spider:
-            continue
         try:
             data = json.loads(spec.read_text(encoding="utf-8"))
         except ValueError:
             continue  # the golden test names a broken golden.json
-        if data.get("update_replay") is True and data.get("spider") == spider:
-            extra.append(spec.parent)
-    return extra
+        spider = data.get("spider")
+        if data.get("update_replay") is True and spider and spec.parent.name != spider:
+            index.setdefault(spider, []).append(spec.parent)
+    return index
+
+
+def extra_replay_cases(root: Path, spider: str) -> list[Path]:
+    """The other recordings a replayed update crawls for one spider (extra_replay_index)."""
+    return extra_replay_index(root).get(spider, [])
 
 
 def crawl_jobs(name: str, spider: str, replay_folder, samples: bool = False) -> list[CrawlJob]:

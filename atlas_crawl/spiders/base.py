@@ -185,9 +185,11 @@ class AtlasSpider(scrapy.Spider):
             batch.references = references
             yield batch
 
+
 def spiders_from_manifests(namespace: dict, family: str, base: type[AtlasSpider],
                            describe: Callable[[Manifest], tuple[str, dict]]) -> None:
-    """One spider class per manifest that carries the `family` key (`pxweb:`, `fhi:`), named
+    """One spider class per manifest that carries the `family` key (`pxweb:`, `fhi:`,
+    `imdi_export:`), named
     after its source and put into `namespace` (a spider module's globals, where Scrapy finds it).
 
     `describe(manifest)` checks the family's block and gives the class name and the attributes

@@ -23,8 +23,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from atlas_crawl.formats import imdi_export
-from atlas_crawl.manifests import Manifest, ManifestError, all_manifests
-from atlas_crawl.spiders.base import AtlasSpider
+from atlas_crawl.manifests import Manifest, ManifestError
+from atlas_crawl.spiders.base import AtlasSpider, spiders_from_manifests
 
 COLUMNS = ["year", "periode", "inndeling", "region", "region_navn", "variabel", "nedbrytning",
            "enhet", "value", "status"]
@@ -88,7 +88,7 @@ class ImdiExportSpider(AtlasSpider):
                  None if r.value is None else cast(r.value), r.status) for r in kept]
 
 
-def _named_spider(manifest: Manifest) -> type[ImdiExportSpider]:
+def _named_kind(manifest: Manifest) -> tuple[str, dict]:
     cfg = manifest.extra["imdi_export"] or {}
     kinds = cfg.get("kinds")
     if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) for k in kinds):
@@ -99,14 +99,12 @@ def _named_spider(manifest: Manifest) -> type[ImdiExportSpider]:
         raise ManifestError(f"{manifest.path}: field 'imdi_export.value_type': integer or "
                             f"number, found {cfg.get('value_type')!r}")
     camel = "".join(part.title() for part in manifest.source_id.split("_"))
-    return type(f"{camel}Spider", (ImdiExportSpider,), {
-        "name": manifest.source_id, "source_id": manifest.source_id, "kinds": tuple(kinds),
-        "units": tuple(cfg.get("units") or ()),
+    return f"{camel}Spider", {
+        "kinds": tuple(kinds), "units": tuple(cfg.get("units") or ()),
         "drop_empty_places": bool(cfg.get("drop_empty_places", False)),
-        "value_type": value_type, "__module__": __name__,
+        "value_type": value_type,
         "__doc__": f"IMDi export {', '.join(kinds)}: {manifest.upstream_title}",
-    })
+    }
 
 
-globals().update({cls.__name__: cls for cls in (
-    _named_spider(m) for m in all_manifests().values() if "imdi_export" in m.extra)})
+spiders_from_manifests(globals(), "imdi_export", ImdiExportSpider, _named_kind)
