@@ -15,6 +15,7 @@ from atlas_crawl.formats import expansion, jsonstat, sniff
 from atlas_crawl.items import BATCH_ROWS, Batch, Forward, Provenance, dimension_table
 from atlas_crawl.manifests import Manifest, all_manifests, get_manifest
 from atlas_crawl.spiders import arguments
+from atlas_crawl.spiders.arguments import Arg
 
 
 class AtlasSpider(scrapy.Spider):
@@ -25,16 +26,18 @@ class AtlasSpider(scrapy.Spider):
     """
 
     source_id: str = ""
-    # The -a arguments this spider takes, name -> one line of help; subclasses add their own
-    # (see atlas_crawl/spiders/arguments.py). Anything else is refused with this list.
-    spider_args: ClassVar[dict[str, str]] = {
-        "file": "PATH of one saved response to read instead of crawling",
-        "allow_shrink": "1 lets a replace-mode run remove more than ATLAS_MAX_SHRINK_SHARE",
-        "origin": "with -a file: what the file holds, capture (a real answer of the publisher) "
-                  "or constructed (invented values); unsaid, a file outside the golden cases "
-                  "is of unknown origin",
-        "captured": "with -a origin=capture: when it was captured, YYYY-MM-DD (or YYYY-MM)",
-    }
+
+    # The -a arguments every spider takes; subclasses declare their own the same way (see
+    # atlas_crawl/spiders/arguments.py). Anything else is refused with the list.
+    file = Arg("PATH of one saved response to read instead of crawling")
+    allow_shrink = Arg("1 lets a replace-mode run remove more than ATLAS_MAX_SHRINK_SHARE",
+                       arguments.parse_flag, default=False)
+    data_origin = Arg("with -a file: what the file holds, capture (a real answer of the "
+                      "publisher) or constructed (invented values); unsaid, a file outside the "
+                      "golden cases is of unknown origin", name="origin")
+    captured = Arg("with -a origin=capture: when it was captured, YYYY-MM-DD (or YYYY-MM)")
+    #: The help of arguments a subclass's own __init__ takes by hand, name -> one line.
+    spider_args: ClassVar[dict[str, str]] = {}
 
     #: the provider whose manifests' pace a spider with no manifest of its own keeps (fhi_table)
     provider: str = ""
@@ -53,14 +56,11 @@ class AtlasSpider(scrapy.Spider):
         paces = [m.pace for m in manifests.values() if cls.provider and m.provider == cls.provider]
         return max(paces, key=lambda pace: pace.get("DOWNLOAD_DELAY", 0), default={})
 
-    def __init__(self, *args, file: str | None = None, **kwargs):
-        if "allow_shrink" in kwargs:
-            arguments.parse_flag("allow_shrink", kwargs["allow_shrink"])
-        super().__init__(*args, **kwargs)
-        self.file = file
+    def __init__(self, *args, **kwargs):
         self.arguments = {k: v for k, v in kwargs.items() if not k.startswith("_")}
-        if file:
-            self.arguments["file"] = file
+        for attribute, value in arguments.given(type(self), kwargs).items():
+            setattr(self, attribute, value)
+        super().__init__(*args, **kwargs)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):

@@ -17,7 +17,6 @@ entity tables only through the change feeds, as `slettet`/`deleted_at`.
 
 from __future__ import annotations
 
-import re
 from itertools import islice
 from typing import ClassVar
 from urllib.parse import urljoin
@@ -35,6 +34,7 @@ from atlas_crawl.fetch.streaming import (
 from atlas_crawl.formats import brreg
 from atlas_crawl.items import Batch, Provenance, Quarantined, utc_now
 from atlas_crawl.spiders import arguments
+from atlas_crawl.spiders.arguments import Arg
 from atlas_crawl.spiders.base import AtlasSpider
 from atlas_crawl.store.earlier import FEED_CURSOR_TABLE, StoredState
 
@@ -92,7 +92,6 @@ class BrregBulkSpider(BrregSpider):
     name = "brreg_enheter"
     source_id = "brreg_enheter"
     register = "enheter"
-    batch_rows = 5_000
     custom_settings: ClassVar[dict] = {
         "DOWNLOAD_HANDLERS": HANDLERS,
         # One batch in flight at a time: a batch of 5,000 records with their JSON is ~15 MB.
@@ -100,20 +99,16 @@ class BrregBulkSpider(BrregSpider):
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
     }
 
-    spider_args: ClassVar[dict[str, str]] = {
-        "batch_rows": "records per stored batch (default 5000)",
-        "base_url": "another Enhetsregisteret API root (tests, mirrors)",
-    }
+    batch_rows = Arg("records per stored batch (default 5000)", arguments.parse_int,
+                     default=5_000)
+    base_url = Arg("another Enhetsregisteret API root (tests, mirrors)", default=brreg.API)
 
-    def __init__(self, *args, batch_rows: str | int | None = None, base_url: str = brreg.API,
-                 **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.spec = brreg.SPECS[self.register]
-        if batch_rows:
-            self.batch_rows = arguments.parse_int("batch_rows", batch_rows)
-        self.base_url = base_url.rstrip("/")
-        if base_url != brreg.API:
+        if self.base_url != brreg.API:
             self.allowed_domains = []
+        self.base_url = self.base_url.rstrip("/")
 
     async def start_live(self):
         url = f"{self.base_url}/{self.register}/lastned"
@@ -174,23 +169,17 @@ class BrregFeedSpider(BrregSpider):
     feed = brreg.FEEDS["enheter"]
     entity_source = "brreg_enheter"
 
-    spider_args: ClassVar[dict[str, str]] = {
-        "dato": "first run: changes since this day (YYYY-MM-DD, e.g. the bulk file's day)",
-        "oppdateringsid": "first run: changes after this update id",
-        "size": "changes per page, 1 to 10000 (default 10000)",
-        "max_changes": "at most this many changes in one run (default 100000)",
-    }
+    dato = Arg("first run: changes since this day (YYYY-MM-DD, e.g. the bulk file's day)",
+               arguments.parse_day)
+    start_id = Arg("first run: changes after this update id", arguments.whole_number(low=0),
+                   name="oppdateringsid")
+    size = Arg("changes per page, 1 to 10000 (default 10000)",
+               arguments.whole_number(high=10_000), default=10_000)
+    max_changes = Arg("at most this many changes in one run (default 100000)",
+                      arguments.parse_int, default=100_000)
 
-    def __init__(self, *args, oppdateringsid: str | None = None, dato: str | None = None,
-                 size: str | int = 10_000, max_changes: str | int = 100_000, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.start_id = (arguments.parse_int("oppdateringsid", oppdateringsid, low=0)
-                         if oppdateringsid else None)
-        if dato and not re.fullmatch(r"\d{4}-\d\d-\d\d", str(dato)):
-            raise arguments.ArgumentError(f"-a dato={dato}: expected a day as YYYY-MM-DD")
-        self.dato = dato
-        self.size = arguments.parse_int("size", size, high=10_000)
-        self.max_changes = arguments.parse_int("max_changes", max_changes)
         self.applied = 0
 
     # -- the cursor ---------------------------------------------------------------------------
@@ -329,11 +318,10 @@ class BrregFrivilligeSpider(BrregSpider):
     source_id = "brreg_frivillige"
     icnpo_table = "brreg_frivillige_icnpo"
 
-    spider_args: ClassVar[dict[str, str]] = {"size": "organisations per page, 1 to 100"}
+    size = Arg("organisations per page, 1 to 100", arguments.whole_number(high=100), default=100)
 
-    def __init__(self, *args, size: str | int = 100, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.size = arguments.parse_int("size", size, high=100)
         self.url = brreg.frivillige_url(self.size)  # refuses sizes over 100
         self.pages = 0
         self.seen_pages: set[str] = set()

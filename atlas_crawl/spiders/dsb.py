@@ -29,6 +29,7 @@ from atlas_crawl.formats import dsb
 from atlas_crawl.formats.excel import LayoutError
 from atlas_crawl.items import Batch, RawFile
 from atlas_crawl.spiders import arguments
+from atlas_crawl.spiders.arguments import Arg
 from atlas_crawl.spiders.base import AtlasSpider
 
 
@@ -38,21 +39,18 @@ class DsbKommuneundersokelsenSpider(AtlasSpider):
     file_kind = "a Kommuneundersøkelsen .xlsx workbook (with -a year=)"
     allowed_domains: ClassVar[list[str]] = ["www.dsb.no", "dsb.no"]
 
-    spider_args: ClassVar[dict[str, str]] = {
-        "years": "survey years to fetch, like 2024 or 2021,2024 (default: all listed)",
-        "year": "with -a file=: the survey year of the saved workbook",
-        "url": "another landing page listing the workbooks",
-    }
+    years = Arg("survey years to fetch, like 2024 or 2021,2024 (default: all listed)",
+                arguments.parse_years)
+    year = Arg("with -a file=: the survey year of the saved workbook", arguments.parse_year)
+    url = Arg("another landing page listing the workbooks")
 
-    def __init__(self, *args, years: str = "", year: str = "", url: str = "", **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         manifest = self.manifest
         self.layout = dsb.Layout.from_manifest(manifest.extra["dsb"])
-        self.landing_url = url or manifest.upstream_url
-        if url:
-            self.allowed_domains = [*self.allowed_domains, urlsplit(url).hostname or ""]
-        self.years = arguments.parse_years("years", years) if years else None
-        self.year = min(arguments.parse_years("year", year)) if year else None
+        self.landing_url = self.url or manifest.upstream_url
+        if self.url:
+            self.allowed_domains = [*self.allowed_domains, urlsplit(self.url).hostname or ""]
 
     @classmethod
     def update_settings(cls, settings):

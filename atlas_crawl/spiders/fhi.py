@@ -18,6 +18,8 @@ import scrapy
 from atlas_crawl.formats import fhi
 from atlas_crawl.items import RawFile
 from atlas_crawl.manifests import Dimension, Manifest, Place, all_manifests, register
+from atlas_crawl.spiders import arguments
+from atlas_crawl.spiders.arguments import Arg
 from atlas_crawl.spiders.base import AtlasSpider, spiders_from_manifests
 
 REGION_DIMENSION = "geo"
@@ -28,26 +30,19 @@ class FhiTableSpider(AtlasSpider):
 
     name = "fhi_table"
     provider = "fhi"
-    fhi_source = ""
-    table_id = ""
     allowed_domains: ClassVar[list[str]] = ["statistikk-data.fhi.no"]
 
-    spider_args: ClassVar[dict[str, str]] = {
-        "source": "FHI source id, e.g. nokkel (fhi_table only)",
-        "table": "FHI table number (fhi_table only)",
-        "newest": "N: only the newest N periods (FHI's 'bottom' filter)",
-    }
+    fhi_source = Arg("FHI source id, e.g. nokkel (fhi_table only)", name="source", default="")
+    table_id = Arg("FHI table number (fhi_table only)", name="table", default="")
+    newest = Arg("N: only the newest N periods (FHI's 'bottom' filter)", arguments.parse_int)
 
-    def __init__(self, *args, source: str = "", table: str = "", newest: str = "", **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fhi_source = source or self.fhi_source
-        self.table_id = str(table or self.table_id)
         if not (self.fhi_source and self.table_id) and not self.file:
             raise ValueError("fhi_table needs -a source=<id> -a table=<n> (e.g. nokkel, 338) "
                              "or -a file=<saved answer>")
         if not self.source_id:
             self.source_id = f"fhi_{self.fhi_source or 'file'}_{self.table_id or 'table'}"
-        self.newest = int(newest) if newest else None
         self.calls = 0
 
     async def start_live(self):

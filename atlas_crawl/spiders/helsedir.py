@@ -12,12 +12,13 @@ API serving them could be established.
 from __future__ import annotations
 
 import os
-from typing import ClassVar
 
 import scrapy
 
 from atlas_crawl.formats import helsedir
 from atlas_crawl.items import RawFile
+from atlas_crawl.spiders import arguments
+from atlas_crawl.spiders.arguments import Arg
 from atlas_crawl.spiders.base import AtlasSpider
 
 
@@ -27,13 +28,8 @@ class HelsedirNkiSpider(AtlasSpider):
     # No allowed_domains: an attachment's fileUri is the API's to choose (its host is not
     # documented), and requests only go where the index points.
 
-    spider_args: ClassVar[dict[str, str]] = {
-        "indicators": "indicator ids to fetch (default: every national quality indicator)",
-    }
-
-    def __init__(self, *args, indicators: str = "", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.wanted = {i.strip() for i in indicators.split(",") if i.strip()} or None
+    wanted = Arg("indicator ids to fetch (default: every national quality indicator)",
+                 arguments.parse_words, name="indicators")
 
     def key(self) -> str:
         return (self.settings.get("ATLAS_HELSEDIR_KEY")

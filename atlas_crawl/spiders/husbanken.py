@@ -27,6 +27,7 @@ from atlas_crawl.fetch import qlik
 from atlas_crawl.formats import hypercube as qf
 from atlas_crawl.items import Batch, Provenance, RawFile, sha256_of, utc_now
 from atlas_crawl.spiders import arguments
+from atlas_crawl.spiders.arguments import Arg
 from atlas_crawl.spiders.base import AtlasSpider
 
 TYPES = {"year": int, "value": int}
@@ -41,22 +42,18 @@ class HusbankenBostotteSpider(AtlasSpider):
     source_id = "husbanken_bostotte"
     allowed_domains: ClassVar[list[str]] = ["statistikk.husbanken.no", "qlik.husbanken.no"]
 
-    spider_args: ClassVar[dict[str, str]] = {
-        "engine_url": "wss://.../app/<id>: the Qlik engine, skipping discovery",
-        "app_id": "another Qlik app id",
-        "page_rows": "rows per GetHyperCubeData page (default 1000)",
-    }
+    engine_url = Arg("wss://.../app/<id>: the Qlik engine, skipping discovery", default="")
+    app_id = Arg("another Qlik app id (default: the manifest's)")
+    page_rows = Arg("rows per GetHyperCubeData page (default 1000)", arguments.parse_int)
 
-    def __init__(self, *args, engine_url: str = "", app_id: str = "", page_rows: str = "",
-                 **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         cfg = self.manifest.extra["qlik"]
         self.config_url = cfg["config_url"]
         self.default_engine_url = cfg["engine_url"]
-        self.engine_url = engine_url
-        self.app_id = app_id or cfg["app_id"]
-        self.page_rows = arguments.parse_int("page_rows",
-                                             page_rows or cfg.get("page_rows", qf.PAGE_ROWS))
+        self.app_id = self.app_id or cfg["app_id"]
+        self.page_rows = self.page_rows or arguments.parse_int(
+            "page_rows", cfg.get("page_rows", qf.PAGE_ROWS))
         self.dimensions = list(cfg["dimensions"])
         self.measures = [qf.Measure(m["label"], m["expression"], m.get("unit", ""))
                          for m in cfg["measures"]]

@@ -18,10 +18,11 @@ the export's year (manifest `places`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
 from urllib.parse import unquote, urlparse
 
 from atlas_crawl.formats import imdi_csv
+from atlas_crawl.spiders import arguments
+from atlas_crawl.spiders.arguments import Arg
 from atlas_crawl.spiders.base import AtlasSpider
 
 NO_LIVE = ("{name} is file-only: IMDi publishes no documented endpoint for this export; "
@@ -35,13 +36,8 @@ class ImdiCsvSpider(AtlasSpider):
     measure = ""
     column = ""
 
-    spider_args: ClassVar[dict[str, str]] = {
-        "year": "the year the export describes, when its header does not say",
-    }
-
-    def __init__(self, *args, year: str = "", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.year = int(year) if year else None
+    year = Arg("the year the export describes, when its header does not say",
+               arguments.parse_year)
 
     async def start_live(self):
         self.logger.error(NO_LIVE.format(name=self.name))

@@ -26,6 +26,7 @@ from atlas_crawl.formats import lottstift as lf
 from atlas_crawl.formats.excel import LayoutError
 from atlas_crawl.items import Batch, RawFile
 from atlas_crawl.spiders import arguments
+from atlas_crawl.spiders.arguments import Arg
 from atlas_crawl.spiders.base import AtlasSpider
 
 MOMS_FILE = r"(moms|mottak|tildel|sokar|soker)"
@@ -36,21 +37,17 @@ class LottstiftMomskompensasjonSpider(AtlasSpider):
     source_id = "lottstift_momskompensasjon"
     allowed_domains: ClassVar[list[str]] = ["lottstift.no"]
 
-    spider_args: ClassVar[dict[str, str]] = {
-        "years": "years to fetch, like 2024 or 2019-2024 (default: every mapped year)",
-        "year": "with -a file=: the data year of the saved workbook",
-    }
+    years = Arg("years to fetch, like 2024 or 2019-2024 (default: every mapped year)",
+                arguments.parse_years)
+    year = Arg("with -a file=: the data year of the saved workbook", arguments.parse_year)
 
-    def __init__(self, *args, years: str = "", year: str = "", **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         manifest = self.manifest
         self.maps = lf.year_maps(manifest.extra.get("years"),
                                  where=f"{manifest.path.name}: years")
         self.deferred = {int(y) for y in (manifest.extra.get("deferred_years") or {})}
         self.listing_url = manifest.upstream_url
-        self.years = arguments.parse_years("years", years) if years else None
-        self.year = min(arguments.parse_years("year", year)) if year else None
-
 
     # -- live ---------------------------------------------------------------------------------
 

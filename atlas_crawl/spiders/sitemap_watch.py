@@ -28,6 +28,8 @@ from atlas_crawl import signals as atlas_signals
 from atlas_crawl.formats import sitemap
 from atlas_crawl.items import Provenance, utc_now
 from atlas_crawl.manifests import PROVIDERS
+from atlas_crawl.spiders import arguments
+from atlas_crawl.spiders.arguments import Arg
 from atlas_crawl.spiders.base import AtlasSpider
 from atlas_crawl.store.earlier import StoredState
 from atlas_crawl.watch.changes import (
@@ -45,6 +47,25 @@ from atlas_crawl.watch.changes import (
 
 MAX_DEPTH = 3  # robots.txt -> index -> index -> sitemap
 ROBOTS_MAXSIZE = 5 * 1024 * 1024
+
+
+def providers(name: str, text: str) -> list[str]:
+    """`-a provider=imdi,nav`: providers the project knows."""
+    chosen = arguments.parse_words(name, text) or []
+    unknown = [p for p in chosen if p not in PROVIDERS]
+    if unknown:
+        raise ValueError(f"-a {name}={text}: unknown {unknown}; known: {sorted(PROVIDERS)}")
+    return chosen
+
+
+def resolve_path(name: str, text: str) -> Path:
+    """A path given on the command line: as given, else relative to the project folder."""
+    path = Path(text).expanduser()
+    if not path.exists() and not path.is_absolute() and (PROJECT_DIR / path).exists():
+        path = PROJECT_DIR / path
+    if not path.is_dir():
+        raise ValueError(f"-a {name}={text}: no such folder")
+    return path.resolve()
 
 
 class SitemapWatchSpider(AtlasSpider):
@@ -68,20 +89,14 @@ class SitemapWatchSpider(AtlasSpider):
         middlewares["atlas_crawl.fetch.browser_check.BrowserCheckMiddleware"] = None
         settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
 
-    spider_args: ClassVar[dict[str, str]] = {
-        "provider": "providers to watch, like imdi,nav (default: every one with watch lists)",
-        "manifests": "a folder of manifests whose watch lists to use",
-    }
+    only = Arg("providers to watch, like imdi,nav (default: every one with watch lists)",
+               providers, name="provider", default=())
+    manifests = Arg("a folder of manifests whose watch lists to use", resolve_path)
 
-    def __init__(self, *args, provider: str = "", manifests: str = "", **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         register_watch_manifest()
-        self.only = [p.strip() for p in provider.split(",") if p.strip()]
-        unknown = [p for p in self.only if p not in PROVIDERS]
-        if unknown:
-            raise ValueError(f"-a provider={provider}: unknown {unknown}; "
-                             f"known: {sorted(PROVIDERS)}")
-        self.watch = load_watch_list(resolve_path(manifests) if manifests else None)
+        self.watch = load_watch_list(self.manifests)
         for p in self.only:
             try:
                 self.watch.site_root(p)
@@ -373,16 +388,6 @@ class SitemapWatchSpider(AtlasSpider):
                 "INCOMPLETE: %d of %d providers could not be read in full, so no removals were "
                 "inferred for them and they are read again next run: %s", len(incomplete),
                 len(self.obs), "; ".join(f"{p}: {why}" for p, why in sorted(incomplete.items())))
-
-
-def resolve_path(text: str) -> Path:
-    """A path given on the command line: as given, else relative to the project folder."""
-    path = Path(text).expanduser()
-    if not path.exists() and not path.is_absolute() and (PROJECT_DIR / path).exists():
-        path = PROJECT_DIR / path
-    if not path.is_dir():
-        raise ValueError(f"-a manifests={text}: no such folder")
-    return path.resolve()
 
 
 def describe(failure) -> str:

@@ -26,7 +26,7 @@ from atlas_crawl.manifests import (
     all_manifests,
     register,
 )
-from atlas_crawl.spiders.arguments import parse_choice, ssb_table_id
+from atlas_crawl.spiders.arguments import Arg, one_of, ssb_table_id
 from atlas_crawl.spiders.base import AtlasSpider, spiders_from_manifests
 
 REGION_DIMENSIONS = ("Region", "KOKkommuneregion0000", "Gjerningssted", "Bydel")
@@ -45,7 +45,6 @@ class SsbTableSpider(AtlasSpider):
 
     name = "ssb_table"
     title = "Any SSB PxWebApi v2 table by number (-a table=NNNNN)"
-    table_id = ""
     file_kind = "a saved JSON-stat answer of an SSB table (2.0, or 1.0 from the v0 API)"
     allowed_domains: ClassVar[list[str]] = ["data.ssb.no"]
     custom_settings: ClassVar[dict] = {
@@ -60,29 +59,22 @@ class SsbTableSpider(AtlasSpider):
         "DOWNLOAD_DELAY_JITTER": 0,
     }
 
-    spider_args: ClassVar[dict[str, str]] = {
-        "table": "SSB table id, five digits such as 05803 (ssb_table only)",
-        "select": "codes per dimension, e.g. \"ContentsCode=Personer;Tid=2025,2026\"",
-        "lang": "no or en (default no)",
-        "base_url": "another PxWebApi v2 root (tests, mirrors)",
-        "dataset": "with -a file= of a JSON-stat 1.0 bundle: the dataset to read",
-    }
+    table_id = Arg("SSB table id, five digits such as 05803 (ssb_table only)",
+                   lambda _, text: ssb_table_id(text), name="table", default="")
+    select = Arg("codes per dimension, e.g. \"ContentsCode=Personer;Tid=2025,2026\"",
+                 lambda _, text: parse_select(text), default={})
+    lang = Arg("no or en (default no)", one_of(*LANGUAGES), default="no")
+    base_url = Arg("another PxWebApi v2 root (tests, mirrors)", default=pxweb.BASE_URL)
+    dataset = Arg("with -a file= of a JSON-stat 1.0 bundle: the dataset to read")
 
-
-    def __init__(self, *args, table: str | None = None, base_url: str = pxweb.BASE_URL,
-                 lang: str = "no", select: str = "", dataset: str | None = None, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.select = parse_select(select)
-        self.dataset = dataset  # the dataset to read from a JSON-stat 1.0 bundle (-a file=)
-        if table:
-            self.table_id = ssb_table_id(table)
         if not self.table_id and not self.file:
             raise ValueError("ssb_table needs -a table=<id> (e.g. 07459) or -a file=<saved response>")
-        self.base_url = base_url.rstrip("/")
+        self.base_url = self.base_url.rstrip("/")
         self.host = urlsplit(self.base_url).hostname or ""
-        if base_url != pxweb.BASE_URL:
+        if self.base_url != pxweb.BASE_URL.rstrip("/"):
             self.allowed_domains = [self.host]  # e.g. a local PxWebApi (tests)
-        self.lang = parse_choice("lang", lang, LANGUAGES)
         self.config: pxweb.ConfigLimits | None = None
         self.policy: tuple[int, float] | None = None
         self.limits = pxweb.ApiLimits()

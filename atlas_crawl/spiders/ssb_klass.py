@@ -48,6 +48,7 @@ from atlas_crawl.geo import klass_snapshot
 from atlas_crawl.geo.snapshot import DATA_DIR, KLASS_TABLES
 from atlas_crawl.items import Batch, Provenance
 from atlas_crawl.spiders import arguments
+from atlas_crawl.spiders.arguments import Arg
 from atlas_crawl.spiders.base import AtlasSpider
 
 
@@ -56,31 +57,28 @@ class SsbKlassSpider(AtlasSpider):
     source_id = "ssb_klass"
     allowed_domains: ClassVar[list[str]] = ["data.ssb.no"]
 
-    spider_args: ClassVar[dict[str, str]] = {
-        "url": "with -a file=: the Klass URL the saved answer came from",
-        "base_url": "another Klass API root (tests, mirrors)",
-        "refresh_snapshot": "1 rewrites the shipped geography snapshot from this crawl",
-        "snapshot_dir": "where -a refresh_snapshot=1 writes (default: the package's)",
-        "include_future": "0 leaves out codes valid only from a future date",
-        "codes": "classifications whose codes to fetch, like 131,104",
-        "at": "codes valid on this day (YYYY-MM-DD) instead of the full history",
-        "changes": "classifications whose changes to fetch, like 131,104",
-        "change_years": "years of changes to fetch",
-        "correspondences": "correspondences to fetch, like 104>131,103>131",
-        "since": "history from this day (YYYY-MM-DD)",
-        "until": "history until this day (YYYY-MM-DD)",
-    }
+    file_url = Arg("with -a file=: the Klass URL the saved answer came from", name="url")
+    base_url = Arg("another Klass API root (tests, mirrors)", default=BASE_URL)
+    refresh = Arg("1 rewrites the shipped geography snapshot from this crawl",
+                  arguments.parse_flag, default=False, name="refresh_snapshot")
+    snapshot_dir = Arg("where -a refresh_snapshot=1 writes (default: the package's)",
+                       lambda _, text: Path(text))
+    include_future = Arg("0 leaves out codes valid only from a future date", arguments.parse_flag,
+                         default=True)
+    # The request plan (klass.plan) takes these as given (self.arguments): an empty `-a codes=`
+    # asks for no codes.
+    codes = Arg("classifications whose codes to fetch, like 131,104")
+    at = Arg("codes valid on this day (YYYY-MM-DD) instead of the full history")
+    changes = Arg("classifications whose changes to fetch, like 131,104")
+    change_years = Arg("years of changes to fetch")
+    correspondences = Arg("correspondences to fetch, like 104>131,103>131")
+    since = Arg("history from this day (YYYY-MM-DD)")
+    until = Arg("history until this day (YYYY-MM-DD)")
 
-    def __init__(self, *args, url: str | None = None, base_url: str = BASE_URL,
-                 refresh_snapshot: str = "0", snapshot_dir: str = "", include_future: str = "1",
-                 **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.file_url = url
-        self.base_url = base_url.rstrip("/")
-        self.refresh = arguments.parse_flag("refresh_snapshot", refresh_snapshot)
-        self.snapshot_dir = Path(snapshot_dir) if snapshot_dir else None
-        self.include_future = arguments.parse_flag("include_future", include_future)
-        self.plan_args = {k: kwargs[k] for k in klass.PLAN_ARGS if k in kwargs}
+        self.base_url = self.base_url.rstrip("/")
+        self.plan_args = {k: v for k, v in self.arguments.items() if k in klass.PLAN_ARGS}
         self.pending = 0
         self.failed: list[str] = []
         self.collected: list[tuple[Ask, Provenance, list[dict]]] = []

@@ -25,6 +25,8 @@ import scrapy
 
 from atlas_crawl.formats import valgresultat as vr
 from atlas_crawl.items import Forward, RawFile
+from atlas_crawl.spiders import arguments
+from atlas_crawl.spiders.arguments import Arg
 from atlas_crawl.spiders.base import AtlasSpider
 
 AREA_COLUMNS = ["valgaar", "valgtype", "nivaa", "nr", "navn", "count_status",
@@ -47,15 +49,31 @@ COUNT_ORDER = Forward("count_status", (vr.PROVISIONAL, vr.FINAL), "rapport_gener
 # Stortingsvalg every fourth year from 2009 (the API's first); kommune- and fylkestingsvalg
 # in the years between.
 FIRST_ELECTION = {"st": 2009, "k": 2011, "f": 2011}
+ALL = "all"  # -a years=all: every election since the first
 
 
 def election_years(valgtype: str, until: int) -> list[int]:
     return list(range(FIRST_ELECTION[valgtype], until + 1, 4))
 
 
-def _codes(text: str) -> set[str] | None:
-    codes = {c.strip() for c in text.split(",") if c.strip()}
-    return codes or None
+def _years(name: str, text: str) -> set[int] | str:
+    """`all`, or the election years asked for."""
+    text = text.strip().lower()
+    if text == ALL:
+        return ALL
+    try:
+        return {int(y) for y in arguments.parse_words(name, text) or ()}
+    except ValueError:
+        raise ValueError(f"-a {name}={text!r}: expected years like 2025,2023 or all") from None
+
+
+def _valgtyper(name: str, text: str) -> list[str]:
+    chosen = sorted(set(arguments.parse_words(name, text.lower()) or vr.VALGTYPER))
+    unknown = set(chosen) - set(vr.VALGTYPER)
+    if unknown:
+        raise ValueError(f"-a {name}={text!r}: unknown {sorted(unknown)}; "
+                         f"expected some of {sorted(vr.VALGTYPER)}")
+    return chosen
 
 
 class ValgresultatSpider(AtlasSpider):
@@ -64,44 +82,26 @@ class ValgresultatSpider(AtlasSpider):
     parties_source = "valgresultat_partier"
     allowed_domains: ClassVar[list[str]] = ["valgresultat.no"]
 
-    spider_args: ClassVar[dict[str, str]] = {
-        "years": "election years, e.g. 2021,2025, or all (default: the latest of each type)",
-        "valgtyper": "st (Storting), k (kommunestyre), f (fylkesting); default all",
-        "fylker": "fylke codes to walk (default: every fylke)",
-        "kommuner": "kommune codes to fetch (default: every kommune)",
-    }
-
-    def __init__(self, *args, years: str = "", valgtyper: str = "", fylker: str = "",
-                 kommuner: str = "", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.valgtyper = sorted(_codes(valgtyper.lower()) or set(vr.VALGTYPER))
-        unknown = set(self.valgtyper) - set(vr.VALGTYPER)
-        if unknown:
-            raise ValueError(f"-a valgtyper={valgtyper!r}: unknown {sorted(unknown)}; "
-                             f"expected some of {sorted(vr.VALGTYPER)}")
-        self.years_arg = years.strip().lower()
-        if self.years_arg and self.years_arg != "all":
-            try:
-                self.years = {int(y) for y in _codes(self.years_arg) or ()}
-            except ValueError:
-                raise ValueError(f"-a years={years!r}: expected years like 2025,2023 or all"
-                                 ) from None
-        self.fylker = _codes(fylker)
-        self.kommuner = _codes(kommuner)
+    years = Arg("election years, e.g. 2021,2025, or all (default: the latest of each type)",
+                _years)
+    valgtyper = Arg("st (Storting), k (kommunestyre), f (fylkesting); default all", _valgtyper,
+                    default=sorted(vr.VALGTYPER))
+    fylker = Arg("fylke codes to walk (default: every fylke)", arguments.parse_words)
+    kommuner = Arg("kommune codes to fetch (default: every kommune)", arguments.parse_words)
 
     def elections(self, this_year: int) -> list[tuple[int, str]]:
         out = []
         for valgtype in self.valgtyper:
             possible = election_years(valgtype, this_year)
-            if self.years_arg == "all":
+            if self.years == ALL:
                 chosen = possible
-            elif self.years_arg:
+            elif self.years is not None:
                 chosen = sorted(self.years & set(possible))
             else:
                 chosen = possible[-1:]
             out += [(year, valgtype) for year in chosen]
         if not out:
-            raise ValueError(f"-a years={self.years_arg!r} holds no "
+            raise ValueError(f"-a years={self.arguments.get('years')!r} holds no "
                              f"{'/'.join(self.valgtyper)} election year")
         return out
 
