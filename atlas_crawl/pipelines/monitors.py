@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -163,6 +164,15 @@ class AtlasMonitor(Monitor):
     def limits(self, source_id: str | None = None) -> dict:
         return self.atlas["sources"][source_id or self.atlas["main_source"]]
 
+    def assert_tables_within(self, limit: str, share: str, said: Callable[[str, TableChange], str]):
+        """Fail naming every table whose `share` of its rows (a TableChange attribute) is over
+        its source's `limit`: `said(table, change)`, then the share and the limit."""
+        bad = [f"{said(table, c)} ({getattr(c, share):.0%}, more than "
+               f"{self.limits(c.source_id)[limit]:.0%})"
+               for table, c in sorted(self.atlas["measures"].tables.items())
+               if getattr(c, share) > self.limits(c.source_id)[limit]]
+        self.assertFalse(bad, msg="; ".join(bad))
+
 
 @monitors.name("min_rows")
 class MinRowsMonitor(AtlasMonitor):
@@ -185,23 +195,17 @@ class ShrinkMonitor(AtlasMonitor):
     def test_max_shrink(self):
         if self.atlas.get("allow_shrink"):
             self.skipTest("-a allow_shrink=1: the user said the source really dropped rows")
-        bad = [f"{table} shrank from {c.before:,} to {c.after:,} rows ({c.shrink:.0%}, more than "
-               f"{self.limits(c.source_id)['max_shrink']:.0%})"
-               for table, c in sorted(self.atlas["measures"].tables.items())
-               if c.shrink > self.limits(c.source_id)["max_shrink"]]
-        self.assertFalse(bad, msg="; ".join(bad))
+        self.assert_tables_within("max_shrink", "shrink", lambda table, c: (
+            f"{table} shrank from {c.before:,} to {c.after:,} rows"))
 
 
 @monitors.name("max_changed")
 class ChangedMonitor(AtlasMonitor):
     @monitors.name("max_changed")
     def test_max_changed(self):
-        bad = [f"{table}: values of {c.values_changed:,} of {c.with_values:,} existing rows "
-               f"with a value changed "
-               f"({c.changed:.0%}, more than {self.limits(c.source_id)['max_changed']:.0%})"
-               for table, c in sorted(self.atlas["measures"].tables.items())
-               if c.changed > self.limits(c.source_id)["max_changed"]]
-        self.assertFalse(bad, msg="; ".join(bad))
+        self.assert_tables_within("max_changed", "changed", lambda table, c: (
+            f"{table}: values of {c.values_changed:,} of {c.with_values:,} existing rows with a "
+            "value changed"))
 
 
 @monitors.name("finish_reason")
