@@ -23,8 +23,8 @@ Thresholds come from the source manifest's optional `monitors:` block; `warn: [n
 previous data stays); a warning is logged and recorded. Every result goes to `_runs.monitors`
 as JSON: `[{"name", "outcome": "passed"|"failed"|"warning"|"skipped", "detail"}]`.
 
-The monitors are spidermon `Monitor`s in one `MonitorSuite`, run with spidermon's runner on the
-figures the store measured (`data.atlas`) and the crawl's stats.
+The monitors are the test methods of one spidermon `Monitor` in a `MonitorSuite`, run with
+spidermon's runner on the figures the store measured (`data.atlas`) and the crawl's stats.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from spidermon import Monitor, MonitorRunner, MonitorSuite, monitors
+from spidermon import Monitor, MonitorRunner, MonitorSuite
 
 from atlas_crawl.manifests.monitors import DEFAULTS, MONITOR_NAMES
 
@@ -153,8 +153,9 @@ def _sql_text(value: str) -> str:
 # -- the monitors -----------------------------------------------------------------------------
 
 
-class AtlasMonitor(Monitor):
-    """Reads `self.data.atlas`: {"sources": {id: thresholds}, "measures": RunMeasures,
+class RunMonitor(Monitor):
+    """The checks, one test method each, named `test_<name>` after the manifests' `monitors:`
+    keys. Reads `self.data.atlas`: {"sources": {id: thresholds}, "measures": RunMeasures,
     "received", "quarantined", "main_source"} and the crawl's `self.data.stats`."""
 
     @property
@@ -164,7 +165,8 @@ class AtlasMonitor(Monitor):
     def limits(self, source_id: str | None = None) -> dict:
         return self.atlas["sources"][source_id or self.atlas["main_source"]]
 
-    def assert_tables_within(self, limit: str, share: str, said: Callable[[str, TableChange], str]):
+    def assert_tables_within(self, limit: str, share: str,
+                             said: Callable[[str, TableChange], str]) -> None:
         """Fail naming every table whose `share` of its rows (a TableChange attribute) is over
         its source's `limit`: `said(table, change)`, then the share and the limit."""
         bad = [f"{said(table, c)} ({getattr(c, share):.0%}, more than "
@@ -173,10 +175,6 @@ class AtlasMonitor(Monitor):
                if getattr(c, share) > self.limits(c.source_id)[limit]]
         self.assertFalse(bad, msg="; ".join(bad))
 
-
-@monitors.name("min_rows")
-class MinRowsMonitor(AtlasMonitor):
-    @monitors.name("min_rows")
     def test_min_rows(self):
         if self.atlas.get("file_run"):
             self.skipTest("one saved file (-a file=) is stored as it is")
@@ -188,39 +186,23 @@ class MinRowsMonitor(AtlasMonitor):
                              f"{self.limits(source_id)['min_rows']:,}")
         self.assertFalse(short, msg="; ".join(short))
 
-
-@monitors.name("max_shrink")
-class ShrinkMonitor(AtlasMonitor):
-    @monitors.name("max_shrink")
     def test_max_shrink(self):
         if self.atlas.get("allow_shrink"):
             self.skipTest("-a allow_shrink=1: the user said the source really dropped rows")
         self.assert_tables_within("max_shrink", "shrink", lambda table, c: (
             f"{table} shrank from {c.before:,} to {c.after:,} rows"))
 
-
-@monitors.name("max_changed")
-class ChangedMonitor(AtlasMonitor):
-    @monitors.name("max_changed")
     def test_max_changed(self):
         self.assert_tables_within("max_changed", "changed", lambda table, c: (
             f"{table}: values of {c.values_changed:,} of {c.with_values:,} existing rows with a "
             "value changed"))
 
-
-@monitors.name("finish_reason")
-class FinishReasonMonitor(AtlasMonitor):
-    @monitors.name("finish_reason")
     def test_finish_reason(self):
         reason = self.data.stats.get("finish_reason")
         expected = self.limits()["expected_finish_reasons"]
         self.assertIn(reason, expected, msg=f"finished with {reason!r}, expected one of "
                                              f"{expected}")
 
-
-@monitors.name("unwanted_http_codes")
-class UnwantedHttpCodesMonitor(AtlasMonitor):
-    @monitors.name("unwanted_http_codes")
     def test_unwanted_http_codes(self):
         limits = self.limits()
         counts = {code: self.data.stats.get(f"downloader/response_status_count/{code}", 0)
@@ -233,10 +215,6 @@ class UnwantedHttpCodesMonitor(AtlasMonitor):
                 + ", ".join(f"{n}x {code}" for code, n in sorted(counts.items()))
                 + f"), more than {limits['max_unwanted_responses']}")
 
-
-@monitors.name("max_quarantine_share")
-class QuarantineMonitor(AtlasMonitor):
-    @monitors.name("max_quarantine_share")
     def test_max_quarantine_share(self):
         limits = self.limits()
         # Quarantined rows are taken out of the batches: the run read received + quarantined.
@@ -251,8 +229,7 @@ class QuarantineMonitor(AtlasMonitor):
 
 
 class RunMonitorSuite(MonitorSuite):
-    monitors: ClassVar[list] = [MinRowsMonitor, ShrinkMonitor, ChangedMonitor, FinishReasonMonitor,
-                UnwantedHttpCodesMonitor, QuarantineMonitor]
+    monitors: ClassVar[list] = [RunMonitor]
 
 
 def run_monitor_suite(stats: dict, measures: RunMeasures, main_source: str,
