@@ -283,14 +283,13 @@ async def kommune_values(db, sel: Selection, period: str,
     if not samples and cfg.get("has_run"):
         where = [*where, f"_run NOT IN ({SAMPLE_RUNS})"]
     status = quote(cfg["status"]) if cfg["status"] else "NULL"
-    current = quote(cfg["current"])
-    sql = (f"SELECT t.{current}, coalesce(p.name, t.{current}), t.{quote(cfg['value'])}, "
-           f"t.{status} FROM {quote(sel.table)} t LEFT JOIN dim_place p ON p.code = t.{current} "
-           f"WHERE t.{quote(cfg['level'])} = 'kommune' AND t.{quote(cfg['period'])} = :period "
-           f"{''.join(' AND t.' + w for w in where)} "
-           f"ORDER BY t.{quote(cfg['value'])} IS NULL, t.{quote(cfg['value'])} DESC, 2")
-    rows = (await db.execute(sql, {**params, "period": period})).rows
-    return [{"code": r[0], "name": r[1], "value": r[2], "status": r[3]} for r in rows]
+    current, value = quote(cfg["current"]), f"t.{quote(cfg['value'])}"
+    return await ranked_kommuner(
+        db, f"SELECT t.{current}, coalesce(p.name, t.{current}), {value}, t.{status} "
+            f"FROM {quote(sel.table)} t LEFT JOIN dim_place p ON p.code = t.{current}",
+        [f"t.{quote(cfg['level'])} = 'kommune'", f"t.{quote(cfg['period'])} = :period",
+         *(f"t.{w}" for w in where)],
+        {**params, "period": period}, value, ("code", "name", "value", "status"))
 
 
 async def today_values(db, sel: Selection, period: str) -> list[dict]:
@@ -312,15 +311,22 @@ async def today_values(db, sel: Selection, period: str) -> list[dict]:
             continue
         params[f"f{i}"] = value
     asked = period if cfg.get("period_is_text", True) else _number(period)
-    value = "t.value"
-    sql = (f"SELECT t.code, t.name, {value}, CASE WHEN {value} IS NULL THEN "
-           f"coalesce(t.reason, t.how) END, t.how, t.parts FROM {quote(cfg['today'])} t "
-           f"WHERE t.level = 'kommune' AND t.{quote(cfg['period'])} = :period "
-           f"{''.join(' AND ' + w for w in where)} "
-           f"ORDER BY {value} IS NULL, {value} DESC, 2")
-    rows = (await db.execute(sql, {**params, "period": asked})).rows
-    return [{"code": r[0], "name": r[1], "value": r[2], "status": r[3], "how": r[4],
-             "parts": r[5]} for r in rows]
+    return await ranked_kommuner(
+        db, "SELECT t.code, t.name, t.value, CASE WHEN t.value IS NULL THEN "
+            f"coalesce(t.reason, t.how) END, t.how, t.parts FROM {quote(cfg['today'])} t",
+        ["t.level = 'kommune'", f"t.{quote(cfg['period'])} = :period", *where],
+        {**params, "period": asked}, "t.value",
+        ("code", "name", "value", "status", "how", "parts"))
+
+
+async def ranked_kommuner(db, select: str, where: list[str], params: dict, value: str,
+                          keys: tuple[str, ...]) -> list[dict]:
+    """The rows of `select` (columns and FROM) that meet every condition of `where`, highest
+    `value` first, those without one last, then by name (the second column): one dict a row,
+    keyed by `keys`."""
+    sql = f"{select} WHERE {' AND '.join(where)} ORDER BY {value} IS NULL, {value} DESC, 2"
+    rows = (await db.execute(sql, params)).rows
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def _number(text: str) -> int | float | str:
