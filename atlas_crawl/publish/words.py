@@ -38,26 +38,43 @@ TOPICS = {
     "reference": "Places and classifications",
 }
 
-_SSB = {
-    ".": "not applicable: the category cannot occur (lovlig umulig)",
-    "..": "figures not available (tallgrunnlag mangler)",
-    "...": "not yet available (oppgave mangler)",
-    ":": "hidden for confidentiality (vises ikke av konfidensialitetshensyn)",
-    "-": "nil: zero, exactly",
-    "*": "preliminary figure; the value is kept",
+#: Per provider: symbol -> what it means, in English and in Norwegian (the kommune report), as
+#: each publishes it (see SOURCE-FACTS §2.3). The value of a suppressed cell is NULL; only `*` in
+#: SSB tables (preliminary) keeps its number.
+STATUS_WORDS: dict[str, dict[str, dict[str, str]]] = {
+    "ssb": {
+        ".": {"en": "not applicable: the category cannot occur (lovlig umulig)",
+              "nb": "ikke aktuelt: kategorien kan ikke forekomme"},
+        "..": {"en": "figures not available (tallgrunnlag mangler)",
+               "nb": "tall mangler (tallgrunnlag mangler)"},
+        "...": {"en": "not yet available (oppgave mangler)", "nb": "ikke tilgjengelig ennå"},
+        ":": {"en": "hidden for confidentiality (vises ikke av konfidensialitetshensyn)",
+              "nb": "skjult av personvernhensyn (konfidensialitet)"},
+        "-": {"en": "nil: zero, exactly", "nb": "null"},
+        "*": {"en": "preliminary figure; the value is kept", "nb": "foreløpig tall"},
+    },
+    "bufdir": {
+        "..": {"en": "figures not available or suppressed (SSB's convention)",
+               "nb": "tall mangler eller er skjult av personvernhensyn"},
+        ".": {"en": "not applicable (SSB's convention)", "nb": "ikke aktuelt"},
+    },
+    "nav": {"*": {"en": "fewer than 4 persons: suppressed (Statistikkloven)",
+                  "nb": "skjult av personvernhensyn: færre enn fire personer"}},
+    "udir": {"*": {"en": "too few pupils: suppressed to protect privacy",
+                   "nb": "skjult av personvernhensyn: for få elever"}},
+    "imdi": {
+        ":": {"en": "removed for privacy: as a rule fewer than five persons in the cell",
+              "nb": "skjult av personvernhensyn: som regel færre enn fem personer"},
+        "-": {"en": "no decision, because nothing was requested",
+              "nb": "ikke vedtatt, fordi ingenting ble anmodet"},
+        "avventer vedtak": {"en": "the kommune has not decided yet (free text kept as written)",
+                            "nb": "kommunen har ikke vedtatt ennå"},
+    },
 }
-#: Per provider: symbol -> meaning, as each publishes it (see SOURCE-FACTS §2.3). The value of a
-#: suppressed cell is NULL; only `*` in SSB tables (preliminary) keeps its number.
+#: The same in English, the catalogue's language: provider -> symbol -> meaning.
 STATUS_SYMBOLS: dict[str, dict[str, str]] = {
-    "ssb": _SSB,
-    "bufdir": {"..": "figures not available or suppressed (SSB's convention)",
-               ".": "not applicable (SSB's convention)"},
-    "nav": {"*": "fewer than 4 persons: suppressed (Statistikkloven)"},
-    "udir": {"*": "too few pupils: suppressed to protect privacy"},
-    "imdi": {":": "removed for privacy: as a rule fewer than five persons in the cell",
-             "-": "no decision, because nothing was requested",
-             "avventer vedtak": "the kommune has not decided yet (free text kept as written)"},
-}
+    provider: {symbol: words["en"] for symbol, words in symbols.items()}
+    for provider, symbols in STATUS_WORDS.items()}
 
 PROVIDERS = {"ssb": "SSB (Statistics Norway)", "nav": "Nav", "imdi": "IMDi", "udir": "Udir",
              "bufdir": "Bufdir", "brreg": "Brønnøysundregistrene", "husbanken": "Husbanken",
