@@ -15,8 +15,8 @@ go by but cannot stop that buffer from growing. These handlers are switched on p
 - `LocalFileHandler` (file://, i.e. ``-a file=``): hands over the path of the file itself
   without reading it into memory, with its sha256.
 
-The spider reads the body with :func:`body_stream` and deletes a temporary file when done with
-:func:`release_body`; files the spider never saw are removed when the crawl closes.
+The spider reads the body with `fetch.bodies.body_stream` and deletes a temporary file when done
+with `fetch.bodies.release_body`; files the spider never saw are removed when the crawl closes.
 """
 
 from __future__ import annotations
@@ -41,42 +41,9 @@ from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers as TxHeaders
 from w3lib.url import file_uri_to_path
 
+from atlas_crawl.fetch.bodies import FLAG, PATH, SHA256, SIZE, STREAM, TEMPORARY
+
 logger = logging.getLogger(__name__)
-
-STREAM = "atlas_stream_to_file"
-PATH = "atlas_body_path"
-SHA256 = "atlas_body_sha256"
-SIZE = "atlas_body_size"
-TEMPORARY = "atlas_body_temporary"
-FLAG = "streamed"
-
-
-def body_stream(response) -> BinaryIO:
-    """The response body as a binary stream: the streamed file, or the in-memory body (replay,
-    recording, small responses)."""
-    path = response.meta.get(PATH) if FLAG in response.flags else None
-    if path:
-        return open(path, "rb")
-    return BytesIO(response.body)
-
-
-def body_sha256(response) -> str:
-    if FLAG in response.flags and response.meta.get(SHA256):
-        return response.meta[SHA256]
-    return hashlib.sha256(response.body).hexdigest()
-
-
-def body_size(response) -> int:
-    if FLAG in response.flags and response.meta.get(SIZE) is not None:
-        return int(response.meta[SIZE])
-    return len(response.body)
-
-
-def release_body(response) -> None:
-    """Delete a temporary body file once it has been read (a local -a file= is left alone)."""
-    path = response.meta.get(PATH) if FLAG in response.flags else None
-    if path and response.meta.get(TEMPORARY):
-        Path(path).unlink(missing_ok=True)
 
 
 class _ToFile(Protocol):
@@ -198,10 +165,3 @@ class LocalFileHandler(FileDownloadHandler):
         sha, size = await run_in_thread(_hash_file, path)
         request.meta.update({PATH: path, SHA256: sha, SIZE: size, TEMPORARY: False})
         return Response(request.url, body=b"", request=request, flags=[FLAG])
-
-
-HANDLERS = {
-    "http": "atlas_crawl.fetch.streaming.StreamToFileHandler",
-    "https": "atlas_crawl.fetch.streaming.StreamToFileHandler",
-    "file": "atlas_crawl.fetch.streaming.LocalFileHandler",
-}

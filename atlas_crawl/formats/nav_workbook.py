@@ -241,8 +241,7 @@ def read_sheet(rows: list[tuple], sheet: str, *, file: str | None = None
             values = [cells[c] for c in block.columns.values()]
             if all(v in (None, "") for v in values):
                 continue
-            if [_norm(cells[c]) for c in block.columns.values()] == \
-                    [header[c] for c in block.columns.values()]:
+            if all(_norm(cells[c]) == header[c] for c in block.columns.values()):
                 continue  # the header again
             out.extend(_block_rows(layout, block, cells, sheet, r, file, seen))
     return layout, out

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
+from atlas_crawl.manifests import read_yaml
 from atlas_crawl.publish.dims import DIM_PERIOD, DIM_PLACE
 from atlas_crawl.publish.profile import TableProfile, quote
 
@@ -24,7 +23,7 @@ COLUMNS = ("source", "source_title", "kommune", "kommune_current", "place_name",
 
 
 def load_specs(path: Path = QUERIES_FILE) -> dict[str, dict]:
-    specs = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    specs = read_yaml(path.read_text(encoding="utf-8")) or {}
     for name, spec in specs.items():
         if not isinstance(spec, dict) or not spec.get("title") or not spec.get("sources"):
             raise ValueError(f"{path}: query {name!r} needs a title and sources")

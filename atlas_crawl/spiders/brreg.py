@@ -23,7 +23,7 @@ from urllib.parse import urljoin
 
 import scrapy
 
-from atlas_crawl.fetch.streaming import (
+from atlas_crawl.fetch.bodies import (
     HANDLERS,
     STREAM,
     body_sha256,

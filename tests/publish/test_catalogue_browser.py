@@ -114,14 +114,16 @@ class Browser:
         assert result.returncode == 0, result.stderr[-2000:]
         return result
 
-    def dom(self, url: str, *extra: str) -> str:
-        return self._run(url, "--dump-dom", *extra).stdout
-
-    def screenshot(self, url: str, name: str, *extra: str) -> Path:
-        path = self.folder / name
-        self._run(url, f"--screenshot={path}", *extra)
-        assert path.stat().st_size > 10_000, f"{path} looks empty"
-        return path
+    def dom(self, url: str, *extra: str, screenshot: str | None = None) -> str:
+        """The page's DOM once loaded; with `screenshot`, also a picture of it under that name,
+        taken by the same browser run."""
+        if screenshot:
+            extra = (f"--screenshot={self.folder / screenshot}", *extra)
+        dom = self._run(url, "--dump-dom", *extra).stdout
+        if screenshot:
+            shot = self.folder / screenshot
+            assert shot.stat().st_size > 10_000, f"{shot} looks empty"
+        return dom
 
 
 @pytest.fixture(scope="module")
@@ -135,10 +137,9 @@ def text(dom: str) -> str:
 
 
 def test_index_names_the_catalogue_and_its_licences(catalogue, browser):
-    seen = text(browser.dom(catalogue["base"] + "/"))
+    seen = text(browser.dom(catalogue["base"] + "/", screenshot="index.png"))
     assert "atlas_crawl: Norway's public statistics" in seen
     assert "Each table's own: CC BY 4.0" in seen and "NLOD 2.0" in seen
-    browser.screenshot(catalogue["base"] + "/", "index.png")
     database = text(browser.dom(catalogue["base"] + "/atlas"))
     for title in ("Resettlement picture for a kommune", "Welfare picture for a kommune",
                   "Child welfare picture for a kommune"):
@@ -150,7 +151,7 @@ def test_table_page_shows_title_licence_source_and_golden_numbers(catalogue, bro
     oslo = next(r for r in golden_rows("ssb_07459", "ssb_07459") if r["region"] == "K-0301")
     url = catalogue["base"] + "/atlas/ssb_07459?" + urlencode(
         {"region_level": "kommune", "_sort_desc": "value"})
-    seen = text(browser.dom(url))
+    seen = text(browser.dom(url, screenshot="table_ssb_07459.png"))
     assert "07459: Befolkning, etter region, kjønn, alder og år" in seen
     assert "Data license: CC BY 4.0" in seen
     assert "Data source: Statistisk sentralbyrå" in seen
@@ -164,12 +165,11 @@ def test_table_page_shows_title_licence_source_and_golden_numbers(catalogue, bro
     assert f"{oslo['value']}" not in seen
     # the column descriptions are folded away, so the rows come first
     assert "What each column means" in seen
-    browser.screenshot(url, "table_ssb_07459.png")
 
 
 def test_front_page_lists_sources_by_topic_and_explains_symbols(catalogue, browser):
     base = catalogue["base"]
-    dom = browser.dom(base + "/")
+    dom = browser.dom(base + "/", screenshot="front_page.png")
     seen = text(dom)
     assert "Sources by topic" in seen
     population = seen.index("Population ")
@@ -186,7 +186,6 @@ def test_front_page_lists_sources_by_topic_and_explains_symbols(catalogue, brows
     assert re.search(r"SSB \(Statistics Norway\) \. not applicable.*? \.\. figures not "
                      r"available", legend), legend[:2000]
     assert re.search(r"IMDi : removed for privacy", legend), legend[:2000]
-    browser.screenshot(base + "/", "front_page.png")
 
     # the database page leads with data: bookkeeping and reference tables are hidden, but reachable
     database = browser.dom(base + "/atlas")
@@ -210,7 +209,7 @@ def test_search_finds_sources_by_norwegian_and_english_words(catalogue, browser)
     for word, sources in (("flyktninger", settlement), ("unemployment", unemployment),
                           ("arbeidsledighet", unemployment)):
         url = base + "/atlas/search?" + urlencode({"q": word})
-        dom = browser.dom(url)
+        dom = browser.dom(url, screenshot=f"search_{word}.png" if word == "flyktninger" else None)
         first = re.search(r'<td class="col-link[^"]*"><a href="([^"]+)"', dom)
         assert first and first.group(1) in {f"/atlas/sources/{s}" for s in sources}, (
             word, text(dom)[:2000])
@@ -219,7 +218,6 @@ def test_search_finds_sources_by_norwegian_and_english_words(catalogue, browser)
         title = re.search(r"<title>(.*?)</title>", dom, re.DOTALL).group(1).strip()
         assert title == "Search the catalogue"  # the query's title, not its SQL
         assert "SELECT" not in text(dom)  # the SQL is folded away
-    browser.screenshot(base + "/atlas/search?q=flyktninger", "search_flyktninger.png")
 
 
 def test_facet_counts_match_the_golden_rows(catalogue, browser):
@@ -237,7 +235,7 @@ def test_canned_query_resettlement_picture(catalogue, browser):
     assert arendal["vedtatt"]["value"] is not None
     url = catalogue["base"] + "/atlas/resettlement_picture?" + urlencode(
         {"kommune": "Arendal", "year": "2025"})
-    seen = text(browser.dom(url))
+    seen = text(browser.dom(url, screenshot="query_resettlement.png"))
     assert "Resettlement picture for a kommune" in seen
     for metric in ("anmodet", "vedtatt", "bosatte"):
         row = arendal[metric]
@@ -245,7 +243,6 @@ def test_canned_query_resettlement_picture(catalogue, browser):
         assert re.search(rf"imdi_bosetting Bosettingstall {row['place_canonical']} "
                          rf"{row['place_current']} Arendal kommune 2025 2025 {metric} {value}",
                          seen), (metric, seen[:3000])
-    browser.screenshot(url, "query_resettlement.png")
 
 
 def test_compare_refugees_requested_decided_settled(catalogue, browser):
@@ -256,12 +253,11 @@ def test_compare_refugees_requested_decided_settled(catalogue, browser):
     share = round(100 * settled / decided, 1)
     url = catalogue["base"] + "/atlas/refugees_settled?" + urlencode(
         {"kommune": "Arendal", "year": "2025"})
-    dom = browser.dom(url)
+    dom = browser.dom(url, screenshot="compare_refugees.png")
     seen = text(dom)
     assert re.search(r"<title>\s*Refugees: requested, decided and settled\s*</title>", dom)
     assert "SELECT" not in seen  # results first, the SQL folded away
     assert re.search(rf"2025 Arendal {requested} {decided} {settled} {share} ", seen), seen[:3000]
-    browser.screenshot(url, "compare_refugees.png")
 
 
 def test_compare_child_poverty_and_unemployment(catalogue, browser):
@@ -309,14 +305,13 @@ def test_kommune_profile_puts_norway_beside_the_kommune(catalogue, browser):
     assert "sample: invented values, not statistics" in real
     assert "bufdir_barnefattigdom" not in real.split("Powered by")[0].split("Edit SQL")[-1]
     url += "&samples=1"
-    seen = text(browser.dom(url))
+    seen = text(browser.dom(url, screenshot="kommune_profile.png"))
     assert re.search(rf"bufdir_barnefattigdom .*? {latest} {shown(oslo['value'])} "
                      rf"{oslo['enhet']} {shown(norway['value'])}", seen), seen[:3000]
     population = next(r for r in golden_rows("ssb_07459", "ssb_07459")
                       if r["region_canonical"] == "0301")
     assert re.search(rf"ssb_07459 .*? {population['tid']} {shown(population['value'])} personer",
                      seen), seen[:3000]
-    browser.screenshot(url, "kommune_profile.png")
 
 
 def test_canned_query_says_which_sources_are_missing(catalogue, browser):
@@ -350,9 +345,8 @@ def test_welfare_picture_reads_nav_through_the_annual_view(catalogue, browser):
 
 def test_sensitive_source_says_so_on_its_table_page(catalogue, browser):
     url = catalogue["base"] + f"/atlas/{SENSITIVE}"
-    seen = text(browser.dom(url))
+    seen = text(browser.dom(url, screenshot="table_sensitive.png"))
     assert "Sensitive indicator: its manifest marks it presentation_policy: sensitive" in seen
-    browser.screenshot(url, "table_sensitive.png")
     seen = text(browser.dom(catalogue["base"] + "/atlas/sources?" + urlencode(
         {"_search": "uføretrygd"})))
     assert SENSITIVE in seen and "sensitive" in seen
@@ -365,9 +359,8 @@ def test_chart_renders_from_bundled_scripts_only(catalogue, browser):
     url = catalogue["base"] + href
     netlog = catalogue["folder"] / "netlog.json"
     wait = "--virtual-time-budget=10000"
-    dom = browser.dom(url, wait, f"--log-net-log={netlog}")
+    dom = browser.dom(url, wait, f"--log-net-log={netlog}", screenshot="chart_ssb_07459.png")
     assert "vega-embed" in dom and "<canvas" in dom, "datasette-vega drew no chart"
-    browser.screenshot(url, "chart_ssb_07459.png", wait)
 
     # Every request the page made went to the catalogue itself. (Chromium's own background
     # services have no page initiator and are not the page's doing.)
@@ -408,7 +401,7 @@ def test_time_series_of_one_place_from_all_its_rows(catalogue, browser):
     url = catalogue["base"] + "/-/atlas/chart?" + urlencode(
         {"table": "bufdir_barnefattigdom", "place": "Oslo", **wanted})
     netlog = catalogue["folder"] / "netlog_series.json"
-    dom = browser.dom(url, f"--log-net-log={netlog}")
+    dom = browser.dom(url, f"--log-net-log={netlog}", screenshot="chart_series_oslo.png")
     numbers = re.search(r'<table class="rows-and-columns atlas-numbers">(.*?)</table>', dom,
                         re.DOTALL).group(1)
     shown_rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>", numbers)
@@ -417,7 +410,6 @@ def test_time_series_of_one_place_from_all_its_rows(catalogue, browser):
         (str(r["year"]), shown(r["value"])) for r in rows]
     assert dom.count('class="atlas-point"') == sum(r["value"] is not None for r in rows)
     assert 'class="atlas-series"' in dom
-    browser.screenshot(url, "chart_series_oslo.png")
     outside = [u for u in page_requests(netlog) if not u.startswith(catalogue["base"])]
     assert outside == [], outside
 
@@ -428,14 +420,13 @@ def test_latest_period_ranked_by_value(catalogue, browser):
                if r["year"] == 2026 and r["level"] == "kommune" and r["metric"] == "anmodet"}
     url = catalogue["base"] + "/-/atlas/chart?" + urlencode(
         {"table": "imdi_bosetting", "kind": "ranking", "metric": "anmodet"})
-    dom = browser.dom(url)
+    dom = browser.dom(url, screenshot="chart_ranking.png")
     assert "Bosettingstall: kommuner in 2026" in text(dom)  # the latest period by default
     bars = re.findall(r'class="atlas-bar"[^>]*><title>([^<]+): ([\d ]+) </title>', dom)
     values = [int(v.replace(" ", "")) for _, v in bars]
     assert len(bars) == sum(v is not None for v in anmodet.values())
     assert values == sorted(values, reverse=True)
     assert values[0] == max(v for v in anmodet.values() if v is not None)
-    browser.screenshot(url, "chart_ranking.png")
 
 
 def test_map_colours_the_kommuner_with_a_number(catalogue, browser):
@@ -446,7 +437,7 @@ def test_map_colours_the_kommuner_with_a_number(catalogue, browser):
     url = catalogue["base"] + "/-/atlas/map?" + urlencode(
         {"table": "imdi_bosetting", "period": "2025", "metric": "bosatte"})
     netlog = catalogue["folder"] / "netlog_map.json"
-    dom = browser.dom(url, f"--log-net-log={netlog}")
+    dom = browser.dom(url, f"--log-net-log={netlog}", screenshot="map_imdi_bosatte_2025.png")
     assert int(re.search(r'data-coloured="(\d+)"', dom).group(1)) == len(with_value)
     filled = re.findall(r'<path class="kommune" data-kommune="(\d{4})" d="[^"]+" '
                         r'fill="(#[0-9a-f]{6})"', dom)
@@ -454,8 +445,7 @@ def test_map_colours_the_kommuner_with_a_number(catalogue, browser):
     assert len({fill for _, fill in filled}) >= 3  # a scale, not one colour
     assert dom.count('class="kommune novalue"') == 357 - len(with_value)
     assert "© Kartverket, CC BY 4.0" in text(dom)
-    shot = browser.screenshot(url, "map_imdi_bosatte_2025.png")
-    assert shot.stat().st_size > 50_000
+    assert (catalogue["folder"] / "map_imdi_bosatte_2025.png").stat().st_size > 50_000
     outside = [u for u in page_requests(netlog) if not u.startswith(catalogue["base"])]
     assert outside == [], outside
 

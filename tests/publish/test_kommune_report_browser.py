@@ -74,13 +74,15 @@ def chromium(folder: Path, url: str, *extra: str) -> subprocess.CompletedProcess
     return done
 
 
-def dom(folder: Path, url: str) -> str:
-    return chromium(folder, url, "--dump-dom").stdout
+def dom(folder: Path, url: str, *extra: str) -> str:
+    """The page's DOM once loaded; `extra` asks the same browser run for a screenshot or a PDF."""
+    return chromium(folder, url, "--dump-dom", *extra).stdout
 
 
 def test_a_real_kommune_with_real_numbers(served):
     base, folder = served
-    page = dom(folder, base + "/kommune/bergen")
+    shot = folder / "kommune_bergen.png"
+    page = dom(folder, base + "/kommune/bergen", f"--screenshot={shot}")
     seen = page_text(page)
     bergen = next(r for r in golden_rows("ssb_07459", "ssb_07459")
                   if r["region_current"] == "4601")
@@ -91,8 +93,6 @@ def test_a_real_kommune_with_real_numbers(served):
     assert re.search(r"\d+\. høyest av \d+ kommuner i Vestland", seen)
     oslo = page_text(dom(folder, base + "/kommune/0301"))
     assert "omtrent som landet" in oslo  # turnout, valgresultat.yml: better: higher
-    shot = folder / "kommune_bergen.png"
-    chromium(folder, base + "/kommune/bergen", f"--screenshot={shot}")
     assert shot.stat().st_size > 30_000
 
 
@@ -121,10 +121,9 @@ def test_front_page_box_and_map_lead_to_the_report(served):
 def test_prints_one_topic_per_page(served):
     base, folder = served
     pdf = folder / "bergen.pdf"
-    chromium(folder, base + "/kommune/4601", f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
+    page = dom(folder, base + "/kommune/4601", f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
-    sections = len(re.findall(r'<section class="atlas-topic"',
-                              dom(folder, base + "/kommune/4601")))
+    sections = len(re.findall(r'<section class="atlas-topic"', page))
     assert sections >= 2
     # every topic starts a page; none needs more than one
     assert pages == sections, (pages, sections)
