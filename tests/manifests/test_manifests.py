@@ -72,6 +72,15 @@ def test_ssb_07459_fields():
     assert manifest_for_table("no_such_table") is None
 
 
+def test_imdi_bosetting_places_its_names_by_the_rows_level_and_heading():
+    (place,) = get_manifest("imdi_bosetting").places
+    assert (place.column, place.on, place.row_level, place.within, place.within_if_it_helps) == (
+        "place", "year", "level", "listed_under", True)
+    (nav_place,) = get_manifest("nav_ledighet_maned").places
+    assert (nav_place.within, nav_place.within_if_it_helps, nav_place.row_level) == (
+        "fylke", False, "level")
+
+
 def test_unknown_source_names_the_missing_file():
     with pytest.raises(ManifestError, match=r"no manifest for source 'ssb_99999'.*ssb_99999\.yml"):
         get_manifest("ssb_99999")
