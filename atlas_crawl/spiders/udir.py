@@ -30,7 +30,7 @@ import scrapy
 
 from atlas_crawl.formats import udir
 from atlas_crawl.formats.excel import LayoutError
-from atlas_crawl.geo import resolve
+from atlas_crawl.geo import name_of
 from atlas_crawl.items import RawFile
 from atlas_crawl.spiders import arguments
 from atlas_crawl.spiders.base import AtlasSpider
@@ -159,7 +159,8 @@ class UdirSpider(AtlasSpider):
             cells = udir.parse_data(response.body, where=name)
             self.check_answer(cells, context)
             if "region" in context:
-                context["region_name"] = _column_name(cells, context["region"])
+                region = context["region"]
+                context["region_name"] = udir.column_region(cells, region, name_of(region))
             rows = list(self.dedupe(self.rows(cells, context)))
         except (udir.UdirFormatError, LayoutError) as exc:
             self.logger.error("%s: %s", name, exc)
@@ -251,14 +252,6 @@ class UdirSpider(AtlasSpider):
         self.done += 1
         self.logger.info("%s: call %d/%d done%s", self.name, self.done, self.planned,
                          f" ({_describe(context)})" if context else "")
-
-
-def _column_name(cells: list[udir.DataCell], code: str) -> str:
-    """The name the answer's column header gives the kommune a file was given with
-    (-a regions=): today's name, or its first part ("Kautokeino" of a Sámi double name)."""
-    place = resolve(code)
-    names = [n for n in dict.fromkeys((place.name, (place.name or "").split(" - ")[0])) if n]
-    return udir.column_region(cells, code, names) or place.name or code
 
 
 def _describe(context: dict) -> str:
