@@ -41,6 +41,50 @@ def test_spiders_import_only_items_formats_geo_fetch_and_their_base():
     assert wrong == {}
 
 
+#: What a spider may take from the geography: the snapshot's files (ssb_klass refreshes them) and
+#: the name of a code (Udir writes the name where a code was asked for). Placing what a source
+#: published, a name or a code, is the geography pipeline's alone: a spider hands it the label,
+#: the heading it sits under and the row's level, and the manifest's `places:` say how to place
+#: it (geo.resolve, the Reference behind it, and any helper that calls them are not for spiders).
+GEO_FOR_SPIDERS = ("atlas_crawl.geo.snapshot", "atlas_crawl.geo.klass_snapshot",
+                   "atlas_crawl.geo.name_of")
+
+
+def geography_uses(source: str) -> list[str]:
+    """The geography's names a module takes, imported or reached through `geo.` (after `from
+    atlas_crawl import geo` or `import atlas_crawl.geo`), other than GEO_FOR_SPIDERS."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("atlas"):
+            found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Attribute) and (
+                isinstance(node.value, ast.Name) and node.value.id == "geo"
+                or isinstance(node.value, ast.Attribute) and node.value.attr == "geo"):
+            found.add(f"atlas_crawl.geo.{node.attr}")
+    return sorted(m for m in found
+                  if m.startswith("atlas_crawl.geo.") and not m.startswith(GEO_FOR_SPIDERS))
+
+
+def test_spiders_leave_placing_to_the_geography_pipeline():
+    placing = {path.name: geography_uses(path.read_text(encoding="utf-8"))
+               for path in sorted((PACKAGE / "spiders").glob("*.py"))}
+    assert {name: uses for name, uses in placing.items() if uses} == {}
+
+
+def test_the_placing_check_finds_the_resolver_and_its_helpers():
+    assert geography_uses("from atlas_crawl.geo import resolve") == ["atlas_crawl.geo.resolve"]
+    assert geography_uses("from atlas_crawl.geo.reference import resolve") == [
+        "atlas_crawl.geo.reference", "atlas_crawl.geo.reference.resolve"]
+    assert geography_uses("from atlas_crawl.geo.labels import place_of_label") == [
+        "atlas_crawl.geo.labels", "atlas_crawl.geo.labels.place_of_label"]
+    assert geography_uses("from atlas_crawl import geo\ngeo.resolve('Bø')") == [
+        "atlas_crawl.geo.resolve"]
+    assert geography_uses("import atlas_crawl.geo\natlas_crawl.geo.reference().resolve('Bø')"
+                          ) == ["atlas_crawl.geo.reference"]
+    assert geography_uses("from atlas_crawl.geo import name_of, klass_snapshot\n"
+                          "from atlas_crawl.geo.snapshot import DATA_DIR") == []
+
+
 def test_no_spider_writes_sql():
     for path in sorted((PACKAGE / "spiders").glob("*.py")):
         text = path.read_text(encoding="utf-8")

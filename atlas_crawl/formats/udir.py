@@ -618,14 +618,17 @@ def check_selection(cells: list[DataCell], *, school_year: str, grade: str | Non
             f"the answer is for {', '.join(sorted(subjects))}, -a subjects= says {subject}")
 
 
-def column_region(cells: list[DataCell], code: str, names: Iterable[str]) -> str | None:
-    """Which of a region's `names` an Elevundersøkelsen answer's column header gives (the
-    region is pinned per call, so its name is one of the column levels); None for an empty
-    answer; UdirFormatError when none is there."""
+def column_region(cells: list[DataCell], code: str, name: str | None) -> str:
+    """The name an Elevundersøkelsen answer's column header gives the region `code` it was asked
+    for (the region is pinned per call, so its name is one of the column levels): `name`, the
+    one the geography knows ("Guovdageaidnu - Kautokeino", as Udir writes it too), or the first
+    of its language forms. For an empty answer `name` (or the code); UdirFormatError when the
+    header has neither."""
+    names = [n for n in dict.fromkeys((name, (name or "").split(" - ")[0])) if n]
     if not cells:
-        return None
+        return name or code
     for label in cells[0].column:
-        if label in set(names):
+        if label in names:
             return label
     raise UdirFormatError(f"-a regions={code} ({' / '.join(names) or 'unknown'}) is not among "
                           f"the answer's columns {list(cells[0].column)}")

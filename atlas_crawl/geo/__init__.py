@@ -5,6 +5,14 @@
 '3101'
 """
 
-from atlas_crawl.geo.reference import LEVELS, STATUSES, Place, Reference, reference, resolve
+from atlas_crawl.geo.reference import (
+    LEVELS,
+    STATUSES,
+    Place,
+    Reference,
+    name_of,
+    reference,
+    resolve,
+)
 
-__all__ = ["LEVELS", "STATUSES", "Place", "Reference", "reference", "resolve"]
+__all__ = ["LEVELS", "STATUSES", "Place", "Reference", "name_of", "reference", "resolve"]

@@ -358,6 +358,14 @@ class Reference:
         row = self.specials[pattern or code]
         return Place(raw, row["level"], code, code, (), row["name"], row["status"], row["note"])
 
+    # ------------------------------------------------------------------ names
+    def name_of(self, code: str) -> str | None:
+        """The name of a fylke (2 digits), kommune (4) or bydel (6) code: today's, or its last
+        one for a code no longer in use. A lookup, not a placement: it follows no change."""
+        level = {2: "fylke", 4: "kommune", 6: "bydel"}.get(len(code))
+        node = self._pick(level, code, None) if level and code.isdigit() else None
+        return node.name_on(self._effective_day(node, None)) if node else None
+
     # ------------------------------------------------------------------ resolve
     def _resolve_uncached(self, raw: object, on: object = None, within: object = None,
                           level: str | None = None) -> Place:
@@ -699,3 +707,10 @@ def resolve(raw: object, on: object = None, within: object = None, *,
         return reference().resolve(raw, on, within, level)
     except TypeError:  # unhashable raw: resolve without the cache
         return reference()._resolve_uncached(raw, on, within, level)
+
+
+def name_of(code: str) -> str | None:
+    """The name the shipped snapshot gives a fylke, kommune or bydel code (today's, or its last
+    one); None for a code it does not know. For reading a source that writes the name where the
+    code was asked for, not for placing anything: that is :func:`resolve`'s job."""
+    return reference().name_of(str(code).strip())

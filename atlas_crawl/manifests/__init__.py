@@ -69,6 +69,13 @@ class Place:
     optional: bool = False
     unplaced: str = "quarantine"  # or "keep": keep the row, geo_status says why it is unplaced
     eight_digits: str = "grunnkrets"  # or "delbydel" (Bufdir): what an 8-digit code means here
+    # The parent only chooses between places sharing a name (a page heading, not a statement of
+    # where the place lies): when it names no place, or none of the name's places lies in it,
+    # the name is placed on its own. Without this, such a row is quarantined.
+    within_if_it_helps: bool = False
+    # column holding each row's own level (fylke, kommune, bydel): which level a name shared
+    # between levels means on that row ("Oslo" in a fylke table is fylke 03); `level` otherwise
+    row_level: str | None = None
 
 
 @dataclass(frozen=True)
@@ -264,13 +271,20 @@ def parse_manifest(path: Path, data: Any) -> Manifest:
         level = _one_of(path, f"places[{i}].level", p.get("level", "any"), PLACE_LEVELS)
         # YAML 1.1 reads a bare `on:` key as the boolean True.
         on = p.get("on", p.get(True))
+        for name, given in (("on", on), ("within", p.get("within")),
+                            ("row_level", p.get("row_level"))):
+            if given is not None and (not isinstance(given, str) or not given):
+                raise _fail(path, f"places[{i}].{name}", "must name a column")
+        if p.get("within_if_it_helps") and not p.get("within"):
+            raise _fail(path, f"places[{i}].within_if_it_helps", "needs a 'within' column")
         places.append(Place(p["column"], level, on, p.get("within"),
                             bool(p.get("optional", False)),
                             _one_of(path, f"places[{i}].unplaced", p.get("unplaced", "quarantine"),
                                     {"quarantine", "keep"}),
                             _one_of(path, f"places[{i}].eight_digits",
                                     p.get("eight_digits", "grunnkrets"),
-                                    {"grunnkrets", "delbydel"})))
+                                    {"grunnkrets", "delbydel"}),
+                            bool(p.get("within_if_it_helps", False)), p.get("row_level")))
 
     watch = data.get("watch") or []
     if not isinstance(watch, list) or not all(isinstance(w, str) for w in watch):

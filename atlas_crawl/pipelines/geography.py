@@ -16,12 +16,19 @@ about a place) keeps a row it cannot place, with `<col>_geo_status` "unresolvabl
 "ambiguous", instead of quarantining the whole record.
 
 The manifest's place entry may name an `on` column (the row's date or year, for names and codes
-that changed) and a `within` column (a parent fylke, for names that exist twice). A batch has few
-distinct places, so each distinct (value, on, within) is resolved once per batch.
+that changed), a `within` column (a parent fylke, for names that exist twice) and a `row_level`
+column (the row's own level, for a name shared between levels: "Oslo" in IMDi's fylke table is
+fylke 03, in its kommune table kommune 0301). With `within_if_it_helps` the parent only chooses:
+a name none of whose places lies in it (or a parent that is no place) is placed on its own.
+This step is the one place where what a source published, a code or a name, becomes a code: the
+spiders hand over the label as written, with the heading and the level it was published under.
+A batch has few distinct places, so each distinct (value, on, within, row level) is resolved once
+per batch.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from operator import add, itemgetter
 from typing import NamedTuple
 
@@ -48,39 +55,42 @@ class GeographyPipeline:
             return item
         for place in get_manifest(item.source_id).places:
             place_column(item, place.column, level=place.level, on=place.on,
-                         within=place.within, optional=place.optional,
+                         within=place.within, within_if_it_helps=place.within_if_it_helps,
+                         row_level=place.row_level, optional=place.optional,
                          keep_unplaced=place.unplaced == "keep",
                          eight_digits=place.eight_digits)
         return item
 
 
 def place_column(batch: Batch, column: str, *, level: str = "any", on: str | None = None,
-                 within: str | None = None, optional: bool = False,
+                 within: str | None = None, within_if_it_helps: bool = False,
+                 row_level: str | None = None, optional: bool = False,
                  keep_unplaced: bool = False, eight_digits: str = "grunnkrets") -> None:
     """Add the four place columns for `column` to `batch` in place; quarantine what cannot be
-    placed. `on` / `within` name columns of the batch."""
+    placed. `on` / `within` / `row_level` name columns of the batch."""
     columns = batch.columns
     position = columns.index(column)
-    on_pos = columns.index(on) if on else None
-    within_pos = columns.index(within) if within else None
+    extra = [columns.index(c) if c else None for c in (on, within, row_level)]
     hint = _level_hint(level)
+
+    def place(raw, when, parent, row_level_value) -> tuple | Unplaced:
+        return _place(raw, when, parent, _level_hint(row_level_value) or hint, column,
+                      eight_digits, within_if_it_helps)
 
     cache: dict[tuple, tuple | Unplaced] = {}
     if not optional:
         # Fast path: a batch has few distinct places. Resolve each once, and when all of them
         # are placed, extend the rows without a Python-level loop per row.
-        positions = [p for p in (position, on_pos, within_pos) if p is not None]
+        positions = [position, *(p for p in extra if p is not None)]
         keys = list(map(itemgetter(*positions), batch.rows))
-        wide = len(positions) > 1
+        unpack = _unpacker([p is not None for p in extra])
         for key in set(keys):
-            raw, when, parent = _unpack(key, wide, on_pos is not None, within_pos is not None)
-            cache[key] = _place(raw, when, parent, hint, column, eight_digits)
+            cache[key] = place(*unpack(key))
         if not any(isinstance(found, Unplaced) for found in cache.values()):
             batch.rows = list(map(add, batch.rows, map(cache.__getitem__, keys)))
             batch.columns = [*columns, *(column + s for s in SUFFIXES)]
             return
-        cache = {(_unpack(k, wide, on_pos is not None, within_pos is not None)): v
-                 for k, v in cache.items()}
+        cache = {unpack(k): v for k, v in cache.items()}
 
     kept: list[tuple] = []
     for row in batch.rows:
@@ -88,12 +98,10 @@ def place_column(batch: Batch, column: str, *, level: str = "any", on: str | Non
         if optional and (raw is None or isinstance(raw, str) and not raw.strip()):
             kept.append(row + ABSENT)
             continue
-        when = row[on_pos] if on_pos is not None else None
-        parent = row[within_pos] if within_pos is not None else None
-        key = (raw, when, parent)
+        key = (raw, *(None if p is None else row[p] for p in extra))
         found = cache.get(key)
         if found is None:
-            found = cache[key] = _place(raw, when, parent, hint, column, eight_digits)
+            found = cache[key] = place(*key)
         if isinstance(found, Unplaced):
             if keep_unplaced:
                 kept.append(row + (None, None, None, found.status))
@@ -107,22 +115,28 @@ def place_column(batch: Batch, column: str, *, level: str = "any", on: str | Non
     batch.rows = kept
 
 
-def _unpack(key, wide: bool, has_on: bool, has_within: bool) -> tuple:
-    """(raw, when, parent) from a key made of the place column and the on/within columns."""
-    if not wide:
-        return key, None, None
-    parts = iter(key)
-    raw = next(parts)
-    when = next(parts) if has_on else None
-    parent = next(parts) if has_within else None
-    return raw, when, parent
+def _unpacker(present: list[bool]):
+    """(raw, when, parent, row level) from a key made of the place column and those of the
+    on / within / row-level columns that are `present`."""
+    if not any(present):
+        return lambda key: (key, None, None, None)
+
+    def unpack(key: tuple) -> tuple:
+        parts = iter(key)
+        return (next(parts), *(next(parts) if p else None for p in present))
+    return unpack
 
 
 def _place(raw, when, parent, hint: str | None, column: str,
-           eight_digits: str = "grunnkrets") -> tuple | Unplaced:
+           eight_digits: str = "grunnkrets", within_if_it_helps: bool = False
+           ) -> tuple | Unplaced:
     """The four added values, or the reason the value cannot be placed."""
     try:
         p = resolve(raw, when, parent, level=hint)
+        if not p.placed and within_if_it_helps and parent is not None:
+            alone = resolve(raw, when, level=hint)
+            p = alone if alone.placed else dataclasses.replace(
+                alone, note="; ".join(n for n in (p.note, alone.note) if n))
     except ValueError as exc:  # an `on` value that is not a date or year
         return Unplaced(f"{column}: {exc}", "unresolvable")
     if not p.placed:

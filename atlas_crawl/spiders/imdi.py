@@ -1,8 +1,9 @@
 """IMDi bosettingstall: `scrapy crawl imdi_bosetting` (hub -> one page per year).
 
 `-a years=2025,2026` limits the years; `-a file=PAGE.html [-a year=2025]` reads one saved page.
-Parsing lives in atlas_crawl.formats.imdi; kommune names are placed by the geography pipeline
-with the geography of the page's year (manifest `places`).
+Parsing lives in atlas_crawl.formats.imdi. The spider hands over each name as IMDi wrote it, with
+the fylke heading it sits under and the row's level; the geography pipeline places it in the
+geography of the page's year (manifest `places`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import ClassVar
 import scrapy
 
 from atlas_crawl.formats import imdi
-from atlas_crawl.geo import resolve
 from atlas_crawl.items import RawFile
 from atlas_crawl.spiders import arguments
 from atlas_crawl.spiders.base import AtlasSpider
@@ -20,19 +20,6 @@ from atlas_crawl.spiders.base import AtlasSpider
 COLUMNS = ["year", "level", "name", "listed_under", "place", "metric", "value", "status"]
 KEY = ["year", "level", "name", "metric"]
 TYPES = {"year": int, "value": int}
-
-
-def place_of(name: str, year: int, listed_under: str | None, level: str) -> str:
-    """The code of an IMDi name in the geography of the page's year, or the name itself when it
-    cannot be placed (the geography pipeline then quarantines the row with the reason).
-
-    The fylke heading the table sits under picks between kommuner sharing a name; when it does
-    not help (Oslo's one-row table sits under "Oslo"), the name is tried on its own.
-    """
-    found = resolve(name, year, listed_under, level=level)
-    if not found.placed and listed_under:
-        found = resolve(name, year, None, level=level)
-    return found.code if found.placed and found.code and found.level == level else name
 
 
 def parse_years(text: str) -> set[int]:
@@ -82,12 +69,10 @@ class ImdiBosettingSpider(AtlasSpider):
             return
         self.logger.info("%s: %d cells from %d kommuner", response.url, len(rows),
                          len({r.name for r in rows if r.level == "kommune"}))
-        places = {(r.level, r.name, r.group): place_of(r.name, r.year, r.group, r.level)
-                  for r in rows}
         yield from self.batches(
             response, COLUMNS,
-            ((r.year, r.level, r.name, r.group, places[(r.level, r.name, r.group)], r.metric,
-              r.value, r.status) for r in rows),
+            ((r.year, r.level, r.name, r.group, r.name, r.metric, r.value, r.status)
+             for r in rows),
             KEY, types=TYPES,
         )
 

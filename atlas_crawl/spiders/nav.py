@@ -13,7 +13,6 @@ import scrapy
 
 from atlas_crawl.formats import nav
 from atlas_crawl.formats.excel import LayoutError
-from atlas_crawl.geo.labels import place_of_label
 from atlas_crawl.items import RawFile
 from atlas_crawl.spiders.base import AtlasSpider
 
@@ -24,12 +23,14 @@ TYPES = {"aggregate": int, "value": float}
 
 
 def place_of(row: nav.NavRow) -> str:
-    """What the geography pipeline places for a row (see geo.labels.place_of_label); NAV's own
-    group codes (99 "Øvrige områder") are placed by their name, not as Klass's code 99."""
+    """What the geography pipeline places for a row, as NAV published it: the code when the label
+    has one, else the name ("Telemark" of the rollup "I alt Telemark", placed as a fylke by the
+    row's level; "Ukjent", NAV's unknown bucket). NAV's own group codes (99 "Øvrige områder")
+    are handed over by their name, not as Klass's code 99."""
     code = row.region_code
     if (code, (row.region_name or "").casefold()) in nav.NAV_GROUP_CODES:
         code = None
-    return place_of_label(code, row.region_name or row.region, row.level, row.period)
+    return code or row.region_name or row.region
 
 
 class NavMonthlySpider(AtlasSpider):

@@ -14,7 +14,6 @@ from zipfile import BadZipFile
 
 from atlas_crawl.formats import nav, nav_workbook
 from atlas_crawl.formats.excel import LayoutError, open_workbook
-from atlas_crawl.geo.labels import place_of_label
 from atlas_crawl.items import RawFile
 from atlas_crawl.spiders.base import AtlasSpider
 
@@ -34,9 +33,11 @@ def key(layout: nav_workbook.Layout) -> list[str]:
 
 
 def row(r: nav_workbook.WorkbookRow) -> tuple:
-    # A bare name on a Fylker sheet ("Oslo") is the fylke, not the kommune of that name.
+    # The place as published: the code when the cell has one, else the name, which the geography
+    # pipeline places by the row's level (a bare "Oslo" on a Fylker sheet is the fylke, not the
+    # kommune of that name) and the sheet's fylke.
     return (r.area, r.level, r.fylke, r.region, r.region_code, r.region_name,
-            place_of_label(r.region_code, r.region_name or r.region, r.level, r.period),
+            r.region_code or r.region_name or r.region,
             r.period, *r.dimensions, r.measure, r.value, r.status)
 
 

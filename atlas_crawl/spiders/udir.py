@@ -30,7 +30,7 @@ import scrapy
 
 from atlas_crawl.formats import udir
 from atlas_crawl.formats.excel import LayoutError
-from atlas_crawl.geo import resolve
+from atlas_crawl.geo import name_of
 from atlas_crawl.items import RawFile
 from atlas_crawl.spiders import arguments
 from atlas_crawl.spiders.base import AtlasSpider
@@ -159,7 +159,8 @@ class UdirSpider(AtlasSpider):
             cells = udir.parse_data(response.body, where=name)
             self.check_answer(cells, context)
             if "region" in context:
-                context["region_name"] = _column_name(cells, context["region"])
+                region = context["region"]
+                context["region_name"] = udir.column_region(cells, region, name_of(region))
             rows = list(self.dedupe(self.rows(cells, context)))
         except (udir.UdirFormatError, LayoutError) as exc:
             self.logger.error("%s: %s", name, exc)
@@ -253,14 +254,6 @@ class UdirSpider(AtlasSpider):
                          f" ({_describe(context)})" if context else "")
 
 
-def _column_name(cells: list[udir.DataCell], code: str) -> str:
-    """The name the answer's column header gives the kommune a file was given with
-    (-a regions=): today's name, or its first part ("Kautokeino" of a Sámi double name)."""
-    place = resolve(code)
-    names = [n for n in dict.fromkeys((place.name, (place.name or "").split(" - ")[0])) if n]
-    return udir.column_region(cells, code, names) or place.name or code
-
-
 def _describe(context: dict) -> str:
     parts = []
     for k, v in context.items():
@@ -300,19 +293,45 @@ class UdirFravarSpider(UdirGsiSpider):
 
 
 class UdirGradeSpider(UdirSpider):
-    """A report asked for one grade (TrinnID) at a time: `-a grades=` picks them."""
+    """A report asked for one grade (TrinnID) and one code of a second dimension at a time:
+    `-a grades=` picks the grades (default: `default_grades`), `-a <per>=` the codes (`per`:
+    subjects, regions; default: all). A saved answer (-a file=) is given one value of each,
+    which its call context names as `grade` and `per` in the singular (`subject`, `region`)."""
 
     default_grades: ClassVar[frozenset[str]] = frozenset()
+    per: ClassVar[str] = ""
     types: ClassVar[dict[str, type]] = {"value": float, "grade": int}
 
     def __init__(self, *args, grades: str = "", **kwargs):
+        codes = kwargs.pop(self.per, "")
         super().__init__(*args, **kwargs)
-        self.selection.update(grades=grades)
+        self.selection.update({"grades": grades, self.per: codes})
         self.grades = chosen_codes(grades, set(self.default_grades))
+        self.codes = chosen_codes(codes)
+
+    @property
+    def file_selection(self) -> tuple[str, ...]:
+        return ("years", "grades", self.per)
+
+    def file_context(self):
+        context = super().file_context()
+        grade = self.selection["grades"].strip()
+        self.check_grade(grade)
+        return {**context, "grade": grade,
+                self.per.removesuffix("s"): self.selection[self.per].strip()}
+
+    def check_grade(self, grade: str) -> None:
+        if not grade.isdigit():
+            raise ValueError(f"-a grades={grade}: a grade is a number "
+                             f"({', '.join(sorted(self.default_grades, key=int))})")
 
     def grade_options(self, values) -> list:
         """The report's grades that were asked for."""
         return [g for g in values.options("TrinnID") if g.kode in self.grades]
+
+    def chosen(self, options: Iterable[udir.Option]) -> list[udir.Option]:
+        """The `per` options that were asked for (all of them when none were named)."""
+        return [o for o in options if self.codes is None or o.kode in self.codes]
 
 
 class UdirNasjonaleProverSpider(UdirGradeSpider):
@@ -326,27 +345,19 @@ class UdirNasjonaleProverSpider(UdirGradeSpider):
                                     "status"]
     key: ClassVar[list[str]] = ["region_code", "school_year", "grade", "subject", "measure"]
     default_grades: ClassVar[frozenset[str]] = frozenset({"5", "8", "9"})
+    per = "subjects"
     data_filters: ClassVar[dict[str, int]] = {
         "KjoennID": udir.ALLE, "EierformID": udir.ALLE, "VisAntallRaderDeltatt": 1,
         "VisMestringsnivaafordeling": 0, "VisDeltakelsestatusfordeling": 0, "VisMaaltall": 0}
 
-    file_selection: ClassVar[tuple[str, ...]] = ("years", "grades", "subjects")
     spider_args: ClassVar[dict[str, str]] = {
         "grades": "grades, like 5,8,9 (default 5,8,9)",
         "subjects": "subject codes to keep (default: all)",
     }
 
-    def __init__(self, *args, subjects: str = "", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.selection.update(subjects=subjects)
-        self.subjects = chosen_codes(subjects)
-
-    def file_context(self):
-        context = super().file_context()
-        grade, subject = self.selection["grades"].strip(), self.selection["subjects"].strip()
-        if grade not in {"5", "8", "9"}:
+    def check_grade(self, grade: str) -> None:
+        if grade not in self.default_grades:
             raise ValueError(f"-a grades={grade}: nasjonale prøver are taken at grade 5, 8 or 9")
-        return {**context, "grade": grade, "subject": subject}
 
     def wanted_reports(self):
         if "5" in self.grades:
@@ -356,8 +367,7 @@ class UdirNasjonaleProverSpider(UdirGradeSpider):
 
     def plan(self, report, values, periods):
         grades = self.grade_options(values)
-        subjects = [s for s in values.options("ProevetypeID")
-                    if self.subjects is None or s.kode in self.subjects]
+        subjects = self.chosen(values.options("ProevetypeID"))
         for period in periods:
             for grade in grades:
                 for subject in subjects:
@@ -383,24 +393,18 @@ class UdirElevundersokelsenSpider(UdirGradeSpider):
     key: ClassVar[list[str]] = ["region_code", "school_year", "grade", "measure"]
     # TrinnID(-10) silently returns one grade here, and two grades in one call is a 400.
     default_grades: ClassVar[frozenset[str]] = frozenset({"7", "10"})
+    per = "regions"
     data_filters: ClassVar[dict[str, int]] = {
         "KjoennID": udir.ALLE, "EierformID": udir.ALLE, "VisAntallBesvart": 0}
 
-    file_selection: ClassVar[tuple[str, ...]] = ("years", "grades", "regions")
     spider_args: ClassVar[dict[str, str]] = {
         "grades": "grades, like 7,10 (default 7,10)",
         "regions": "region codes to keep (default: all)",
     }
 
-    def __init__(self, *args, regions: str = "", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.selection.update(regions=regions)
-        self.regions = chosen_codes(regions)
-
     def plan(self, report, values, periods):
         grades = self.grade_options(values)
-        regions = [r for r in udir.regions(values)
-                   if self.regions is None or r.kode in self.regions]
+        regions = self.chosen(udir.regions(values))
         for period in periods:
             for region in regions:
                 for grade in grades:
@@ -409,13 +413,6 @@ class UdirElevundersokelsenSpider(UdirGradeSpider):
                     yield (udir.data_url(report, filters, "*.*"),
                            {"period": period, "region": region.kode, "region_name": region.navn,
                             "grade": grade.kode})
-
-    def file_context(self):
-        context = super().file_context()
-        grade = self.selection["grades"].strip()
-        if not grade.isdigit():
-            raise ValueError(f"-a grades={grade}: a grade is a number (7, 10)")
-        return {**context, "region": self.selection["regions"].strip(), "grade": grade}
 
     def rows(self, cells, context):
         period = context["period"]

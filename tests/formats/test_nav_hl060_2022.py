@@ -6,6 +6,8 @@ from __future__ import annotations
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import nav
 from atlas_crawl.geo.reference import resolve
+from atlas_crawl.items import Batch, Provenance
+from atlas_crawl.pipelines.geography import GeographyPipeline
 from atlas_crawl.spiders.nav import place_of
 
 HL060_2022 = PROJECT_DIR / "tests" / "data" / "nav_hl060" / "202210_HL060_telemark_archive.xlsx"
@@ -46,12 +48,31 @@ def test_the_national_total_and_the_fylke_rows():
     assert sum(parts) + 9 == 74143
 
 
+def _placed(rows: list[nav.NavRow]) -> dict[str, tuple]:
+    """region -> (place, code, level, status): each row as the spider hands it to the geography
+    pipeline, placed as nav_helt_ledige's manifest says; nothing may be quarantined."""
+    batch = Batch(source_id="nav_helt_ledige", columns=["region", "level", "place", "period"],
+                  rows=[(r.region, r.level, place_of(r), r.period) for r in rows],
+                  key=["region", "period"], provenance=Provenance.of("test", b""))
+    GeographyPipeline().process_item(batch)
+    assert batch.quarantine == []
+    return {row[0]: (row[2], row[4], row[6], row[7]) for row in batch.rows}
+
+
 def test_fylke_names_in_their_official_forms_are_placed():
-    rows = {r.region: r for r in _rows() if r.measure == "antall" and r.period == "2022-01"}
-    assert place_of(rows["I alt Troms og Finnmark - Romsa ja Finnmárku"]) == "54"
-    assert place_of(rows["I alt Nordland - Nordlánnda"]) == "18"
-    assert place_of(rows["I alt Trøndelag - Trööndelage"]) == "50"
-    assert place_of(rows["99"]) == "Øvrige områder"  # not Klass's 99 "Uoppgitt fylke"
+    rows = [r for r in _rows() if r.measure == "antall" and r.period == "2022-01"]
+    placed = _placed(rows)
+    # the rollups carry no code: the name as NAV wrote it, placed as a fylke by the row's level
+    assert placed["I alt Troms og Finnmark - Romsa ja Finnmárku"] == (
+        "Troms og Finnmark - Romsa ja Finnmárku", "54", "fylke", "split")
+    assert placed["I alt Nordland - Nordlánnda"] == ("Nordland - Nordlánnda", "18", "fylke",
+                                                     "exact")
+    assert placed["I alt Trøndelag - Trööndelage"] == ("Trøndelag - Trööndelage", "50", "fylke",
+                                                       "exact")
+    assert placed["I alt Oslo"] == ("Oslo", "03", "fylke", "exact")  # not kommune 0301
+    # NAV's own group 99 is handed over by its name, not as Klass's 99 "Uoppgitt fylke"
+    assert placed["99"] == ("Øvrige områder", "21", "special", "special")
+    assert placed["3806"] == ("3806", "3806", "kommune", "renamed")
     other = resolve("Øvrige områder", "2022-01")
     assert (other.code, other.status) == ("21", "special")
     tf = resolve("Troms og Finnmark - Romsa ja Finnmárku", "2022-01", level="fylke")

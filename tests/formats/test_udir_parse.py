@@ -106,6 +106,22 @@ def test_elevundersokelsen_rows_are_measures():
         (None, "*"), (None, "*"), (0.0, None), (0.0, None)]
 
 
+def test_the_column_header_names_the_kommune_a_saved_answer_was_asked_for():
+    arendal = udir.parse_data(_read("udir_api_elevundersokelsen_mobbing_data_arendal_trinn10.json"))
+    assert udir.column_region(arendal, "4203", "Arendal") == "Arendal"
+    # a name in several language forms is also found by its first form
+    kautokeino = [udir.DataCell(c.row_kode, c.row_navn, c.row_id, c.level,
+                                (*c.column[:3], "Guovdageaidnu", *c.column[4:]), c.value,
+                                c.status) for c in arendal]
+    assert udir.column_region(kautokeino, "5612", "Guovdageaidnu - Kautokeino") == "Guovdageaidnu"
+    assert udir.column_region([], "4203", "Arendal") == "Arendal"  # an empty answer
+    assert udir.column_region([], "4299", None) == "4299"  # a code the geography does not know
+    with pytest.raises(udir.UdirFormatError,
+                       match=r"^-a regions=4222 \(Bykle\) is not among the answer's columns "
+                             r"\['2025-26', 'Hele landet', 'Agder', 'Arendal', "):
+        udir.column_region(arendal, "4222", "Bykle")
+
+
 def test_empty_answer_is_absent():
     assert udir.parse_data(b'{"metadata":{"columns":[]},"rows":[]}') == []
 

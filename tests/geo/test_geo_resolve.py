@@ -331,3 +331,15 @@ def test_bilingual_kommune_name_in_a_fylke_column_means_the_fylke():
     place = resolve("Oslo - Oslove", level="fylke")
     assert (place.level, place.code) == ("fylke", "03")
     assert resolve("Oslo - Oslove").code == "0301"
+
+
+def test_name_of_a_code_is_a_lookup_not_a_placement():
+    from atlas_crawl.geo import name_of
+    assert name_of("4203") == "Arendal"
+    assert name_of("5612") == "Guovdageaidnu - Kautokeino"
+    assert name_of("42") == "Agder" and name_of("030101") == "Gamle Oslo"
+    # a code no longer in use keeps its last name; a reused code has its latest holder's
+    assert name_of("1850") == "Tysfjord - Divtasvuodna"
+    assert name_of("0716") == "Re"
+    # what is not a plain fylke, kommune or bydel code has no name here (resolve places those)
+    assert [name_of(c) for c in ("9999", "K-0301", "0301 Oslo", "12345")] == [None] * 4

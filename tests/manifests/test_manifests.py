@@ -72,6 +72,15 @@ def test_ssb_07459_fields():
     assert manifest_for_table("no_such_table") is None
 
 
+def test_imdi_bosetting_places_its_names_by_the_rows_level_and_heading():
+    (place,) = get_manifest("imdi_bosetting").places
+    assert (place.column, place.on, place.row_level, place.within, place.within_if_it_helps) == (
+        "place", "year", "level", "listed_under", True)
+    (nav_place,) = get_manifest("nav_ledighet_maned").places
+    assert (nav_place.within, nav_place.within_if_it_helps, nav_place.row_level) == (
+        "fylke", False, "level")
+
+
 def test_unknown_source_names_the_missing_file():
     with pytest.raises(ManifestError, match=r"no manifest for source 'ssb_99999'.*ssb_99999\.yml"):
         get_manifest("ssb_99999")
@@ -122,6 +131,11 @@ BAD = [
     ("place level", _nested("places", 0, "level", "county"), "places[0].level", "'county'"),
     ("place without column", _set("places", [{"level": "kommune"}]), "places[0]",
      "needs a 'column'"),
+    ("place row level not a column", _nested("places", 0, "row_level", ["level"]),
+     "places[0].row_level", "must name a column"),
+    ("parent that may not help, without a parent",
+     _nested("places", 0, "within_if_it_helps", True), "places[0].within_if_it_helps",
+     "needs a 'within' column"),
     ("write_mode", _set("write_mode", "append"), "write_mode", "'append' is not one of"),
     ("watch not a list", _set("watch", "https://www.ssb.no/*"), "watch", "list of URL patterns"),
     ("tables not a list", _set("tables", "dim_x"), "tables", "list of table names"),

@@ -55,6 +55,55 @@ def test_declared_level_picks_the_fylke_named_oslo():
     assert b.rows == [("Oslo", "03", "03", "fylke", "exact")]
 
 
+def test_a_row_level_column_says_which_level_a_shared_name_means():
+    # IMDi's fylke summary and its kommune tables both say "Oslo"; NAV's rollup "I alt Ukjent"
+    # sits among the fylker but is NAV's unknown kommune bucket: the row's level is a preference
+    # between places sharing a name, not a filter
+    b = batch(["name", "level"], [
+        ("Oslo", "fylke"), ("Oslo", "kommune"), ("Ukjent", "fylke"), ("Landet", "national"),
+        ("Oslo", None),
+    ])
+    place_column(b, "name", row_level="level")
+    assert [r[2:] for r in b.rows] == [
+        ("03", "03", "fylke", "exact"),
+        ("0301", "0301", "kommune", "exact"),
+        ("9999", "9999", "kommune", "unknown"),
+        ("0", "0", "land", "aggregate"),
+        ("0301", "0301", "kommune", "exact"),  # no level given: a kommune, as without the column
+    ]
+    # a row level that is none of fylke, kommune, bydel leaves the declared level to choose
+    b = batch(["name", "level"], [("Oslo", "national"), ("Oslo", "kommune")])
+    place_column(b, "name", row_level="level", level="fylke")
+    assert [r[2] for r in b.rows] == ["03", "0301"]
+    assert b.quarantine == []
+
+
+def test_a_parent_that_does_not_tell_the_places_apart_is_left_out_only_when_declared():
+    rows = [("Herøy", "Nordland"), ("Bærum", "Atlantis"), ("Bamble", "Nordland"),
+            ("Herøy", "Vestland")]
+    strict = batch(["name", "fylke"], rows)
+    place_column(strict, "name", within="fylke")
+    assert [r[2] for r in strict.rows] == ["1818"]
+    assert [q.reason for q in strict.quarantine] == [
+        ("name 'Bærum': the parent given to tell places apart, 'Atlantis', is not a known place "
+         "(no fylke, kommune or bydel in the snapshot is called 'Atlantis')"),
+        "name 'Bamble': no place called 'Bamble' lies in Nordland - Nordlánnda (18)",
+        "name 'Herøy': no place called 'Herøy' lies in Vestland (46)",
+    ]
+
+    helped = batch(["name", "fylke"], rows)
+    place_column(helped, "name", within="fylke", within_if_it_helps=True)
+    # a name that is one place on its own is placed; the parent still chooses where it can
+    assert [(r[0], r[2]) for r in helped.rows] == [("Herøy", "1818"), ("Bærum", "3201"),
+                                                   ("Bamble", "4012")]
+    (herøy,) = helped.quarantine
+    assert herøy.reason == (
+        "name 'Herøy': no place called 'Herøy' lies in Vestland (46); 'Herøy' names 2 places "
+        "(1515 Herøy (Møre og Romsdal), 1818 Herøy (Nordland)); give within= a fylke (or "
+        "kommune) to choose")
+    assert herøy.row == {"name": "Herøy", "fylke": "Vestland"}
+
+
 def test_a_bad_on_value_is_quarantined_not_raised():
     b = batch(["region", "year"], [("0301", "sometime")])
     place_column(b, "region", on="year")

@@ -46,9 +46,11 @@ async def test_replay_stores_oslo_and_keeps_the_pages(tmp_path):
                      "AND name='Bygland' AND metric='bosatte'") == [(None, ":")]
     assert _rows(db, "SELECT DISTINCT listed_under FROM imdi_bosetting WHERE year=2025 "
                      "AND level='kommune' ORDER BY 1") == [("Agder",), ("Akershus",)]
-    # names placed with the page year's geography; the fylke summary's "Oslo" is fylke 03
-    places = dict(_rows(db, "SELECT DISTINCT level || ' ' || name, place FROM imdi_bosetting "
-                            "WHERE year=2026 AND name IN ('Oslo', 'Gjerstad', 'Agder', 'Ås')"))
+    # names handed over as IMDi wrote them, placed with the page year's geography by the row's
+    # level: the fylke summary's "Oslo" is fylke 03, the kommune table's kommune 0301
+    places = dict(_rows(db, "SELECT DISTINCT level || ' ' || place, place_canonical "
+                            "FROM imdi_bosetting WHERE year=2026 "
+                            "AND name IN ('Oslo', 'Gjerstad', 'Agder', 'Ås')"))
     assert places == {"kommune Oslo": "0301", "fylke Oslo": "03", "kommune Gjerstad": "4211",
                       "fylke Agder": "42", "kommune Ås": "3218"}
     assert _rows(db, "SELECT count(*) FROM imdi_bosetting WHERE place_geo_status != 'exact'"

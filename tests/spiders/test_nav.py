@@ -199,9 +199,9 @@ async def test_rollups_are_placed_or_quarantined_never_dropped(tmp_path):
                                                   ATLAS_RAW_DIR=""))
     conn = sqlite3.connect(db)
     try:
-        placed = dict(conn.execute(
-            "SELECT region, place || ' ' || place_geo_status FROM nav_helt_ledige "
-            "WHERE measure='antall'").fetchall())
+        placed = {region: rest for region, *rest in conn.execute(
+            "SELECT region, place, place_canonical, place_level, place_geo_status "
+            "FROM nav_helt_ledige WHERE measure='antall'").fetchall()}
         stored = conn.execute("SELECT count(*) FROM nav_helt_ledige").fetchone()[0]
         quarantined = conn.execute(
             "SELECT count(*) FROM quarantine WHERE table_name='nav_helt_ledige'").fetchone()[0]
@@ -209,6 +209,9 @@ async def test_rollups_are_placed_or_quarantined_never_dropped(tmp_path):
         conn.close()
     parsed = nav.parse_workbook(HL060.read_bytes(), "HL060")
     assert stored + quarantined == len(parsed) == 52
-    assert placed["I alt Telemark"] == "40 exact"  # a name-only rollup placed as fylke 40
-    assert placed["Ukjent"] == "Ukjent unknown"  # kept as NAV's unknown bucket
-    assert placed["2100"] == "2100 special"
+    # a name-only rollup: its name handed over as published, placed as fylke 40 by its level
+    assert placed["I alt Telemark"] == ["Telemark", "40", "fylke", "exact"]
+    # the fylke of Oslo, labelled with the kommune's bilingual name
+    assert placed["I alt Oslo - Oslove"] == ["Oslo - Oslove", "03", "fylke", "exact"]
+    assert placed["Ukjent"] == ["Ukjent", "9999", "kommune", "unknown"]  # NAV's unknown bucket
+    assert placed["2100"] == ["2100", "2100", "special", "special"]
