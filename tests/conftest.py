@@ -184,13 +184,14 @@ def load_builder(script: Path):
 
 
 def command_line_problem(spidercls, settings, spargs: dict) -> str | None:
-    """What `scrapy crawl` refuses a command line for, in this process: its settings, then the
-    spider built from the arguments as the command builds it; None when it would crawl."""
+    """What `scrapy crawl` refuses a command line for, in this process: its database, then the
+    spider built from the settings and arguments as the command builds it; None when it would
+    crawl."""
     from scrapy.crawler import Crawler
 
-    from atlas_crawl.run.commands.outcome import preflight
+    from atlas_crawl.run.commands.outcome import database_problem
 
-    problem = preflight(settings)
+    problem = database_problem(settings.get("ATLAS_DB", ""))
     if problem:
         return problem
     try:

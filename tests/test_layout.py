@@ -13,7 +13,9 @@ PACKAGE = Path(atlas_crawl.__file__).parent
 SPIDER_MAY_IMPORT = ("atlas_crawl.items", "atlas_crawl.formats", "atlas_crawl.geo",
                      "atlas_crawl.fetch", "atlas_crawl.spiders.base", "atlas_crawl.manifests",
                      "atlas_crawl.store.earlier", "atlas_crawl.signals", "atlas_crawl.spiders.arguments",
-                     "atlas_crawl.watch")
+                     "atlas_crawl.spiders.settings_check", "atlas_crawl.watch",
+                     # the project's default settings, which a refused -s names
+                     "atlas_crawl.settings")
 
 
 def imports(path: Path) -> set[str]:

@@ -22,7 +22,7 @@ from atlas_crawl.fetch.origin import Origin, OriginError, run_origin
 from atlas_crawl.fetch.replay import golden_dir
 from atlas_crawl.items import Batch, RawFile, is_dimension_table, utc_now
 from atlas_crawl.manifests import all_manifests, manifest_for_table
-from atlas_crawl.pipelines import raw_files, settings_check
+from atlas_crawl.pipelines import raw_files
 from atlas_crawl.pipelines.monitors import (
     RunMeasures,
     ensure_monitors_column,
@@ -111,7 +111,6 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        settings_check.check(crawler.settings)  # one line naming the setting; nothing starts
         return cls(crawler)
 
     def open_spider(self) -> None:

@@ -14,7 +14,7 @@ from atlas_crawl.fetch.replay import replay_arguments
 from atlas_crawl.formats import expansion, jsonstat, sniff
 from atlas_crawl.items import BATCH_ROWS, Batch, Forward, Provenance, dimension_table
 from atlas_crawl.manifests import Manifest, all_manifests, get_manifest
-from atlas_crawl.spiders import arguments
+from atlas_crawl.spiders import arguments, settings_check
 from atlas_crawl.spiders.arguments import Arg
 
 
@@ -65,6 +65,7 @@ class AtlasSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         settings = crawler.settings
+        settings_check.check(settings)  # one line naming the setting; nothing starts
         expansion.configure(settings.getint("ATLAS_ZIP_ENTRY_MAX_BYTES") or None,
                             settings.getint("ATLAS_ZIP_TOTAL_MAX_BYTES") or None)
         if crawler.settings.getbool("ATLAS_REPLAY") and not kwargs:

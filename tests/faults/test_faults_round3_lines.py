@@ -289,7 +289,7 @@ def test_fault_bad_setting_through_scrapy_crawl(tmp_path, argv, line):
 @pytest_twisted.ensureDeferred
 async def test_fault_bad_setting_stops_a_crawl_started_in_process(tmp_path):
     """update and scrapyd jobs build crawlers without the command: the store pipeline checks."""
-    from atlas_crawl.pipelines.settings_check import SettingError
+    from atlas_crawl.spiders.settings_check import SettingError
 
     db = tmp_path / "atlas.db"
     with pytest.raises(SettingError, match=r"^-s ATLAS_DB_WAIT=abc: expected a number of "

@@ -13,8 +13,9 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from atlas_crawl.run.commands.outcome import closing_line, preflight, record_refused
+from atlas_crawl.run.commands.outcome import closing_line, database_problem, record_refused
 from atlas_crawl.spiders.arguments import ArgumentError
+from atlas_crawl.spiders.settings_check import SettingError
 
 
 class Command(ScrapyCrawlCommand):
@@ -26,7 +27,9 @@ class Command(ScrapyCrawlCommand):
         except KeyError as exc:  # "Spider not found: ..."
             self._refuse(f"{exc.args[0] if exc.args else exc}; `scrapy list` shows them")
             return
-        problem = preflight(crawler.settings)
+        # An ATLAS_DB that is no SQLite database is refused before the reactor starts; settings
+        # and arguments are checked when the spider is built.
+        problem = database_problem(crawler.settings.get("ATLAS_DB", ""))
         if problem:
             self._refuse_run(crawler, args[0], opts.spargs, problem)
             return
@@ -38,7 +41,7 @@ class Command(ScrapyCrawlCommand):
         else:  # an asyncio Task (AsyncCrawlerProcess)
             started.add_done_callback(self._task_done)
         self.crawler_process.start()
-        if self._refusal:  # the spider refused its arguments when it was built
+        if self._refusal:  # the spider refused its settings or arguments when it was built
             self._refuse_run(crawler, args[0], opts.spargs, self._refusal)
             return
         line = closing_line(crawler)
@@ -70,7 +73,7 @@ class Command(ScrapyCrawlCommand):
 
     def _note(self, exc: BaseException) -> None:
         lines = str(exc).splitlines()
-        if isinstance(exc, ArgumentError):
+        if isinstance(exc, ArgumentError | SettingError):
             self._refusal = lines[0] if lines else type(exc).__name__
             return
         self._bootstrap_error = lines[0] if lines else type(exc).__name__

@@ -41,14 +41,6 @@ def database_problem(path: str) -> str | None:
     return None
 
 
-def preflight(settings) -> str | None:
-    """The one-line reason the settings of this command line cannot work, or None. The spider's
-    arguments are checked once, when it is built (AtlasSpider.checked)."""
-    from atlas_crawl.pipelines import settings_check
-
-    return settings_check.problem(settings) or database_problem(settings.get("ATLAS_DB", ""))
-
-
 def record_refused(settings, spider: str, spargs: dict, problem: str) -> str | None:
     """A refused command line as a run in `_runs` (status `refused`, the reason as its error),
     for a job that was scheduled (scrapyd): its log may not be read, the ledger is. Nothing is

@@ -1,9 +1,9 @@
-"""The project's own settings (`-s ATLAS_...=value`), checked once when a crawl starts.
+"""The project's own settings (`-s ATLAS_...=value`), checked once, when the spider is built
+(AtlasSpider.from_crawler, before anything reads them): whichever way the crawl was started
+(`scrapy crawl`, update, scrapyd), as the spider's `-a` arguments are (arguments.py).
 
 A value that does not parse (`-s ATLAS_DB_WAIT=abc`) or that means nothing (`=-5`) is refused in
-one line naming the setting and its allowed values, before anything is crawled or written:
-`scrapy crawl` refuses it first (run/commands/outcome.py), and the store pipeline checks it again
-when the crawler is built, so a crawl started any other way (update, scrapyd) is refused too.
+one line naming the setting and its allowed values, before anything is crawled or written.
 """
 
 from __future__ import annotations
