@@ -207,7 +207,9 @@ def test_foreign_keys_to_places_and_periods(published):
         ("lowinc", "region_canonical"): ("dim_place", "code"),
         ("lowinc", "region_current"): ("dim_place", "code"),
         ("lowinc", "tid"): ("dim_period", "period"),
-        ("monthly", "region_canonical"): ("dim_place", "code"),
+        # monthly's raw codes are its canonical ones and lead its key: the place link is on
+        # the raw column, which its key finds, not on the unindexed copy of it
+        ("monthly", "region"): ("dim_place", "code"),
         ("monthly", "region_current"): ("dim_place", "code"),
         ("monthly", "period"): ("dim_period", "period"),
         ("settled", "name_canonical"): ("dim_place", "code"),
@@ -240,9 +242,51 @@ def test_dim_place_names_codes_from_the_snapshot(published):
 
 def test_indexes_on_place_and_period_columns(published):
     _, db, _, _, _ = published
-    names = {r["name"] for r in rows(db, "SELECT name FROM sqlite_master WHERE type='index'")}
-    assert {"idx_lowinc_region_canonical", "idx_lowinc_tid", "idx_monthly_period",
-            "idx_settled_name_canonical"} <= names
+    made = {(r["tbl_name"], r["name"]): r["columns"] for r in rows(
+        db, "SELECT tbl_name, name, (SELECT group_concat(name, ', ') FROM pragma_index_info(m.name))"
+            " AS columns FROM sqlite_master m WHERE type = 'index' AND name LIKE 'idx_%'")}
+    assert made == {
+        # one index on the period and today's code per table; the code valid then has its own
+        # where the raw column differs from it (lowinc's K-0301, settled's names) or does not
+        # lead the key (kids), and none where the key finds it (monthly: region)
+        ("lowinc", "idx_lowinc_tid_region_current"): "tid, region_current",
+        ("lowinc", "idx_lowinc_region_canonical"): "region_canonical",
+        ("monthly", "idx_monthly_period_region_current"): "period, region_current",
+        ("settled", "idx_settled_year_name_current"): "year, name_current",
+        ("settled", "idx_settled_name_canonical"): "name_canonical",
+        ("kids", "idx_kids_year_region_current"): "year, region_current",
+        ("kids", "idx_kids_region_canonical"): "region_canonical",
+    }
+
+
+def test_an_index_an_earlier_publish_made_and_no_page_reads_is_dropped(published, tmp_path):
+    _, db, _, _, _ = published
+    copy_db = tmp_path / "atlas.db"
+    copy_db.write_bytes(db.read_bytes())
+    conn = sqlite3.connect(copy_db)
+    # what publish made before: the period, today's code and the period, the canonical code
+    conn.execute("CREATE INDEX idx_monthly_period ON monthly (period)")
+    conn.execute("CREATE INDEX idx_monthly_region_current_period ON monthly "
+                 "(region_current, period)")
+    conn.execute("CREATE INDEX idx_monthly_region_canonical ON monthly (region_canonical)")
+    conn.execute("CREATE INDEX kept_by_hand ON monthly (status)")
+    conn.commit()
+    conn.close()
+    report = publish(copy_db, tmp_path / "metadata.yml", manifests=MANIFESTS,
+                     query_specs=QUERIES, now=NOW)
+    assert report.indexes_created == []
+    names = {r["name"] for r in rows(copy_db, "SELECT name FROM sqlite_master "
+                                              "WHERE type = 'index' AND tbl_name = 'monthly' "
+                                              "AND sql IS NOT NULL")}
+    assert names == {"idx_monthly_period_region_current", "kept_by_hand"}
+
+
+def test_every_index_has_statistics_for_the_planner(published):
+    _, db, _, _, _ = published
+    stats = {(r["tbl"], r["idx"]): r["stat"] for r in rows(db, "SELECT * FROM sqlite_stat1")}
+    # 14 months of one kommune: 14 rows, 1 per month, 1 per month and kommune
+    assert stats[("monthly", "idx_monthly_period_region_current")] == "14 1 1"
+    assert stats[("lowinc", "idx_lowinc_tid_region_current")] == "4 2 1"
 
 
 def test_annual_view_of_a_monthly_table(published):
