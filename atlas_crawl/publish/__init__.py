@@ -116,9 +116,9 @@ def sample_tables(profiles: dict[str, TableProfile], origins: dict[str, dict]) -
 
 
 def mark_sample_queries(canned: dict[str, dict], samples: set[str]) -> None:
-    """A canned query over a sample table carries the sample banner. The comparisons leave rows
-    of constructed fixtures out unless `samples` is filled in (compare.py), the pictures always
-    (queries.py); the banner says so and where they are."""
+    """A canned query over a sample table carries the sample banner. The comparisons and the
+    pictures leave rows of constructed fixtures out unless `samples` is filled in (compare.py,
+    queries.py); the banner says so and where they are."""
     for query in canned.values():
         read = sorted(t for t in samples if quote(t) in query.get("sql", ""))
         if not read:

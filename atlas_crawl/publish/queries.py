@@ -16,7 +16,8 @@ from atlas_crawl.publish.profile import TableProfile, quote
 
 QUERIES_FILE = Path(__file__).with_name("queries.yml")
 # Runs of constructed fixtures or of unknown origin (`_runs.data_origin`): their rows are left
-# out of every canned answer (the table pages show them, marked as samples).
+# out of every canned answer unless :samples asks for them (the table pages show them, marked
+# as samples).
 SAMPLE_RUNS = ("SELECT rowid FROM _runs "
                "WHERE coalesce(data_origin, 'unknown') NOT IN ('live', 'capture')")
 COLUMNS = ("source", "source_title", "kommune", "kommune_current", "place_name", "place_level",
@@ -87,8 +88,8 @@ def part_sql(prof: TableProfile, patterns: list[str] | None, *, annual_of: str |
         match.append(f"(lower(trim(t.{quote(place.raw)})) = lower(trim(:kommune)) "
                      f"AND {level} = 'kommune')")
     where = [f"({' OR '.join(match)})", f"(:year = '' OR {year} = CAST(:year AS INTEGER))"]
-    if "_run" in prof.columns:  # never a row of a constructed fixture (invented values)
-        where.append(f"t._run NOT IN ({SAMPLE_RUNS})")
+    if "_run" in prof.columns:  # no row of a constructed fixture (invented values) unless asked
+        where.append(f"(:samples != '' OR t._run NOT IN ({SAMPLE_RUNS}))")
     indicator = indicator_expr(prof)
     if patterns and indicator != "NULL":
         where.append("(" + " OR ".join(f"lower({indicator}) LIKE {literal(p.lower())}"
@@ -184,7 +185,7 @@ def canned_queries(profiles: dict[str, TableProfile], specs: dict[str, dict] | N
             "title": spec["title"],
             "description": description,
             "sql": sql,
-            "params": ["kommune", "year"],
+            "params": ["kommune", "year", "samples"],
             "hide_sql": True,  # results first; "Show SQL" unfolds it
         }
     return out

@@ -166,10 +166,10 @@ def test_canned_query_shows_labels_and_units_from_the_dimension_tables(published
     for size, path in (("small", db), ("large", as_if_large(db, tmp_path))):
         conn = sqlite3.connect(path)
         try:
-            rows = conn.execute(sql, {"kommune": "1103", "year": "2024"}).fetchall()
+            rows = conn.execute(sql, {"kommune": "1103", "year": "2024", "samples": ""}).fetchall()
             for year in ("2024", ""):
                 plans[size, year] = " ".join(r[3] for r in conn.execute(
-                    "EXPLAIN QUERY PLAN " + sql, {"kommune": "1103", "year": year}))
+                    "EXPLAIN QUERY PLAN " + sql, {"kommune": "1103", "year": year, "samples": ""}))
         finally:
             conn.close()
         # (kommune, indicator, value, unit, status): labels and unit from the dimension tables
@@ -187,6 +187,25 @@ def test_canned_query_shows_labels_and_units_from_the_dimension_tables(published
         in plans["large", "2024"]
     assert f"idx_{SOURCE}_tid_region_current (ANY(tid) AND region_current=?)" \
         in plans["large", ""]
+
+
+def test_the_picture_leaves_rows_of_a_sample_run_out_unless_asked(published, tmp_path):
+    _, db, _, meta = published
+    sql = meta["databases"]["atlas"]["queries"]["population"]["sql"]
+    sample = tmp_path / "sample.db"
+    sample.write_bytes(db.read_bytes())
+    conn = sqlite3.connect(sample)
+    try:
+        conn.execute("UPDATE _runs SET data_origin = 'constructed'")
+        conn.commit()
+        asked = {"kommune": "1103", "year": "2024"}
+        left_out = conn.execute(sql, {**asked, "samples": ""}).fetchall()
+        shown = conn.execute(sql, {**asked, "samples": "yes"}).fetchall()
+    finally:
+        conn.close()
+    assert left_out == []
+    assert [(r[2], r[8], r[9], r[11]) for r in shown] == [
+        ("1103", "Kvinner · Personer", 110.0, None), ("1103", "Menn · Personer", None, "..")]
 
 
 async def _get(ds, path):

@@ -347,8 +347,8 @@ def canned(meta, name):
 def test_canned_query_by_code_and_year(published):
     _, db, _, meta, _ = published
     q = canned(meta, "picture")
-    assert q["title"] == "A picture" and q["params"] == ["kommune", "year"]
-    got = rows(db, q["sql"], {"kommune": "0301", "year": "2023"})
+    assert q["title"] == "A picture" and q["params"] == ["kommune", "year", "samples"]
+    got = rows(db, q["sql"], {"kommune": "0301", "year": "2023", "samples": ""})
     assert [(r["source"], r["period"], r["value"], r["place_name"]) for r in got
             if r["source"] == "lowinc"] == [("lowinc", "2021-2023", 12.25, "Oslo")]
     missing = [r for r in got if r["source"] == "not_crawled"]
@@ -361,7 +361,7 @@ def test_codes_described_in_another_table_of_the_source_are_linked_and_labelled(
     fks = rows(db, "SELECT \"from\", \"table\", \"to\" FROM pragma_foreign_key_list('kids')")
     assert {"from": "indicator", "table": "kids_indikatorer", "to": "indicator"} in fks
     assert meta["databases"]["atlas"]["tables"]["kids_indikatorer"]["label_column"] == "title"
-    got = [r for r in rows(db, canned(meta, "picture")["sql"], {"kommune": "0301", "year": "2023"})
+    got = [r for r in rows(db, canned(meta, "picture")["sql"], {"kommune": "0301", "year": "2023", "samples": ""})
            if r["source"] == "kids"]
     # the label where the source describes the code, the code itself where it does not
     assert sorted((r["indicator"], r["value"]) for r in got) == [
@@ -370,7 +370,7 @@ def test_codes_described_in_another_table_of_the_source_are_linked_and_labelled(
 
 def test_canned_query_reads_monthly_tables_through_the_annual_view(published):
     _, db, _, meta, _ = published
-    got = rows(db, canned(meta, "picture")["sql"], {"kommune": "0301", "year": "2025"})
+    got = rows(db, canned(meta, "picture")["sql"], {"kommune": "0301", "year": "2025", "samples": ""})
     monthly = [r for r in got if r["source"] == "monthly"]
     assert [(r["year"], r["value"], r["indicator"]) for r in monthly] == [(2025, 105.5, "antall")]
     assert monthly[0]["note"] == "annual mean of 12 month(s); 2025-12: 111.0"
@@ -380,15 +380,15 @@ def test_canned_query_matches_current_codes_names_and_indicator_patterns(publish
     _, db, _, meta, _ = published
     sql = canned(meta, "picture")["sql"]
     # Moss 0104 was published under its old code; today's code 3103 finds it
-    moss = [r for r in rows(db, sql, {"kommune": "3103", "year": "2023"}) if r["source"] == "lowinc"]
+    moss = [r for r in rows(db, sql, {"kommune": "3103", "year": "2023", "samples": ""}) if r["source"] == "lowinc"]
     assert [(r["kommune"], r["kommune_current"], r["status"]) for r in moss] == [
         ("0104", "3103", "..")]
     # a name finds the kommune row (not Oslo fylke), and only the 'vedtatt' indicator is kept
-    oslo = [r for r in rows(db, sql, {"kommune": "Oslo", "year": "2025"})
+    oslo = [r for r in rows(db, sql, {"kommune": "Oslo", "year": "2025", "samples": ""})
             if r["source"] == "settled"]
     assert [(r["indicator"], r["value"]) for r in oslo] == [("vedtatt", 850)]
     # an empty year means every year
-    every = [r for r in rows(db, sql, {"kommune": "0301", "year": ""}) if r["source"] == "lowinc"]
+    every = [r for r in rows(db, sql, {"kommune": "0301", "year": "", "samples": ""}) if r["source"] == "lowinc"]
     assert [r["period"] for r in every] == ["2020-2022", "2021-2023"]
 
 
@@ -397,7 +397,7 @@ def test_canned_queries_of_the_project_compile_on_a_database_without_their_table
     from atlas_crawl.publish.queries import canned_queries
 
     for name, q in canned_queries({}).items():
-        got = rows(db, q["sql"], {"kommune": "0301", "year": "2024"})
+        got = rows(db, q["sql"], {"kommune": "0301", "year": "2024", "samples": ""})
         assert got and all("not been crawled" in r["note"] for r in got), name
 
 
