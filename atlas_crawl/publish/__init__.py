@@ -3,13 +3,14 @@
 `publish(db, metadata_path)` prepares a crawled database for serving and writes metadata.yml:
 
 1. `dim_place` and `dim_period` (names next to codes, grains next to periods);
-2. foreign keys from place and period columns to them, and indexes (schema only: the crawled
-   rows are copied unchanged, and a table already in shape is left alone);
+2. foreign keys from place and period columns to them, and the indexes the pages read (schema
+   only: the crawled rows are copied unchanged, and a table already in shape is left alone);
 3. the views the sources declare (`source_views.py`), an annual view of every monthly table and
    a series on today's borders (`<table>_today`, `today.py`) of every table with kommune or
    fylke rows;
 4. the `sources` table with full-text search;
-5. metadata.yml: titles, descriptions, licences, sources, columns, facets, sorts, canned queries.
+5. metadata.yml: titles, descriptions, licences, sources, columns, facets, sorts, canned queries;
+6. the statistics of every index (`ANALYZE`), which the query planner reads.
 
 The database is then checkpointed out of WAL mode so `datasette serve -i` (immutable) sees it all.
 Publishing twice gives the same database and the same metadata.
@@ -83,7 +84,7 @@ def example_place(conn: sqlite3.Connection, prof: TableProfile) -> str | None:
     place = prof.place
     if place is None:
         return None
-    code = quote(place.code)
+    code = quote(place.seek)
     if conn.execute(f"SELECT 1 FROM {quote(prof.table)} WHERE {code} = '0301' LIMIT 1").fetchone():
         return "0301"
     row = conn.execute(f"SELECT {code} FROM {quote(prof.table)} WHERE {code} IS NOT NULL "
@@ -115,9 +116,9 @@ def sample_tables(profiles: dict[str, TableProfile], origins: dict[str, dict]) -
 
 
 def mark_sample_queries(canned: dict[str, dict], samples: set[str]) -> None:
-    """A canned query over a sample table carries the sample banner. The comparisons leave rows
-    of constructed fixtures out unless `samples` is filled in (compare.py), the pictures always
-    (queries.py); the banner says so and where they are."""
+    """A canned query over a sample table carries the sample banner. The comparisons and the
+    pictures leave rows of constructed fixtures out unless `samples` is filled in (compare.py,
+    queries.py); the banner says so and where they are."""
     for query in canned.values():
         read = sorted(t for t in samples if quote(t) in query.get("sql", ""))
         if not read:
@@ -218,6 +219,15 @@ def publish(db_path: str | Path, metadata_path: str | Path, *,
         report.search_rows = search.write_search(db, search.search_rows(
             database, meta, manifests, owners, set(view_names(conn))))
 
+        # Statistics of every index (sqlite_stat1): SQLite then knows, e.g., that a table has
+        # few periods, and reads one place's rows through the (period, today's code) index
+        # period by period (a skip-scan) instead of the whole index. Made afresh (the same rows
+        # give the same statistics, in the same order), so publishing twice changes nothing.
+        conn.execute("DROP TABLE IF EXISTS sqlite_stat1")
+        for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' "
+                "AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name").fetchall():
+            conn.execute(f"ANALYZE {quote(name)}")
         # Serving is immutable: everything must be in the main database file.
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.execute("PRAGMA journal_mode=DELETE")

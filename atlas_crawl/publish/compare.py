@@ -232,8 +232,8 @@ def land_codes(conn, prof: TableProfile) -> list[str]:
     if place is None or not place.level_column:
         return []
     return [str(r[0]) for r in conn.execute(
-        f"SELECT DISTINCT {quote(place.code)} FROM {quote(prof.table)} "
-        f"WHERE {quote(place.level_column)} = 'land' AND {quote(place.code)} IS NOT NULL "
+        f"SELECT DISTINCT {quote(place.seek)} FROM {quote(prof.table)} "
+        f"WHERE {quote(place.level_column)} = 'land' AND {quote(place.seek)} IS NOT NULL "
         "LIMIT 5")]
 
 
@@ -243,7 +243,7 @@ def profile_part(prof: TableProfile, national: list[str] | None = None) -> str |
     place = prof.place
     if place is None or not prof.value or not prof.period or not place.level_column:
         return None
-    t, code = quote(prof.table), quote(place.code)
+    t, code = quote(prof.table), quote(place.seek)
     current = quote(place.current) if place.current else code
     level, period, value = quote(place.level_column), quote(prof.period), quote(prof.value)
     title = prof.manifest.upstream_title if prof.manifest else prof.table

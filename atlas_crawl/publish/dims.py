@@ -11,7 +11,9 @@
   CREATE TABLE in the schema (no rows are copied; sqlite-utils `transform` only for a table with
   constraints that cannot be rewritten so), and a table that already has the right keys is left
   alone, so publishing twice changes nothing.
-- Indexes on the place code and period columns, for facets and the canned queries.
+- The indexes the pages read (`wanted_indexes`): one on the period and today's code, and one on
+  the code valid then where the table's key cannot find it; an index an earlier publish made
+  and no page reads is dropped.
 """
 
 from __future__ import annotations
@@ -174,6 +176,13 @@ def wanted_foreign_keys(conn: sqlite3.Connection, prof: TableProfile) -> dict[st
         for column in (place.code, place.current):
             if not column or prof.columns.get(column, "TEXT") not in ("TEXT", ""):
                 continue
+            if column == place.code != place.seek:
+                # The raw column holds the same codes and leads the key: the link goes there
+                # (unless the source labels it already), so the place's page counts its rows
+                # through the key, not by reading this unindexed copy of the column.
+                column = place.raw
+                if _labelled_by_source(conn, prof.table, column):
+                    continue
             if column == place.raw and not _mostly_codes(conn, prof.table, column):
                 continue
             fks[column] = target
@@ -224,6 +233,14 @@ def dimension_lookups(conn: sqlite3.Connection, prof: TableProfile
     return out
 
 
+def _labelled_by_source(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    """Whether the column has a foreign key to a table other than the place dimensions (its
+    source's own labels, e.g. `ssb_07459__region`)."""
+    places = {DIM_PLACE, *LEVEL_DIMS.values()}
+    return any(fk[3] == column and fk[2] not in places
+               for fk in conn.execute(f"PRAGMA foreign_key_list({quote(table)})"))
+
+
 def _mostly_codes(conn: sqlite3.Connection, table: str, column: str) -> bool:
     values = [r[0] for r in conn.execute(
         f"SELECT DISTINCT {quote(column)} FROM {quote(table)} WHERE {quote(column)} IS NOT NULL "
@@ -255,35 +272,55 @@ def apply_foreign_keys(db: sqlite_utils.Database, prof: TableProfile,
     return True
 
 
-def ensure_indexes(conn: sqlite3.Connection, prof: TableProfile) -> list[str]:
-    created = []
-    leading = {prof.pk[0]} if prof.pk else set()
-    pairs = {tuple(prof.pk[:2])}
-    for info in conn.execute(f"PRAGMA index_list({quote(prof.table)})").fetchall():
-        cols = [r[2] for r in conn.execute(f"PRAGMA index_info({quote(info[1])})")]
-        if cols:
-            leading.add(cols[0])
-            pairs.add(tuple(cols[:2]))
-    # The kommune report reads a few kommuner (a fylke's, similar ones) in a few periods: an
-    # index on today's code and the period finds exactly those rows in a table of millions, and
-    # serves a lookup on today's code alone as well (so that column gets no index of its own).
+def wanted_indexes(prof: TableProfile) -> dict[str, tuple[str, ...]]:
+    """name -> columns: the indexes the catalogue's pages read the table by.
+
+    A table of a place and a period gets one index, on the period and today's code: it gives
+    the table page its newest-first order and a facet click its period, the kommune report a
+    few kommuner in a few periods (one seek each), and a page on today's code alone its rows
+    period by period (a skip-scan: `ANALYZE` tells SQLite the periods are few). A place's code
+    valid then is found through the primary key when the raw column holding the same codes
+    leads it (`PlaceColumns.seek`), else through an index of its own. Every entry of an index
+    of a `WITHOUT ROWID` table repeats the key, so each index costs about half the table's
+    bytes: there is no second one on the period or on today's code."""
     place = prof.place
-    composite = (place.current, prof.period) if place and place.current and prof.period \
+    composite = (prof.period, place.current) if place and place.current and prof.period \
         else None
-    wanted = [c for p in prof.places for c in (p.code, p.current) if c
-              and not (composite and c == composite[0])]
+    wanted: dict[str, tuple[str, ...]] = {}
+    if composite:
+        wanted[f"idx_{prof.table}_{composite[0]}_{composite[1]}"] = composite
+    covered = {c for c in composite or ()}
+    single = [c for p in prof.places for c in (p.seek, p.current) if c]
     if prof.period:
-        wanted.append(prof.period)
-    for column in dict.fromkeys(wanted):
-        if column in leading:
+        single.append(prof.period)
+    for column in dict.fromkeys(single):
+        if column not in covered:
+            wanted[f"idx_{prof.table}_{column}"] = (column,)
+    return wanted
+
+
+def ensure_indexes(conn: sqlite3.Connection, prof: TableProfile) -> list[str]:
+    """Make the table's indexes (`idx_<table>_...`) the wanted ones: create what is missing,
+    drop what an earlier publish made and the pages no longer read; returns the created."""
+    have: dict[str, tuple[str, ...]] = {}
+    for info in conn.execute(f"PRAGMA index_list({quote(prof.table)})").fetchall():
+        have[info[1]] = tuple(r[2] for r in conn.execute(f"PRAGMA index_info({quote(info[1])})"))
+    prefix = f"idx_{prof.table}_"
+    # the key and indexes made by others (the store's) already lead with these columns
+    others = [columns for name, columns in have.items() if not name.startswith(prefix)]
+    others.append(tuple(prof.pk))
+    wanted = {name: columns for name, columns in wanted_indexes(prof).items()
+              if not any(columns == found[:len(columns)] for found in others)}
+    for name in have:
+        if name.startswith(prefix) and name not in wanted:
+            conn.execute(f"DROP INDEX {quote(name)}")
+    created = []
+    for name, columns in wanted.items():
+        if name in have and have[name] == columns:
             continue
-        name = f"idx_{prof.table}_{column}"
-        conn.execute(f"CREATE INDEX IF NOT EXISTS {quote(name)} "
-                     f"ON {quote(prof.table)} ({quote(column)})")
-        created.append(name)
-    if composite and composite not in pairs:
-        name = f"idx_{prof.table}_{place.current}_{prof.period}"
+        if name in have:
+            conn.execute(f"DROP INDEX {quote(name)}")
         conn.execute(f"CREATE INDEX {quote(name)} ON {quote(prof.table)} "
-                     f"({quote(place.current)}, {quote(prof.period)})")
+                     f"({', '.join(map(quote, columns))})")
         created.append(name)
     return created

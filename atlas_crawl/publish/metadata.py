@@ -225,7 +225,7 @@ def chart_url(database: str, prof: TableProfile, example_place: str | None,
     place = prof.place
     several_periods = prof.first_period != prof.last_period
     if several_periods and place and example_place:
-        params[place.code] = example_place
+        params[place.seek] = example_place
         params["_sort"] = prof.period
         g = {"mark": "line", "x_column": prof.period, "x_type": "ordinal",
              "y_column": prof.value, "y_type": "quantitative", "color_column": color}
@@ -235,7 +235,7 @@ def chart_url(database: str, prof: TableProfile, example_place: str | None,
         if place.level_column:
             params[place.level_column] = "kommune"
         params["_sort_desc"] = prof.value
-        g = {"mark": "bar", "x_column": place.code, "x_type": "ordinal",
+        g = {"mark": "bar", "x_column": place.seek, "x_type": "ordinal",
              "y_column": prof.value, "y_type": "quantitative", "color_column": color}
     else:
         params["_sort"] = prof.period

@@ -48,6 +48,13 @@ class PlaceColumns:
     level_column: str | None
     level: str  # the manifest's declared level (any, kommune, ...)
     raw_holds_codes: bool = False  # the raw column is codes ("0301", "K-0301"), not names
+    # The column that finds a place's rows by the code valid then: `code`, or the raw column
+    # when it holds the same code on every row and leads the primary key (SSB's codes are
+    # canonical as published), so the key finds them and `code` needs no index of its own.
+    seek: str = ""
+
+    def __post_init__(self) -> None:
+        self.seek = self.seek or self.code
 
 
 @dataclass
@@ -146,6 +153,10 @@ def profile_table(conn: sqlite3.Connection, table: str,
             level_column=place.column + LEVEL if place.column + LEVEL in columns else None,
             level=place.level,
             raw_holds_codes=_mostly_digits(_distinct(conn, table, place.column, 50))))
+        found = prof.places[-1]
+        if found.code != found.raw and pk[:1] == [found.raw] \
+                and _same_values(conn, table, found.raw, found.code):
+            found.seek = found.raw
 
     hint = manifest.period_hint if manifest else None
     # period
@@ -205,6 +216,15 @@ def _same_as(conn: sqlite3.Connection, table: str, a: str, b: str) -> bool:
         return False  # neither determines the other in these rows, so not in all of them
     n_a, n_b, n_ab = conn.execute(counts.format(quote(table))).fetchone()
     return n_a > 1 and n_b > 1 and n_ab in (n_a, n_b)
+
+
+def _same_values(conn: sqlite3.Connection, table: str, a: str, b: str) -> bool:
+    """True if the two columns hold the same value on every row: the first SAME_AS_SAMPLE rows
+    are read first, so a table where they differ is not read to the end."""
+    differ = f"SELECT 1 FROM {{}} WHERE {quote(a)} IS NOT {quote(b)} LIMIT 1"
+    sample = f"(SELECT {quote(a)}, {quote(b)} FROM {quote(table)} LIMIT {SAME_AS_SAMPLE})"
+    return not (conn.execute(differ.format(sample)).fetchone()
+                or conn.execute(differ.format(quote(table))).fetchone())
 
 
 def choose_facets(conn: sqlite3.Connection, prof: TableProfile) -> list[str]:

@@ -15,7 +15,8 @@ from atlas_crawl.publish.profile import TableProfile, quote
 
 QUERIES_FILE = Path(__file__).with_name("queries.yml")
 # Runs of constructed fixtures or of unknown origin (`_runs.data_origin`): their rows are left
-# out of every canned answer (the table pages show them, marked as samples).
+# out of every canned answer unless :samples asks for them (the table pages show them, marked
+# as samples).
 SAMPLE_RUNS = ("SELECT rowid FROM _runs "
                "WHERE coalesce(data_origin, 'unknown') NOT IN ('live', 'capture')")
 COLUMNS = ("source", "source_title", "kommune", "kommune_current", "place_name", "place_level",
@@ -72,11 +73,11 @@ def part_sql(prof: TableProfile, patterns: list[str] | None, *, annual_of: str |
         year = f"CAST(substr(t.{quote(prof.period)}, 1, 4) AS INTEGER)"
     else:
         year = "NULL"
-    code, current = _col(place.code), _col(place.current)
-    # Each term can use an index on its column (publish makes them), so on a table of millions
-    # of rows SQLite reads one kommune's rows instead of scanning.
-    match = [*(f"{c} = :kommune" for c in (code, current) if c != "NULL"),
-             (f"{code} IN (SELECT code FROM {DIM_PLACE} WHERE lower(name) = lower(:kommune) "
+    code, current, seek = _col(place.code), _col(place.current), _col(place.seek)
+    # Each term can use the key or an index on its column (publish makes them), so on a table
+    # of millions of rows SQLite reads one kommune's rows instead of scanning.
+    match = [*(f"{c} = :kommune" for c in (seek, current) if c != "NULL"),
+             (f"{seek} IN (SELECT code FROM {DIM_PLACE} WHERE lower(name) = lower(:kommune) "
               "AND level IN ('kommune', 'bydel'))")]
     if place.raw != place.code and not place.raw_holds_codes:
         # a name also names the fylke of the same name (Oslo): keep kommune rows, by the resolved
@@ -86,8 +87,8 @@ def part_sql(prof: TableProfile, patterns: list[str] | None, *, annual_of: str |
         match.append(f"(lower(trim(t.{quote(place.raw)})) = lower(trim(:kommune)) "
                      f"AND {level} = 'kommune')")
     where = [f"({' OR '.join(match)})", f"(:year = '' OR {year} = CAST(:year AS INTEGER))"]
-    if "_run" in prof.columns:  # never a row of a constructed fixture (invented values)
-        where.append(f"t._run NOT IN ({SAMPLE_RUNS})")
+    if "_run" in prof.columns:  # no row of a constructed fixture (invented values) unless asked
+        where.append(f"(:samples != '' OR t._run NOT IN ({SAMPLE_RUNS}))")
     indicator = indicator_expr(prof)
     if patterns and indicator != "NULL":
         where.append("(" + " OR ".join(f"lower({indicator}) LIKE {literal(p.lower())}"
@@ -120,13 +121,19 @@ def part_sql(prof: TableProfile, patterns: list[str] | None, *, annual_of: str |
         return (f"SELECT {columns}\nFROM {quote(prof.table)} t{join}\n"
                 f"WHERE {' AND '.join(where)}")
     # Two disjoint SELECTs. With a year: its periods first (CROSS JOIN keeps dim_period the
-    # outer loop), then the kommune's index entries, whose key holds the period, so only that
-    # period's rows are read from the table ('+': not through the period's own index, which
-    # would read every kommune's rows of the period). Without one: every row of the kommune.
+    # outer loop), then the kommune's rows of each: by today's code one seek in the index on
+    # the period and today's code; by the code valid then through its key or index, whose
+    # entries hold the period, so only that period's rows are read ('+': not through the
+    # period's index, which would read every kommune's rows of the period). Without a year:
+    # every row of the kommune.
     matches, *rest = where[0], *where[2:]
     every_year = " AND ".join([matches, ":year = ''", *rest])
-    one_year = " AND ".join([f"+t.{quote(prof.period)} = p.period",
-                             "p.year = CAST(:year AS INTEGER)", matches, *rest])
+    period = f"t.{quote(prof.period)}"
+    if current != "NULL":
+        matches = matches.replace(f"{current} = :kommune",
+                                  f"({current} = :kommune AND {period} = p.period)", 1)
+    one_year = " AND ".join([f"+{period} = p.period", "p.year = CAST(:year AS INTEGER)",
+                             matches, *rest])
     return (f"SELECT {columns}\nFROM {quote(prof.table)} t{join}\nWHERE {every_year}\n"
             f"UNION ALL\n"
             f"SELECT {columns}\nFROM {DIM_PERIOD} p CROSS JOIN {quote(prof.table)} t\n"
@@ -177,7 +184,7 @@ def canned_queries(profiles: dict[str, TableProfile], specs: dict[str, dict] | N
             "title": spec["title"],
             "description": description,
             "sql": sql,
-            "params": ["kommune", "year"],
+            "params": ["kommune", "year", "samples"],
             "hide_sql": True,  # results first; "Show SQL" unfolds it
         }
     return out

@@ -21,7 +21,14 @@ from twisted.internet.defer import Deferred
 
 from atlas_crawl.manifests import ManifestError, all_manifests, parse_manifest
 from atlas_crawl.publish import publish
-from atlas_crawl.publish.site import PLUGINS_DIR, STATIC_DIR, STATIC_MOUNT, TEMPLATES_DIR, finder
+from atlas_crawl.publish.site import (
+    PLUGINS_DIR,
+    STATIC_DIR,
+    STATIC_MOUNT,
+    TEMPLATES_DIR,
+    finder,
+    questions,
+)
 from atlas_crawl.publish.site.kommune import similar_kommuner, size_band, sparkline, verdict
 from atlas_crawl.publish.site.report_words import number
 from atlas_crawl.run.golden import GOLDEN_DIR
@@ -42,13 +49,13 @@ async def published(tmp_path_factory):
     return folder, await publish_golden_cases(folder, CASES)
 
 
-def datasette_for(db: Path, metadata: Path):
+def datasette_for(db: Path, metadata: Path, settings: dict | None = None):
     from datasette.app import Datasette
 
     meta = yaml.safe_load(metadata.read_text(encoding="utf-8"))
     return Datasette([], immutables=[str(db)], metadata=meta, plugins_dir=str(PLUGINS_DIR),
                      template_dir=str(TEMPLATES_DIR),
-                     static_mounts=[(STATIC_MOUNT, str(STATIC_DIR))])
+                     static_mounts=[(STATIC_MOUNT, str(STATIC_DIR))], settings=settings)
 
 
 @pytest.fixture(scope="module")
@@ -274,6 +281,48 @@ async def test_questions_are_forms_that_say_why_there_is_no_answer(ds):
     tinn = page_text((await get(ds, "/atlas/refugees_settled?kommune=Tinn&year=")).text)
     assert "Ingen svar · no answer for Tinn (0 results)." in tinn
     assert "tabellen dekker bare kommunene i Agder, Akershus, Buskerud, Oslo, Rogaland" in tinn
+
+
+def answer_rows(dom: str) -> list[dict[str, str]]:
+    """The rows of a question's answer table as a reader sees them, by column."""
+    head = re.search(r"<thead>(.*?)</thead>", dom, re.DOTALL).group(1)
+    columns = [page_text(c) for c in re.findall(r"<th\b.*?</th>", head, re.DOTALL)]
+    body = re.search(r"<tbody>(.*?)</tbody>", dom, re.DOTALL).group(1)
+    return [dict(zip(columns, (page_text(c) for c in re.findall(r"<td\b.*?</td>", row,
+                                                                 re.DOTALL))))
+            for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_long_answer_is_shown_a_page_at_a_time_and_whole_in_its_json(ds, published,
+                                                                             monkeypatch):
+    monkeypatch.setattr(questions, "PAGE_ROWS", 2)
+    settled = sorted((r["metric"], str(r["value"])) for r in golden_rows(
+        "imdi_bosetting", "imdi_bosetting") if r["name"] == "Arendal" and r["year"] == 2025
+        and r["level"] == "kommune")
+    assert len(settled) == 4
+    path = "/atlas/resettlement_picture?kommune=Arendal&year=2025"
+    whole = (await get(ds, path.replace("?", ".json?") + "&_shape=objects")).json()["rows"]
+    assert [(r["indicator"], str(r["value"])) for r in whole] == settled
+    first = await get(ds, path)
+    assert [(r["indicator"], r["value"]) for r in answer_rows(first.text)] == settled[:2]
+    seen = page_text(first.text)
+    assert "Rad · rows 1–2 av · of 4" in seen and "forrige" not in seen
+    assert "Alle radene · every row: Som · as json , CSV" in seen
+    more = re.search(r'<a href="([^"]+)">neste · next ›</a>', first.text).group(1)
+    second = await get(ds, "/atlas/resettlement_picture" + html.unescape(more))
+    assert [(r["indicator"], r["value"]) for r in answer_rows(second.text)] == settled[2:]
+    seen = page_text(second.text)
+    assert "Rad · rows 3–4 av · of 4" in seen and "neste" not in seen and "forrige" in seen
+    # an answer that fits on one page says nothing of pages
+    monkeypatch.setattr(questions, "PAGE_ROWS", 4)
+    assert "Rad · rows" not in page_text((await get(ds, path)).text)
+    # one longer than Datasette returns says so, and does not call its exports whole
+    folder, db = published
+    short = datasette_for(db, folder / "metadata.yml", {"max_returned_rows": 3})
+    cut = page_text((await get(short, path)).text)
+    assert "Rad · rows 1–3 av · of 3 (svaret har flere rader enn de 3 et spørsmål viser" in cut
+    assert "Alle radene" not in cut
 
 
 @pytest_twisted.ensureDeferred

@@ -207,7 +207,9 @@ def test_foreign_keys_to_places_and_periods(published):
         ("lowinc", "region_canonical"): ("dim_place", "code"),
         ("lowinc", "region_current"): ("dim_place", "code"),
         ("lowinc", "tid"): ("dim_period", "period"),
-        ("monthly", "region_canonical"): ("dim_place", "code"),
+        # monthly's raw codes are its canonical ones and lead its key: the place link is on
+        # the raw column, which its key finds, not on the unindexed copy of it
+        ("monthly", "region"): ("dim_place", "code"),
         ("monthly", "region_current"): ("dim_place", "code"),
         ("monthly", "period"): ("dim_period", "period"),
         ("settled", "name_canonical"): ("dim_place", "code"),
@@ -240,9 +242,51 @@ def test_dim_place_names_codes_from_the_snapshot(published):
 
 def test_indexes_on_place_and_period_columns(published):
     _, db, _, _, _ = published
-    names = {r["name"] for r in rows(db, "SELECT name FROM sqlite_master WHERE type='index'")}
-    assert {"idx_lowinc_region_canonical", "idx_lowinc_tid", "idx_monthly_period",
-            "idx_settled_name_canonical"} <= names
+    made = {(r["tbl_name"], r["name"]): r["columns"] for r in rows(
+        db, "SELECT tbl_name, name, (SELECT group_concat(name, ', ') FROM pragma_index_info(m.name))"
+            " AS columns FROM sqlite_master m WHERE type = 'index' AND name LIKE 'idx_%'")}
+    assert made == {
+        # one index on the period and today's code per table; the code valid then has its own
+        # where the raw column differs from it (lowinc's K-0301, settled's names) or does not
+        # lead the key (kids), and none where the key finds it (monthly: region)
+        ("lowinc", "idx_lowinc_tid_region_current"): "tid, region_current",
+        ("lowinc", "idx_lowinc_region_canonical"): "region_canonical",
+        ("monthly", "idx_monthly_period_region_current"): "period, region_current",
+        ("settled", "idx_settled_year_name_current"): "year, name_current",
+        ("settled", "idx_settled_name_canonical"): "name_canonical",
+        ("kids", "idx_kids_year_region_current"): "year, region_current",
+        ("kids", "idx_kids_region_canonical"): "region_canonical",
+    }
+
+
+def test_an_index_an_earlier_publish_made_and_no_page_reads_is_dropped(published, tmp_path):
+    _, db, _, _, _ = published
+    copy_db = tmp_path / "atlas.db"
+    copy_db.write_bytes(db.read_bytes())
+    conn = sqlite3.connect(copy_db)
+    # what publish made before: the period, today's code and the period, the canonical code
+    conn.execute("CREATE INDEX idx_monthly_period ON monthly (period)")
+    conn.execute("CREATE INDEX idx_monthly_region_current_period ON monthly "
+                 "(region_current, period)")
+    conn.execute("CREATE INDEX idx_monthly_region_canonical ON monthly (region_canonical)")
+    conn.execute("CREATE INDEX kept_by_hand ON monthly (status)")
+    conn.commit()
+    conn.close()
+    report = publish(copy_db, tmp_path / "metadata.yml", manifests=MANIFESTS,
+                     query_specs=QUERIES, now=NOW)
+    assert report.indexes_created == []
+    names = {r["name"] for r in rows(copy_db, "SELECT name FROM sqlite_master "
+                                              "WHERE type = 'index' AND tbl_name = 'monthly' "
+                                              "AND sql IS NOT NULL")}
+    assert names == {"idx_monthly_period_region_current", "kept_by_hand"}
+
+
+def test_every_index_has_statistics_for_the_planner(published):
+    _, db, _, _, _ = published
+    stats = {(r["tbl"], r["idx"]): r["stat"] for r in rows(db, "SELECT * FROM sqlite_stat1")}
+    # 14 months of one kommune: 14 rows, 1 per month, 1 per month and kommune
+    assert stats[("monthly", "idx_monthly_period_region_current")] == "14 1 1"
+    assert stats[("lowinc", "idx_lowinc_tid_region_current")] == "4 2 1"
 
 
 def test_annual_view_of_a_monthly_table(published):
@@ -303,8 +347,8 @@ def canned(meta, name):
 def test_canned_query_by_code_and_year(published):
     _, db, _, meta, _ = published
     q = canned(meta, "picture")
-    assert q["title"] == "A picture" and q["params"] == ["kommune", "year"]
-    got = rows(db, q["sql"], {"kommune": "0301", "year": "2023"})
+    assert q["title"] == "A picture" and q["params"] == ["kommune", "year", "samples"]
+    got = rows(db, q["sql"], {"kommune": "0301", "year": "2023", "samples": ""})
     assert [(r["source"], r["period"], r["value"], r["place_name"]) for r in got
             if r["source"] == "lowinc"] == [("lowinc", "2021-2023", 12.25, "Oslo")]
     missing = [r for r in got if r["source"] == "not_crawled"]
@@ -317,7 +361,7 @@ def test_codes_described_in_another_table_of_the_source_are_linked_and_labelled(
     fks = rows(db, "SELECT \"from\", \"table\", \"to\" FROM pragma_foreign_key_list('kids')")
     assert {"from": "indicator", "table": "kids_indikatorer", "to": "indicator"} in fks
     assert meta["databases"]["atlas"]["tables"]["kids_indikatorer"]["label_column"] == "title"
-    got = [r for r in rows(db, canned(meta, "picture")["sql"], {"kommune": "0301", "year": "2023"})
+    got = [r for r in rows(db, canned(meta, "picture")["sql"], {"kommune": "0301", "year": "2023", "samples": ""})
            if r["source"] == "kids"]
     # the label where the source describes the code, the code itself where it does not
     assert sorted((r["indicator"], r["value"]) for r in got) == [
@@ -326,7 +370,7 @@ def test_codes_described_in_another_table_of_the_source_are_linked_and_labelled(
 
 def test_canned_query_reads_monthly_tables_through_the_annual_view(published):
     _, db, _, meta, _ = published
-    got = rows(db, canned(meta, "picture")["sql"], {"kommune": "0301", "year": "2025"})
+    got = rows(db, canned(meta, "picture")["sql"], {"kommune": "0301", "year": "2025", "samples": ""})
     monthly = [r for r in got if r["source"] == "monthly"]
     assert [(r["year"], r["value"], r["indicator"]) for r in monthly] == [(2025, 105.5, "antall")]
     assert monthly[0]["note"] == "annual mean of 12 month(s); 2025-12: 111.0"
@@ -336,15 +380,15 @@ def test_canned_query_matches_current_codes_names_and_indicator_patterns(publish
     _, db, _, meta, _ = published
     sql = canned(meta, "picture")["sql"]
     # Moss 0104 was published under its old code; today's code 3103 finds it
-    moss = [r for r in rows(db, sql, {"kommune": "3103", "year": "2023"}) if r["source"] == "lowinc"]
+    moss = [r for r in rows(db, sql, {"kommune": "3103", "year": "2023", "samples": ""}) if r["source"] == "lowinc"]
     assert [(r["kommune"], r["kommune_current"], r["status"]) for r in moss] == [
         ("0104", "3103", "..")]
     # a name finds the kommune row (not Oslo fylke), and only the 'vedtatt' indicator is kept
-    oslo = [r for r in rows(db, sql, {"kommune": "Oslo", "year": "2025"})
+    oslo = [r for r in rows(db, sql, {"kommune": "Oslo", "year": "2025", "samples": ""})
             if r["source"] == "settled"]
     assert [(r["indicator"], r["value"]) for r in oslo] == [("vedtatt", 850)]
     # an empty year means every year
-    every = [r for r in rows(db, sql, {"kommune": "0301", "year": ""}) if r["source"] == "lowinc"]
+    every = [r for r in rows(db, sql, {"kommune": "0301", "year": "", "samples": ""}) if r["source"] == "lowinc"]
     assert [r["period"] for r in every] == ["2020-2022", "2021-2023"]
 
 
@@ -353,7 +397,7 @@ def test_canned_queries_of_the_project_compile_on_a_database_without_their_table
     from atlas_crawl.publish.queries import canned_queries
 
     for name, q in canned_queries({}).items():
-        got = rows(db, q["sql"], {"kommune": "0301", "year": "2024"})
+        got = rows(db, q["sql"], {"kommune": "0301", "year": "2024", "samples": ""})
         assert got and all("not been crawled" in r["note"] for r in got), name
 
 

@@ -41,7 +41,7 @@ def table_config(prof: TableProfile, example_place: str | None,
     return {
         "title": prof.manifest.upstream_title if prof.manifest else prof.table,
         "period": prof.period, "value": prof.value, "unit": prof.unit, "status": prof.status,
-        "code": place.code, "current": place.current or place.code,
+        "code": place.seek, "current": place.current or place.seek,
         "level": place.level_column, "indicators": list(prof.indicators),
         "key": list(prof.pk),
         "last_period": None if prof.last_period is None else str(prof.last_period),

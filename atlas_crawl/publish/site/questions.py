@@ -1,7 +1,8 @@
 """The canned questions as forms (templates/query.html): a kommune picker instead of a bare text
-box, the parameters named in words, the SQL one link away, and, when a question has no answer
-for the kommune asked, the reason ("this table covers Telemark's kommuner only", "no real data for
-this source in this catalogue", "no kommune is called …: did you mean …?")."""
+box, the parameters named in words, the SQL one link away, the answer PAGE_ROWS rows at a time
+(every row in its CSV and JSON), and, when a question has no answer for the kommune asked, the
+reason ("this table covers Telemark's kommuner only", "no real data for this source in this
+catalogue", "no kommune is called …: did you mean …?")."""
 
 from __future__ import annotations
 
@@ -20,6 +21,29 @@ PARAMETER_WORDS = {
 }
 
 
+#: Rows of an answer shown on one page; the rest are a link away, and every row is in the
+#: answer's CSV and JSON. An answer of a thousand rows as one HTML table took most of its
+#: page's time to render (benchmarks/catalogue_latency.py) and is more than a reader scrolls.
+PAGE_ROWS = 100
+#: The query-string argument naming the first row shown (Datasette passes it to the SQL, which
+#: does not read it).
+FIRST_ROW = "_rows_from"
+
+
+def page_of(request) -> dict:
+    """The rows of the answer this page shows: `atlas_first` (0-based), `atlas_page_rows`, and
+    `atlas_page_url(first)`, this question's URL showing the rows from `first`."""
+    args = dict(parse_qsl(request.query_string, keep_blank_values=True))
+    try:
+        first = max(0, int(args.pop(FIRST_ROW, 0)))
+    except ValueError:
+        first = 0
+
+    def url(start: int) -> str:
+        return "?" + urlencode({**args, **({FIRST_ROW: start} if start else {})})
+    return {"atlas_first": first, "atlas_page_rows": PAGE_ROWS, "atlas_page_url": url}
+
+
 def tables_read(sql: str, tables: dict) -> list[str]:
     return [t for t in tables if re.search(rf"(?<![\w]){re.escape(t)}(?![\w])", sql or "")]
 
@@ -34,7 +58,7 @@ async def question_vars(datasette, database: str, request) -> dict:
     if not query:
         return {}
     out = {"atlas_question": True, "atlas_parameter_words": PARAMETER_WORDS,
-           "atlas_kommuner": list(finder.kommuner().values())}
+           "atlas_kommuner": list(finder.kommuner().values()), **page_of(request)}
     asked = (request.args.get("kommune") or "").strip()
     if not asked:
         return out
