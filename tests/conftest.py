@@ -201,16 +201,6 @@ def command_line_problem(spidercls, settings, spargs: dict) -> str | None:
     return None
 
 
-# Modules with these marks start servers, browsers and crawls of their own: the scheduler (one
-# test module to a worker, scripts/test.sh) hands them out first, so no worker is left with a
-# long module at the end while the other core idles.
-SCHEDULED_FIRST = ("scrapyd", "browser", "faults")
-
-
-def pytest_collection_modifyitems(items):
-    items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in SCHEDULED_FIRST))
-
-
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", default=False,
                      help="rewrite golden/*/expected/ from what the crawls store now")
