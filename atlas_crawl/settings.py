@@ -8,6 +8,8 @@ import os
 
 BOT_NAME = "atlas_crawl"
 SPIDER_MODULES = ["atlas_crawl.spiders"]
+# imports only the module of the spider asked for (spiders/loader.py)
+SPIDER_LOADER_CLASS = "atlas_crawl.spiders.loader.LazySpiderLoader"
 NEWSPIDER_MODULE = "atlas_crawl.spiders"
 COMMANDS_MODULE = "atlas_crawl.run.commands"
 
