@@ -71,6 +71,15 @@ async def publish_golden_cases(folder: Path, cases: list[str], **publish_args) -
     return db
 
 
+async def datasette_get(ds, path: str):
+    """Datasette's answer to `path` (its in-process client), awaited from a Twisted test."""
+    import asyncio
+
+    from twisted.internet.defer import Deferred
+
+    return await Deferred.fromFuture(asyncio.ensure_future(ds.client.get(path)))
+
+
 def manifest_fields(source_id: str, *, dimensions=("kommune", "year"), **fields) -> dict:
     """The fields of a valid manifest for a test table of `source_id` (kommune x year unless
     told otherwise), as read from its YAML; `fields` override or add manifest fields."""

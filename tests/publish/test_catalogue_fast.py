@@ -4,7 +4,6 @@ give the same answers Datasette would compute, label lookups in canned queries, 
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import os
@@ -15,8 +14,8 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 import yaml
+from conftest import datasette_get as _get
 from conftest import query
-from twisted.internet.defer import Deferred
 
 from atlas_crawl.items import Batch, Provenance
 from atlas_crawl.manifests import parse_manifest
@@ -207,9 +206,6 @@ def test_the_picture_leaves_rows_of_a_sample_run_out_unless_asked(published, tmp
     assert [(r[2], r[8], r[9], r[11]) for r in shown] == [
         ("1103", "Kvinner · Personer", 110.0, None), ("1103", "Menn · Personer", None, "..")]
 
-
-async def _get(ds, path):
-    return await Deferred.fromFuture(asyncio.ensure_future(ds.client.get(path)))
 
 
 @pytest_twisted.ensureDeferred

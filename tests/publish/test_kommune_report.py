@@ -4,7 +4,6 @@ crawled into a database, published, and the page is read through Datasette in-pr
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import html
 import json
@@ -16,8 +15,8 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 import yaml
+from conftest import datasette_get as get
 from conftest import golden_rows, page_text, publish_golden_cases
-from twisted.internet.defer import Deferred
 
 from atlas_crawl.manifests import ManifestError, all_manifests, parse_manifest
 from atlas_crawl.publish import publish
@@ -63,9 +62,6 @@ def ds(published):
     folder, db = published
     return datasette_for(db, folder / "metadata.yml")
 
-
-async def get(ds, path: str):
-    return await Deferred.fromFuture(asyncio.ensure_future(ds.client.get(path)))
 
 
 def figure(dom: str, table: str, indicator: str) -> str:

@@ -3,15 +3,13 @@ published. Real rows: SSB 07459's 2022 answer (golden/ssb_07459, on the Viken-er
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sqlite3
-from pathlib import Path
 
 import pytest
 import pytest_twisted
 import yaml
-from twisted.internet.defer import Deferred
+from conftest import datasette_get as _get
+from conftest import golden_rows
 
 from atlas_crawl.items import Batch, Provenance
 from atlas_crawl.manifests import all_manifests
@@ -20,22 +18,26 @@ from atlas_crawl.publish import publish
 from atlas_crawl.publish.site import PLUGINS_DIR, TEMPLATES_DIR
 from atlas_crawl.store.writes import Store
 
-ROOT = Path(__file__).resolve().parents[2]
 SOURCE = "ssb_07459"
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("today_map")
-    db = folder / "atlas.db"
-    rows = [json.loads(line) for line in
-            (ROOT / "golden" / SOURCE / "expected" / f"{SOURCE}.jsonl").open()]
+def placed_batch(rows: list[dict]) -> Batch:
+    """The golden rows of 07459 as a stored batch would hold them, placed by the pipeline."""
     columns = ["region", "contentscode", "tid", "value", "status"]
     batch = Batch(SOURCE, columns, [tuple(r[c] for c in columns) for r in rows],
                   ["region", "contentscode", "tid"],
                   Provenance("https://example.test/07459", "a" * 64, "2022-09-14T00:00:00Z"),
                   types={"value": float})
     GeographyPipeline().process_item(batch)
+    return batch
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("today_map")
+    db = folder / "atlas.db"
+    rows = golden_rows(SOURCE, SOURCE)
+    batch = placed_batch(rows)
     store = Store(db)
     run = store.start_run(SOURCE, {}, data_origin="capture", capture_date="2022-09-14")
     store.write_batch(batch, run)
@@ -64,9 +66,6 @@ def test_publish_makes_the_series_on_todays_borders(published):
         conn.close()
 
 
-async def _get(ds, path):
-    return await Deferred.fromFuture(asyncio.ensure_future(ds.client.get(path)))
-
 
 @pytest_twisted.ensureDeferred
 async def test_the_map_uses_todays_borders_and_links_to_the_rows_as_published(published):
@@ -90,14 +89,7 @@ async def test_the_map_uses_todays_borders_and_links_to_the_rows_as_published(pu
 def test_rows_of_a_constructed_run_stay_out_of_the_series(tmp_path):
     """The same real rows, stored by a run of constructed data: the series leaves them out."""
     db = tmp_path / "atlas.db"
-    rows = [json.loads(line) for line in
-            (ROOT / "golden" / SOURCE / "expected" / f"{SOURCE}.jsonl").open()][:5]
-    columns = ["region", "contentscode", "tid", "value", "status"]
-    batch = Batch(SOURCE, columns, [tuple(r[c] for c in columns) for r in rows],
-                  ["region", "contentscode", "tid"],
-                  Provenance("https://example.test/07459", "a" * 64, "2022-09-14T00:00:00Z"),
-                  types={"value": float})
-    GeographyPipeline().process_item(batch)
+    batch = placed_batch(golden_rows(SOURCE, SOURCE)[:5])
     store = Store(db)
     run = store.start_run(SOURCE, {}, data_origin="constructed")
     store.write_batch(batch, run)

@@ -5,7 +5,6 @@ front page and `status` say where each source's numbers came from."""
 
 from __future__ import annotations
 
-import asyncio
 import html
 import json
 import os
@@ -17,8 +16,8 @@ import sys
 import pytest
 import pytest_twisted
 import yaml
+from conftest import datasette_get as _get
 from conftest import query
-from twisted.internet.defer import Deferred
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.publish.site import PLUGINS_DIR, TEMPLATES_DIR
@@ -116,9 +115,6 @@ def test_samples_puts_constructed_fixtures_in_marked_as_samples(with_samples):
     assert query(db, "SELECT data_origin, rows, real_rows FROM sources "
                      "WHERE source_id = 'nav_aap'") == [("constructed", 14, 0)]
 
-
-async def _get(ds, path: str):
-    return await Deferred.fromFuture(asyncio.ensure_future(ds.client.get(path)))
 
 
 def datasette(folder):
