@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import Response
+from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from w3lib.url import canonicalize_url
 
@@ -271,7 +271,9 @@ class ReplayMiddleware:
             )
             raise NotRecorded(f"not recorded: {request.method} {request.url}")
         body = cassette.body_of(rec)
-        headers = {k: v for k, v in rec.headers.items()}
+        # Headers, not a dict: the response class is then told by the recorded Content-Type, as
+        # live, instead of by scanning every byte of the body.
+        headers = Headers(rec.headers)
         cls = responsetypes.from_args(headers=headers, url=rec.url, body=body)
         self.crawler.stats.inc_value("atlas/replay/served")
         return cls(url=request.url, status=rec.status, headers=headers, body=body,
