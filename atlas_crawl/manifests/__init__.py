@@ -394,8 +394,12 @@ def get_manifest(source_id: str) -> Manifest:
 
 
 def manifest_for_table(table: str) -> Manifest | None:
-    """The manifest whose source writes `table`."""
-    for manifest in all_manifests().values():
+    """The manifest whose source writes `table` (the source a table is named after, first)."""
+    manifests = all_manifests()
+    named = manifests.get(table)
+    if named is not None and table in named.table_names:
+        return named  # asked for every batch: a dict lookup, not a walk through every manifest
+    for manifest in manifests.values():
         if table in manifest.table_names:
             return manifest
     return None
