@@ -210,6 +210,12 @@ def command_line_problem(spidercls, settings, spargs: dict) -> str | None:
     return None
 
 
+#: Settings for crawls of a fake server on 127.0.0.1: no publisher to be polite to, so no delay
+#: between calls (the pace itself is tested in tests/spiders/test_pace.py and
+#: tests/fetch/test_politeness.py).
+LOCAL_PACE = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", default=False,
                      help="rewrite golden/*/expected/ from what the crawls store now")
@@ -269,3 +275,4 @@ def scrapyd(tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
         log.close()
+

@@ -97,6 +97,8 @@ def not_cases(root: Path = GOLDEN_DIR) -> list[str]:
 
 def crawl_settings(db_path: Path | str, *, cassette: Path | None = None, replay: bool = True,
                    **overrides):
+    """The project's settings for a crawl into `db_path`, replaying `cassette` (or the spider's
+    golden folder) unless `replay` is false; `overrides` count as `-s` options would."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "atlas_crawl.settings")
     from scrapy.utils.project import get_project_settings
 
@@ -107,7 +109,8 @@ def crawl_settings(db_path: Path | str, *, cassette: Path | None = None, replay:
         settings.set("ATLAS_CASSETTE", str(cassette))
     settings.set("LOG_LEVEL", "WARNING")
     for key, value in overrides.items():
-        settings.set(key, value)
+        # as `-s KEY=VALUE` would: above the pace a spider's manifest declares
+        settings.set(key, value, priority="cmdline")
     return settings
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import pytest_twisted
-from conftest import watch_manifest
+from conftest import LOCAL_PACE, watch_manifest
 from openpyxl import load_workbook
 
 from atlas_crawl import PROJECT_DIR
@@ -599,7 +599,7 @@ async def test_fault_sitemap_5xx_makes_only_its_provider_incomplete(tmp_path, ca
                 source_id, root, [f"{root}/files/*.xlsx"], provider=provider))
         settings = crawl_settings(db, replay=False, ATLAS_RAW_DIR="", LOG_LEVEL="INFO",
                                   ATLAS_RETRY_BACKOFF_BASE=0.01, ATLAS_WATCH_NOW=
-                                  "2026-10-01T06:00:00Z")
+                                  "2026-10-01T06:00:00Z", **LOCAL_PACE)
         crawler = await crawl("sitemap_watch", settings, manifests=str(manifests))
         dead_sitemap = f"{dead.url}/sitemap.xml"
         alive_file = f"{alive.url}/files/a.xlsx"
@@ -636,7 +636,7 @@ async def crawl_faulty(db: Path, faults: list[str]):
     stored = table_rows(db, "ssb_05803")
     with FaultyPxWeb(faults, hang_seconds=2.0) as api:
         settings = nav_settings(db, DOWNLOAD_TIMEOUT=1, ATLAS_RETRY_BACKOFF_BASE=0.05,
-                                ROBOTSTXT_OBEY=False)
+                                ROBOTSTXT_OBEY=False, **LOCAL_PACE)
         crawler = await crawl("ssb_table", settings, table="05803", select=SELECT_05803,
                               base_url=api.base_url)
         return stored, crawler, api.data_calls

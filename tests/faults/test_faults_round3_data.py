@@ -14,7 +14,7 @@ import sqlite3
 
 import pytest
 import pytest_twisted
-from conftest import crawl_file, query, watch_manifest
+from conftest import LOCAL_PACE, crawl_file, query, watch_manifest
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.items import Batch, Provenance
@@ -282,7 +282,8 @@ async def test_fault_sitemap_503_keeps_every_stored_lastmod_and_listing(tmp_path
 
         async def watch(now):
             settings = crawl_settings(db, replay=False, ATLAS_RAW_DIR="",
-                                      ATLAS_RETRY_BACKOFF_BASE=0.01, ATLAS_WATCH_NOW=now)
+                                      ATLAS_RETRY_BACKOFF_BASE=0.01, ATLAS_WATCH_NOW=now,
+                                      **LOCAL_PACE)
             await crawl("sitemap_watch", settings, manifests=str(manifests))
             return runs(db)[-1]
 
