@@ -276,3 +276,42 @@ def scrapyd(tmp_path):
             process.wait(timeout=5)
         log.close()
 
+
+# --- running in parallel (scripts/test.sh: pytest-xdist, --dist loadfile) ------------------------
+
+#: Modules whose tests share no fixture worth keeping together: handed to the workers one test at
+#: a time (the 117 golden cases are 40 s of work; the fault tests mostly wait on timeouts), so they
+#: fill the gaps the other modules leave instead of keeping one worker busy to the end.
+ONE_TEST_AT_A_TIME = ("tests/run/test_golden.py", "tests/faults/test_faults.py")
+#: Marks of the modules that take longest: started first, so that none is left to run alone.
+SLOWEST = ("scrapyd", "browser", "faults")
+
+
+@pytest.hookimpl(optionalhook=True)  # known only where pytest-xdist is loaded
+def pytest_xdist_make_scheduler(config, log):
+    """A whole module to a worker (its module fixtures, a published catalogue or a Datasette
+    server, are built once), but ONE_TEST_AT_A_TIME test by test, in the order collected."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class ModulesInCollectedOrder(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = super()._split_scope(nodeid)
+            return nodeid if module in ONE_TEST_AT_A_TIME else module
+
+    # xdist would reorder the modules by their number of tests; the collected order below is
+    # the one wanted (slowest modules first).
+    config.option.loadscopereorder = False
+    return ModulesInCollectedOrder(config, log)
+
+
+def pytest_collection_modifyitems(items):
+    """The slowest modules first and the tests handed out one at a time last, so that the end
+    of a parallel run is short tests spread over every worker."""
+    def rank(item) -> int:
+        if any(item.get_closest_marker(mark) for mark in SLOWEST):
+            return 0
+        return 2 if item.nodeid.split("::")[0] in ONE_TEST_AT_A_TIME else 1
+
+    items.sort(key=rank)  # stable: a module's tests keep their order
