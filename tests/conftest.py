@@ -1,9 +1,13 @@
 """Shared by every test: the project's settings, where the golden cases and the real captures are,
 and a one-line way to ask a test database something."""
 
+import functools
 import io
 import os
 import sqlite3
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -208,6 +212,49 @@ def command_line_problem(spidercls, settings, spargs: dict) -> str | None:
     except ValueError as exc:  # ArgumentError, and what a spider's __init__ refuses
         return str(exc).splitlines()[0]
     return None
+
+
+#: What the process that run_python forks its commands from imports once: the half second that
+#: each `python -m scrapy` would spend importing Scrapy.
+PRELOADED = ["forked", "scrapy.cmdline", "scrapy.crawler", "scrapy.core.engine",
+             "scrapy.core.downloader.handlers.http11", "openpyxl", "sqlite_utils", "yaml",
+             "lxml.etree"]
+
+
+@functools.cache
+def _forkserver():
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOADED)
+    return context
+
+
+def run_python(*command: str, env: dict[str, str] | None = None, cwd: Path = PROJECT_DIR,
+               timeout: float = 120) -> subprocess.CompletedProcess:
+    """`python *command` (`"-m", module, *args` or `"-c", code`) in a process of its own (in
+    `cwd`, with `env`, by default this one's with the project's Scrapy settings), with what
+    `subprocess.run(..., capture_output=True, text=True)` gives back. The process is forked
+    from one that has imported Scrapy already (PRELOADED) and runs nothing else; start-up itself
+    is tested with real interpreters (tests/spiders/test_loader.py, `scrapy list` in
+    tests/run/test_cli.py, scrapyd's jobs)."""
+    import forked
+
+    args = [sys.executable, *command]
+    with tempfile.TemporaryDirectory() as folder:
+        out, err = Path(folder) / "stdout", Path(folder) / "stderr"
+        if env is None:
+            env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "atlas_crawl.settings"}
+        process = _forkserver().Process(target=forked.main, args=(
+            list(command), str(cwd), env, str(out), str(err)))
+        process.start()
+        process.join(timeout)
+        if process.is_alive():
+            process.kill()
+            process.join()
+            raise subprocess.TimeoutExpired(args, timeout)
+        said = [path.read_text(encoding="utf-8") if path.exists() else "" for path in (out, err)]
+        return subprocess.CompletedProcess(args, process.exitcode, *said)
 
 
 #: Settings for crawls of a fake server on 127.0.0.1: no publisher to be polite to, so no delay

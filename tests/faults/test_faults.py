@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import pytest_twisted
-from conftest import LOCAL_PACE, watch_manifest
+from conftest import LOCAL_PACE, run_python, watch_manifest
 from openpyxl import load_workbook
 
 from atlas_crawl import PROJECT_DIR
@@ -382,15 +382,8 @@ time.sleep(60)
 # --- 4. bad command lines: one readable line, no traceback, non-zero exit -----------------------
 
 def scrapy_crawl(*args: str, db: Path, timeout: float = 120):
-    import os
-    import subprocess
-    import sys
-
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", *args, "-s", f"ATLAS_DB={db}",
-         "-s", "LOG_LEVEL=WARNING"],
-        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=timeout, check=False,
-        env={**os.environ, "SCRAPY_SETTINGS_MODULE": "atlas_crawl.settings"})
+    return run_python("-m", "scrapy", "crawl", *args, "-s", f"ATLAS_DB={db}",
+                      "-s", "LOG_LEVEL=WARNING", timeout=timeout)
 
 
 BAD_COMMAND_LINES = [

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 import yaml
+from conftest import run_python
 from twisted.internet.defer import Deferred
 
 from atlas_crawl.formats.sniff import what_is
@@ -47,16 +48,13 @@ def env() -> dict[str, str]:
 
 
 def scrapy_crawl(*args: str, db: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", *args, "-s", f"ATLAS_DB={db}",
-         "-s", "LOG_LEVEL=WARNING", "-s", "ATLAS_RAW_DIR="],
-        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=timeout, check=False, env=env())
+    return run_python("-m", "scrapy", "crawl", *args, "-s", f"ATLAS_DB={db}",
+                      "-s", "LOG_LEVEL=WARNING", "-s", "ATLAS_RAW_DIR=", env=env(),
+                      timeout=timeout)
 
 
 def atlas(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "atlas_crawl", *args], cwd=PROJECT_DIR,
-                          capture_output=True, text=True, timeout=timeout, check=False,
-                          env=env())
+    return run_python("-m", "atlas_crawl", *args, env=env(), timeout=timeout)
 
 
 def lines_of(result: subprocess.CompletedProcess) -> list[str]:
@@ -304,10 +302,7 @@ async def test_fault_bad_setting_stops_a_crawl_started_in_process(tmp_path):
 def catalogue(tmp_path_factory):
     folder = tmp_path_factory.mktemp("catalogue")
     db, metadata = folder / "atlas.db", folder / "metadata.yml"
-    crawled = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "nav_helt_ledige", "-a", f"file={HL060}",
-         "-s", f"ATLAS_DB={db}", "-s", "LOG_LEVEL=WARNING", "-s", "ATLAS_RAW_DIR="],
-        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120, check=False, env=env())
+    crawled = scrapy_crawl("nav_helt_ledige", "-a", f"file={HL060}", db=db)
     assert crawled.returncode == 0, crawled.stderr[-2000:]
     published = atlas("publish", "--db", str(db), "--metadata", str(metadata))
     assert published.returncode == 0, published.stderr[-2000:]

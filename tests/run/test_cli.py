@@ -1,11 +1,12 @@
 """The command line a user types: `scrapy list`, `scrapy crawl ... -a file=`, exit codes."""
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+from conftest import run_python
 
 from atlas_crawl import PROJECT_DIR
 
@@ -14,11 +15,7 @@ REAL_05803 = (PROJECT_DIR / "golden" / "ssb_table" / "responses" /
 
 
 def scrapy(*args, db: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", *args, "-s", f"ATLAS_DB={db}", "-s", "LOG_LEVEL=INFO"],
-        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120, check=False,
-        env={**os.environ, "SCRAPY_SETTINGS_MODULE": "atlas_crawl.settings"},
-    )
+    return run_python("-m", "scrapy", *args, "-s", f"ATLAS_DB={db}", "-s", "LOG_LEVEL=INFO")
 
 
 def test_scrapy_list_names_the_spiders_with_their_titles():

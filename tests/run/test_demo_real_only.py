@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 
 import pytest
 import pytest_twisted
 import yaml
 from conftest import datasette_get as _get
-from conftest import query
+from conftest import query, run_python
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.publish.site import PLUGINS_DIR, TEMPLATES_DIR
@@ -40,9 +38,7 @@ def update(folder, *, samples: bool) -> subprocess.CompletedProcess:
     code = ("import sys; from pathlib import Path; from atlas_crawl.run.update import update; "
             f"sys.exit(update({str(folder / 'atlas.db')!r}, {str(folder / 'metadata.yml')!r}, "
             f"None, replay=True, golden=Path({str(golden)!r}), samples={samples!r}))")
-    return subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True,
-                          text=True, timeout=300, check=False,
-                          env={**os.environ, "SCRAPY_SETTINGS_MODULE": "atlas_crawl.settings"})
+    return run_python("-c", code, timeout=300)
 
 
 def updated(folder, *, samples: bool) -> tuple:

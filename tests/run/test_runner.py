@@ -2,24 +2,20 @@
 the others, one run and one transaction per crawl."""
 
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 
-from conftest import not_printed
+from conftest import not_printed, run_python
 
 from atlas_crawl import PROJECT_DIR
 
 GOLDEN = PROJECT_DIR / "golden"
 
 
-def run_python(code: str, timeout: int = 180) -> subprocess.CompletedProcess:
+def run_code(code: str, timeout: int = 180) -> subprocess.CompletedProcess:
     # run_crawls runs the reactor: it needs a process of its own (pytest-twisted holds one).
-    return subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True,
-                          text=True, timeout=timeout, check=False,
-                          env={**os.environ, "SCRAPY_SETTINGS_MODULE": "atlas_crawl.settings"})
+    return run_python("-c", code, timeout=timeout)
 
 
 def test_replay_all_runs_every_case_in_one_process_and_a_failure_does_not_stop_the_others(
@@ -36,7 +32,7 @@ def test_replay_all_runs_every_case_in_one_process_and_a_failure_does_not_stop_t
     (golden / "zz_no_such_spider" / "golden.json").write_text(json.dumps({"spider": "nope"}))
     db = tmp_path / "atlas.db"
 
-    result = run_python(
+    result = run_code(
         "import sys; from pathlib import Path; from atlas_crawl.run.cli import replay_all; "
         f"sys.exit(replay_all({str(db)!r}, Path({str(golden)!r})))")
 

@@ -4,15 +4,14 @@ the change watch's verdict, per source; and the command line around it."""
 from __future__ import annotations
 
 import copy
-import os
 import socket
 import sqlite3
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import run_python
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.manifests import parse_manifest
@@ -120,9 +119,7 @@ def test_table_has_one_line_per_source(statuses):
 
 
 def python(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", *args], cwd=PROJECT_DIR, capture_output=True,
-                          text=True, timeout=120, check=False,
-                          env={**os.environ, "SCRAPY_SETTINGS_MODULE": "atlas_crawl.settings"})
+    return run_python("-m", *args)
 
 
 def test_no_subcommand_prints_usage_and_exits_2():

@@ -2,13 +2,11 @@
 then the catalogue; a failing source keeps its previous data and sets the exit code."""
 
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 
-from conftest import not_printed
+from conftest import not_printed, run_python
 
 from atlas_crawl import PROJECT_DIR
 
@@ -23,9 +21,7 @@ def update(tmp_path, golden, *, now=None, sources=None,
             f"sys.exit(update({str(tmp_path / 'atlas.db')!r}, {str(tmp_path / 'metadata.yml')!r},"
             f" {sources!r}, replay=True, golden=Path({str(golden)!r}), samples={samples!r}, "
             f"now={f'datetime.fromisoformat({now!r})' if now else None}))")
-    return subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True,
-                          text=True, timeout=240, check=False,
-                          env={**os.environ, "SCRAPY_SETTINGS_MODULE": "atlas_crawl.settings"})
+    return run_python("-c", code, timeout=240)
 
 
 def golden_subset(tmp_path):

@@ -4,14 +4,12 @@ The file is SSB's real 05803 response (realdata/ssb_pxwebapi_v2, see SOURCES.md)
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import pytest_twisted
+from conftest import run_python
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.run.golden import crawl, crawl_settings, runs, table_rows
@@ -76,12 +74,8 @@ async def test_a_saved_05803_response_is_stored_with_every_status(tmp_path, real
 def test_the_command_line_stores_the_file(tmp_path, real_file):
     """`scrapy crawl ssb_table -a table=05803 -a file=...` as a user runs it."""
     db = tmp_path / "cli.db"
-    result = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "ssb_table", "-a", "table=05803",
-         "-a", f"file={real_file}", "-s", f"ATLAS_DB={db}", "-s", "LOG_LEVEL=INFO"],
-        check=False, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "SCRAPY_SETTINGS_MODULE": "atlas_crawl.settings"},
-    )
+    result = run_python("-m", "scrapy", "crawl", "ssb_table", "-a", "table=05803",
+                        "-a", f"file={real_file}", "-s", f"ATLAS_DB={db}", "-s", "LOG_LEVEL=INFO")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "12 rows received, 12 inserted or changed, 0 quarantined" in result.stderr
     got = cells(db)
