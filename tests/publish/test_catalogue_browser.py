@@ -14,10 +14,7 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -29,14 +26,10 @@ import yaml
 from conftest import golden_rows, page_text, publish_golden_cases
 
 from atlas_crawl.manifests import all_manifests
-from atlas_crawl.run.cli import serve_command
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--window-size=1280,2000"]
 # The reference geography, a yearly table, a monthly table (annual view) and a names-only source.
 CASES = ["ssb_klass", "ssb_07459", "nav_uforetrygd", "imdi_bosetting", "bufdir_barnefattigdom",
          "nav_helt_ledige"]
@@ -51,12 +44,6 @@ def shown(value: float) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest_twisted.async_fixture(scope="module")
 async def published(tmp_path_factory):
     folder = tmp_path_factory.mktemp("catalogue")
@@ -69,66 +56,10 @@ async def published(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def catalogue(published):
+def catalogue(published, served):
     folder, db = published
-    port = free_port()
-    log_path = folder / "datasette.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(serve_command(str(db), str(folder / "metadata.yml"), port),
-                                  stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_serving(base, server, log_path)
-            meta = yaml.safe_load((folder / "metadata.yml").read_text(encoding="utf-8"))
-            yield {"base": base, "folder": folder, "db": db, "meta": meta}
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-
-
-def wait_until_serving(base: str, server: subprocess.Popen, log: Path) -> None:
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"{base}/-/versions.json", timeout=1)
-            return
-        except (urllib.error.URLError, ConnectionError):
-            assert server.poll() is None, log.read_text()
-            time.sleep(0.2)
-    raise AssertionError(f"Datasette did not answer at {base}: {log.read_text()}")
-
-
-class Browser:
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.runs = 0
-
-    def _run(self, url: str, *extra: str) -> subprocess.CompletedProcess:
-        self.runs += 1
-        profile = self.folder / f"chromium-profile-{self.runs}"
-        command = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *extra, url]
-        try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=120,
-                                    check=False)
-        finally:
-            shutil.rmtree(profile, ignore_errors=True)
-        assert result.returncode == 0, result.stderr[-2000:]
-        return result
-
-    def dom(self, url: str, *extra: str, screenshot: str | None = None) -> str:
-        """The page's DOM once loaded; with `screenshot`, also a picture of it under that name,
-        taken by the same browser run."""
-        if screenshot:
-            extra = (f"--screenshot={self.folder / screenshot}", *extra)
-        dom = self._run(url, "--dump-dom", *extra).stdout
-        if screenshot:
-            shot = self.folder / screenshot
-            assert shot.stat().st_size > 10_000, f"{shot} looks empty"
-        return dom
-
-
-@pytest.fixture(scope="module")
-def browser(catalogue):
-    return Browser(catalogue["folder"])
+    meta = yaml.safe_load((folder / "metadata.yml").read_text(encoding="utf-8"))
+    return {"base": served, "folder": folder, "db": db, "meta": meta}
 
 
 def text(dom: str) -> str:
@@ -357,33 +288,15 @@ def test_chart_renders_from_bundled_scripts_only(catalogue, browser):
     href = html.unescape(re.search(r'class="atlas-vega" href="([^"]+)"',
                                    table["description_html"]).group(1))
     url = catalogue["base"] + href
-    netlog = catalogue["folder"] / "netlog.json"
-    wait = "--virtual-time-budget=10000"
-    dom = browser.dom(url, wait, f"--log-net-log={netlog}", screenshot="chart_ssb_07459.png")
+    # the chart is drawn once the page's scripts have had 10 s of their own time
+    page = browser.page(url, screenshot="chart_ssb_07459.png", virtual_time_budget=10_000)
+    dom = page.dom
     assert "vega-embed" in dom and "<canvas" in dom, "datasette-vega drew no chart"
 
-    # Every request the page made went to the catalogue itself. (Chromium's own background
-    # services have no page initiator and are not the page's doing.)
-    events = json.loads(netlog.read_text(encoding="utf-8"))
-    names = {v: k for k, v in events["constants"]["logEventTypes"].items()}
-    starts = [e.get("params", {}) for e in events["events"]
-              if names.get(e["type"]) == "URL_REQUEST_START_JOB"]
-    page_requests = [p["url"] for p in starts
-                     if p.get("initiator", "").startswith("http://127.0.0.1")
-                     or p.get("request_type") == "main frame"]
-    assert any("/-/static-plugins/datasette_vega/" in u for u in page_requests), page_requests
-    outside = [u for u in page_requests if not u.startswith(catalogue["base"])]
+    # Every request the page made went to the catalogue itself.
+    assert any("/-/static-plugins/datasette_vega/" in u for u in page.requests), page.requests
+    outside = [u for u in page.requests if not u.startswith(catalogue["base"])]
     assert outside == [], outside
-
-
-def page_requests(netlog: Path) -> list[str]:
-    """URLs the page asked for (Chromium's own background services have no page initiator)."""
-    events = json.loads(netlog.read_text(encoding="utf-8"))
-    names = {v: k for k, v in events["constants"]["logEventTypes"].items()}
-    starts = [e.get("params", {}) for e in events["events"]
-              if names.get(e["type"]) == "URL_REQUEST_START_JOB"]
-    return [p["url"] for p in starts if p.get("initiator", "").startswith("http://127.0.0.1")
-            or p.get("request_type") == "main frame"]
 
 
 def test_time_series_of_one_place_from_all_its_rows(catalogue, browser):
@@ -400,8 +313,8 @@ def test_time_series_of_one_place_from_all_its_rows(catalogue, browser):
         table["description_html"])
     url = catalogue["base"] + "/-/atlas/chart?" + urlencode(
         {"table": "bufdir_barnefattigdom", "place": "Oslo", **wanted})
-    netlog = catalogue["folder"] / "netlog_series.json"
-    dom = browser.dom(url, f"--log-net-log={netlog}", screenshot="chart_series_oslo.png")
+    page = browser.page(url, screenshot="chart_series_oslo.png")
+    dom = page.dom
     numbers = re.search(r'<table class="rows-and-columns atlas-numbers">(.*?)</table>', dom,
                         re.DOTALL).group(1)
     shown_rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>", numbers)
@@ -410,7 +323,7 @@ def test_time_series_of_one_place_from_all_its_rows(catalogue, browser):
         (str(r["year"]), shown(r["value"])) for r in rows]
     assert dom.count('class="atlas-point"') == sum(r["value"] is not None for r in rows)
     assert 'class="atlas-series"' in dom
-    outside = [u for u in page_requests(netlog) if not u.startswith(catalogue["base"])]
+    outside = [u for u in page.requests if not u.startswith(catalogue["base"])]
     assert outside == [], outside
 
 
@@ -436,8 +349,8 @@ def test_map_colours_the_kommuner_with_a_number(catalogue, browser):
     assert len(with_value) > 40
     url = catalogue["base"] + "/-/atlas/map?" + urlencode(
         {"table": "imdi_bosetting", "period": "2025", "metric": "bosatte"})
-    netlog = catalogue["folder"] / "netlog_map.json"
-    dom = browser.dom(url, f"--log-net-log={netlog}", screenshot="map_imdi_bosatte_2025.png")
+    page = browser.page(url, screenshot="map_imdi_bosatte_2025.png")
+    dom = page.dom
     assert int(re.search(r'data-coloured="(\d+)"', dom).group(1)) == len(with_value)
     filled = re.findall(r'<path class="kommune" data-kommune="(\d{4})" d="[^"]+" '
                         r'fill="(#[0-9a-f]{6})"', dom)
@@ -446,7 +359,7 @@ def test_map_colours_the_kommuner_with_a_number(catalogue, browser):
     assert dom.count('class="kommune novalue"') == 357 - len(with_value)
     assert "© Kartverket, CC BY 4.0" in text(dom)
     assert (catalogue["folder"] / "map_imdi_bosatte_2025.png").stat().st_size > 50_000
-    outside = [u for u in page_requests(netlog) if not u.startswith(catalogue["base"])]
+    outside = [u for u in page.requests if not u.startswith(catalogue["base"])]
     assert outside == [], outside
 
 
