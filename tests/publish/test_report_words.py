@@ -10,12 +10,11 @@ import pytest
 import pytest_twisted
 from conftest import golden_rows
 from conftest import page_text as text
+from test_kommune_report import datasette_for, get, shown
 
 from atlas_crawl.formats.imdi_words import is_total, key_words, totals
 from atlas_crawl.publish import publish
 from atlas_crawl.run.golden import GOLDEN_DIR, GoldenCase, crawl_case, runs
-
-from .test_kommune_report import datasette_for, get, shown
 
 CASES = ["ssb_07459", "imdi_befolkning_alder", "imdi_befolkning_verdensregion",
          "imdi_intro_avslutning_direkte"]
