@@ -45,6 +45,7 @@ from atlas_crawl.formats.excel import (
 )
 from atlas_crawl.formats.expansion import Budget, ExpansionError, check_declared
 from atlas_crawl.formats.numbers import clean_text, parse_cell
+from atlas_crawl.formats.worksheet import SheetXmlError
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
@@ -240,8 +241,8 @@ def parse_workbook(data: bytes, file: str, monitor: Monitor) -> Workbook:
                                    f"{monitor.workbook_name.pattern!r}", found=repr(file))
     indicator = m.group("code")
     try:
-        wb = open_workbook(data)
-    except ExpansionError:
+        wb = open_workbook(data, file=file)
+    except (ExpansionError, SheetXmlError):  # refusals that name the workbook already
         raise
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise LayoutError(file=file, sheet=None, expected="an .xlsx workbook",
@@ -372,7 +373,7 @@ def read_bundle(body: bytes, monitor: Monitor, *, name: str = "<zip>") -> Bundle
         with archive:
             check_declared(archive, name)
             _read_entries(archive, monitor, bundle, indicators, budget)
-    except ExpansionError as exc:
+    except (ExpansionError, SheetXmlError) as exc:  # a hostile entry refuses the bundle
         raise BufdirError(str(exc)) from None
     except zipfile.BadZipFile as exc:  # an entry whose bytes do not match its header
         raise BufdirError(f"{name}: not a readable ZIP ({exc})") from None

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import re
+import weakref
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from openpyxl.workbook.workbook import Workbook
 
 from atlas_crawl.formats.expansion import check_declared
 from atlas_crawl.formats.numbers import clean_text
+from atlas_crawl.formats.worksheet import iter_rows, refuse_doctypes
 
 # --------------------------------------------------------------------------------------------
 # Errors and opening
@@ -55,30 +57,44 @@ class LayoutError(ValueError):
         super().__init__(f"{where}: expected {expected}; found {found}")
 
 
-def open_workbook(data: bytes | str | PathLike[str]) -> Workbook:
+#: The file each open workbook was read from, for errors raised while its sheets are read.
+_FILES: weakref.WeakKeyDictionary[Workbook, str] = weakref.WeakKeyDictionary()
+
+
+def open_workbook(data: bytes | str | PathLike[str], *, file: str | None = None) -> Workbook:
     """Open a workbook read-only with cached values (formulas are not evaluated).
 
+    ``file`` names the workbook in refusals where the caller's own message would not (a
+    workbook inside a bundle); a spider's line names the file it read, so it is "workbook"
+    there.
+
     Read-only mode stops every sheet at the extent its ``<dimension>`` tag declares; a stale tag
-    (``A1:F3`` on a sheet of 40 rows) would silently cut the sheet short. The tag is discarded,
-    so every row and column actually written is read. Parts that would expand beyond the
-    configured limits are refused before openpyxl reads them (:mod:`.expansion`).
+    (``A1:F3`` on a sheet of 40 rows) would silently cut the sheet short. The tag is discarded
+    (:func:`sheet_rows` never reads it), so every row and column actually written is read.
+    Parts that would expand beyond the configured limits are refused before openpyxl reads
+    them (:mod:`.expansion`).
     """
     source: Any = io.BytesIO(data) if isinstance(data, bytes) else data
-    check_parts(source)
+    name = file or getattr(source, "name", None) or "workbook"
+    check_parts(source, name)
     wb = _load_workbook(source, read_only=True, data_only=True)
     for ws in wb.worksheets:
         if hasattr(ws, "reset_dimensions"):
             ws.reset_dimensions()
+    _FILES[wb] = name
     return wb
 
 
-def check_parts(source: Any) -> None:
-    """Refuse a workbook whose parts declare more than the expansion limits. (Python's zipfile
+def check_parts(source: Any, name: str | None = None) -> None:
+    """Refuse a workbook whose parts declare more than the expansion limits (Python's zipfile
     never returns more of a part than it declares, and fails on a CRC mismatch, so the declared
-    sizes bound what openpyxl can be made to read.)"""
+    sizes bound what openpyxl and :func:`sheet_rows` can be made to read), or any of whose XML
+    parts declares a DOCTYPE (:func:`.worksheet.refuse_doctypes`)."""
     try:
         with zipfile.ZipFile(source) as archive:
-            check_declared(archive, getattr(source, "name", None) or "workbook")
+            name = name or getattr(source, "name", None) or "workbook"
+            check_declared(archive, name)
+            refuse_doctypes(archive, name)
     except zipfile.BadZipFile:
         return  # not a ZIP at all: openpyxl says so in its own words
     finally:
@@ -109,8 +125,16 @@ def get_sheet(wb: Workbook, name: str, *, file: str | None = None) -> Any:
 
 
 def sheet_rows(ws: Any) -> list[tuple[Any, ...]]:
-    """All rows of a sheet as value tuples (1-based row ``n`` is ``rows[n - 1]``)."""
-    return list(ws.iter_rows(values_only=True))
+    """All rows of a sheet as value tuples (1-based row ``n`` is ``rows[n - 1]``, a row never
+    written is ``()``): the values openpyxl's ``iter_rows(values_only=True)`` gives, read
+    without openpyxl's slow worksheet parser (:mod:`.worksheet`)."""
+    return list(iter_sheet_rows(ws))
+
+
+def iter_sheet_rows(ws: Any) -> Iterator[tuple[Any, ...]]:
+    """The rows of :func:`sheet_rows` one by one (to read only the top of a sheet)."""
+    wb = getattr(ws, "parent", None)
+    return iter_rows(ws, file=_FILES.get(wb) if wb is not None else None)
 
 
 # --------------------------------------------------------------------------------------------

@@ -733,6 +733,37 @@ async def test_fault_xlsx_part_bomb_in_a_crawl_is_one_line(tmp_path, caplog):
     assert table_rows(db, "nav_helt_ledige") == stored
 
 
+def with_doctype(data: bytes, part: str, doctype: bytes) -> bytes:
+    """The same workbook with `doctype` put before the root element of `part`."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            text = src.read(info)
+            if info.filename == part:
+                text = re.sub(rb"(<\?xml[^>]*\?>)?", lambda m: (m.group(0) or b"") + doctype,
+                              text, count=1)
+            dst.writestr(info, text)
+    return out.getvalue()
+
+
+@pytest_twisted.ensureDeferred
+async def test_fault_xlsx_part_declaring_entities_in_a_crawl_is_one_line(tmp_path, caplog):
+    db = tmp_path / "atlas.db"
+    _, _first = await crawl_nav_file(db, HL060.read_bytes(), tmp_path, "HL060.xlsx")
+    stored = table_rows(db, "nav_helt_ledige")
+    lol = (b'<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+           b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>')
+    hostile = with_doctype(HL060.read_bytes(), "xl/worksheets/sheet3.xml", lol)
+    _, run = await crawl_nav_file(db, hostile, tmp_path, "hostile.xlsx")
+    assert run["status"] == "failed"
+    assert run["error"].endswith(
+        "hostile.xlsx: workbook: part xl/worksheets/sheet3.xml declares a DOCTYPE; a workbook "
+        "never needs one and its entities are not read: refused")
+    assert "Traceback" not in caplog.text
+    assert table_rows(db, "nav_helt_ledige") == stored
+
+
 def test_fault_running_rows_from_before_pid_tracking_are_abandoned_after_a_day(tmp_path):
     from atlas_crawl.store.writes import Store
 
