@@ -29,7 +29,13 @@ from openpyxl.utils import get_column_letter
 from parsel import Selector
 
 from atlas_crawl.fetch.browser_check import ensure_not_challenge
-from atlas_crawl.formats.excel import LayoutError, normalise_label, open_workbook, restore_code
+from atlas_crawl.formats.excel import (
+    LayoutError,
+    normalise_label,
+    open_workbook,
+    restore_code,
+    sheet_rows,
+)
 from atlas_crawl.formats.numbers import clean_text, parse_cell
 from atlas_crawl.items import Quarantined
 
@@ -169,7 +175,7 @@ def parse_workbook(data: bytes, year: int, layout: Layout, *, file: str | None =
         rejected: list[Quarantined] = []
         seen_sheets = []
         for ws in wb.worksheets:
-            rows = list(ws.iter_rows(values_only=True))
+            rows = sheet_rows(ws)
             found = _header_row(rows, layout)
             first = next((r for r in rows if any(not _is_blank(v) for v in r)), ())
             seen_sheets.append(f"{ws.title!r}: {[clean_text(str(v)) for v in first if v]}")

@@ -20,12 +20,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from atlas_crawl.formats.excel import (
     LayoutError,
     find_header,
     get_sheet,
+    iter_sheet_rows,
     open_workbook,
     sheet_rows,
 )
@@ -140,11 +142,7 @@ def headers_found(wb: Any, max_scan: int = 10) -> str:
     """Every sheet's most header-like row (most text cells in the first rows), for messages."""
     parts = []
     for ws in wb.worksheets:
-        rows = []
-        for i, row in enumerate(ws.iter_rows(values_only=True)):
-            if i >= max_scan:
-                break
-            rows.append(row)
+        rows = list(islice(iter_sheet_rows(ws), max_scan))
         best = max(rows, key=lambda r: sum(isinstance(v, str) and bool(v.strip()) for v in r),
                    default=())
         labels = [clean_text(str(v)) for v in best if v not in (None, "")]
