@@ -38,18 +38,21 @@ def edited(data: bytes, edit) -> bytes:
     return buf.getvalue()
 
 
-def with_dimension(data: bytes, ref: str) -> bytes:
-    """The same workbook with every sheet's <dimension> tag rewritten to `ref` (a stale tag)."""
+def with_parts(data: bytes, edit) -> bytes:
+    """The same workbook with every part's bytes passed through `edit(name, part)`."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
-            part = src.read(info)
-            if info.filename.startswith("xl/worksheets/sheet"):
-                part = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="{ref}"/>'.encode(),
-                              part)
-            dst.writestr(info, part)
+            dst.writestr(info, edit(info.filename, src.read(info)))
     return out.getvalue()
+
+
+def with_dimension(data: bytes, ref: str) -> bytes:
+    """The same workbook with every sheet's <dimension> tag rewritten to `ref` (a stale tag)."""
+    tag = f'<dimension ref="{ref}"/>'.encode()
+    return with_parts(data, lambda name, part: re.sub(rb'<dimension ref="[^"]*"/>', tag, part)
+                      if name.startswith("xl/worksheets/sheet") else part)
 
 
 def nav_settings(db: Path, **overrides):
@@ -735,16 +738,9 @@ async def test_fault_xlsx_part_bomb_in_a_crawl_is_one_line(tmp_path, caplog):
 
 def with_doctype(data: bytes, part: str, doctype: bytes) -> bytes:
     """The same workbook with `doctype` put before the root element of `part`."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            text = src.read(info)
-            if info.filename == part:
-                text = re.sub(rb"(<\?xml[^>]*\?>)?", lambda m: (m.group(0) or b"") + doctype,
-                              text, count=1)
-            dst.writestr(info, text)
-    return out.getvalue()
+    return with_parts(data, lambda name, text: re.sub(
+        rb"^(<\?xml[^>]*\?>)?", lambda m: (m.group(0) or b"") + doctype, text, count=1)
+        if name == part else text)
 
 
 @pytest_twisted.ensureDeferred
