@@ -333,6 +333,24 @@ def scrapyd(tmp_path):
         log.close()
 
 
+
+def build_egg(folder: Path) -> Path:
+    """The project's egg, built as scrapyd-deploy builds it, into `folder`; from a copy of the
+    checkout's sources, because setuptools writes into and walks the folder it builds in, and
+    other tests build or write files in the checkout at the same time."""
+    project = folder / "project"
+    project.mkdir()
+    for name in ("setup.py", "pyproject.toml", "README.md", "scrapy.cfg"):
+        shutil.copy(PROJECT_DIR / name, project / name)
+    shutil.copytree(PROJECT_DIR / "atlas_crawl", project / "atlas_crawl",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    egg = folder / "atlas_crawl.egg"
+    built = subprocess.run([str(Path(sys.executable).parent / "scrapyd-deploy"), "--build-egg",
+                            str(egg)], cwd=project, capture_output=True, text=True, timeout=120,
+                           check=False)
+    assert built.returncode == 0 and egg.exists(), built.stderr[-2000:]
+    return egg
+
 # --- running in parallel (scripts/test.sh: pytest-xdist, --dist loadfile) ------------------------
 
 #: Modules whose tests share no fixture worth keeping together: handed to the workers one test at

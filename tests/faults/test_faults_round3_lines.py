@@ -17,13 +17,12 @@ import shutil
 import socket
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import pytest_twisted
 import yaml
-from conftest import run_python
+from conftest import build_egg, run_python
 from twisted.internet.defer import Deferred
 
 from atlas_crawl.formats.sniff import what_is
@@ -453,12 +452,7 @@ def deploy(url: str, folder: Path) -> None:
     """Build the project's egg as scrapyd-deploy does and upload it to the scrapyd at `url`."""
     import requests
 
-    egg = folder / "atlas_crawl.egg"
-    built = subprocess.run([str(Path(sys.executable).parent / "scrapyd-deploy"), "--build-egg",
-                            str(egg)], cwd=PROJECT_DIR, capture_output=True, text=True,
-                           timeout=120, check=False)
-    assert built.returncode == 0 and egg.exists(), built.stderr[-2000:]
-    with open(egg, "rb") as body:
+    with open(build_egg(folder), "rb") as body:
         added = requests.post(f"{url}/addversion.json", timeout=60, files={"egg": body},
                               data={"project": "atlas_crawl", "version": "1"}).json()
     assert added["status"] == "ok", added

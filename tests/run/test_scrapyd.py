@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import build_egg
 
 from atlas_crawl import PROJECT_DIR
 
@@ -34,11 +35,7 @@ def wait_finished(url: str, jobs: list[str], timeout: float = 150) -> dict:
 
 
 def test_deploy_to_scrapyd_and_schedule_replay_crawls(scrapyd, tmp_path):
-    egg = tmp_path / "atlas_crawl.egg"
-    built = subprocess.run([str(BIN / "scrapyd-deploy"), "--build-egg", str(egg)],
-                           cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
-                           check=False)
-    assert built.returncode == 0 and egg.exists(), built.stderr[-2000:]
+    egg = build_egg(tmp_path)
     with open(egg, "rb") as body:
         added = requests.post(f"{scrapyd}/addversion.json", timeout=60,
                               data={"project": "atlas_crawl", "version": "1"},
