@@ -89,5 +89,10 @@ ATLAS_ZIP_TOTAL_MAX_BYTES = 1024 * 2**20
 # gives up and is recorded as refused.
 ATLAS_DB_WAIT = 600.0
 
+# Scrapy would read and parse the source of a spider's callback for every response, to warn of a
+# `return value` inside a generator (its cache is keyed by the bound method, a new object for every
+# request, so it never hits). tests/spiders/test_callbacks.py checks every callback once instead.
+WARN_ON_GENERATOR_RETURN_VALUE = False
+
 LOG_LEVEL = "INFO"
 LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"
