@@ -19,6 +19,9 @@ Klass API shapes handled (https://data.ssb.no/api/klass/v1):
 - ``/classifications/{id}/changes?from=&to=``: ``{"codeChanges": [{oldCode, oldName,
   oldShortName, newCode, newName, newShortName, changeOccurred}]}``. ``to`` is exclusive: the
   changes of 1 January of year Y are in ``from=(Y-1)-01-01&to=Y-01-02``.
+- ``/versions/{id}`` (one version of a classification, e.g. "Kommuneinndeling 1988"):
+  ``{name, validFrom, validTo, classificationItems: [{code, parentCode, level, name, shortName,
+  notes}], ...}``; every item is valid over the whole version.
 - ``/classifications/{id}/corresponds?targetClassificationId=&from=&to=``:
   ``{"correspondenceItems": [{sourceCode, sourceName, sourceShortName, targetCode, targetName,
   targetShortName, validFrom, validTo}]}``.
@@ -124,6 +127,18 @@ def _code_row(item: dict[str, Any], valid_from: str | None, valid_to: str | None
         "valid_to": valid_to,
         "notes": _text(item.get("notes")),
     }
+
+
+def parse_version(body: bytes | str | dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """The version's name and its rows: every code valid over the version's whole validity."""
+    if isinstance(body, (bytes, bytearray)):
+        body = body.decode("utf-8")
+    data = json.loads(body) if isinstance(body, str) else body
+    if not isinstance(data, dict) or "validFrom" not in data:
+        raise KlassFormatError("expected a Klass version with validFrom and classificationItems")
+    valid_from, valid_to = _iso(data.get("validFrom")), _iso(data.get("validTo"))
+    items = _load(data, "classificationItems")
+    return str(data.get("name") or ""), [_code_row(i, valid_from, valid_to) for i in items]
 
 
 def parse_changes(body: bytes | str | dict[str, Any]) -> list[dict[str, Any]]:

@@ -90,3 +90,25 @@ def test_dedupe_changes_keeps_first():
 def test_wrong_shape_names_the_key():
     with pytest.raises(klass.KlassFormatError, match="codeChanges"):
         klass.parse_changes(json.dumps({"codes": []}))
+
+
+def test_version_1988_and_changes_from_1971():
+    """A Klass 131 version (every code valid over the whole version) and the changes since 1971,
+    from the captures in tests/data/ssb_klass_history/."""
+    from conftest import TEST_DATA
+
+    history = TEST_DATA / "ssb_klass_history"
+    name, rows = klass.parse_version(
+        (history / "klass_131_version_Kommuneinndeling_1988.json").read_bytes())
+    assert name == "Kommuneinndeling 1988"
+    assert len(rows) == 449  # 448 kommuner and 9999
+    assert {(r["valid_from"], r["valid_to"]) for r in rows} == {("1988-01-01", "1990-01-01")}
+    assert {r["code"]: r["name"] for r in rows}["0102"] == "Sarpsborg"
+    changes = klass.parse_changes(
+        (history / "klass_131_changes_from1971-01-01_to2025-01-02.json").read_bytes())
+    assert {"changed_on": "1992-01-01", "old_code": "0114", "old_name": "Varteig",
+            "new_code": "0128", "new_name": "Rakkestad"} in changes
+    borre = next(r for r in changes if r["changed_on"] == "2003-01-01")
+    assert borre["old_name"] == "Borre"  # Klass wrote " Borre " with spaces
+    with pytest.raises(klass.KlassFormatError, match="validFrom"):
+        klass.parse_version(json.dumps({"codes": []}))
