@@ -12,6 +12,9 @@ found between the inputs. Authority, highest first:
    changes neither source covers), each with its reason.
 3. FHI's curated lifetime table ``<realdata>/geo_reference/csdata_norway_locations.xlsx``
    (kommune code lifetimes and successors since ~2006; its split weights are not used).
+4. Klass 131's own history in ``<realdata>/ssb_klass/``: its ``changes`` from 1971-01-01 to
+   2025-01-02 and its versions 1971-2006, for the kommune codes FHI's table does not know (given
+   up by 2006): their names, lifetimes and where they went.
 
 A kommune lifetime that FHI starts before 1960 gets an empty ``valid_from``: the snapshot does not
 claim when such a code was introduced. A live Klass crawl replaces all three tables with Klass's
@@ -35,6 +38,8 @@ CAPTURE_104_131 = "ssb_klass/klass_104_corresponds_target131_from2018-01-01_to20
 CAPTURE_104_2018 = "ssb_klass/klass_104_codes_from2018-01-01_to2020-01-02.json"
 CAPTURE_104_2024 = "ssb_klass/klass_104_codes_from2024-01-01.json"
 CAPTURE_104_CHANGES = "ssb_klass/klass_104_changes_from2019-01-01_to2020-01-02.json"
+CAPTURE_131_CHANGES = "ssb_klass/klass_131_changes_from1971-01-01_to2025-01-02.json"
+CAPTURE_131_VERSIONS = "ssb_klass/klass_131_version_Kommuneinndeling_*.json"
 CSDATA = "geo_reference/csdata_norway_locations.xlsx"
 
 SRC_K18 = "klass:104->131 2018-01-01..2020-01-02"
@@ -43,6 +48,8 @@ SRC_K24 = "klass:131 codes from 2024-01-01"
 SRC_CS = "fhi:csdata norway_locations"
 SRC_PK = "public knowledge"
 SRC_NOTES = "klass:131 notes in codesAt 2023-03-02"
+SRC_KH = "klass:131 changes 1971-01-01..2025-01-02"
+SRC_KV = "klass:131 versions 1971-2006"
 
 # Fylker. Klass captures give 2018-2020 (with exact name changes) and 2024; the rest is the
 # public record of the 2018 (Trøndelag), 2020 and 2024 county reforms.
@@ -108,25 +115,16 @@ PUBLIC_KNOWLEDGE_FYLKE_CHANGES = [
     ("2024-01-01", "54", "56", SRC_NOTES),
 ]
 
-# Kommuner older than FHI's table that the special code 0716u needs: Re (0716) was formed on
-# 2002-01-01 from Våle (0716, SSB's "0716u Våle (-2001)") and Ramnes (0718).
-PUBLIC_KNOWLEDGE_KOMMUNER = [
-    ("0716", "Våle", None, "2002-01-01", f"{SRC_PK}: Våle and Ramnes formed Re in 2002"),
-    ("0718", "Ramnes", None, "2002-01-01", f"{SRC_PK}: Våle and Ramnes formed Re in 2002"),
-]
-PUBLIC_KNOWLEDGE_KOMMUNE_CHANGES = [
-    ("2002-01-01", "0716", "0716"),
-    ("2002-01-01", "0718", "0716"),
-]
-
 # FHI writes some Sámi names without the spaces Klass uses; Klass's spelling wins.
 CSDATA_NAME_FIXES = {
     "Snåase-Snåsa": "Snåase - Snåsa",
     "Raarvihke-Røyrvik": "Raarvihke - Røyrvik",
 }
 
-# Code changes before this date are outside the snapshot (FHI's table starts here).
+# FHI's table starts here; kommune codes given up before it come from the Klass history.
 HORIZON = "2006-01-01"
+# The Klass history (changes and versions) starts here.
+KLASS_HORIZON = "1971-01-01"
 
 # Klass 131 gives no date for these name changes; the dates below are 1 January of the year the
 # new name is first seen, and the source column says so.
@@ -232,6 +230,9 @@ def build(root: Path) -> tuple[dict[str, list[dict]], list[str]]:
             notes.append(f"kommune {code}: FHI ends it {life[code]['end']}, Klass {end}")
             life[code]["end"] = end
 
+    # Kommune codes given up before FHI's horizon, and where they went (Klass's own history).
+    history_kommuner, history_changes = _klass_history(root, life, notes)
+
     # --- name versions -------------------------------------------------------------------------
     kommuner: list[dict] = []
     for code in sorted(life):
@@ -265,9 +266,7 @@ def build(root: Path) -> tuple[dict[str, list[dict]], list[str]]:
             versions[0]["source"] += f"; lifetime start {SRC_CS}"
         versions[-1]["valid_to"] = lt["end"]
         kommuner.extend(versions)
-    for code, name, start, end, src in PUBLIC_KNOWLEDGE_KOMMUNER:
-        kommuner.append({"code": code, "name": name, "valid_from": start, "valid_to": end,
-                         "source": src})
+    kommuner.extend(history_kommuner)
     kommuner.sort(key=lambda r: (r["code"], r["valid_from"] or ""))
 
     # --- changes ------------------------------------------------------------------------------
@@ -288,9 +287,7 @@ def build(root: Path) -> tuple[dict[str, list[dict]], list[str]]:
         changed_on = life[r["code"]]["end"]
         changes.append({"changed_on": changed_on, "level": "kommune",
                         "old_code": r["code"], "new_code": r["code_end"], "source": SRC_CS})
-    for changed_on, old, new in PUBLIC_KNOWLEDGE_KOMMUNE_CHANGES:
-        changes.append({"changed_on": changed_on, "level": "kommune", "old_code": old,
-                        "new_code": new, "source": f"{SRC_PK}: Våle and Ramnes formed Re"})
+    changes.extend(history_changes)
     for r in changes:
         r["old_name"] = name_on(r["old_code"], r["changed_on"], before=True)
         r["new_name"] = name_on(r["new_code"], r["changed_on"], before=False)
@@ -319,15 +316,17 @@ def build(root: Path) -> tuple[dict[str, list[dict]], list[str]]:
                         "source": src})
 
     existed = set()
+    # a merger that keeps one old code starts a new lifetime under it (0716 Våle -> 0716 Re)
+    same_code = {(r["new_code"], r["changed_on"]) for r in history_changes
+                 if r["old_code"] == r["new_code"]}
     starts = defaultdict(list)
     for v in kommuner:
         starts[v["code"]].append(v["valid_from"] or "")
     for code, _, start, _, _ in FYLKER:
         starts[code].append(start or "")
     for r in changes:
-        if any(s < r["changed_on"] for s in starts[r["new_code"]]) and not (
-            r["level"] == "kommune" and r["new_code"] in {c[2] for c in
-                                                          PUBLIC_KNOWLEDGE_KOMMUNE_CHANGES}
+        if any(s < r["changed_on"] for s in starts[r["new_code"]]) and (
+            (r["new_code"], r["changed_on"]) not in same_code
         ):
             existed.add((r["new_code"], r["changed_on"]))
     classify_changes(changes, existed)
@@ -338,6 +337,81 @@ def build(root: Path) -> tuple[dict[str, list[dict]], list[str]]:
 
     notes.extend(crosscheck({"fylker": fylker, "kommuner": kommuner, "changes": changes}, root))
     return {"fylker": fylker, "kommuner": kommuner, "changes": changes}, notes
+
+
+def _klass_versions(root: Path) -> list[tuple[str, str, dict[str, str]]]:
+    """Klass 131's versions in the captures, oldest first: (valid_from, valid_to, {code: name})."""
+    versions = []
+    for path in sorted(root.glob(CAPTURE_131_VERSIONS)):
+        _, rows = klass.parse_version(path.read_text(encoding="utf-8"))
+        codes = {r["code"]: r["name"] for r in rows if r["code"] != "9999"}
+        versions.append((rows[0]["valid_from"], rows[0]["valid_to"], codes))
+    return sorted(versions, key=lambda v: v[0])
+
+
+def _klass_history(root: Path, known: dict[str, dict],
+                   notes: list[str]) -> tuple[list[dict], list[dict]]:
+    """Kommune codes FHI's table does not know (given up by 2006), from Klass 131's history.
+
+    Returns their name versions (kommuner rows) and their changes. A change whose old code is
+    still in the version that starts on the change date moved ground, not a code (part of 0412
+    Ringsaker went to 0403 Hamar in 1992): it is reported in ``notes`` and not kept, because
+    ``changes.csv`` holds code changes only.
+    """
+    versions = _klass_versions(root)
+    if not versions:
+        return [], []
+
+    def codes_on(day: str) -> dict[str, str]:
+        return next(v[2] for v in versions if v[0] <= day < v[1])
+
+    ended: dict[str, str] = {}
+    edges: list[dict] = []
+    for r in klass.parse_changes(_load_json(root, CAPTURE_131_CHANGES)):
+        day, old, new = r["changed_on"], r["old_code"], r["new_code"]
+        if day >= versions[-1][1]:
+            continue
+        if old != new and old in codes_on(day):
+            notes.append(f"Klass {day}: part of {old} {r['old_name']} went to {new} "
+                         f"{r['new_name']}; {old} kept its code (ground moved, not kept here)")
+            continue
+        if old == new:
+            # A name change, unless FHI starts the code's lifetime on that day: then the old
+            # kommune kept its code in a merger (0716 Våle + 0718 Ramnes -> 0716 Re, 2002).
+            if old not in known or known[old]["start"] != day:
+                continue
+        elif old in known:
+            continue  # FHI's table follows this code
+        ended[old] = day
+        if new in known and (known[new]["start"] or "") > day:
+            notes.append(f"kommune {new}: FHI starts it {known[new]['start']}, "
+                         f"Klass {day} (Klass kept)")
+            known[new]["start"] = day
+        edges.append({"changed_on": day, "level": "kommune", "old_code": old, "new_code": new,
+                      "source": SRC_KH})
+    rows: list[dict] = []
+    for code in sorted(ended):
+        seen = [(v[0], v[1], v[2][code]) for v in versions
+                if code in v[2] and v[1] <= ended[code]]
+        first = None if seen[0][0] == versions[0][0] else seen[0][0]
+        versions_of_code = [{"code": code, "name": seen[0][2], "valid_from": first,
+                             "valid_to": seen[0][1], "source": SRC_KV}]
+        for start, end, name in seen[1:]:
+            last = versions_of_code[-1]
+            if last["valid_to"] != start:
+                notes.append(f"kommune {code}: gap in Klass's versions before {start}")
+            if last["name"] == name:
+                last["valid_to"] = end
+            else:
+                versions_of_code.append({"code": code, "name": name, "valid_from": start,
+                                         "valid_to": end, "source": SRC_KV})
+        if versions_of_code[-1]["valid_to"] != ended[code]:
+            notes.append(f"kommune {code}: last Klass version ends "
+                         f"{versions_of_code[-1]['valid_to']}, its change is on {ended[code]}")
+            versions_of_code[-1]["valid_to"] = ended[code]
+        versions_of_code[-1]["source"] += f"; end {SRC_KH}"
+        rows.extend(versions_of_code)
+    return rows, edges
 
 
 def _fylke_name_on(code: str, day: str) -> str | None:
@@ -414,6 +488,23 @@ def crosscheck(tables: dict[str, list[dict]], root: Path) -> list[str]:
     for old, new in sorted(split_2024 - notes_2024):
         out.append(f"the snapshot splits {old} into {new} in 2024; Klass's notes do not say so")
 
+    # Klass 131's versions 1971-2006: the same codes on each version's first day, and the same
+    # names for the kommuner the snapshot takes from them (FHI names a kommune that lived past
+    # 2006 by its latest name over its whole lifetime)
+    for start, _end, capt in _klass_versions(root):
+        snap = _valid_on(kommuner, start)
+        from_versions = {v["code"] for v in kommuner if v["source"].startswith(SRC_KV)}
+        for code in sorted(set(capt) - set(snap)):
+            out.append(f"131 version of {start}: {code} {capt[code]} is in the capture, "
+                       "not in the snapshot")
+        for code in sorted(set(snap) - set(capt)):
+            out.append(f"131 version of {start}: {code} {snap[code]} is in the snapshot, "
+                       "not in the capture")
+        for code in sorted(set(snap) & set(capt) & from_versions):
+            if snap[code] != capt[code]:
+                out.append(f"131 version of {start}: {code} named {snap[code]!r}, "
+                           f"capture {capt[code]!r}")
+
     # every edge joins a code that ends on the change date to one valid on it
     by_level = {"kommune": kommuner, "fylke": fylker}
     for r in changes:
@@ -436,7 +527,7 @@ def crosscheck(tables: dict[str, list[dict]], root: Path) -> list[str]:
             out.append(f"kommune {code} ends {end} with no successor")
     for v in kommuner:
         start = v["valid_from"]
-        if start and start > HORIZON and (v["code"], start) not in news:
+        if start and start > KLASS_HORIZON and (v["code"], start) not in news:
             earlier = any(w["code"] == v["code"] and w["valid_to"] == start for w in kommuner)
             if not earlier:
                 out.append(f"kommune {v['code']} {v['name']} starts {start} with no predecessor")
@@ -456,9 +547,11 @@ the Klass captures in ../shared/realdata/ssb_klass (see its SOURCES.md) plus the
 the 2018, 2020 and 2024 county reforms; each row names its source.""",
     "kommuner": """Kommuner (SSB Klass 131), one row per name version; valid_to is exclusive.
 Built by `python -m atlas_crawl.geo.build_snapshot` from the Klass captures (131 on 2023-03-02,
-131 from 2024-01-01, the 104->131 correspondence 2018-01-01..2020-01-02) and, for lifetimes and
-kommuner that ended before 2018, FHI's csdata norway_locations table (MIT, Folkehelseinstituttet).
-Lifetimes FHI starts before 1960 have an empty valid_from. Each row names its source.""",
+131 from 2024-01-01, the 104->131 correspondence 2018-01-01..2020-01-02), for lifetimes and
+kommuner that ended before 2018 FHI's csdata norway_locations table (MIT, Folkehelseinstituttet),
+and for kommuner given up 1972-2006 Klass 131's versions 1971-2006 and changes from 1971.
+Lifetimes FHI starts before 1960, and kommuner in Klass's 1971 version, have an empty valid_from.
+Each row names its source.""",
     "changes": """Code changes of fylker and kommuner (like Klass `changes`): old_code -> new_code on
 changed_on. kind: renumbered (1:1), merged (into a code with other predecessors, or one that
 already existed), split (one old code to several new ones; no weights are kept on purpose).

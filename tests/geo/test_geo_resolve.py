@@ -343,3 +343,16 @@ def test_name_of_a_code_is_a_lookup_not_a_placement():
     assert name_of("0716") == "Re"
     # what is not a plain fylke, kommune or bydel code has no name here (resolve places those)
     assert [name_of(c) for c in ("9999", "K-0301", "0301 Oslo", "12345")] == [None] * 4
+
+
+def test_codes_given_up_between_1971_and_2006():
+    """Klass 131's own history places the codes FHI's table (from 2006) does not know."""
+    assert where("0102", 1990) == ("kommune", "0102", "3105", "merged")  # Sarpsborg -> 0105
+    varteig = resolve("0114", 1990)  # split between Sarpsborg and Rakkestad: never apportioned
+    assert (varteig.status, varteig.current, varteig.successors) == ("split", None,
+                                                                      ("3105", "3120"))
+    assert where("0703", 1987) == ("kommune", "0703", "3901", "merged")  # Horten -> 0701
+    assert where("1214", 1995) == ("kommune", "1214", "1160", "merged")  # Ølen, via 1159
+    assert where("0718", 1999) == ("kommune", "0718", "3905", "merged")  # Ramnes -> Re
+    assert resolve("0716", 1999).name == "Våle"
+    assert resolve("0716", 2003).name == "Re"

@@ -12,13 +12,18 @@ from atlas_crawl.geo.snapshot import DATA_DIR, KLASS_TABLES, SCHEMAS, read_table
 @pytest.fixture(scope="module")
 def realdata(tmp_path_factory) -> Path:
     """The layout build_snapshot reads (../shared/realdata's), made of the project's own copies:
-    the Klass captures of golden/ssb_klass/ and FHI's table in tests/data/geo_reference/."""
+    the Klass captures of golden/ssb_klass/ and tests/data/ssb_klass_history/ (Klass 131's
+    changes and versions from 1971) and FHI's table in tests/data/geo_reference/."""
     from conftest import TEST_DATA
 
     from atlas_crawl.run.golden import GOLDEN_DIR
 
     root = tmp_path_factory.mktemp("realdata")
-    (root / "ssb_klass").symlink_to(GOLDEN_DIR / "ssb_klass" / "responses")
+    klass_dir = root / "ssb_klass"
+    klass_dir.mkdir()
+    for folder in (GOLDEN_DIR / "ssb_klass" / "responses", TEST_DATA / "ssb_klass_history"):
+        for capture in folder.glob("*.json"):
+            (klass_dir / capture.name).symlink_to(capture)
     (root / "geo_reference").symlink_to(TEST_DATA / "geo_reference")
     return root
 
@@ -111,3 +116,41 @@ def test_build_reproduces_the_shipped_files(tmp_path, realdata):
     for name in KLASS_TABLES:
         write_table(name, tables[name], HEADERS[name], tmp_path)
         assert (tmp_path / f"{name}.csv").read_text() == (DATA_DIR / f"{name}.csv").read_text()
+
+
+def test_codes_given_up_before_2006_come_from_klass_history():
+    """Klass 131's changes (1971-2025) and versions (1971-2006) fill in what FHI's table, which
+    starts in 2006, does not know: codes given up between 1971 and 2006 and where they went."""
+    changes = read_table("changes")
+    kinds = {(r["old_code"], r["new_code"], r["changed_on"]): r["kind"] for r in changes}
+    assert kinds[("0102", "0105", "1992-01-01")] == "merged"  # Sarpsborg, Skjeberg, Tune, Varteig
+    assert kinds[("0114", "0105", "1992-01-01")] == "split"  # Varteig: Sarpsborg and Rakkestad
+    assert kinds[("0114", "0128", "1992-01-01")] == "split"
+    assert kinds[("1214", "1159", "2002-01-01")] == "renumbered"  # Ølen moved to Rogaland
+    assert kinds[("1159", "1160", "2006-01-01")] == "merged"  # ... and joined Vindafjord
+    assert kinds[("0716", "0716", "2002-01-01")] == "merged"  # Våle kept its code in Re
+    assert kinds[("1644", "1644", "1972-01-01")] == "merged"  # Ålen kept its code in Holtålen
+    # part of 0412 Ringsaker went to 0403 Hamar in 1992; Ringsaker kept its code
+    assert not [r for r in changes if r["old_code"] == "0412" and r["changed_on"] < "2020"]
+    history = [r for r in changes if r["source"].startswith("klass:131 changes")]
+    # Klass lists 64 changes of code before 2008; one is Ringsaker's ground (left out); two keep
+    # their code in a merger (Ålen 1644 -> Holtålen 1644 in 1972, Våle 0716 -> Re 0716 in 2002)
+    assert len(history) == 64 - 1 + 2
+    assert min(r["changed_on"] for r in history) == "1972-01-01"
+    kommuner = {(r["code"], r["valid_to"]): r for r in read_table("kommuner")}
+    assert kommuner[("0102", "1992-01-01")]["name"] == "Sarpsborg"
+    assert kommuner[("0102", "1992-01-01")]["valid_from"] is None  # in Klass's 1971 version
+    assert kommuner[("1159", "2006-01-01")]["valid_from"] == "2002-01-01"
+
+
+def test_crosscheck_reads_every_klass_version(realdata):
+    """Each Klass 131 version 1971-2006 must list exactly the snapshot's kommuner on its first
+    day: drop one kommune the history supplies and the cross-check names it, in every version."""
+    from atlas_crawl.geo.build_snapshot import crosscheck
+
+    tables = {name: read_table(name) for name in KLASS_TABLES}
+    tables["kommuner"] = [r for r in tables["kommuner"] if r["code"] != "0102"]
+    missing = [line for line in crosscheck(tables, realdata) if "0102 Sarpsborg" in line]
+    days = ["1971", "1972", "1974", "1976", "1977", "1988", "1990", "1991"]
+    assert missing == [f"131 version of {y}-01-01: 0102 Sarpsborg is in the capture, not in the "
+                       "snapshot" for y in days]
