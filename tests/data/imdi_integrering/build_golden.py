@@ -140,10 +140,13 @@ def readme(manifest, files, response, parts, series: bool) -> str:
     if series:
         note = ("\n\nEach year is on that year's codes: 1017 Songdalen and 1018 Søgne come out "
                  "with `region_current` 4204 (Kristiansand) and `region_geo_status` merged, 0101 "
-                 "Halden renamed (3101). 0102 Sarpsborg's rows of 1987-1991 go to the quarantine "
-                 "table: the geography snapshot does not know kommune codes given up before 2006 "
-                 "(33 such codes, 3,045 rows, in the full series); from 1992 IMDi lists 0102 with "
-                 "0 persons and the spider leaves it out.")
+                 "Halden renamed (3101), 0102 Sarpsborg (1987-1991) `region_current` 3105 and "
+                 "merged (with Skjeberg, Tune and part of Varteig it became 0105 in 1992, per "
+                 "Klass 131's changes); from 1992 IMDi lists 0102 with 0 persons and the spider "
+                 "leaves it out. In the full series every row is placed: the 33 codes given up "
+                 "between 1987 and 2005 (3,045 rows) resolve through Klass 131's history, 75 "
+                 "rows of 0114 Varteig (split between Sarpsborg and Rakkestad in 1992) as a "
+                 "split, never apportioned.")
     return f"""# golden/{manifest.source_id} — `scrapy crawl {manifest.source_id} -a file={response}`
 
 {manifest.extra.get('title_en', manifest.upstream_title)} ({manifest.upstream_title}).
