@@ -10,8 +10,10 @@ say how a number published on that year's codes becomes a number on today's bord
   1018); a sum is only made for additive measures and only when every part is published;
 - ``not comparable``: a part was split (Ålesund 1507, 2020–2023, became 1508 Ålesund and 1580
   Haram; Tysfjord was split between Narvik and Hamarøy in 2020): no weights exist, so no value;
-  or the year lies before the change history the project ships is complete (it lists every
-  merger from 2006 on; before that, e.g. Skjerstad into Bodø in 2005, it does not);
+  or the year lies before 2006: the snapshot knows every kommune code from 1971 (Klass 131's
+  own history; Skjerstad into Bodø in 2005 is there), but not the ground Klass lists as moving
+  between kommuner that kept their codes (part of Ringsaker to Hamar in 1992), so a sum of that
+  year's kommuner is not claimed to be today's kommune;
 - for fylker, ``as published`` when a fylke of that year had exactly today's kommuner, otherwise
   ``computed`` from today's kommuner (Østfold, Akershus and Buskerud across the Viken years).
 
@@ -26,8 +28,9 @@ from functools import lru_cache
 
 from atlas_crawl.geo.reference import Node, Reference, reference
 
-#: The change history is complete from this day on (FHI's lifetime table starts here; older
-#: mergers such as Skjerstad into Bodø in 2005 are not in it). Mirrors build_snapshot.HORIZON.
+#: Series on today's borders start here (FHI's lifetime table starts here; the older codes come
+#: from Klass 131's history, whose ground moves without a code change the snapshot does not
+#: keep). Mirrors build_snapshot.HORIZON.
 HISTORY_FROM = "2006-01-01"
 
 AS_PUBLISHED = "as published"

@@ -60,7 +60,7 @@ def test_tysfjord_split_2020_makes_narvik_and_hamaroy_not_comparable_before():
 
 
 def test_before_the_history_is_complete_nothing_is_claimed():
-    # Skjerstad joined Bodø in 2005, before the change history the project ships is complete
+    # Skjerstad joined Bodø in 2005: the code history has it, but before 2006 no sum is claimed
     assert HISTORY_FROM == "2006-01-01" == HORIZON  # the snapshot builder's own horizon
     bodo = composition("1804", 2004)
     assert bodo.method == NOT_COMPARABLE and "before 2006" in bodo.reason
