@@ -137,8 +137,8 @@ def _kommune_compositions(ref: Reference, year: int) -> tuple[Composition, ...]:
         codes = tuple(n.code for n in found)
         gap = _gap(ref, t, day)
         if day < HISTORY_FROM:
-            reason = (f"before {HISTORY_FROM[:4]}: the change history does not list every "
-                      "merger before that year")
+            reason = (f"before {HISTORY_FROM[:4]}: ground that moved between kommuner that kept "
+                      "their numbers is not recorded before that year")
             out.append(Composition("kommune", year, t.code, name, NOT_COMPARABLE, codes, reason))
         elif gap is not None or not found:
             g = gap or t
