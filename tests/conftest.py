@@ -266,6 +266,21 @@ def run_python(*command: str, env: dict[str, str] | None = None, cwd: Path = PRO
         return subprocess.CompletedProcess(args, process.exitcode, *said)
 
 
+def scrapy_crawl(*args: str, db: Path, log_level: str = "WARNING",
+                 timeout: float = 120) -> subprocess.CompletedProcess:
+    """`scrapy crawl *args` into `db` as a user types it (through run_python), keeping no raw
+    copies of what it reads."""
+    return run_python("-m", "scrapy", "crawl", *args, "-s", f"ATLAS_DB={db}",
+                      "-s", f"LOG_LEVEL={log_level}", "-s", "ATLAS_RAW_DIR=", timeout=timeout)
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 #: Settings for crawls of a fake server on 127.0.0.1: no publisher to be polite to, so no delay
 #: between calls (the pace itself is tested in tests/spiders/test_pace.py and
 #: tests/fetch/test_politeness.py).
@@ -288,18 +303,9 @@ def scrapyd(tmp_path):
     free port of 127.0.0.1, its eggs, logs (`tmp_path / "logs"`) and queue in `tmp_path`;
     yields its URL and is stopped at the end. Every wait is bounded."""
     import signal
-    import socket
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
-    from atlas_crawl import PROJECT_DIR
 
     requests = pytest.importorskip("requests")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     conf = (PROJECT_DIR / "deploy" / "scrapyd.conf").read_text()
     for key, value in {"http_port": port, "eggs_dir": tmp_path / "eggs",
                        "logs_dir": tmp_path / "logs", "dbs_dir": tmp_path / "dbs",
@@ -311,17 +317,15 @@ def scrapyd(tmp_path):
     process = subprocess.Popen([str(Path(sys.executable).parent / "scrapyd")], cwd=tmp_path,
                                stdout=log, stderr=log, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return requests.get(f"{url}/daemonstatus.json", timeout=2).json()["status"] == "ok"
+        except requests.RequestException:
+            return False
+
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{url}/daemonstatus.json", timeout=2).json()["status"] == "ok":
-                    break
-            except requests.RequestException:
-                pass
-            assert process.poll() is None, (tmp_path / "scrapyd.out").read_text()
-            assert time.monotonic() < deadline, "scrapyd did not start in 30 s"
-            time.sleep(0.3)
+        wait_until(answers, f"scrapyd at {url}", process, tmp_path / "scrapyd.out", within=30)
         yield url
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -406,13 +410,15 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 WAIT = 120
 
 
-def wait_until(ready, what: str, process: subprocess.Popen, log: Path) -> None:
-    """Ask `ready()` until it is true, failing if `process` dies (its `log` said why) or WAIT
-    seconds pass."""
-    deadline = time.monotonic() + WAIT
+def wait_until(ready, what: str, process: subprocess.Popen, log: Path,
+               within: float = WAIT) -> None:
+    """Ask `ready()` until it is true, failing if `process` dies (its `log` said why) or
+    `within` seconds pass."""
+    deadline = time.monotonic() + within
     while not ready():
         assert process.poll() is None, f"{what}: the process ended: {log.read_text()[-2000:]}"
-        assert time.monotonic() < deadline, f"{what}: not in {WAIT} s: {log.read_text()[-2000:]}"
+        assert time.monotonic() < deadline, (f"{what}: not in {within:g} s: "
+                                             f"{log.read_text()[-2000:]}")
         time.sleep(0.1)
 
 
@@ -423,9 +429,7 @@ def served(published):
     from atlas_crawl.run.cli import serve_command
 
     folder, db = published
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
 
     def answers() -> bool:

@@ -85,14 +85,13 @@ def open_workbook(data: bytes | str | PathLike[str], *, file: str | None = None)
     return wb
 
 
-def check_parts(source: Any, name: str | None = None) -> None:
+def check_parts(source: Any, name: str) -> None:
     """Refuse a workbook whose parts declare more than the expansion limits (Python's zipfile
     never returns more of a part than it declares, and fails on a CRC mismatch, so the declared
     sizes bound what openpyxl and :func:`sheet_rows` can be made to read), or any of whose XML
     parts declares a DOCTYPE (:func:`.worksheet.refuse_doctypes`)."""
     try:
         with zipfile.ZipFile(source) as archive:
-            name = name or getattr(source, "name", None) or "workbook"
             check_declared(archive, name)
             refuse_doctypes(archive, name)
     except zipfile.BadZipFile:

@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from urllib.parse import unquote, urljoin
+from zipfile import BadZipFile
 
 from atlas_crawl.formats.excel import (
     LayoutError,
@@ -161,6 +162,24 @@ def parse_workbook(data: bytes, upstream_id: str, *, file: str | None = None) ->
     finally:
         wb.close()
     return out
+
+
+def public_table_of(data: bytes) -> str | None:
+    """Which of NAV's public monthly workbooks `data` is (its upstream id, such as HL060), told
+    by its sheet names; None for any other workbook, or for bytes that are not one."""
+    try:
+        wb = open_workbook(data)
+    except (OSError, ValueError, KeyError, BadZipFile):
+        return None
+    try:
+        sheets = {name.strip() for name in wb.sheetnames}
+    finally:
+        wb.close()
+    for upstream_id, table in TABLES.items():
+        # Excel cuts sheet names at 31 characters ("4. Kommune Prosent av arbeidsst").
+        if all(any(want.startswith(have) for have in sheets) for want in table.sheets):
+            return upstream_id
+    return None
 
 
 def _fylke_label(rows: list[tuple], row: int, label_col: int, name: str) -> str:

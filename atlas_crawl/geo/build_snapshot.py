@@ -491,9 +491,9 @@ def crosscheck(tables: dict[str, list[dict]], root: Path) -> list[str]:
     # Klass 131's versions 1971-2006: the same codes on each version's first day, and the same
     # names for the kommuner the snapshot takes from them (FHI names a kommune that lived past
     # 2006 by its latest name over its whole lifetime)
+    from_versions = {v["code"] for v in kommuner if v["source"].startswith(SRC_KV)}
     for start, _end, capt in _klass_versions(root):
         snap = _valid_on(kommuner, start)
-        from_versions = {v["code"] for v in kommuner if v["source"].startswith(SRC_KV)}
         for code in sorted(set(capt) - set(snap)):
             out.append(f"131 version of {start}: {code} {capt[code]} is in the capture, "
                        "not in the snapshot")

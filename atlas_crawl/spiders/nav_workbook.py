@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
-from zipfile import BadZipFile
 
 from atlas_crawl.formats import nav, nav_workbook
-from atlas_crawl.formats.excel import LayoutError, open_workbook
+from atlas_crawl.formats.excel import LayoutError
 from atlas_crawl.items import RawFile
 from atlas_crawl.spiders.base import AtlasSpider
 
@@ -41,25 +40,8 @@ def row(r: nav_workbook.WorkbookRow) -> tuple:
             r.period, *r.dimensions, r.measure, r.value, r.status)
 
 
-# The public monthly workbooks, told by their sheet names, and the spiders that read them.
+# NAV's public monthly workbooks (formats.nav.public_table_of) and the spiders that read them.
 PUBLIC = {"PST302": "nav_uforetrygd", "AAP155": "nav_aap", "HL060": "nav_helt_ledige"}
-
-
-def _public_table(data: bytes) -> tuple[str, str] | None:
-    try:
-        wb = open_workbook(data)
-    except (OSError, ValueError, KeyError, BadZipFile):  # not a workbook: the parser said so
-        return None
-    try:
-        sheets = {name.strip() for name in wb.sheetnames}
-    finally:
-        wb.close()
-    for upstream_id, spider in PUBLIC.items():
-        # Excel cuts sheet names at 31 characters ("4. Kommune Prosent av arbeidsst").
-        if all(any(want.startswith(have) for have in sheets)
-               for want in nav.TABLES[upstream_id].sheets):
-            return upstream_id, spider
-    return None
 
 
 class NavWorkbookSpider(AtlasSpider):
@@ -78,9 +60,10 @@ class NavWorkbookSpider(AtlasSpider):
         try:
             tables = nav_workbook.parse_workbook(response.body, file=name)
         except LayoutError as exc:
-            public = _public_table(response.body)
-            self.logger.error("%s%s", exc, f" (this is NAV's public {public[0]} workbook: read it "
-                              f"with scrapy crawl {public[1]} -a file=)" if public else "")
+            public = nav.public_table_of(response.body)
+            spider = PUBLIC.get(public or "")
+            self.logger.error("%s%s", exc, f" (this is NAV's public {public} workbook: read it "
+                              f"with scrapy crawl {spider} -a file=)" if spider else "")
             return
         for table, rows in tables.items():
             layout = nav_workbook.TABLES[table]

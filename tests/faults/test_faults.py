@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import pytest_twisted
-from conftest import LOCAL_PACE, run_python, watch_manifest
+from conftest import LOCAL_PACE, scrapy_crawl, watch_manifest
 from openpyxl import load_workbook
 
 from atlas_crawl import PROJECT_DIR
@@ -383,11 +383,6 @@ time.sleep(60)
 
 
 # --- 4. bad command lines: one readable line, no traceback, non-zero exit -----------------------
-
-def scrapy_crawl(*args: str, db: Path, timeout: float = 120):
-    return run_python("-m", "scrapy", "crawl", *args, "-s", f"ATLAS_DB={db}",
-                      "-s", "LOG_LEVEL=WARNING", timeout=timeout)
-
 
 BAD_COMMAND_LINES = [
     (["ssb_table"], ("ERROR: ssb_table needs -a table=<id> (e.g. 07459) or -a file=<saved "

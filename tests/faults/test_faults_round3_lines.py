@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 import yaml
-from conftest import build_egg, run_python
+from conftest import build_egg, free_port, run_python, scrapy_crawl
 from twisted.internet.defer import Deferred
 
 from atlas_crawl.formats.sniff import what_is
@@ -41,19 +41,8 @@ MAINTENANCE = (b"<!DOCTYPE html>\n<html><head><title>Vedlikehold</title></head>\
                b"<body><h1>Statistikkbanken er nede for vedlikehold</h1></body></html>\n")
 
 
-def env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(PROJECT_DIR),
-            "SCRAPY_SETTINGS_MODULE": "atlas_crawl.settings"}
-
-
-def scrapy_crawl(*args: str, db: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    return run_python("-m", "scrapy", "crawl", *args, "-s", f"ATLAS_DB={db}",
-                      "-s", "LOG_LEVEL=WARNING", "-s", "ATLAS_RAW_DIR=", env=env(),
-                      timeout=timeout)
-
-
 def atlas(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return run_python("-m", "atlas_crawl", *args, env=env(), timeout=timeout)
+    return run_python("-m", "atlas_crawl", *args, timeout=timeout)
 
 
 def lines_of(result: subprocess.CompletedProcess) -> list[str]:
@@ -63,12 +52,6 @@ def lines_of(result: subprocess.CompletedProcess) -> list[str]:
 def assert_no_traceback(result: subprocess.CompletedProcess) -> None:
     text = result.stdout + result.stderr
     assert "Traceback" not in text and "Error processing" not in text, text[-3000:]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def file_settings(db: Path, **overrides):

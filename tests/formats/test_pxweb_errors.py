@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from conftest import run_python
+from conftest import scrapy_crawl
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.formats import pxweb
@@ -48,8 +48,7 @@ def test_an_html_page_without_a_title_is_summed_up_on_one_line():
 @pytest.mark.parametrize("name", sorted(SAID))
 def test_a_saved_error_answer_fails_the_file_run_in_one_line(name, tmp_path):
     db = tmp_path / "atlas.db"
-    done = run_python("-m", "scrapy", "crawl", "ssb_12134", "-a", f"file={ERRORS / name}",
-                      "-s", f"ATLAS_DB={db}", "-s", "ATLAS_RAW_DIR=", "-s", "LOG_LEVEL=ERROR")
+    done = scrapy_crawl("ssb_12134", "-a", f"file={ERRORS / name}", db=db, log_level="ERROR")
     said = (done.stdout + done.stderr).strip().splitlines()
     assert said[-1].startswith(f"FAILED: {name}: ") and SAID[name] in said[-1], said
     assert "Traceback" not in done.stdout + done.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import pytest_twisted
-from conftest import run_python
+from conftest import scrapy_crawl
 
 from atlas_crawl import PROJECT_DIR
 from atlas_crawl.run.golden import crawl, crawl_settings, runs, table_rows
@@ -74,8 +74,8 @@ async def test_a_saved_05803_response_is_stored_with_every_status(tmp_path, real
 def test_the_command_line_stores_the_file(tmp_path, real_file):
     """`scrapy crawl ssb_table -a table=05803 -a file=...` as a user runs it."""
     db = tmp_path / "cli.db"
-    result = run_python("-m", "scrapy", "crawl", "ssb_table", "-a", "table=05803",
-                        "-a", f"file={real_file}", "-s", f"ATLAS_DB={db}", "-s", "LOG_LEVEL=INFO")
+    result = scrapy_crawl("ssb_table", "-a", "table=05803", "-a", f"file={real_file}", db=db,
+                          log_level="INFO")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "12 rows received, 12 inserted or changed, 0 quarantined" in result.stderr
     got = cells(db)
